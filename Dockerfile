@@ -1,0 +1,25 @@
+# musicvideo-bot: python -m bot with the HTTP endpoint (callbacks, webhook, /healthz) on 8080.
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DATABASE_PATH=/data/bot.sqlite3
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY handlers ./handlers
+COPY storage ./storage
+RUN pip install --no-cache-dir . \
+    && useradd --create-home --uid 10001 botuser \
+    && mkdir -p /data \
+    && chown botuser:botuser /data
+
+USER botuser
+VOLUME ["/data"]
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('HTTP_PORT', '8080') + '/healthz', timeout=4)"]
+CMD ["python", "-m", "bot"]

@@ -1,0 +1,308 @@
+"""Composition root and lifecycle: open resources in order, close them in reverse (style.md).
+
+database → HTTP clients → python-telegram-bot application → background loops → update intake;
+`run` adds uvicorn and the signal handling of `python -m bot`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import signal
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.request import HTTPXRequest
+
+from bot.admin_alerts import TelegramAdminAlerts
+from bot.callback_tokens import CallbackTokens
+from bot.config import Settings
+from bot.delivery import Delivery
+from bot.domain import LINK_RETENTION_DAYS, PROVIDER_FAMILY
+from bot.due_loop import DueLoop
+from bot.jobs import EngineConfig, JobService
+from bot.status_messages import StatusMessages
+from bot.upstream.client import UpstreamClient, make_http_client
+from bot.upstream.dialect import dialect_for
+from bot.web import build_web_app
+from handlers.commands import CommandHandlers
+from handlers.errors import on_error
+from storage.db import Database
+from storage.jobs import JobRepository
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE_SECONDS = 8.0
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+class BotApp:
+    """Everything the bot runs, started by `async with` and stopped in reverse order.
+
+    Transports are injectable so tests run the real stack against fakes in-process.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        telegram_transport: httpx.AsyncBaseTransport | None = None,
+        upstream_transport: httpx.AsyncBaseTransport | None = None,
+        cdn_transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self._telegram_transport = telegram_transport
+        self._upstream_transport = upstream_transport
+        self._cdn_transport = cdn_transport
+        self._clock = clock
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self._stack = AsyncExitStack()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.web: Starlette | None = None
+        self.application: Application | None = None  # type: ignore[type-arg]
+        self.db: Database | None = None
+        self.repo: JobRepository | None = None
+        self._reconciler_wakeup = asyncio.Event()
+        self._delivery_wakeup = asyncio.Event()
+
+    def clock(self) -> datetime:
+        """The app's notion of now."""
+        return self._clock()
+
+    def wake_reconciler(self) -> None:
+        """Make the poll loop look for due jobs now."""
+        self._reconciler_wakeup.set()
+
+    async def __aenter__(self) -> BotApp:
+        try:
+            await self._start()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._stack.aclose()
+
+    async def _start(self) -> None:
+        settings, stack = self.settings, self._stack
+        db = await Database.open(settings.database_path)
+        stack.push_async_callback(db.close)
+        self.db = db
+        repo = JobRepository(db, self._clock)
+        self.repo = repo
+        upstream_http = make_http_client(transport=self._upstream_transport)
+        stack.push_async_callback(upstream_http.aclose)
+        cdn = httpx.AsyncClient(
+            transport=self._cdn_transport, timeout=httpx.Timeout(30.0), follow_redirects=True
+        )
+        stack.push_async_callback(cdn.aclose)
+
+        application = self._build_application()
+        self.application = application
+        await application.initialize()
+        stack.push_async_callback(application.shutdown)
+        bot = application.bot
+
+        family = PROVIDER_FAMILY[settings.music_api_provider]
+        dialect = dialect_for(settings.music_api_provider)
+        status = StatusMessages(bot, job_timeout_minutes=settings.job_timeout_minutes)
+        reconciler_wakeup, delivery_wakeup = self._reconciler_wakeup, self._delivery_wakeup
+        jobs = JobService(
+            repo=repo,
+            client=UpstreamClient(
+                upstream_http,
+                dialect,
+                settings.upstream_base_url,
+                settings.music_api_key.get_secret_value(),
+            ),
+            dialect=dialect,
+            config=EngineConfig(
+                provider=settings.music_api_provider,
+                family=family,
+                public_base_url=settings.public_base_url,
+                poll_interval=settings.poll_interval_seconds,
+                job_timeout=timedelta(minutes=settings.job_timeout_minutes),
+                hmac_key=_secret(settings.music_api_webhook_hmac_key),
+            ),
+            tokens=CallbackTokens(settings.telegram_bot_token.get_secret_value()),
+            notifier=status,
+            alerts=TelegramAdminAlerts(bot, settings.admin_user_ids, self._clock),
+            clock=self._clock,
+            rng=self._rng,
+            wake_reconciler=reconciler_wakeup.set,
+            wake_delivery=delivery_wakeup.set,
+        )
+        delivery = Delivery(
+            bot=bot,
+            repo=repo,
+            cdn=cdn,
+            status=status,
+            retention_days=LINK_RETENTION_DAYS[family],
+            max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
+            clock=self._clock,
+            rng=self._rng,
+        )
+        reconciler = DueLoop(
+            "reconciler",
+            fetch_due=repo.due_for_poll,
+            next_due=repo.next_due_poll_at,
+            process=jobs.process_due,
+            clock=self._clock,
+            wakeup=reconciler_wakeup,
+        )
+        delivery_loop = DueLoop(
+            "delivery",
+            fetch_due=repo.due_for_delivery,
+            next_due=repo.next_due_delivery_at,
+            process=delivery.process,
+            clock=self._clock,
+            wakeup=delivery_wakeup,
+        )
+
+        CommandHandlers(
+            jobs=jobs,
+            repo=repo,
+            default_domain=settings.default_domain_name,
+            job_timeout_minutes=settings.job_timeout_minutes,
+        ).register(application)
+        application.add_error_handler(on_error)
+
+        async def health() -> dict[str, object] | None:
+            if not await db.ping():
+                return None
+            counts = await repo.count_by_state()
+            return {"jobs": {state.value: n for state, n in counts.items()}}
+
+        self.web = build_web_app(on_callback=jobs.accept_callback, health=health)
+
+        await application.start()
+        stack.push_async_callback(application.stop)
+        self._start_loop(reconciler)
+        self._start_loop(delivery_loop)
+        stack.push_async_callback(self._stop_loops, [reconciler, delivery_loop])
+        if settings.bot_mode == "polling":
+            assert application.updater is not None
+            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            stack.push_async_callback(application.updater.stop)
+        log.info(
+            "bot started: mode=%s provider=%s callbacks=%s",
+            settings.bot_mode,
+            settings.music_api_provider,
+            "on" if settings.callbacks_enabled else "off (poll-only)",
+        )
+
+    def _build_application(self) -> Application:  # type: ignore[type-arg]
+        settings = self.settings
+
+        def request(read_timeout: float) -> HTTPXRequest:
+            kwargs = {"transport": self._telegram_transport} if self._telegram_transport else {}
+            return HTTPXRequest(
+                connection_pool_size=32,
+                read_timeout=read_timeout,
+                media_write_timeout=120.0,
+                httpx_kwargs=kwargs,
+            )
+
+        builder = (
+            ApplicationBuilder()
+            .token(settings.telegram_bot_token.get_secret_value())
+            .base_url(settings.telegram_api_base_url)
+            .base_file_url(settings.telegram_api_file_url)
+            .request(request(read_timeout=30.0))
+            .get_updates_request(request(read_timeout=40.0))
+            .rate_limiter(AIORateLimiter(max_retries=3))
+        )
+        if settings.bot_mode != "polling":
+            builder = builder.updater(None)
+        return builder.build()
+
+    def _start_loop(self, loop: DueLoop) -> None:
+        task = asyncio.create_task(loop.run(), name=loop.name)
+        task.add_done_callback(_log_loop_end)
+        self._tasks.append(task)
+
+    async def _stop_loops(self, loops: list[DueLoop]) -> None:
+        """Let in-flight work finish for a few seconds, then cancel what is left."""
+        for loop in loops:
+            loop.stop()
+        _, pending = await asyncio.wait(self._tasks, timeout=STOP_GRACE_SECONDS)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _log_loop_end(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.critical("%s loop died", task.get_name(), exc_info=task.exception())
+
+
+def _secret(value: object) -> str | None:
+    getter = getattr(value, "get_secret_value", None)
+    return getter() if getter is not None else None
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: `run` owns SIGTERM/SIGINT (uvicorn would
+    re-raise the signal after `serve()` returns and kill the process before cleanup)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind the HTTP endpoint's socket ourselves, so a busy port is a clear error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+async def run(settings: Settings) -> None:
+    """Run until SIGTERM or SIGINT, then stop intake, finish in-flight work and close."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    sock = bind_socket(settings.http_host, settings.http_port)
+    async with BotApp(settings) as app:
+        assert app.web is not None
+        config = uvicorn.Config(app.web, log_config=None, lifespan="off", access_log=False)
+        server = _Server(config)
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        log.info("HTTP endpoint on %s:%s", *sock.getsockname()[:2])
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        log.info("stopping")
+        server.should_exit = True
+        await serving
+        stopped.cancel()
+    log.info("stopped")

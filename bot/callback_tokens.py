@@ -1,0 +1,48 @@
+"""Per-job callback tokens: derived from a server secret, only a hash stored, checked in constant time.
+
+A token is HMAC(secret, job id). Deriving it (instead of storing it) means a resubmission after a
+crash sends the *same* callback URL, so a callback for the first, already-accepted request still
+finds its job (design.md §2), while the database alone never reveals a usable token.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+INVALID_CALLBACK_BASE = "https://callbacks.musicvideo-bot.invalid"
+
+
+class CallbackTokens:
+    """Makes and checks the secret part of `/callbacks/{token}` URLs."""
+
+    def __init__(self, secret: str) -> None:
+        self._key = hashlib.sha256(b"musicvideo-bot callback tokens\0" + secret.encode()).digest()
+
+    def token_for(self, job_id: int) -> str:
+        """The callback token of job `job_id` (URL-safe, 256 bits)."""
+        digest = hmac.new(self._key, f"job:{job_id}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def placeholder_hash() -> str:
+    """A random value for a row whose id (and so whose token) is not known yet."""
+    return "unset-" + secrets.token_hex(16)
+
+
+def hash_token(token: str) -> str:
+    """The value stored in the database for `token`."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_matches(token: str, stored_hash: str) -> bool:
+    """Whether `token` hashes to `stored_hash`, in constant time."""
+    return hmac.compare_digest(hash_token(token), stored_hash)
+
+
+def callback_url(public_base_url: str | None, token: str) -> str:
+    """Where the upstream should POST; a never-resolving `.invalid` host when poll-only (RFC 2606)."""
+    base = (public_base_url or INVALID_CALLBACK_BASE).rstrip("/")
+    return f"{base}/callbacks/{token}"

@@ -1,0 +1,87 @@
+"""Pure parsing of command arguments (design.md §7.1). No Telegram types, no I/O."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.domain import MAX_AUTHOR_LENGTH
+
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_QUOTES = (('"', '"'), ("'", "'"), ("“", "”"), ("«", "»"), ("„", "“"), ("‘", "’"))
+
+
+class CommandSyntaxError(ValueError):
+    """The arguments cannot be used; subclasses say why."""
+
+
+class MissingArguments(CommandSyntaxError):
+    """Fewer arguments than the command needs."""
+
+
+class BadId(CommandSyntaxError):
+    """An id with characters no provider uses."""
+
+    def __init__(self, name: str, value: str) -> None:
+        super().__init__(f"bad {name}")
+        self.name = name
+        self.value = value
+
+
+class AuthorTooLong(CommandSyntaxError):
+    """An author over the provider's 50-character limit (never cut silently)."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(f"author has {length} characters")
+        self.length = length
+        self.limit = MAX_AUTHOR_LENGTH
+
+
+@dataclass(frozen=True, slots=True)
+class VideoArgs:
+    """The arguments of `/video <taskId> [audioId] [author]`."""
+
+    task_id: str
+    audio_id: str | None
+    author: str | None
+
+
+def strip_quotes(value: str) -> str:
+    """Remove one pair of surrounding quotes of any common style."""
+    value = value.strip()
+    for left, right in _QUOTES:
+        if len(value) >= 2 and value.startswith(left) and value.endswith(right):
+            return value[len(left) : -len(right)].strip()
+    return value
+
+
+def parse_author(raw: str) -> str | None:
+    """An author/signature value: quotes stripped, empty → None, over the limit → error."""
+    author = strip_quotes(raw)
+    if not author:
+        return None
+    if len(author) > MAX_AUTHOR_LENGTH:
+        raise AuthorTooLong(len(author))
+    return author
+
+
+def parse_video_args(arguments: str) -> VideoArgs:
+    """Parse the text after `/video`; the author is the rest of the first line."""
+    first_line = arguments.strip().split("\n", 1)[0]
+    parts = first_line.split(maxsplit=2)
+    if not parts:
+        raise MissingArguments("taskId is required")
+    task_id = parts[0]
+    if not _ID.match(task_id):
+        raise BadId("taskId", task_id)
+    audio_id = parts[1] if len(parts) > 1 else None
+    if audio_id is not None and not _ID.match(audio_id):
+        raise BadId("audioId", audio_id)
+    author = parse_author(parts[2]) if len(parts) > 2 else None
+    return VideoArgs(task_id=task_id, audio_id=audio_id, author=author)
+
+
+def command_arguments(text: str) -> str:
+    """The text after the leading `/command[@bot]` word."""
+    parts = text.split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""

@@ -1,0 +1,227 @@
+"""The delivery worker's step: post a finished video (or tell a failure) to its chat, once.
+
+Order of attempts (design.md §3): cached file_id → sendVideo by URL → download and upload →
+a message with the link. Every outcome is recorded with a compare-and-set, so a restart or a
+duplicate wake-up never posts twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import tempfile
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+from telegram import Bot, Message
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+
+from bot.backoff import Backoff
+from bot.domain import JobState
+from bot.jobs import Phase
+from bot.render import link_message, video_caption
+from bot.status_messages import StatusMessages, reply_to
+from storage.jobs import Job, JobRepository
+
+log = logging.getLogger(__name__)
+
+MAX_DELIVERY_ATTEMPTS = 12
+_CHUNK = 256 * 1024
+
+
+class Delivery:
+    """Processes one due job of the delivery loop."""
+
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        repo: JobRepository,
+        cdn: httpx.AsyncClient,
+        status: StatusMessages,
+        retention_days: int,
+        max_upload_bytes: int,
+        clock: Callable[[], datetime],
+        rng: random.Random,
+        lease_seconds: float = 900.0,
+    ) -> None:
+        self._bot = bot
+        self._repo = repo
+        self._cdn = cdn
+        self._status = status
+        self._retention_days = retention_days
+        self._max_upload_bytes = max_upload_bytes
+        self._clock = clock
+        self._rng = rng
+        self._lease_seconds = lease_seconds
+        self._backoff = Backoff(base=2.0, cap=300.0)
+
+    async def process(self, job: Job) -> None:
+        """Deliver a succeeded job, or tell the chat about a failed one."""
+        now = self._clock()
+        claimed = await self._repo.claim(
+            job.id,
+            expected=job.state,
+            column="next_delivery_at",
+            now=now,
+            lease_until=now + timedelta(seconds=self._lease_seconds),
+            counter="delivery_attempts",
+        )
+        if not claimed:
+            return
+        try:
+            if job.state is JobState.SUCCEEDED:
+                await self._deliver(job)
+            elif job.state in (JobState.FAILED, JobState.TIMED_OUT):
+                phase = Phase.FAILED if job.state is JobState.FAILED else Phase.TIMED_OUT
+                await self._status.update(job, phase)
+                await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
+            else:
+                await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
+        except RetryAfter as exc:
+            await self._retry(job, _seconds(exc.retry_after), str(exc))
+        except ChatMigrated as exc:
+            moved = await self._repo.move_chat(job.chat_id, exc.new_chat_id)
+            log.info("chat %s migrated to %s; %s jobs moved", job.chat_id, exc.new_chat_id, moved)
+            await self._retry(job, 0.0, "chat migrated")
+        except Forbidden as exc:
+            await self._undeliverable(job, str(exc))
+        except BadRequest as exc:
+            if "chat not found" in exc.message.lower():
+                await self._undeliverable(job, str(exc))
+            else:
+                await self._retry_or_give_up(job, exc)
+        except NetworkError as exc:  # TimedOut included: the send may or may not have landed
+            await self._retry_or_give_up(job, exc)
+
+    async def _deliver(self, job: Job) -> None:
+        await self._status.show(job, Phase.UPLOADING)
+        message = await self._send(job)
+        file_id = message.video.file_id if message.video else None
+        won = await self._repo.transition(
+            job.id,
+            expected=JobState.SUCCEEDED,
+            to=JobState.DELIVERED,
+            file_id=file_id,
+            delivered_at=self._clock(),
+            next_delivery_at=None,
+        )
+        if won:
+            log.info("job %s delivered chat=%s state=delivered", job.id, job.chat_id)
+            delivered = await self._repo.get(job.id)
+            await self._status.show(delivered or job, Phase.DELIVERED)
+
+    async def _send(self, job: Job) -> Message:
+        cached = job.file_id or await self._cached_file_id(job)
+        if cached:
+            try:
+                return await self._send_video(job, cached)
+            except BadRequest as exc:
+                log.info("job %s: cached file_id refused (%s); sending the URL", job.id, exc)
+        assert job.video_url is not None  # SUCCEEDED always carries a URL
+        try:
+            return await self._send_video(job, job.video_url)
+        except BadRequest as exc:
+            if "chat not found" in exc.message.lower():
+                raise
+            log.info("job %s: Telegram could not fetch the URL (%s); uploading", job.id, exc)
+        path = await self._download(job, job.video_url)
+        if path is not None:
+            try:
+                data = await asyncio.to_thread(path.read_bytes)
+                return await self._send_video(job, data, upload=True)
+            except BadRequest as exc:
+                log.info("job %s: upload refused (%s); sending the link", job.id, exc)
+            finally:
+                await asyncio.to_thread(path.unlink, missing_ok=True)
+        return await self._bot.send_message(
+            job.chat_id,
+            link_message(job, job.video_url, self._retention_days, self._clock()),
+            message_thread_id=job.thread_id,
+            reply_parameters=reply_to(job),
+        )
+
+    async def _send_video(self, job: Job, video: str | bytes, *, upload: bool = False) -> Message:
+        timeout = max(60.0, len(video) / 1_000_000 * 2) if upload else None
+        return await self._bot.send_video(
+            job.chat_id,
+            video,
+            caption=video_caption(job, self._retention_days, self._clock()),
+            supports_streaming=True,
+            message_thread_id=job.thread_id,
+            reply_parameters=reply_to(job),
+            filename="video.mp4" if upload else None,
+            write_timeout=timeout,
+            read_timeout=timeout,
+        )
+
+    async def _cached_file_id(self, job: Job) -> str | None:
+        for other in await self._repo.find_for_track(job.provider, job.task_id, job.audio_id):
+            if other.file_id and other.video_url == job.video_url:
+                return other.file_id
+        return None
+
+    async def _download(self, job: Job, url: str) -> Path | None:
+        """Stream the video to a temp file; None when too large or unreachable."""
+        fd, name = tempfile.mkstemp(prefix=f"job{job.id}-", suffix=".mp4")
+        path = Path(name)
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as sink:
+                async with self._cdn.stream("GET", url) as response:
+                    response.raise_for_status()
+                    declared = int(response.headers.get("content-length") or 0)
+                    if declared > self._max_upload_bytes:
+                        raise _TooLarge(declared)
+                    async for chunk in response.aiter_bytes(_CHUNK):
+                        size += len(chunk)
+                        if size > self._max_upload_bytes:
+                            raise _TooLarge(size)
+                        await asyncio.to_thread(sink.write, chunk)
+        except (httpx.HTTPError, _TooLarge, OSError) as exc:
+            log.info("job %s: not uploading the video: %r", job.id, exc)
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
+        return path
+
+    async def _retry(self, job: Job, delay: float, why: str) -> None:
+        log.info("job %s: delivery retry in %.1fs (%s)", job.id, delay, why)
+        await self._repo.transition(
+            job.id,
+            expected=job.state,
+            next_delivery_at=self._clock() + timedelta(seconds=delay),
+        )
+
+    async def _retry_or_give_up(self, job: Job, exc: Exception) -> None:
+        attempts = job.delivery_attempts + 1
+        if attempts >= MAX_DELIVERY_ATTEMPTS:
+            await self._undeliverable(job, f"gave up after {attempts} attempts: {exc}")
+            return
+        await self._retry(job, self._backoff.delay(attempts, self._rng), str(exc))
+
+    async def _undeliverable(self, job: Job, why: str) -> None:
+        log.warning("job %s: chat %s cannot be posted to: %s", job.id, job.chat_id, why)
+        if job.state is JobState.SUCCEEDED:
+            await self._repo.transition(
+                job.id,
+                expected=JobState.SUCCEEDED,
+                to=JobState.UNDELIVERABLE,
+                error=why[:500],
+                next_delivery_at=None,
+            )
+        else:
+            await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
+
+
+class _TooLarge(Exception):
+    """The video is larger than MAX_UPLOAD_MB."""
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

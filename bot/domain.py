@@ -1,0 +1,129 @@
+"""Domain values shared by every layer: providers, job states, jobs, upstream results. No I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Provider(StrEnum):
+    """A reseller of the Suno "Create Music Video" API (upstream-api.md §1)."""
+
+    KIE = "kie"
+    APIKLEY = "apikley"
+    SUNOAPI = "sunoapi"
+    APIBOX = "apibox"
+    VIDGO = "vidgo"
+
+
+class Family(StrEnum):
+    """Providers that speak the same dialect (upstream-api.md §1)."""
+
+    KIE = "kie"
+    SUNOAPI = "sunoapi"
+    UNIFIED = "unified"
+
+
+PROVIDER_FAMILY: dict[Provider, Family] = {
+    Provider.KIE: Family.KIE,
+    Provider.APIKLEY: Family.KIE,
+    Provider.SUNOAPI: Family.SUNOAPI,
+    Provider.APIBOX: Family.SUNOAPI,
+    Provider.VIDGO: Family.UNIFIED,
+}
+
+DEFAULT_BASE_URL: dict[Provider, str] = {
+    Provider.KIE: "https://api.kie.ai",
+    Provider.APIKLEY: "https://api.apikley.ru",
+    Provider.SUNOAPI: "https://api.sunoapi.org",
+    Provider.APIBOX: "https://api.api.box",
+    Provider.VIDGO: "https://api.vidgo.ai",
+}
+
+# How long the provider keeps the generated video link (upstream-api.md §7.1; vidgo unpublished).
+LINK_RETENTION_DAYS: dict[Family, int] = {Family.KIE: 14, Family.SUNOAPI: 15, Family.UNIFIED: 14}
+
+MAX_AUTHOR_LENGTH = 50
+MAX_DOMAIN_LENGTH = 50
+
+
+class JobState(StrEnum):
+    """Where a job is in its life (design.md §2)."""
+
+    SUBMITTING = "submitting"  # row written; the upstream has not confirmed a video task id yet
+    PENDING = "pending"  # the upstream accepted; waiting for the video
+    SUCCEEDED = "succeeded"  # video URL known; delivery to Telegram is due
+    DELIVERED = "delivered"  # the video (or its link) is in the chat
+    FAILED = "failed"  # the upstream refused or failed; the user is told
+    TIMED_OUT = "timed_out"  # still pending after JOB_TIMEOUT_MINUTES
+    UNDELIVERABLE = "undeliverable"  # the chat cannot be posted to (blocked, kicked)
+
+
+ACTIVE_STATES = frozenset({JobState.SUBMITTING, JobState.PENDING, JobState.SUCCEEDED})
+FINAL_STATES = frozenset(set(JobState) - ACTIVE_STATES)
+
+
+@dataclass(frozen=True, slots=True)
+class VideoRequest:
+    """What the upstream needs to render one video."""
+
+    task_id: str
+    audio_id: str
+    callback_url: str
+    author: str | None = None
+    domain_name: str | None = None
+
+
+class VideoStatus(StrEnum):
+    """The upstream's verdict on a video task, reduced to what the job engine acts on."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class VideoResult:
+    """A parsed details (poll) response or callback body."""
+
+    task_id: str | None  # the video task id the body speaks of, when it names one
+    status: VideoStatus
+    video_url: str | None = None
+    error: str | None = None  # the provider's failure text, for logs and the user
+    raw_status: str | None = None  # the provider's own status value, for logs
+    completed_at: datetime | None = None
+
+
+class TrackListStatus(StrEnum):
+    """Whether a music task's tracks can be offered (upstream-api.md §5)."""
+
+    READY = "ready"
+    PENDING = "pending"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """One track of a music generation task."""
+
+    audio_id: str
+    title: str
+    duration_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrackList:
+    """The tracks of a music task, or why there are none yet."""
+
+    status: TrackListStatus
+    tracks: tuple[Track, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Credits:
+    """Remaining upstream credits."""
+
+    remaining: Decimal

@@ -1,0 +1,466 @@
+"""The jobs service: create jobs, submit them upstream, apply poll and callback results.
+
+Plain typed Python: no Telegram types, no user-facing strings. Every state change is a
+compare-and-set in storage, so whoever wins a transition does the follow-up work (design.md §2).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Literal, Protocol
+
+from aiolimiter import AsyncLimiter
+
+from bot.backoff import Backoff
+from bot.callback_tokens import CallbackTokens, callback_url, hash_token, placeholder_hash
+from bot.domain import Family, JobState, Provider, VideoRequest, VideoResult, VideoStatus
+from bot.upstream.client import UpstreamClient
+from bot.upstream.dialect import Dialect
+from bot.upstream.errors import (
+    AlreadyExists,
+    InsufficientCredits,
+    InvalidTrack,
+    Maintenance,
+    MalformedResponse,
+    RateLimited,
+    Unauthorized,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
+from storage.jobs import Job, JobRepository, NewJob
+
+log = logging.getLogger(__name__)
+
+_Counter = Literal["submit_attempts", "poll_attempts", "delivery_attempts"]
+
+MIN_POLL_GAP_SECONDS = 0.35  # keeps every task under 3 details requests per second (§7.11)
+
+
+class Phase(StrEnum):
+    """What the status message should say about a job."""
+
+    SUBMITTING = "submitting"
+    RETRYING = "retrying"
+    MAINTENANCE = "maintenance"
+    RENDERING = "rendering"
+    UPLOADING = "uploading"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    UNDELIVERABLE = "undeliverable"
+
+
+class ErrorKind(StrEnum):
+    """Why a job failed; the Telegram layer turns it into a sentence."""
+
+    CREDITS = "credits"
+    UNAUTHORIZED = "unauthorized"
+    INVALID_TRACK = "invalid_track"
+    RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"
+    PROVIDER_FAILED = "provider_failed"
+    REJECTED = "rejected"
+    ALREADY_EXISTS = "already_exists"
+    TIMEOUT = "timeout"
+
+
+class StatusNotifier(Protocol):
+    """Shows a job's phase to its chat (the one status message). Best effort."""
+
+    async def show(self, job: Job, phase: Phase) -> None: ...
+
+
+class AdminAlerts(Protocol):
+    """Tells the bot's admins about problems only they can fix."""
+
+    async def alert(self, kind: ErrorKind, detail: str) -> None: ...
+
+
+class CallbackVerdict(StrEnum):
+    """How the HTTP layer should answer a provider callback (design.md §6)."""
+
+    ACCEPTED = "accepted"
+    UNKNOWN_TOKEN = "unknown_token"
+    MALFORMED = "malformed"
+    BAD_SIGNATURE = "bad_signature"
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """The knobs of the job engine, taken from Settings."""
+
+    provider: Provider
+    family: Family
+    public_base_url: str | None
+    poll_interval: float
+    job_timeout: timedelta
+    hmac_key: str | None = None
+    submit_retry_window: timedelta = timedelta(minutes=10)
+    lease_seconds: float = 120.0
+    signature_max_age: float = 300.0
+
+    @property
+    def callbacks_enabled(self) -> bool:
+        """Whether the upstream can reach our callback endpoint."""
+        return self.public_base_url is not None
+
+
+@dataclass(frozen=True, slots=True)
+class JobRequest:
+    """A validated `/video` request with where to answer it."""
+
+    chat_id: int
+    thread_id: int | None
+    user_id: int | None
+    command_message_id: int | None
+    status_message_id: int | None
+    language: str
+    task_id: str
+    audio_id: str
+    author: str | None
+    domain_name: str | None
+
+
+class JobService:
+    """Submits jobs and applies what the upstream reports, one compare-and-set at a time."""
+
+    def __init__(
+        self,
+        *,
+        repo: JobRepository,
+        client: UpstreamClient,
+        dialect: Dialect,
+        config: EngineConfig,
+        tokens: CallbackTokens,
+        notifier: StatusNotifier,
+        alerts: AdminAlerts,
+        clock: Callable[[], datetime],
+        rng: random.Random,
+        wake_reconciler: Callable[[], None],
+        wake_delivery: Callable[[], None],
+    ) -> None:
+        self._repo = repo
+        self._client = client
+        self._dialect = dialect
+        self._config = config
+        self._tokens = tokens
+        self._notifier = notifier
+        self._alerts = alerts
+        self._clock = clock
+        self._rng = rng
+        self._wake_reconciler = wake_reconciler
+        self._wake_delivery = wake_delivery
+        # Documented limits: 20 new tasks per 10 s (§2.5, §3.5); 10 queries/s per key (§2.5).
+        self._create_limiter = AsyncLimiter(20, 10)
+        self._details_limiter = AsyncLimiter(10, 1)
+        factor = 3.0 if config.callbacks_enabled else 1.0  # callbacks on: polls are a safety net
+        self._poll_backoff = Backoff(
+            base=config.poll_interval * factor, cap=max(config.poll_interval, 300.0) * factor
+        )
+        self._submit_backoff = Backoff(base=5.0, cap=120.0)
+
+    async def create(self, request: JobRequest) -> Job:
+        """Write the job row (before any upstream call) and hand it to the reconciler."""
+        job = await self._repo.create(
+            NewJob(
+                chat_id=request.chat_id,
+                thread_id=request.thread_id,
+                user_id=request.user_id,
+                command_message_id=request.command_message_id,
+                status_message_id=request.status_message_id,
+                language=request.language,
+                provider=self._config.provider.value,
+                task_id=request.task_id,
+                audio_id=request.audio_id,
+                author=request.author,
+                domain_name=request.domain_name,
+                callback_token_hash=placeholder_hash(),
+                next_poll_at=self._clock(),
+            )
+        )
+        log.info("job %s created chat=%s state=%s", job.id, job.chat_id, job.state)
+        self._wake_reconciler()
+        return job
+
+    async def process_due(self, job: Job) -> None:
+        """Do the upstream work a due job needs: submit it, or poll it."""
+        if job.state is JobState.SUBMITTING:
+            await self._submit(job)
+        elif job.state is JobState.PENDING:
+            await self._poll(job)
+
+    # -- submission -------------------------------------------------------------------------
+
+    async def _submit(self, job: Job) -> None:
+        now = self._clock()
+        if not await self._lease(job, JobState.SUBMITTING, now, "submit_attempts"):
+            return
+        token = self._tokens.token_for(job.id)
+        await self._repo.transition(
+            job.id, expected=JobState.SUBMITTING, callback_token_hash=hash_token(token)
+        )
+        request = VideoRequest(
+            task_id=job.task_id,
+            audio_id=job.audio_id,
+            callback_url=callback_url(self._config.public_base_url, token),
+            author=job.author,
+            domain_name=job.domain_name,
+        )
+        try:
+            async with self._create_limiter:
+                video_task_id = await self._client.create(request)
+        except AlreadyExists as exc:
+            await self._recover_existing(job, exc)
+        except (UpstreamUnavailable, MalformedResponse) as exc:
+            await self._retry_submit(job, exc)
+        except UpstreamRejected as exc:
+            await self._fail_rejected(job, JobState.SUBMITTING, exc)
+        else:
+            await self._accepted(job, video_task_id, JobState.SUBMITTING)
+
+    async def _accepted(self, job: Job, video_task_id: str, expected: JobState) -> None:
+        first_poll = self._clock() + timedelta(seconds=self._first_poll_delay())
+        won = await self._repo.transition(
+            job.id,
+            expected=expected,
+            to=JobState.PENDING,
+            video_task_id=video_task_id,
+            next_poll_at=first_poll,
+            error_kind=None,
+            error=None,
+        )
+        if won:
+            log.info("job %s submitted video_task=%s state=pending", job.id, video_task_id)
+            await self._show(job.id, Phase.RENDERING)
+
+    def _first_poll_delay(self) -> float:
+        factor = 3.0 if self._config.callbacks_enabled else 1.0
+        return max(MIN_POLL_GAP_SECONDS, self._config.poll_interval * factor)
+
+    async def _retry_submit(self, job: Job, exc: Exception) -> None:
+        now = self._clock()
+        if now - job.created_at >= self._config.submit_retry_window:
+            kind = ErrorKind.RATE_LIMITED if isinstance(exc, RateLimited) else ErrorKind.UNAVAILABLE
+            log.warning("job %s: giving up submitting after retries: %s", job.id, exc)
+            await self._finish(job.id, JobState.SUBMITTING, JobState.FAILED, kind, str(exc))
+            return
+        delay = self._submit_backoff.delay(job.submit_attempts, self._rng)
+        if isinstance(exc, RateLimited) and exc.retry_after:
+            delay = max(delay, exc.retry_after)
+        log.info("job %s: create failed (%s), retrying in %.1fs", job.id, exc, delay)
+        await self._repo.transition(
+            job.id, expected=JobState.SUBMITTING, next_poll_at=now + timedelta(seconds=delay)
+        )
+        await self._show(job.id, Phase.MAINTENANCE if isinstance(exc, Maintenance) else Phase.RETRYING)
+
+    async def _fail_rejected(self, job: Job, expected: JobState, exc: UpstreamRejected) -> None:
+        kind = _rejection_kind(exc)
+        log.warning("job %s rejected by upstream (%s): %s", job.id, kind, exc.reason)
+        if kind in (ErrorKind.CREDITS, ErrorKind.UNAUTHORIZED):
+            await self._alerts.alert(kind, exc.reason)
+        await self._finish(job.id, expected, JobState.FAILED, kind, exc.reason)
+
+    async def _recover_existing(self, job: Job, exc: AlreadyExists) -> None:
+        """"Already exists" is recovered, not reported (design.md §2)."""
+        for other in await self._repo.find_for_track(job.provider, job.task_id, job.audio_id):
+            if other.id != job.id and other.video_url and other.state in _HAS_VIDEO:
+                won = await self._repo.transition(
+                    job.id,
+                    expected=JobState.SUBMITTING,
+                    to=JobState.SUCCEEDED,
+                    video_task_id=other.video_task_id,
+                    video_url=other.video_url,
+                    file_id=other.file_id,
+                    completed_at=other.completed_at or self._clock(),
+                    next_poll_at=None,
+                    next_delivery_at=self._clock(),
+                )
+                if won:
+                    log.info("job %s: video already made as job %s; delivering it", job.id, other.id)
+                    self._wake_delivery()
+                return
+        existing = exc.existing_task_id or await self._known_video_task(job)
+        if existing is None:
+            await self._finish(
+                job.id, JobState.SUBMITTING, JobState.FAILED, ErrorKind.ALREADY_EXISTS, exc.reason
+            )
+            return
+        log.info("job %s: video already exists upstream as %s; polling it", job.id, existing)
+        await self._accepted(job, existing, JobState.SUBMITTING)
+        await self._repo.transition(job.id, expected=JobState.PENDING, next_poll_at=self._clock())
+        self._wake_reconciler()
+
+    async def _known_video_task(self, job: Job) -> str | None:
+        for other in await self._repo.find_for_track(job.provider, job.task_id, job.audio_id):
+            if other.id != job.id and other.video_task_id:
+                return other.video_task_id
+        return None
+
+    # -- polling ----------------------------------------------------------------------------
+
+    async def _poll(self, job: Job) -> None:
+        now = self._clock()
+        if now - job.created_at >= self._config.job_timeout:
+            await self._finish(job.id, JobState.PENDING, JobState.TIMED_OUT, ErrorKind.TIMEOUT, None)
+            return
+        if job.video_task_id is None or not await self._lease(
+            job, JobState.PENDING, now, "poll_attempts"
+        ):
+            return
+        result: VideoResult | None = None
+        try:
+            async with self._details_limiter:
+                result = await self._client.details(job.video_task_id)
+        except (UpstreamUnavailable, MalformedResponse) as exc:
+            log.info("job %s: details unavailable: %s", job.id, exc)
+        except UpstreamRejected as exc:
+            log.warning("job %s: details refused: %s", job.id, exc)
+        fresh = await self._repo.get(job.id) or job
+        if result is None and fresh.callback_video_url:
+            # The poll could not answer; the callback's word is the best we have (§2).
+            result = VideoResult(task_id=None, status=VideoStatus.SUCCEEDED, video_url=fresh.callback_video_url)
+        await self._apply(fresh, result)
+
+    async def _apply(self, job: Job, result: VideoResult | None) -> None:
+        if result is not None and result.raw_status is not None and result.status is VideoStatus.PENDING:
+            log.debug("job %s: upstream status %s", job.id, result.raw_status)
+        if result is not None and result.status is VideoStatus.SUCCEEDED and result.video_url:
+            won = await self._repo.transition(
+                job.id,
+                expected=JobState.PENDING,
+                to=JobState.SUCCEEDED,
+                video_url=result.video_url,
+                completed_at=result.completed_at or self._clock(),
+                next_poll_at=None,
+                next_delivery_at=self._clock(),
+            )
+            if won:
+                log.info("job %s succeeded chat=%s state=succeeded", job.id, job.chat_id)
+                self._wake_delivery()
+            return
+        if result is not None and result.status is VideoStatus.FAILED:
+            await self._finish(
+                job.id, JobState.PENDING, JobState.FAILED, ErrorKind.PROVIDER_FAILED, result.error
+            )
+            return
+        await self._schedule_poll(job)
+
+    async def _schedule_poll(self, job: Job) -> None:
+        now = self._clock()
+        if job.callback_video_url:
+            delay = 3.0  # a callback said done but the poll disagrees: look again soon (§2)
+        else:
+            delay = self._poll_backoff.delay(job.poll_attempts, self._rng)
+        delay = max(MIN_POLL_GAP_SECONDS, delay)
+        deadline = job.created_at + self._config.job_timeout
+        next_at = min(now + timedelta(seconds=delay), max(deadline, now))
+        await self._repo.transition(job.id, expected=JobState.PENDING, next_poll_at=next_at)
+
+    # -- callbacks --------------------------------------------------------------------------
+
+    async def accept_callback(
+        self, token: str, body: bytes, headers: Mapping[str, str]
+    ) -> CallbackVerdict:
+        """Check and record a provider callback; the decision stays with the poll (§2)."""
+        job = await self._repo.by_callback_token_hash(hash_token(token))
+        if job is None:
+            return CallbackVerdict.UNKNOWN_TOKEN
+        try:
+            result = self._dialect.parse_callback(body)
+        except MalformedResponse as exc:
+            log.info("job %s: malformed callback: %s", job.id, exc)
+            return CallbackVerdict.MALFORMED
+        if not self._signature_ok(result, headers):
+            log.warning("job %s: callback with a missing or bad signature", job.id)
+            return CallbackVerdict.BAD_SIGNATURE
+        if job.video_task_id and result.task_id and result.task_id != job.video_task_id:
+            log.warning(
+                "job %s: callback for task %s, expected %s; ignored",
+                job.id, result.task_id, job.video_task_id,
+            )
+            return CallbackVerdict.ACCEPTED
+        log.info("job %s: callback status=%s state=%s", job.id, result.status, job.state)
+        if job.state is JobState.SUBMITTING and result.task_id:
+            # The upstream accepted, then we crashed before recording the id (design §2).
+            await self._accepted(job, result.task_id, JobState.SUBMITTING)
+        hint = result.video_url if result.status is VideoStatus.SUCCEEDED else None
+        changes: dict[str, object] = {"next_poll_at": self._clock()}
+        if hint:
+            changes["callback_video_url"] = hint
+        if await self._repo.transition(job.id, expected=JobState.PENDING, **changes):
+            self._wake_reconciler()
+        return CallbackVerdict.ACCEPTED
+
+    def _signature_ok(self, result: VideoResult, headers: Mapping[str, str]) -> bool:
+        key = self._config.hmac_key
+        if key is None or self._config.family is not Family.KIE:
+            return True
+        timestamp = headers.get("x-webhook-timestamp")
+        signature = headers.get("x-webhook-signature")
+        if not timestamp or not signature or not result.task_id:
+            return False
+        return self._dialect.verify_signature(
+            key,
+            result.task_id,
+            timestamp,
+            signature,
+            now=self._clock().timestamp(),
+            max_age_seconds=self._config.signature_max_age,
+        )
+
+    # -- shared -----------------------------------------------------------------------------
+
+    async def _lease(self, job: Job, state: JobState, now: datetime, counter: _Counter) -> bool:
+        return await self._repo.claim(
+            job.id,
+            expected=state,
+            column="next_poll_at",
+            now=now,
+            lease_until=now + timedelta(seconds=self._config.lease_seconds),
+            counter=counter,
+        )
+
+    async def _finish(
+        self,
+        job_id: int,
+        expected: JobState,
+        to: JobState,
+        kind: ErrorKind,
+        detail: str | None,
+    ) -> None:
+        """Move to a final failure state; the delivery loop then tells the chat (an outbox)."""
+        won = await self._repo.transition(
+            job_id,
+            expected=expected,
+            to=to,
+            error_kind=kind.value,
+            error=detail,
+            next_poll_at=None,
+            next_delivery_at=self._clock(),
+        )
+        if won:
+            log.info("job %s %s (%s) state=%s", job_id, to, kind, to)
+            self._wake_delivery()
+
+    async def _show(self, job_id: int, phase: Phase) -> None:
+        job = await self._repo.get(job_id)
+        if job is not None:
+            await self._notifier.show(job, phase)
+
+
+_HAS_VIDEO = frozenset({JobState.SUCCEEDED, JobState.DELIVERED})
+
+
+def _rejection_kind(exc: UpstreamRejected) -> ErrorKind:
+    if isinstance(exc, InsufficientCredits):
+        return ErrorKind.CREDITS
+    if isinstance(exc, Unauthorized):
+        return ErrorKind.UNAUTHORIZED
+    if isinstance(exc, InvalidTrack):
+        return ErrorKind.INVALID_TRACK
+    return ErrorKind.REJECTED

@@ -1,0 +1,72 @@
+"""The one status message per job: edited through its phases (design.md §7.3)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, ReplyParameters
+from telegram.error import BadRequest, TelegramError
+
+from bot.jobs import Phase
+from bot.render import status_text
+from storage.jobs import Job
+
+log = logging.getLogger(__name__)
+
+FINAL_PHASES = frozenset({Phase.FAILED, Phase.TIMED_OUT, Phase.UNDELIVERABLE, Phase.DELIVERED})
+
+
+def is_not_modified(error: BadRequest) -> bool:
+    """Telegram's answer to an edit that changes nothing: not an error for us."""
+    return "message is not modified" in error.message.lower()
+
+
+def is_gone(error: BadRequest) -> bool:
+    """The message to edit was deleted or can no longer be edited."""
+    lowered = error.message.lower()
+    return "message to edit not found" in lowered or "message can't be edited" in lowered
+
+
+class StatusMessages:
+    """Edits (or, when it is gone, re-sends) a job's status message."""
+
+    def __init__(self, bot: Bot, *, job_timeout_minutes: float) -> None:
+        self._bot = bot
+        self._job_timeout_minutes = job_timeout_minutes
+
+    async def show(self, job: Job, phase: Phase) -> None:
+        """Best effort: a failure to show an intermediate phase is logged, never raised."""
+        try:
+            await self.update(job, phase)
+        except TelegramError as exc:
+            log.info("job %s: status message not updated (%s): %s", job.id, phase, exc)
+
+    async def update(self, job: Job, phase: Phase) -> None:
+        """Show `phase`; a final phase whose message is gone is sent anew. Raises TelegramError."""
+        text = status_text(job, phase, job_timeout_minutes=self._job_timeout_minutes)
+        if job.status_message_id is not None:
+            try:
+                await self._bot.edit_message_text(
+                    text, chat_id=job.chat_id, message_id=job.status_message_id
+                )
+            except BadRequest as exc:
+                if is_not_modified(exc):
+                    return
+                if not is_gone(exc):
+                    raise
+            else:
+                return
+        if phase in FINAL_PHASES and phase is not Phase.DELIVERED:
+            await self._bot.send_message(
+                job.chat_id,
+                text,
+                message_thread_id=job.thread_id,
+                reply_parameters=reply_to(job),
+            )
+
+
+def reply_to(job: Job) -> ReplyParameters | None:
+    """Reply to the command message, or send without the reply if it was deleted."""
+    if job.command_message_id is None:
+        return None
+    return ReplyParameters(message_id=job.command_message_id, allow_sending_without_reply=True)

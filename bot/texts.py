@@ -1,0 +1,175 @@
+"""Every user-facing sentence, in English and Russian. Nothing else builds user-facing text."""
+
+from __future__ import annotations
+
+from typing import Final
+
+_CATALOGUE: Final[dict[str, dict[str, str]]] = {
+    "help": {
+        "en": (
+            "🎬 I turn your Suno tracks into MP4 music videos and post them right here.\n\n"
+            "/video <taskId> <audioId> [author] — make a video\n"
+            "  e.g. /video 5c79be8e e231cadc7dc \"DJ Ann\"\n"
+            "/status — how is my latest video doing?\n"
+            "/help — this message\n\n"
+            "taskId is the id of your music generation task; audioId is the id of one track "
+            "in it (sunoData[].id). Both are in your music API's response or dashboard."
+        ),
+        "ru": (
+            "🎬 Я превращаю треки Suno в музыкальные видео MP4 и присылаю их сюда.\n\n"
+            "/video <taskId> <audioId> [автор] — сделать видео\n"
+            "  напр. /video 5c79be8e e231cadc7dc \"DJ Ann\"\n"
+            "/status — как дела у последнего видео?\n"
+            "/help — эта справка\n\n"
+            "taskId — id задачи генерации музыки; audioId — id одного трека в ней "
+            "(sunoData[].id). Оба есть в ответе музыкального API или в личном кабинете."
+        ),
+    },
+    "usage_video": {
+        "en": "Usage: /video <taskId> <audioId> [author]\ne.g. /video 5c79be8e e231cadc7dc DJ Ann",
+        "ru": "Формат: /video <taskId> <audioId> [автор]\nнапр. /video 5c79be8e e231cadc7dc DJ Ann",
+    },
+    "bad_id": {
+        "en": "“{value}” doesn't look like a {name}: use letters, digits, - and _ only.",
+        "ru": "«{value}» не похоже на {name}: допустимы буквы, цифры, - и _.",
+    },
+    "author_too_long": {
+        "en": "The author name is {length} characters long; the limit is {limit}. "
+        "Please shorten it.",
+        "ru": "Имя автора длиной {length} символов, а можно не больше {limit}. Сократите его.",
+    },
+    "status_submitting": {
+        "en": "⏳ Sending your video request…",
+        "ru": "⏳ Отправляю запрос на видео…",
+    },
+    "status_retrying": {
+        "en": "⏳ The video service is busy; I will retry automatically.",
+        "ru": "⏳ Видеосервис перегружен; я повторю попытку автоматически.",
+    },
+    "status_maintenance": {
+        "en": "🛠 The video service is under maintenance; I will retry automatically.",
+        "ru": "🛠 На видеосервисе техработы; я повторю попытку автоматически.",
+    },
+    "status_rendering": {
+        "en": "🎞 Rendering your video… I'll post it here when it's ready.",
+        "ru": "🎞 Видео рендерится… Пришлю его сюда, как только будет готово.",
+    },
+    "status_uploading": {
+        "en": "📤 Your video is ready — posting it…",
+        "ru": "📤 Видео готово — отправляю…",
+    },
+    "status_delivered": {
+        "en": "✅ Done! Your video is posted.",
+        "ru": "✅ Готово! Видео отправлено.",
+    },
+    "status_failed": {
+        "en": "❌ {reason}",
+        "ru": "❌ {reason}",
+    },
+    "status_timed_out": {
+        "en": "⌛ The video took too long ({minutes} min) and I stopped waiting. "
+        "Try /video again later.",
+        "ru": "⌛ Видео делалось слишком долго ({minutes} мин), я перестал ждать. "
+        "Попробуйте /video позже.",
+    },
+    "status_undeliverable": {
+        "en": "⚠️ I could not post the video into this chat.",
+        "ru": "⚠️ Не удалось отправить видео в этот чат.",
+    },
+    "reason_credits": {
+        "en": "The video service is out of credits — the bot owner has been told.",
+        "ru": "На видеосервисе закончились кредиты — владелец бота уже в курсе.",
+    },
+    "reason_unauthorized": {
+        "en": "The bot's video-service key was refused — the bot owner has been told.",
+        "ru": "Видеосервис не принял ключ бота — владелец бота уже в курсе.",
+    },
+    "reason_invalid_track": {
+        "en": "The video service did not accept taskId {task_id} / audioId {audio_id}. "
+        "Check that the audioId is a track of that task.",
+        "ru": "Видеосервис не принял taskId {task_id} / audioId {audio_id}. "
+        "Проверьте, что audioId — трек этой задачи.",
+    },
+    "reason_rate_limited": {
+        "en": "The video service kept saying “too many requests”. Please try again later.",
+        "ru": "Видеосервис всё время отвечал «слишком много запросов». Попробуйте позже.",
+    },
+    "reason_unavailable": {
+        "en": "The video service could not be reached for a while. Please try again later.",
+        "ru": "Видеосервис долго был недоступен. Попробуйте позже.",
+    },
+    "reason_provider_failed": {
+        "en": "The video service could not make this video{detail}. Try again or pick another "
+        "track.",
+        "ru": "Видеосервис не смог сделать это видео{detail}. Попробуйте ещё раз или "
+        "выберите другой трек.",
+    },
+    "reason_rejected": {
+        "en": "The video service refused the request{detail}.",
+        "ru": "Видеосервис отклонил запрос{detail}.",
+    },
+    "reason_already_exists": {
+        "en": "The video service says a video of this track already exists, but did not say "
+        "where. Try another track.",
+        "ru": "Видеосервис говорит, что видео для этого трека уже есть, но не говорит, где оно. "
+        "Попробуйте другой трек.",
+    },
+    "admin_alert_credits": {
+        "en": "⚠️ The video service reports insufficient credits. Jobs fail until you top up. "
+        "Provider said: {detail}",
+        "ru": "⚠️ Видеосервис сообщает, что кредиты закончились. Задачи не выполняются, пока "
+        "вы не пополните баланс. Ответ сервиса: {detail}",
+    },
+    "admin_alert_unauthorized": {
+        "en": "⚠️ The video service refused MUSIC_API_KEY. Check the key. Provider said: {detail}",
+        "ru": "⚠️ Видеосервис не принял MUSIC_API_KEY. Проверьте ключ. Ответ сервиса: {detail}",
+    },
+    "reason_internal": {
+        "en": "Something went wrong on my side; the bot owner has been told.",
+        "ru": "Что-то пошло не так с моей стороны; владелец бота уже в курсе.",
+    },
+    "caption": {
+        "en": "🎬 {headline}\nLink valid until {expiry} (UTC)",
+        "ru": "🎬 {headline}\nСсылка действует до {expiry} (UTC)",
+    },
+    "caption_author": {
+        "en": "{author} — track {audio_id}",
+        "ru": "{author} — трек {audio_id}",
+    },
+    "caption_track": {
+        "en": "Track {audio_id}",
+        "ru": "Трек {audio_id}",
+    },
+    "video_link": {
+        "en": "🎬 {headline}\nThe video is too large to post here; download it: {url}\n"
+        "Link valid until {expiry} (UTC)",
+        "ru": "🎬 {headline}\nВидео слишком большое для отправки сюда; скачайте его: {url}\n"
+        "Ссылка действует до {expiry} (UTC)",
+    },
+    "no_jobs": {
+        "en": "No videos in this chat yet. Send /video <taskId> <audioId> to make one.",
+        "ru": "В этом чате ещё нет видео. Отправьте /video <taskId> <audioId>.",
+    },
+    "status_line": {
+        "en": "Job #{job_id} · {task_id} / {audio_id}\n{state}",
+        "ru": "Задача #{job_id} · {task_id} / {audio_id}\n{state}",
+    },
+}
+
+LANGUAGES: Final = ("en", "ru")
+
+
+def language_for(language_code: str | None) -> str:
+    """Russian for Russian-speaking users, English for everyone else (design.md §7.10)."""
+    return "ru" if (language_code or "").lower().split("-")[0] == "ru" else "en"
+
+
+def text(language: str, key: str, **values: object) -> str:
+    """The sentence `key` in `language` (English when unknown), with `values` filled in."""
+    entry = _CATALOGUE[key]
+    return entry.get(language, entry["en"]).format(**values)
+
+
+def has_text(key: str) -> bool:
+    """Whether the catalogue has a sentence called `key`."""
+    return key in _CATALOGUE

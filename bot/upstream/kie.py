@@ -1,0 +1,251 @@
+"""The KIE dialect (kie.ai, apikley; upstream-api.md §2): build requests, parse answers.
+
+Pure: no I/O, must not import httpx. The SUNOAPI module reuses the wire shapes defined here
+(`*_from` functions), since §3 is the same shape with another code table.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from bot.domain import (
+    Credits,
+    Track,
+    TrackList,
+    TrackListStatus,
+    VideoRequest,
+    VideoResult,
+    VideoStatus,
+)
+from bot.upstream.common import (
+    SUCCESS_CODES,
+    ErrorTable,
+    checked_payload,
+    decimal_amount,
+    decode_object,
+    int_code,
+    message_of,
+    object_field,
+    parse_timestamp,
+    seconds_or_none,
+    text_field,
+)
+from bot.upstream.errors import (
+    InsufficientCredits,
+    InvalidTrack,
+    Maintenance,
+    MalformedResponse,
+    RateLimited,
+    Unauthorized,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
+from bot.upstream.http import HttpRequest, HttpResponse
+
+log = logging.getLogger(__name__)
+
+CREATE_PATH = "/api/v1/mp4/generate"
+DETAILS_PATH = "/api/v1/mp4/record-info"
+MUSIC_PATH = "/api/v1/generate/record-info"
+CREDITS_PATH = "/api/v1/chat/credit"
+
+# §2.4. 409 and any "already exists" text become AlreadyExists in common.error_for; 422 is a
+# validation error otherwise (design.md §7.2).
+ERRORS: ErrorTable = {
+    400: InvalidTrack,
+    401: Unauthorized,
+    402: InsufficientCredits,
+    404: InvalidTrack,
+    408: UpstreamUnavailable,
+    422: InvalidTrack,
+    429: RateLimited,
+    455: Maintenance,
+    500: UpstreamUnavailable,
+    501: UpstreamRejected,
+    505: UpstreamRejected,
+}
+
+_MUSIC_READY = frozenset({"FIRST_SUCCESS", "SUCCESS"})
+_MUSIC_PENDING = frozenset({"PENDING", "TEXT_SUCCESS"})
+_MUSIC_FAILED = frozenset(
+    {"CREATE_TASK_FAILED", "GENERATE_AUDIO_FAILED", "CALLBACK_EXCEPTION", "SENSITIVE_WORD_ERROR"}
+)
+
+
+def build_create(request: VideoRequest) -> HttpRequest:
+    """POST /api/v1/mp4/generate with the flat camelCase body (§2.1); optional fields omitted."""
+    body: dict[str, Any] = {
+        "taskId": request.task_id,
+        "audioId": request.audio_id,
+        "callBackUrl": request.callback_url,
+    }
+    if request.author is not None:
+        body["author"] = request.author
+    if request.domain_name is not None:
+        body["domainName"] = request.domain_name
+    return HttpRequest("POST", CREATE_PATH, json=body)
+
+
+def parse_create(response: HttpResponse) -> str:
+    """The new video task id from a create answer."""
+    return video_task_id_from(checked_payload(response, ERRORS))
+
+
+def build_details(video_task_id: str) -> HttpRequest:
+    """GET /api/v1/mp4/record-info for one video task (§2.2)."""
+    return HttpRequest("GET", DETAILS_PATH, params={"taskId": video_task_id})
+
+
+def parse_details(response: HttpResponse) -> VideoResult:
+    """A video task's state from a record-info answer."""
+    return details_from(checked_payload(response, ERRORS))
+
+
+def parse_callback(body: bytes) -> VideoResult:
+    """A callback body (§2.3): code 200 with video_url succeeded; any other code failed."""
+    return callback_from(decode_object(body))
+
+
+def build_tracks(music_task_id: str) -> HttpRequest:
+    """GET /api/v1/generate/record-info for a music task (§5)."""
+    return HttpRequest("GET", MUSIC_PATH, params={"taskId": music_task_id})
+
+
+def parse_tracks(response: HttpResponse) -> TrackList:
+    """The tracks a music task offers."""
+    return tracks_from(checked_payload(response, ERRORS))
+
+
+def build_credits() -> HttpRequest:
+    """GET /api/v1/chat/credit (§2.6)."""
+    return HttpRequest("GET", CREDITS_PATH)
+
+
+def parse_credits(response: HttpResponse) -> Credits:
+    """The remaining credits (`data` is a bare number)."""
+    return credits_from(checked_payload(response, ERRORS))
+
+
+def verify_signature(
+    key: str,
+    task_id: str,
+    timestamp: str,
+    signature: str,
+    *,
+    now: float,
+    max_age_seconds: float = 300,
+) -> bool:
+    """Whether X-Webhook-Signature = base64(HMAC_SHA256(key, taskId + "." + ts)) and ts is fresh.
+
+    §2.3: only taskId and timestamp are signed, so freshness is the replay protection; the docs
+    give no window, hence `max_age_seconds` either side of `now`.
+    """
+    stamp = timestamp.strip()
+    if not key or not stamp.isascii() or not stamp.isdigit():
+        return False
+    if abs(now - int(stamp)) > max_age_seconds:
+        return False
+    digest = hmac.new(key.encode(), f"{task_id}.{stamp}".encode(), hashlib.sha256).digest()
+    expected = base64.b64encode(digest)
+    return hmac.compare_digest(expected, signature.strip().encode())
+
+
+def video_task_id_from(payload: Mapping[str, Any]) -> str:
+    """`data.taskId` of a successful create answer, or MalformedResponse."""
+    data = payload.get("data")
+    task_id = text_field(data, "taskId") if isinstance(data, dict) else None
+    if task_id is None:
+        raise MalformedResponse("create answer carries no data.taskId")
+    return task_id
+
+
+def details_from(payload: Mapping[str, Any]) -> VideoResult:
+    """A VideoResult from a record-info payload (camelCase, §2.2 / §3.2)."""
+    data = object_field(payload, "data")
+    raw = data.get("successFlag")
+    flag = None if raw is None else str(raw).strip()
+    video = data.get("response")
+    url = text_field(video, "videoUrl") if isinstance(video, dict) else None
+    status = _video_status(flag, url)
+    error = text_field(data, "errorMessage")
+    if status is VideoStatus.FAILED and error is None:
+        error = flag
+    return VideoResult(
+        task_id=text_field(data, "taskId"),
+        status=status,
+        video_url=url if status is VideoStatus.SUCCEEDED else None,
+        error=error,
+        raw_status=flag,
+        completed_at=parse_timestamp(data.get("completeTime")),
+    )
+
+
+def callback_from(payload: Mapping[str, Any]) -> VideoResult:
+    """A VideoResult from a callback payload (snake_case `data`, §2.3 / §3.3)."""
+    data = object_field(payload, "data")
+    task_id = text_field(data, "task_id", "taskId")
+    code = int_code(payload.get("code"))
+    if task_id is None or code is None:
+        raise MalformedResponse("callback lacks data.task_id or code")
+    url = text_field(data, "video_url")
+    if code in SUCCESS_CODES:  # 0 is "success" in the generated callback schema (§2.3, §7.3)
+        status = VideoStatus.SUCCEEDED if url else VideoStatus.PENDING
+        return VideoResult(task_id, status, video_url=url, raw_status=str(code))
+    error = message_of(payload) or f"code {code}"
+    return VideoResult(task_id, VideoStatus.FAILED, error=error, raw_status=str(code))
+
+
+def tracks_from(payload: Mapping[str, Any]) -> TrackList:
+    """A TrackList from a music record-info payload (§5)."""
+    data = object_field(payload, "data")
+    status = (text_field(data, "status") or "").upper()
+    tracks = _tracks(data)
+    # CALLBACK_EXCEPTION only means the provider could not reach a callback URL; tracks that are
+    # there are usable (by analogy with §7.6). A finished SUCCESS without ids offers nothing.
+    if status == "SUCCESS" or (tracks and status in _MUSIC_READY | {"CALLBACK_EXCEPTION"}):
+        return TrackList(TrackListStatus.READY, tracks)
+    if status in _MUSIC_PENDING | _MUSIC_READY:
+        return TrackList(TrackListStatus.PENDING)
+    if status in _MUSIC_FAILED or "FAIL" in status or "ERROR" in status:
+        error = text_field(data, "errorMessage") or status
+        return TrackList(TrackListStatus.FAILED, error=error)
+    log.warning("unknown music task status %r; treating as pending", status)
+    return TrackList(TrackListStatus.PENDING)
+
+
+def credits_from(payload: Mapping[str, Any]) -> Credits:
+    """Credits from a payload whose `data` is the bare balance."""
+    return Credits(decimal_amount(payload.get("data")))
+
+
+def _video_status(flag: str | None, url: str | None) -> VideoStatus:
+    # Matched by prefix: the schema text glues flag and meaning ("SUCCESS-Success", §7.7).
+    normalized = (flag or "").upper()
+    if normalized.startswith(("SUCCESS", "CALLBACK_EXCEPTION")):
+        if url:
+            return VideoStatus.SUCCEEDED
+        # CALLBACK_EXCEPTION without a url: the result may still arrive (§7.6); keep polling.
+        log.warning("successFlag %r without a videoUrl; treating as pending", flag)
+        return VideoStatus.PENDING
+    if "FAIL" in normalized:  # CREATE_TASK_FAILED, GENERATE_MP4_FAILED and kin
+        return VideoStatus.FAILED
+    if not normalized.startswith("PENDING"):
+        log.warning("unknown successFlag %r; treating as pending", flag)
+    return VideoStatus.PENDING
+
+
+def _tracks(data: Mapping[str, Any]) -> tuple[Track, ...]:
+    response = data.get("response")
+    items = response.get("sunoData") if isinstance(response, dict) else None
+    if not isinstance(items, list):
+        return ()
+    return tuple(
+        Track(audio_id, text_field(item, "title") or "", seconds_or_none(item.get("duration")))
+        for item in items
+        if isinstance(item, dict) and (audio_id := text_field(item, "id"))
+    )

@@ -1,0 +1,74 @@
+"""The bot's own HTTP endpoint (design.md §6): provider callbacks and /healthz. Thin on purpose."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.jobs import CallbackVerdict
+
+MAX_CALLBACK_BYTES = 64 * 1024
+
+CallbackSink = Callable[[str, bytes, Mapping[str, str]], Awaitable[CallbackVerdict]]
+HealthProbe = Callable[[], Awaitable[dict[str, object] | None]]
+
+_VERDICT_STATUS = {
+    CallbackVerdict.ACCEPTED: 200,
+    CallbackVerdict.UNKNOWN_TOKEN: 404,
+    CallbackVerdict.MALFORMED: 400,
+    CallbackVerdict.BAD_SIGNATURE: 401,
+}
+
+
+class BodyTooLarge(Exception):
+    """More than the route accepts; counted as it streams, so chunked bodies are caught too."""
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing early once it passes `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def build_web_app(
+    *,
+    on_callback: CallbackSink,
+    health: HealthProbe,
+    extra_routes: list[BaseRoute] | None = None,
+) -> Starlette:
+    """The starlette application; `extra_routes` carries the Telegram webhook in webhook mode."""
+
+    async def callback(request: Request) -> Response:
+        try:
+            body = await read_body(request, MAX_CALLBACK_BYTES)
+        except BodyTooLarge:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        verdict = await on_callback(request.path_params["token"], body, request.headers)
+        status = _VERDICT_STATUS[verdict]
+        return JSONResponse({"status": verdict.value}, status_code=status)
+
+    async def healthz(_: Request) -> Response:
+        report = await health()
+        if report is None:
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok", **report})
+
+    routes: list[BaseRoute] = [
+        Route("/callbacks/{token}", callback, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        *(extra_routes or []),
+    ]
+    return Starlette(routes=routes)

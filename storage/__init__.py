@@ -1,0 +1,1 @@
+"""SQLite storage: connection, migrations, repositories. Knows nothing of Telegram or HTTP."""

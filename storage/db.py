@@ -1,0 +1,151 @@
+"""The one SQLite connection: PRAGMAs, serialised statements, transactions, migrations on open.
+
+Must not import Telegram, httpx or anything from `bot` (storage knows nothing above it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import aiosqlite
+
+from storage.migrations import migrate
+
+Params = Sequence[Any]
+
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+)
+
+
+class Database:
+    """Owns one aiosqlite connection in autocommit mode.
+
+    Every statement and every transaction runs under one `asyncio.Lock`, so a statement from
+    one coroutine can never land inside another coroutine's open transaction on this shared
+    connection (it would be committed or rolled back with it). The task that holds a
+    transaction may run statements inside it; it must not hand them to other tasks (they
+    would wait for the lock the transaction holds). Other processes are kept apart by
+    SQLite's own locking (`BEGIN IMMEDIATE`, `busy_timeout`).
+    """
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn: aiosqlite.Connection | None = conn
+        self.path = path
+        self._lock = asyncio.Lock()
+        self._tx_owner: asyncio.Task[Any] | None = None
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Self:
+        """Open (creating if need be) the database file, set PRAGMAs and apply migrations."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            conn.row_factory = aiosqlite.Row
+            for pragma in _PRAGMAS:
+                await conn.execute_fetchall(pragma)
+            db = cls(conn, path)
+            await migrate(db)
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    @classmethod
+    @asynccontextmanager
+    async def connect(cls, path: str | Path) -> AsyncIterator[Self]:
+        """Open the database for the duration of an `async with` block."""
+        db = await cls.open(path)
+        try:
+            yield db
+        finally:
+            await db.close()
+
+    async def close(self) -> None:
+        """Close the connection; a second call does nothing."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            async with self._lock:
+                await conn.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once `close` has been called."""
+        return self._conn is None
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return the number of rows it changed."""
+        async with self._serialised() as conn, conn.execute(sql, params) as cursor:
+            return cursor.rowcount
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+        """Run a query (or a statement with RETURNING) and return all its rows."""
+        async with self._serialised() as conn:
+            return list(await conn.execute_fetchall(sql, params))
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+        """Run a query and return its first row, or None."""
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
+
+    async def ping(self) -> bool:
+        """True when the database answers a trivial query."""
+        try:
+            row = await self.fetch_one("SELECT 1")
+        except (sqlite3.Error, ValueError):  # ValueError: aiosqlite's "connection closed"
+            return False
+        return row is not None and row[0] == 1
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK when the block raises."""
+        task = asyncio.current_task()
+        if task is not None and task is self._tx_owner:
+            raise RuntimeError("transactions do not nest")
+        async with self._lock:
+            conn = self._require_conn()
+            await conn.execute_fetchall("BEGIN IMMEDIATE")
+            self._tx_owner = task
+            try:
+                yield
+                await conn.commit()
+            except BaseException:
+                await conn.rollback()  # a no-op when SQLite has already ended the transaction
+                raise
+            finally:
+                self._tx_owner = None
+
+    @asynccontextmanager
+    async def _serialised(self) -> AsyncIterator[aiosqlite.Connection]:
+        task = asyncio.current_task()
+        if task is not None and task is self._tx_owner:
+            yield self._require_conn()  # already holds the lock: part of its own transaction
+            return
+        async with self._lock:
+            yield self._require_conn()
+
+    def _require_conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise ValueError("the database is closed")
+        return self._conn

@@ -1,0 +1,284 @@
+"""All SQL for the `jobs` table: the Job row, compare-and-set transitions, leases, due queries.
+
+Must not import Telegram, httpx or anything from `bot` except `bot.domain` (JobState).
+Times are aware UTC datetimes here and REAL unix seconds in the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any, Final, Literal
+
+import aiosqlite
+
+from bot.domain import ACTIVE_STATES, JobState
+from storage.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One row of the `jobs` table."""
+
+    id: int
+    chat_id: int
+    thread_id: int | None
+    user_id: int | None
+    command_message_id: int | None
+    status_message_id: int | None
+    language: str
+    provider: str
+    task_id: str
+    audio_id: str
+    author: str | None
+    domain_name: str | None
+    video_task_id: str | None
+    state: JobState
+    video_url: str | None
+    callback_video_url: str | None
+    file_id: str | None
+    error_kind: str | None
+    error: str | None
+    callback_token_hash: str
+    submit_attempts: int
+    poll_attempts: int
+    delivery_attempts: int
+    next_poll_at: datetime | None
+    next_delivery_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """What is known about a job when its row is first written."""
+
+    chat_id: int
+    thread_id: int | None
+    user_id: int | None
+    command_message_id: int | None
+    status_message_id: int | None
+    language: str
+    provider: str
+    task_id: str
+    audio_id: str
+    author: str | None
+    domain_name: str | None
+    callback_token_hash: str
+    next_poll_at: datetime | None
+
+
+COLUMNS: Final = tuple(f.name for f in fields(Job))
+_TIME_COLUMNS: Final = frozenset(
+    {"next_poll_at", "next_delivery_at", "created_at", "updated_at", "completed_at", "delivered_at"}
+)
+# Columns `transition` may set: `state` goes through `to`, `updated_at` is always the clock's.
+CHANGEABLE_COLUMNS: Final = frozenset(COLUMNS) - {"id", "state", "updated_at"}
+_LEASE_COLUMNS: Final = frozenset({"next_poll_at", "next_delivery_at"})
+_COUNTERS: Final = frozenset({"submit_attempts", "poll_attempts", "delivery_attempts"})
+
+LeaseColumn = Literal["next_poll_at", "next_delivery_at"]
+Counter = Literal["submit_attempts", "poll_attempts", "delivery_attempts"]
+
+# The due queries, public so a test can check their plans use the partial indexes.
+SQL_DUE_FOR_POLL: Final = (
+    "SELECT * FROM jobs WHERE next_poll_at IS NOT NULL AND next_poll_at <= ?"
+    " ORDER BY next_poll_at LIMIT ?"
+)
+SQL_DUE_FOR_DELIVERY: Final = (
+    "SELECT * FROM jobs WHERE next_delivery_at IS NOT NULL AND next_delivery_at <= ?"
+    " ORDER BY next_delivery_at LIMIT ?"
+)
+SQL_NEXT_DUE_POLL: Final = (
+    "SELECT next_poll_at FROM jobs WHERE next_poll_at IS NOT NULL ORDER BY next_poll_at LIMIT 1"
+)
+SQL_NEXT_DUE_DELIVERY: Final = (
+    "SELECT next_delivery_at FROM jobs WHERE next_delivery_at IS NOT NULL"
+    " ORDER BY next_delivery_at LIMIT 1"
+)
+
+
+def to_timestamp(value: datetime) -> float:
+    """An aware datetime as unix seconds; naive datetimes are refused."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r}: pass an aware UTC datetime")
+    return value.timestamp()
+
+
+def from_timestamp(value: float | None) -> datetime | None:
+    """Unix seconds as an aware UTC datetime (None stays None)."""
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _to_sql(value: object) -> object:
+    if isinstance(value, datetime):
+        return to_timestamp(value)
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _job(row: aiosqlite.Row) -> Job:
+    values: dict[str, Any] = {name: row[name] for name in COLUMNS}
+    for name in _TIME_COLUMNS:
+        values[name] = from_timestamp(values[name])
+    values["state"] = JobState(values["state"])
+    return Job(**values)
+
+
+class JobRepository:
+    """Reads and writes job rows; every state change is a compare-and-set."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime] = _utc_now) -> None:
+        self._db = db
+        self._clock = clock
+
+    def _now(self) -> float:
+        return to_timestamp(self._clock())
+
+    async def create(self, new: NewJob) -> Job:
+        """Write a new job in SUBMITTING and return the stored row."""
+        now = self._now()
+        values: dict[str, object] = {f.name: _to_sql(getattr(new, f.name)) for f in fields(new)}
+        values |= {"state": JobState.SUBMITTING.value, "created_at": now, "updated_at": now}
+        names = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        sql = f"INSERT INTO jobs ({names}) VALUES ({marks}) RETURNING *"  # noqa: S608 — names are NewJob's fields
+        rows = await self._db.fetch_all(sql, tuple(values.values()))
+        return _job(rows[0])
+
+    async def get(self, job_id: int) -> Job | None:
+        """The job with this id, or None."""
+        return await self._one("SELECT * FROM jobs WHERE id = ?", (job_id,))
+
+    async def by_callback_token_hash(self, token_hash: str) -> Job | None:
+        """The job whose callback token hashes to `token_hash`, or None."""
+        return await self._one("SELECT * FROM jobs WHERE callback_token_hash = ?", (token_hash,))
+
+    async def transition(
+        self,
+        job_id: int,
+        *,
+        expected: JobState,
+        to: JobState | None = None,
+        **changes: object,
+    ) -> bool:
+        """Move a job from `expected` to `to` (or keep it), setting `changes`; True if it won."""
+        unknown = set(changes) - CHANGEABLE_COLUMNS
+        if unknown:
+            raise ValueError(f"not a changeable jobs column: {', '.join(sorted(unknown))}")
+        target = expected if to is None else to
+        assignments = ["state = ?", *(f"{name} = ?" for name in changes), "updated_at = ?"]
+        params = [target.value, *(_to_sql(v) for v in changes.values()), self._now()]
+        sql = f"UPDATE jobs SET {', '.join(assignments)} WHERE id = ? AND state = ?"  # noqa: S608 — whitelisted names
+        return await self._db.execute(sql, (*params, job_id, expected.value)) == 1
+
+    async def claim(
+        self,
+        job_id: int,
+        *,
+        expected: JobState,
+        column: LeaseColumn,
+        now: datetime,
+        lease_until: datetime,
+        counter: Counter | None = None,
+    ) -> bool:
+        """Lease a due job to one worker by pushing `column` to `lease_until`; True if won."""
+        if column not in _LEASE_COLUMNS or (counter is not None and counter not in _COUNTERS):
+            raise ValueError(f"cannot lease on {column!r} counting {counter!r}")
+        bump = f", {counter} = {counter} + 1" if counter else ""
+        sql = (
+            f"UPDATE jobs SET {column} = ?{bump}, updated_at = ?"  # noqa: S608 — whitelisted names
+            f" WHERE id = ? AND state = ? AND {column} IS NOT NULL AND {column} <= ?"
+        )
+        params = (to_timestamp(lease_until), self._now(), job_id, expected.value)
+        return await self._db.execute(sql, (*params, to_timestamp(now))) == 1
+
+    async def due_for_poll(self, now: datetime, limit: int = 50) -> list[Job]:
+        """Jobs whose next poll (or submit) is due, earliest first."""
+        return await self._all(SQL_DUE_FOR_POLL, (to_timestamp(now), limit))
+
+    async def due_for_delivery(self, now: datetime, limit: int = 50) -> list[Job]:
+        """Jobs whose next delivery attempt is due, earliest first."""
+        return await self._all(SQL_DUE_FOR_DELIVERY, (to_timestamp(now), limit))
+
+    async def next_due_poll_at(self) -> datetime | None:
+        """The earliest planned poll time, or None when nothing is planned."""
+        row = await self._db.fetch_one(SQL_NEXT_DUE_POLL)
+        return None if row is None else from_timestamp(row[0])
+
+    async def next_due_delivery_at(self) -> datetime | None:
+        """The earliest planned delivery time, or None when nothing is planned."""
+        row = await self._db.fetch_one(SQL_NEXT_DUE_DELIVERY)
+        return None if row is None else from_timestamp(row[0])
+
+    async def latest_for_chat(self, chat_id: int, *, limit: int = 10, offset: int = 0) -> list[Job]:
+        """A chat's jobs, newest first."""
+        sql = "SELECT * FROM jobs WHERE chat_id = ? ORDER BY id DESC LIMIT ? OFFSET ?"
+        return await self._all(sql, (chat_id, limit, offset))
+
+    async def count_for_chat(self, chat_id: int) -> int:
+        """How many jobs a chat has."""
+        return await self._count("SELECT COUNT(*) FROM jobs WHERE chat_id = ?", (chat_id,))
+
+    async def find_for_track(self, provider: str, task_id: str, audio_id: str) -> list[Job]:
+        """Every job for one track of one provider, newest first."""
+        sql = (
+            "SELECT * FROM jobs WHERE provider = ? AND task_id = ? AND audio_id = ?"
+            " ORDER BY id DESC"
+        )
+        return await self._all(sql, (provider, task_id, audio_id))
+
+    async def find_by_video_task_id(self, provider: str, video_task_id: str) -> Job | None:
+        """The newest job of `provider` with this upstream video task id, or None."""
+        sql = "SELECT * FROM jobs WHERE video_task_id = ? AND provider = ? ORDER BY id DESC LIMIT 1"
+        return await self._one(sql, (video_task_id, provider))
+
+    async def find_active_for_chat_track(
+        self, chat_id: int, task_id: str, audio_id: str
+    ) -> Job | None:
+        """The newest unfinished job for this track in this chat, or None."""
+        marks = ", ".join("?" for _ in ACTIVE_STATES)
+        sql = (
+            "SELECT * FROM jobs WHERE chat_id = ? AND task_id = ? AND audio_id = ?"  # noqa: S608 — only placeholders
+            f" AND state IN ({marks}) ORDER BY id DESC LIMIT 1"
+        )
+        states = sorted(state.value for state in ACTIVE_STATES)
+        return await self._one(sql, (chat_id, task_id, audio_id, *states))
+
+    async def count_created_by_user_since(self, user_id: int, since: datetime) -> int:
+        """How many jobs a user has created at or after `since` (for the quota)."""
+        sql = "SELECT COUNT(*) FROM jobs WHERE user_id = ? AND created_at >= ?"
+        return await self._count(sql, (user_id, to_timestamp(since)))
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
+        """Move every job of a migrated chat to its new id; return how many moved."""
+        sql = "UPDATE jobs SET chat_id = ?, updated_at = ? WHERE chat_id = ?"
+        return await self._db.execute(sql, (new_chat_id, self._now(), old_chat_id))
+
+    async def count_by_state(self) -> dict[JobState, int]:
+        """How many jobs are in each state (every state present, zeros included)."""
+        rows = await self._db.fetch_all("SELECT state, COUNT(*) FROM jobs GROUP BY state")
+        counts = dict.fromkeys(JobState, 0)
+        for row in rows:
+            counts[JobState(row[0])] = int(row[1])
+        return counts
+
+    async def _one(self, sql: str, params: tuple[object, ...]) -> Job | None:
+        row = await self._db.fetch_one(sql, params)
+        return None if row is None else _job(row)
+
+    async def _all(self, sql: str, params: tuple[object, ...]) -> list[Job]:
+        return [_job(row) for row in await self._db.fetch_all(sql, params)]
+
+    async def _count(self, sql: str, params: tuple[object, ...]) -> int:
+        row = await self._db.fetch_one(sql, params)
+        return 0 if row is None else int(row[0])

@@ -1,0 +1,91 @@
+"""The schema as an ordered list of migrations, applied under `PRAGMA user_version`.
+
+Must not import Telegram, httpx or anything from `bot`. Append new migrations; never edit one
+that has shipped. Migration N (1-based) leaves the database at user_version N.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Final
+
+from storage.errors import DatabaseTooNew
+
+if TYPE_CHECKING:
+    from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+_V1_JOBS: Final = """
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    chat_id INTEGER NOT NULL,
+    thread_id INTEGER NULL,
+    user_id INTEGER NULL,
+    command_message_id INTEGER NULL,
+    status_message_id INTEGER NULL,
+    language TEXT NOT NULL DEFAULT 'en',
+    provider TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    audio_id TEXT NOT NULL,
+    author TEXT NULL,
+    domain_name TEXT NULL,
+    video_task_id TEXT NULL,
+    state TEXT NOT NULL,
+    video_url TEXT NULL,
+    callback_video_url TEXT NULL,
+    file_id TEXT NULL,
+    error_kind TEXT NULL,
+    error TEXT NULL,
+    callback_token_hash TEXT NOT NULL UNIQUE,
+    submit_attempts INTEGER NOT NULL DEFAULT 0,
+    poll_attempts INTEGER NOT NULL DEFAULT 0,
+    delivery_attempts INTEGER NOT NULL DEFAULT 0,
+    next_poll_at REAL NULL,
+    next_delivery_at REAL NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    completed_at REAL NULL,
+    delivered_at REAL NULL
+)
+"""
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    (
+        _V1_JOBS,
+        "CREATE INDEX jobs_due_poll ON jobs (next_poll_at) WHERE next_poll_at IS NOT NULL",
+        "CREATE INDEX jobs_due_delivery ON jobs (next_delivery_at)"
+        " WHERE next_delivery_at IS NOT NULL",
+        "CREATE INDEX jobs_chat_latest ON jobs (chat_id, id DESC)",
+        "CREATE INDEX jobs_video_task ON jobs (video_task_id)",
+        "CREATE INDEX jobs_track ON jobs (provider, task_id, audio_id)",
+        "CREATE INDEX jobs_user_created ON jobs (user_id, created_at)",
+    ),
+)
+
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+
+async def schema_version(db: Database) -> int:
+    """The database's `PRAGMA user_version`."""
+    row = await db.fetch_one("PRAGMA user_version")
+    return int(row[0]) if row is not None else 0
+
+
+async def migrate(db: Database) -> int:
+    """Apply pending migrations, each in its own transaction; return the final version."""
+    found = await schema_version(db)
+    if found > SCHEMA_VERSION:
+        raise DatabaseTooNew(found, SCHEMA_VERSION)
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        async with db.transaction():
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            current = await schema_version(db)
+            if current >= version:
+                continue
+            for statement in MIGRATIONS[version - 1]:
+                await db.execute(statement)
+            # PRAGMA takes no placeholders; `version` is an int we computed.
+            await db.execute(f"PRAGMA user_version = {int(version)}")
+        log.info("database migrated to schema version %d", version)
+    return SCHEMA_VERSION

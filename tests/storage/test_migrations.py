@@ -1,0 +1,71 @@
+"""Schema migrations under PRAGMA user_version."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storage.db import Database
+from storage.errors import DatabaseTooNew
+from storage.migrations import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
+
+EXPECTED_INDEXES = {
+    "jobs_due_poll",
+    "jobs_due_delivery",
+    "jobs_chat_latest",
+    "jobs_video_task",
+    "jobs_track",
+    "jobs_user_created",
+}
+
+
+async def _objects(db: Database, kind: str) -> set[str]:
+    rows = await db.fetch_all(
+        "SELECT name FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite_%'", (kind,)
+    )
+    return {row["name"] for row in rows}
+
+
+async def test_fresh_database_is_migrated_to_the_latest_version(db: Database) -> None:
+    assert SCHEMA_VERSION == len(MIGRATIONS)
+    assert await schema_version(db) == len(MIGRATIONS)
+    assert await _objects(db, "table") == {"jobs"}
+    assert await _objects(db, "index") >= EXPECTED_INDEXES
+
+
+async def test_reopening_and_migrating_again_changes_nothing(db_path: Path) -> None:
+    async with Database.connect(db_path) as db:
+        before = [tuple(r) for r in await db.fetch_all("SELECT type, name, sql FROM sqlite_master")]
+    async with Database.connect(db_path) as db:
+        assert await migrate(db) == SCHEMA_VERSION
+        after = [tuple(r) for r in await db.fetch_all("SELECT type, name, sql FROM sqlite_master")]
+        assert await schema_version(db) == SCHEMA_VERSION
+    assert after == before
+
+
+async def test_database_newer_than_the_code_is_refused(db_path: Path) -> None:
+    async with Database.connect(db_path) as db:
+        await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(DatabaseTooNew) as caught:
+        await Database.open(db_path)
+    assert (caught.value.found, caught.value.supported) == (SCHEMA_VERSION + 1, SCHEMA_VERSION)
+    assert f"version {SCHEMA_VERSION + 1} is newer" in str(caught.value)
+
+
+async def test_a_later_migration_is_applied_in_its_own_transaction(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with Database.connect(db_path):
+        pass
+    broken = (*MIGRATIONS, ("CREATE TABLE extra (n INTEGER)", "CREATE TABLE broken (oops"))
+    monkeypatch.setattr("storage.migrations.MIGRATIONS", broken)
+    monkeypatch.setattr("storage.migrations.SCHEMA_VERSION", len(broken))
+    with pytest.raises(sqlite3.OperationalError):
+        await Database.open(db_path)
+    fixed = (*MIGRATIONS, ("CREATE TABLE extra (n INTEGER)",))
+    monkeypatch.setattr("storage.migrations.MIGRATIONS", fixed)
+    async with Database.connect(db_path) as db:
+        assert await schema_version(db) == len(fixed)  # the failed attempt left nothing behind
+        assert await _objects(db, "table") == {"jobs", "extra"}

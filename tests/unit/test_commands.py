@@ -1,0 +1,73 @@
+"""Parsing of `/video` arguments (design.md §7.1)."""
+
+import pytest
+
+from bot.commands import (
+    AuthorTooLong,
+    BadId,
+    MissingArguments,
+    command_arguments,
+    parse_video_args,
+    strip_quotes,
+)
+
+
+def test_task_audio_and_author_with_spaces() -> None:
+    args = parse_video_args("5c79be8e e231-cadc7dc DJ Ann and Friends")
+    assert (args.task_id, args.audio_id, args.author) == ("5c79be8e", "e231-cadc7dc", "DJ Ann and Friends")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ['"DJ Ann"', "'DJ Ann'", "“DJ Ann”", "«DJ Ann»", "„DJ Ann“", "  DJ Ann  "],
+)
+def test_surrounding_quotes_are_stripped(raw: str) -> None:
+    assert parse_video_args(f"t a {raw}").author == "DJ Ann"
+
+
+def test_inner_quotes_are_kept() -> None:
+    assert strip_quotes('DJ "Ann"') == 'DJ "Ann"'
+
+
+def test_author_is_rest_of_first_line_only() -> None:
+    assert parse_video_args("t a DJ Ann\nsecond line").author == "DJ Ann"
+
+
+def test_no_author_is_none() -> None:
+    assert parse_video_args("t a").author is None
+    assert parse_video_args('t a ""').author is None
+
+
+def test_author_of_exactly_50_characters_is_accepted() -> None:
+    assert parse_video_args("t a " + "x" * 50).author == "x" * 50
+
+
+def test_author_over_50_characters_is_refused_not_cut() -> None:
+    with pytest.raises(AuthorTooLong) as info:
+        parse_video_args("t a " + "x" * 51)
+    assert info.value.length == 51
+    assert info.value.limit == 50
+
+
+def test_only_task_id_gives_no_audio_id() -> None:
+    args = parse_video_args("  task-1  ")
+    assert args.task_id == "task-1"
+    assert args.audio_id is None
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "\n"])
+def test_nothing_is_missing_arguments(raw: str) -> None:
+    with pytest.raises(MissingArguments):
+        parse_video_args(raw)
+
+
+@pytest.mark.parametrize(("raw", "name"), [("t<script> a", "taskId"), ("t a/../b", "audioId")])
+def test_ids_with_foreign_characters_are_refused(raw: str, name: str) -> None:
+    with pytest.raises(BadId) as info:
+        parse_video_args(raw)
+    assert info.value.name == name
+
+
+def test_command_arguments_drops_the_command_and_bot_name() -> None:
+    assert command_arguments("/video@MusicVideoBot t a DJ") == "t a DJ"
+    assert command_arguments("/video") == ""

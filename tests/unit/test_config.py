@@ -1,0 +1,165 @@
+"""Settings: names, defaults and readable errors (design.md §5)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bot.config import Settings, describe_errors
+from bot.domain import Provider
+
+REQUIRED = {"TELEGRAM_BOT_TOKEN": "123:abc-SECRET-TOKEN", "MUSIC_API_KEY": "sk-SECRET-KEY"}
+ALL_NAMES = [
+    "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE_URL", "TELEGRAM_API_FILE_URL", "BOT_MODE",
+    "WEBHOOK_SECRET", "MUSIC_API_PROVIDER", "MUSIC_API_KEY", "MUSIC_API_BASE_URL",
+    "MUSIC_API_WEBHOOK_HMAC_KEY", "PUBLIC_BASE_URL", "HTTP_HOST", "HTTP_PORT", "DATABASE_PATH",
+    "POLL_INTERVAL_SECONDS", "JOB_TIMEOUT_MINUTES", "DEFAULT_DOMAIN_NAME", "ALLOWED_USER_IDS",
+    "ALLOWED_CHAT_IDS", "ADMIN_USER_IDS", "QUOTA_PER_HOUR", "MAX_UPLOAD_MB", "LOG_LEVEL",
+]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ALL_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in REQUIRED.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()  # type: ignore[call-arg]
+    assert settings.telegram_api_base_url == "https://api.telegram.org/bot"
+    assert settings.telegram_api_file_url == "https://api.telegram.org/file/bot"
+    assert settings.bot_mode == "polling"
+    assert settings.music_api_provider is Provider.KIE
+    assert settings.upstream_base_url == "https://api.kie.ai"
+    assert settings.public_base_url is None
+    assert not settings.callbacks_enabled
+    assert (settings.http_host, settings.http_port) == ("0.0.0.0", 8080)
+    assert settings.database_path == Path("data/bot.sqlite3")
+    assert settings.poll_interval_seconds == 30
+    assert settings.job_timeout_minutes == 60
+    assert settings.quota_per_hour == 10
+    assert settings.max_upload_mb == 50
+    assert settings.log_level == "INFO"
+    assert settings.allowed_user_ids == frozenset()
+
+
+def test_every_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {
+        **REQUIRED,
+        "TELEGRAM_API_BASE_URL": "http://local:8081/bot",
+        "TELEGRAM_API_FILE_URL": "http://local:8081/file/bot",
+        "BOT_MODE": "webhook",
+        "WEBHOOK_SECRET": "s3cret_-X",
+        "MUSIC_API_PROVIDER": "SunoAPI",
+        "MUSIC_API_BASE_URL": "https://proxy.example/prefix/",
+        "MUSIC_API_WEBHOOK_HMAC_KEY": "hmac",
+        "PUBLIC_BASE_URL": "http://bot.example",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_PORT": "9000",
+        "DATABASE_PATH": "/tmp/x.db",
+        "POLL_INTERVAL_SECONDS": "0.5",
+        "JOB_TIMEOUT_MINUTES": "1.5",
+        "DEFAULT_DOMAIN_NAME": "example.com",
+        "ALLOWED_USER_IDS": "1, 2,3",
+        "ALLOWED_CHAT_IDS": "-100123",
+        "ADMIN_USER_IDS": "7",
+        "QUOTA_PER_HOUR": "0",
+        "MAX_UPLOAD_MB": "2000",
+        "LOG_LEVEL": "debug",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    s = Settings()  # type: ignore[call-arg]
+    assert s.bot_mode == "webhook"
+    assert s.music_api_provider is Provider.SUNOAPI
+    assert s.upstream_base_url == "https://proxy.example/prefix/"
+    assert s.callbacks_enabled
+    assert (s.http_host, s.http_port) == ("127.0.0.1", 9000)
+    assert s.poll_interval_seconds == 0.5
+    assert s.job_timeout_minutes == 1.5
+    assert s.allowed_user_ids == {1, 2, 3}
+    assert s.allowed_chat_ids == {-100123}
+    assert s.admin_user_ids == {7}
+    assert s.quota_per_hour == 0
+    assert s.max_upload_mb == 2000
+    assert s.log_level == "DEBUG"
+    assert s.default_domain_name == "example.com"
+
+
+def test_empty_optional_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in REQUIRED.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "")
+    monkeypatch.setenv("MUSIC_API_BASE_URL", "")
+    monkeypatch.setenv("ALLOWED_USER_IDS", "")
+    s = Settings()  # type: ignore[call-arg]
+    assert s.public_base_url is None
+    assert s.upstream_base_url == "https://api.kie.ai"
+    assert s.allowed_user_ids == frozenset()
+
+
+def _errors(monkeypatch: pytest.MonkeyPatch, **env: str) -> list[str]:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as info:
+        Settings()  # type: ignore[call-arg]
+    return describe_errors(info.value)
+
+
+def test_missing_required_values_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = _errors(monkeypatch)
+    assert any(line.startswith("TELEGRAM_BOT_TOKEN: is required") for line in lines)
+    assert any(line.startswith("MUSIC_API_KEY: is required") for line in lines)
+
+
+def test_bad_values_give_one_line_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = _errors(
+        monkeypatch,
+        **REQUIRED,
+        MUSIC_API_PROVIDER="suno",
+        POLL_INTERVAL_SECONDS="-1",
+        ALLOWED_USER_IDS="1,abc",
+        PUBLIC_BASE_URL="bot.example.com",
+    )
+    names = sorted(line.split(":")[0] for line in lines)
+    assert names == [
+        "ALLOWED_USER_IDS", "MUSIC_API_PROVIDER", "POLL_INTERVAL_SECONDS", "PUBLIC_BASE_URL"
+    ]
+
+
+def test_webhook_mode_needs_secret_and_public_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = _errors(monkeypatch, **REQUIRED, BOT_MODE="webhook")
+    assert len(lines) == 1
+    assert "WEBHOOK_SECRET is required" in lines[0]
+    assert "PUBLIC_BASE_URL is required" in lines[0]
+
+
+def test_python_m_bot_with_bad_config_exits_2_without_traceback_or_secret(tmp_path: Path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "TELEGRAM_BOT_TOKEN": "123:abc-SECRET-TOKEN",
+        "MUSIC_API_KEY": "sk-SECRET-KEY",
+        "MUSIC_API_PROVIDER": "nope",
+        "HTTP_PORT": "99999",
+    }
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 2, done.stderr
+    assert all(line.startswith("configuration error: ") for line in lines)
+    assert "Traceback" not in done.stderr
+    assert "SECRET" not in done.stderr + done.stdout
