@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Project task runner: `python3 dev.py check` (the whole CI gate) and `python3 dev.py run` (the bot).
+"""Task runner: `python3 dev.py check` (the whole CI gate), `python3 dev.py run` (the bot).
 
 Needs only Python >= 3.11: it creates `.venv/` beside this file and installs the project into it,
 reinstalling only when pyproject.toml changes.
@@ -28,7 +28,7 @@ def _wanted_stamp() -> str:
 
 def ensure_venv() -> None:
     """Create the virtual environment and install the project (with dev extras) if stale."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - a clear message for an old interpreter
         sys.exit("Python 3.11 or newer is required")
     if not PYTHON.exists():
         print("creating .venv …", flush=True)
@@ -47,8 +47,11 @@ def _step(name: str, *args: str) -> bool:
     print(f"\n=== {name}", flush=True)
     env = {**os.environ, "PYTHONDEVMODE": "1"} if name == "pytest" else None
     code = subprocess.run([str(BIN / args[0]), *args[1:]], cwd=ROOT, env=env, check=False)
-    print(f"=== {name}: {'ok' if code.returncode == 0 else 'FAILED'} "
-          f"({time.monotonic() - started:.1f}s)", flush=True)
+    print(
+        f"=== {name}: {'ok' if code.returncode == 0 else 'FAILED'} "
+        f"({time.monotonic() - started:.1f}s)",
+        flush=True,
+    )
     return code.returncode == 0
 
 

@@ -17,7 +17,7 @@ EXIT_BAD_CONFIG = 2
 def main() -> int:
     """Entry point; returns the process exit code."""
     try:
-        settings = Settings()  # type: ignore[call-arg]  # required values come from the env
+        settings = Settings()  # required values come from the environment
     except ValidationError as error:
         for line in describe_errors(error):
             print(f"configuration error: {line}", file=sys.stderr)  # noqa: T201

@@ -1,4 +1,4 @@
-"""Direct messages to the bot's admins about problems only they can fix, at most hourly per cause."""
+"""Direct messages to the admins about problems only they can fix, at most hourly per cause."""
 
 from __future__ import annotations
 

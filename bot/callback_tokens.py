@@ -1,4 +1,4 @@
-"""Per-job callback tokens: derived from a server secret, only a hash stored, checked in constant time.
+"""Per-job callback tokens: derived from a secret, stored only as a hash, checked in constant time.
 
 A token is HMAC(secret, job id). Deriving it (instead of storing it) means a resubmission after a
 crash sends the *same* callback URL, so a callback for the first, already-accepted request still
@@ -43,6 +43,6 @@ def token_matches(token: str, stored_hash: str) -> bool:
 
 
 def callback_url(public_base_url: str | None, token: str) -> str:
-    """Where the upstream should POST; a never-resolving `.invalid` host when poll-only (RFC 2606)."""
+    """Where the upstream should POST; a never-resolving `.invalid` host when poll-only."""
     base = (public_base_url or INVALID_CALLBACK_BASE).rstrip("/")
     return f"{base}/callbacks/{token}"

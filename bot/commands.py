@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.domain import MAX_AUTHOR_LENGTH
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-_QUOTES = (('"', '"'), ("'", "'"), ("“", "”"), ("«", "»"), ("„", "“"), ("‘", "’"))
+_QUOTES = (('"', '"'), ("'", "'"), ("“", "”"), ("«", "»"), ("„", "“"), ("\u2018", "\u2019"))
 
 
 class CommandSyntaxError(ValueError):

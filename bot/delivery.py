@@ -8,7 +8,6 @@ duplicate wake-up never posts twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import random
@@ -16,6 +15,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 from telegram import Bot, Message
@@ -170,25 +170,28 @@ class Delivery:
         """Stream the video to a temp file; None when too large or unreachable."""
         fd, name = tempfile.mkstemp(prefix=f"job{job.id}-", suffix=".mp4")
         path = Path(name)
-        size = 0
         try:
             with os.fdopen(fd, "wb") as sink:
-                async with self._cdn.stream("GET", url) as response:
-                    response.raise_for_status()
-                    declared = int(response.headers.get("content-length") or 0)
-                    if declared > self._max_upload_bytes:
-                        raise _TooLarge(declared)
-                    async for chunk in response.aiter_bytes(_CHUNK):
-                        size += len(chunk)
-                        if size > self._max_upload_bytes:
-                            raise _TooLarge(size)
-                        await asyncio.to_thread(sink.write, chunk)
+                await self._stream_to(sink, url)
         except (httpx.HTTPError, _TooLarge, OSError) as exc:
             log.info("job %s: not uploading the video: %r", job.id, exc)
-            with contextlib.suppress(OSError):
-                path.unlink()
+            await asyncio.to_thread(path.unlink, missing_ok=True)
             return None
         return path
+
+    async def _stream_to(self, sink: BinaryIO, url: str) -> None:
+        """Copy `url` into `sink`, refusing more than MAX_UPLOAD_MB (declared or streamed)."""
+        async with self._cdn.stream("GET", url) as response:
+            response.raise_for_status()
+            declared = int(response.headers.get("content-length") or 0)
+            if declared > self._max_upload_bytes:
+                raise _TooLarge(declared)
+            size = 0
+            async for chunk in response.aiter_bytes(_CHUNK):
+                size += len(chunk)
+                if size > self._max_upload_bytes:
+                    raise _TooLarge(size)
+                await asyncio.to_thread(sink.write, chunk)
 
     async def _retry(self, job: Job, delay: float, why: str) -> None:
         log.info("job %s: delivery retry in %.1fs (%s)", job.id, delay, why)

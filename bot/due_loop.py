@@ -4,6 +4,7 @@ and the delivery worker (design.md §2). No per-job tasks or timers; nothing los
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -73,17 +74,15 @@ class DueLoop:
         timeout = max(timeout, min_seconds)
         if self._stopping:
             return
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
-        except TimeoutError:
-            pass
 
     async def _guarded(self, job: Job) -> bool:
         """Process one job; a failure is logged with the job id and the loop goes on."""
         async with self._slots:
             try:
                 await self._process(job)
-            except Exception:  # noqa: BLE001 - per-item boundary of a background loop (style.md)
+            except Exception:
                 log.exception("%s: job %s failed; will retry when due again", self.name, job.id)
                 return False
             return True

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from aiolimiter import AsyncLimiter
 
@@ -85,7 +85,7 @@ class CallbackVerdict(StrEnum):
     """How the HTTP layer should answer a provider callback (design.md §6)."""
 
     ACCEPTED = "accepted"
-    UNKNOWN_TOKEN = "unknown_token"
+    UNKNOWN_TOKEN = "unknown_token"  # noqa: S105 - a verdict name, not a password
     MALFORMED = "malformed"
     BAD_SIGNATURE = "bad_signature"
 
@@ -256,7 +256,9 @@ class JobService:
         await self._repo.transition(
             job.id, expected=JobState.SUBMITTING, next_poll_at=now + timedelta(seconds=delay)
         )
-        await self._show(job.id, Phase.MAINTENANCE if isinstance(exc, Maintenance) else Phase.RETRYING)
+        await self._show(
+            job.id, Phase.MAINTENANCE if isinstance(exc, Maintenance) else Phase.RETRYING
+        )
 
     async def _fail_rejected(self, job: Job, expected: JobState, exc: UpstreamRejected) -> None:
         kind = _rejection_kind(exc)
@@ -266,7 +268,7 @@ class JobService:
         await self._finish(job.id, expected, JobState.FAILED, kind, exc.reason)
 
     async def _recover_existing(self, job: Job, exc: AlreadyExists) -> None:
-        """"Already exists" is recovered, not reported (design.md §2)."""
+        """ "Already exists" is recovered, not reported (design.md §2)."""
         for other in await self._repo.find_for_track(job.provider, job.task_id, job.audio_id):
             if other.id != job.id and other.video_url and other.state in _HAS_VIDEO:
                 won = await self._repo.transition(
@@ -281,7 +283,9 @@ class JobService:
                     next_delivery_at=self._clock(),
                 )
                 if won:
-                    log.info("job %s: video already made as job %s; delivering it", job.id, other.id)
+                    log.info(
+                        "job %s: video already made as job %s; delivering it", job.id, other.id
+                    )
                     self._wake_delivery()
                 return
         existing = exc.existing_task_id or await self._known_video_task(job)
@@ -306,7 +310,9 @@ class JobService:
     async def _poll(self, job: Job) -> None:
         now = self._clock()
         if now - job.created_at >= self._config.job_timeout:
-            await self._finish(job.id, JobState.PENDING, JobState.TIMED_OUT, ErrorKind.TIMEOUT, None)
+            await self._finish(
+                job.id, JobState.PENDING, JobState.TIMED_OUT, ErrorKind.TIMEOUT, None
+            )
             return
         if job.video_task_id is None or not await self._lease(
             job, JobState.PENDING, now, "poll_attempts"
@@ -323,11 +329,17 @@ class JobService:
         fresh = await self._repo.get(job.id) or job
         if result is None and fresh.callback_video_url:
             # The poll could not answer; the callback's word is the best we have (§2).
-            result = VideoResult(task_id=None, status=VideoStatus.SUCCEEDED, video_url=fresh.callback_video_url)
+            result = VideoResult(
+                task_id=None, status=VideoStatus.SUCCEEDED, video_url=fresh.callback_video_url
+            )
         await self._apply(fresh, result)
 
     async def _apply(self, job: Job, result: VideoResult | None) -> None:
-        if result is not None and result.raw_status is not None and result.status is VideoStatus.PENDING:
+        if (
+            result is not None
+            and result.raw_status is not None
+            and result.status is VideoStatus.PENDING
+        ):
             log.debug("job %s: upstream status %s", job.id, result.raw_status)
         if result is not None and result.status is VideoStatus.SUCCEEDED and result.video_url:
             won = await self._repo.transition(
@@ -381,7 +393,9 @@ class JobService:
         if job.video_task_id and result.task_id and result.task_id != job.video_task_id:
             log.warning(
                 "job %s: callback for task %s, expected %s; ignored",
-                job.id, result.task_id, job.video_task_id,
+                job.id,
+                result.task_id,
+                job.video_task_id,
             )
             return CallbackVerdict.ACCEPTED
         log.info("job %s: callback status=%s state=%s", job.id, result.status, job.state)
@@ -389,7 +403,7 @@ class JobService:
             # The upstream accepted, then we crashed before recording the id (design §2).
             await self._accepted(job, result.task_id, JobState.SUBMITTING)
         hint = result.video_url if result.status is VideoStatus.SUCCEEDED else None
-        changes: dict[str, object] = {"next_poll_at": self._clock()}
+        changes: dict[str, Any] = {"next_poll_at": self._clock()}
         if hint:
             changes["callback_video_url"] = hint
         if await self._repo.transition(job.id, expected=JobState.PENDING, **changes):

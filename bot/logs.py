@@ -6,6 +6,8 @@ import logging
 import sys
 from collections.abc import Iterable
 
+from pydantic import SecretStr
+
 from bot.config import Settings
 
 REDACTED = "[REDACTED]"
@@ -38,7 +40,7 @@ class SecretRedactor(logging.Filter):
 
 def secrets_of(settings: Settings) -> list[str]:
     """The values that must never reach a log line."""
-    values = [settings.telegram_bot_token, settings.music_api_key]
+    values: list[SecretStr | None] = [settings.telegram_bot_token, settings.music_api_key]
     values += [settings.webhook_secret, settings.music_api_webhook_hmac_key]
     return [v.get_secret_value() for v in values if v is not None]
 

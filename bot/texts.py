@@ -9,7 +9,7 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "en": (
             "🎬 I turn your Suno tracks into MP4 music videos and post them right here.\n\n"
             "/video <taskId> <audioId> [author] — make a video\n"
-            "  e.g. /video 5c79be8e e231cadc7dc \"DJ Ann\"\n"
+            '  e.g. /video 5c79be8e e231cadc7dc "DJ Ann"\n'
             "/status — how is my latest video doing?\n"
             "/help — this message\n\n"
             "taskId is the id of your music generation task; audioId is the id of one track "
@@ -18,7 +18,7 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "ru": (
             "🎬 Я превращаю треки Suno в музыкальные видео MP4 и присылаю их сюда.\n\n"
             "/video <taskId> <audioId> [автор] — сделать видео\n"
-            "  напр. /video 5c79be8e e231cadc7dc \"DJ Ann\"\n"
+            '  напр. /video 5c79be8e e231cadc7dc "DJ Ann"\n'
             "/status — как дела у последнего видео?\n"
             "/help — эта справка\n\n"
             "taskId — id задачи генерации музыки; audioId — id одного трека в ней "

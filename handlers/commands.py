@@ -99,7 +99,11 @@ class CommandHandlers:
         job = jobs[0]
         state = status_text(job, phase_of(job.state), job_timeout_minutes=self._job_timeout_minutes)
         line = text(
-            language, "status_line", job_id=job.id, task_id=job.task_id, audio_id=job.audio_id,
+            language,
+            "status_line",
+            job_id=job.id,
+            task_id=job.task_id,
+            audio_id=job.audio_id,
             state=state,
         )
         await reply(message, line)

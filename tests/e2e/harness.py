@@ -1,4 +1,4 @@
-"""Runs the real bot (python-telegram-bot Application, web app, loops) against the fakes in-process."""
+"""Runs the real bot (python-telegram-bot Application, web app, loops) against in-process fakes."""
 
 from __future__ import annotations
 
@@ -98,7 +98,9 @@ def new_fakes(provider: Provider) -> tuple[FakeTelegram, FakeUpstream]:
     upstream = FakeUpstream(
         PROVIDER_FAMILY[provider], api_key=API_KEY, public_base_url="http://upstream.test"
     )
-    upstream.add_music_task(TASK_ID, tracks=[(AUDIO_ID, "Song A", 198.4), ("audio-2", "Song B", 201.0)])
+    upstream.add_music_task(
+        TASK_ID, tracks=[(AUDIO_ID, "Song A", 198.4), ("audio-2", "Song B", 201.0)]
+    )
     return telegram, upstream
 
 

@@ -73,7 +73,9 @@ async def test_provider_side_failure_is_reported(tmp_path: Path) -> None:
         h.upstream.fail(video_task, "Audio mp4 generation failed")
         job = await h.wait_state(JobState.FAILED)
         assert job.error == "Audio mp4 generation failed"
-        await h.wait_until(lambda: "could not make this video" in h.telegram.messages(USER)[0]["text"])
+        await h.wait_until(
+            lambda: "could not make this video" in h.telegram.messages(USER)[0]["text"]
+        )
         assert h.telegram.calls_to("sendVideo") == []
 
 
@@ -102,7 +104,13 @@ async def test_rejections_fail_at_once_with_their_own_sentence(
 
 @pytest.mark.parametrize(
     ("provider", "code"),
-    [(Provider.KIE, 429), (Provider.SUNOAPI, 430), (Provider.SUNOAPI, 405), (Provider.KIE, 455), (Provider.VIDGO, 500)],
+    [
+        (Provider.KIE, 429),
+        (Provider.SUNOAPI, 430),
+        (Provider.SUNOAPI, 405),
+        (Provider.KIE, 455),
+        (Provider.VIDGO, 500),
+    ],
 )
 async def test_busy_upstream_is_retried_automatically(
     tmp_path: Path, provider: Provider, code: int
@@ -136,7 +144,7 @@ async def test_already_exists_of_our_own_video_reuses_the_file_id(tmp_path: Path
     async with running_bot(tmp_path, Provider.KIE) as h:
         await h.submit(user_id=USER)
         h.upstream.complete(await h.video_task_id())
-        [first] = await h.telegram.wait_for("sendVideo")
+        await h.telegram.wait_for("sendVideo")
         first_job = await h.wait_state(JobState.DELIVERED)
         await h.submit(user_id=USER)
         await h.wait_state(JobState.DELIVERED, job_id=2)
@@ -275,7 +283,9 @@ async def test_blocked_chat_ends_delivery(tmp_path: Path) -> None:
 async def test_group_command_with_bot_name_and_other_bot(tmp_path: Path) -> None:
     async with running_bot(tmp_path, Provider.KIE) as h:
         group = -1001234
-        h.telegram.push_update(h.telegram.group_message(f"/video@OtherBot {TASK_ID} {AUDIO_ID}", chat_id=group))
+        h.telegram.push_update(
+            h.telegram.group_message(f"/video@OtherBot {TASK_ID} {AUDIO_ID}", chat_id=group)
+        )
         h.telegram.push_update(
             h.telegram.group_message(f"/video@MusicVideoBot {TASK_ID} {AUDIO_ID}", chat_id=group)
         )
@@ -289,7 +299,9 @@ async def test_group_command_with_bot_name_and_other_bot(tmp_path: Path) -> None
 
 async def test_edited_command_never_resubmits(tmp_path: Path) -> None:
     async with running_bot(tmp_path, Provider.KIE) as h:
-        h.telegram.push_update(h.telegram.edited_message(f"/video {TASK_ID} {AUDIO_ID}", user_id=USER))
+        h.telegram.push_update(
+            h.telegram.edited_message(f"/video {TASK_ID} {AUDIO_ID}", user_id=USER)
+        )
         await h.telegram.wait_for("getUpdates", count=3)
         await asyncio.sleep(0.2)
         assert h.upstream.creates == []

@@ -22,8 +22,10 @@ async def _numbers(db: Database) -> list[int]:
     return [row["n"] for row in await db.fetch_all("SELECT n FROM scratch ORDER BY n")]
 
 
-async def test_open_creates_parent_directories_and_sets_pragmas(db: Database, db_path: Path) -> None:
-    assert db_path.is_file()
+async def test_open_creates_parent_directories_and_sets_pragmas(
+    db: Database, db_path: Path
+) -> None:
+    assert await asyncio.to_thread(db_path.is_file)
     checks = {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1, "busy_timeout": 5000}
     for pragma, expected in checks.items():
         row = await db.fetch_one(f"PRAGMA {pragma}")
@@ -49,10 +51,14 @@ async def test_transaction_commits(db: Database) -> None:
 
 async def test_transaction_rolls_back_when_the_block_raises(db: Database) -> None:
     await _scratch(db)
-    with pytest.raises(Boom):
+
+    async def insert_then_fail() -> None:
         async with db.transaction():
             await db.execute("INSERT INTO scratch (n) VALUES (?)", (1,))
             raise Boom
+
+    with pytest.raises(Boom):
+        await insert_then_fail()
     assert await _numbers(db) == []
     async with db.transaction():  # the connection is usable again
         await db.execute("INSERT INTO scratch (n) VALUES (?)", (3,))
@@ -70,12 +76,11 @@ async def test_other_coroutines_statements_wait_outside_an_open_transaction(db: 
     inside, release = asyncio.Event(), asyncio.Event()
 
     async def rolled_back_writer() -> None:
-        with pytest.raises(Boom):
-            async with db.transaction():
-                await db.execute("INSERT INTO scratch (n) VALUES (?)", (1,))
-                inside.set()
-                await release.wait()
-                raise Boom
+        async with db.transaction():
+            await db.execute("INSERT INTO scratch (n) VALUES (?)", (1,))
+            inside.set()
+            await release.wait()
+            raise Boom
 
     writer = asyncio.create_task(rolled_back_writer())
     await inside.wait()
@@ -83,7 +88,8 @@ async def test_other_coroutines_statements_wait_outside_an_open_transaction(db: 
     done, _ = await asyncio.wait({other}, timeout=0.05)
     assert not done  # it must not slip into the writer's transaction
     release.set()
-    await writer
+    with pytest.raises(Boom):
+        await writer
     assert await other == 1
     assert await _numbers(db) == [2]  # the rollback took only the writer's row
 

@@ -29,7 +29,7 @@ async def _objects(db: Database, kind: str) -> set[str]:
 
 
 async def test_fresh_database_is_migrated_to_the_latest_version(db: Database) -> None:
-    assert SCHEMA_VERSION == len(MIGRATIONS)
+    assert len(MIGRATIONS) == SCHEMA_VERSION
     assert await schema_version(db) == len(MIGRATIONS)
     assert await _objects(db, "table") == {"jobs"}
     assert await _objects(db, "index") >= EXPECTED_INDEXES

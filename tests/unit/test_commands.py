@@ -14,7 +14,11 @@ from bot.commands import (
 
 def test_task_audio_and_author_with_spaces() -> None:
     args = parse_video_args("5c79be8e e231-cadc7dc DJ Ann and Friends")
-    assert (args.task_id, args.audio_id, args.author) == ("5c79be8e", "e231-cadc7dc", "DJ Ann and Friends")
+    assert (args.task_id, args.audio_id, args.author) == (
+        "5c79be8e",
+        "e231-cadc7dc",
+        "DJ Ann and Friends",
+    )
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from bot.callback_tokens import (
 )
 from bot.config import Settings
 from bot.logs import REDACTED, configure_logging
-from bot.texts import LANGUAGES, _CATALOGUE, language_for, text
+from bot.texts import _CATALOGUE, LANGUAGES, language_for, text
 
 
 def test_backoff_grows_and_is_capped_with_jitter() -> None:
@@ -54,7 +54,9 @@ def test_callback_url_without_public_base_is_never_reachable() -> None:
     assert callback_url("https://bot.example/", "tok") == "https://bot.example/callbacks/tok"
 
 
-@pytest.mark.parametrize(("code", "lang"), [("ru", "ru"), ("ru-RU", "ru"), ("en", "en"), ("uk", "en"), (None, "en")])
+@pytest.mark.parametrize(
+    ("code", "lang"), [("ru", "ru"), ("ru-RU", "ru"), ("en", "en"), ("uk", "en"), (None, "en")]
+)
 def test_language_follows_language_code(code: str | None, lang: str) -> None:
     assert language_for(code) == lang
 

@@ -1,0 +1,151 @@
+"""`python -m bot` as a real process against the fakes on loopback: a job, SIGKILL, SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from starlette.types import ASGIApp
+
+from bot.domain import Family
+from tests.e2e.harness import AUDIO_ID, BOT_TOKEN, TASK_ID
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.upstream import FakeUpstream
+
+USER = 4242
+API_KEY = "sk-smoke-SECRET-key"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def serve(app: ASGIApp) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on a free loopback port; yields its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="off"))
+    server.capture_signals = _no_signals  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+class _no_signals:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+class BotProcess:
+    """Starts and stops `python -m bot` with a given environment."""
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.env = env
+        self.cwd = cwd
+        self.process: asyncio.subprocess.Process | None = None
+        self.log = cwd / "bot.log"
+
+    async def start(self, health_url: str) -> None:
+        with self.log.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", cwd=self.cwd, env=self.env, stdout=log, stderr=log
+            )
+        async with httpx.AsyncClient() as client:
+            for _ in range(300):
+                try:
+                    if (await client.get(health_url)).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                assert self.process.returncode is None, self.log.read_text()
+                await asyncio.sleep(0.05)
+        raise AssertionError("bot did not become healthy:\n" + self.log.read_text())
+
+    async def stop(self, sig: signal.Signals, timeout: float = 10.0) -> int:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        return await asyncio.wait_for(self.process.wait(), timeout)
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[tuple[FakeTelegram, FakeUpstream, dict[str, str]]]:
+    telegram = FakeTelegram(token=BOT_TOKEN)
+    upstream = FakeUpstream(Family.KIE, api_key=API_KEY)
+    upstream.add_music_task(TASK_ID, tracks=[(AUDIO_ID, "Song A", 198.4)])
+    async with serve(telegram.app) as telegram_url, serve(upstream.app) as upstream_url:
+        upstream.public_base_url = upstream_url
+        bot_port = free_port()
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+            "TELEGRAM_API_BASE_URL": f"{telegram_url}/bot",
+            "TELEGRAM_API_FILE_URL": f"{telegram_url}/file/bot",
+            "MUSIC_API_PROVIDER": "kie",
+            "MUSIC_API_KEY": API_KEY,
+            "MUSIC_API_BASE_URL": upstream_url,
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{bot_port}",
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_PORT": str(bot_port),
+            "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+            "POLL_INTERVAL_SECONDS": "0.2",
+            "LOG_LEVEL": "DEBUG",
+        }
+        yield telegram, upstream, env
+
+
+async def test_process_delivers_survives_sigkill_and_stops_on_sigterm(
+    tmp_path: Path, world: tuple[FakeTelegram, FakeUpstream, dict[str, str]]
+) -> None:
+    telegram, upstream, env = world
+    health = f"{env['PUBLIC_BASE_URL']}/healthz"
+    bot = BotProcess(env, tmp_path)
+    await bot.start(health)
+
+    telegram.push_update(telegram.private_message(f"/video {TASK_ID} {AUDIO_ID}", user_id=USER))
+    async with asyncio.timeout(10):
+        while not upstream.video_task_ids():
+            await asyncio.sleep(0.02)
+    [video_task] = upstream.video_task_ids()
+    await telegram.wait_for("editMessageText", timeout=10)  # "rendering"
+
+    # Killed while the job is pending: nothing is lost.
+    assert await bot.stop(signal.SIGKILL) == -signal.SIGKILL
+    upstream.complete(video_task)
+    await bot.start(health)
+    await telegram.wait_for("sendVideo", timeout=15)
+
+    # A duplicate callback after delivery changes nothing.
+    async with httpx.AsyncClient() as client:
+        assert (await upstream.fire_callback(video_task, client)).status_code == 200
+    await asyncio.sleep(0.5)
+    assert len(telegram.calls_to("sendVideo")) == 1
+
+    started = asyncio.get_running_loop().time()
+    assert await bot.stop(signal.SIGTERM) == 0
+    assert asyncio.get_running_loop().time() - started < 10
+    output = bot.log.read_text()
+    assert "stopped" in output
+    assert BOT_TOKEN not in output
+    assert API_KEY not in output

@@ -1,0 +1,814 @@
+"""A fake Telegram Bot API as a starlette ASGI app: records calls, queues updates, injects errors.
+
+In process: `HTTPXRequest(httpx_kwargs={"transport": httpx.ASGITransport(app=fake.app)})` with
+`base_url="http://telegram.test/bot"`; on loopback: serve `fake.app` with uvicorn. Answers and
+update builders follow the JSON the real Bot API sends. Must not import the bot: it is the other
+side of the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import html
+import itertools
+import json
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+Json = dict[str, Any]
+Files = dict[str, "UploadedFile"]
+DEFAULT_USER_ID = 1001
+DEFAULT_GROUP_ID = -1001234567890
+DEFAULT_CHANNEL_ID = -1009876543210
+ANONYMOUS_ADMIN_ID = 1087968824  # @GroupAnonymousBot, the sender of anonymous admins' messages
+HEAD_BYTES = 64
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup are"
+    " exactly the same as a current content and reply markup of the message"
+)
+# Form values PTB sends as raw strings; every other form value is JSON ("JSON-in-form").
+_TEXT_PARAMS = frozenset(
+    {
+        "text",
+        "caption",
+        "data",
+        "url",
+        "parse_mode",
+        "callback_query_id",
+        "secret_token",
+        "title",
+        "description",
+        "language_code",
+        "business_connection_id",
+        "inline_message_id",
+        "video",
+        "document",
+        "photo",
+        "audio",
+        "animation",
+        "thumbnail",
+        "action",
+        "name",
+    }
+)
+_COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")
+_POSTING = ("send", "edit", "copy", "forward")  # method prefixes that post into a chat
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file part of a multipart request: its name, size and first bytes (never the rest)."""
+
+    filename: str
+    size: int
+    head: bytes
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Bot API request the fake received (`at` is `time.monotonic()`)."""
+
+    method: str
+    params: Json
+    files: Files
+    at: float
+
+
+class ApiError(Exception):
+    """An error answer of the Bot API, raised inside the fake's method implementations."""
+
+    def __init__(self, error_code: int, description: str, parameters: Json | None = None) -> None:
+        super().__init__(description)
+        self.error_code, self.description, self.parameters = error_code, description, parameters
+
+    def response(self) -> JSONResponse:
+        """The body and status the real Bot API answers with."""
+        body: Json = {"ok": False, "error_code": self.error_code, "description": self.description}
+        if self.parameters:
+            body["parameters"] = self.parameters
+        return JSONResponse(body, status_code=self.error_code)
+
+
+@dataclass
+class _Failure:
+    applies: Callable[[str], bool]
+    error: ApiError
+    times: int | None  # None: every matching call
+    when: Callable[[Json], bool] | None
+
+
+class _Wakeup:
+    """Wakes waiters on any event loop (the fake may be served by uvicorn on another thread)."""
+
+    def __init__(self) -> None:
+        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+
+    def notify(self) -> None:
+        for loop, event in list(self._waiters):
+            loop.call_soon_threadsafe(event.set)
+
+    async def wait_until(self, check: Callable[[], bool], timeout: float) -> bool:  # noqa: ASYNC109 - a deadline is the point
+        waiter = (asyncio.get_running_loop(), asyncio.Event())
+        self._waiters.add(waiter)
+        try:
+            async with asyncio.timeout(timeout):
+                while not check():
+                    await waiter[1].wait()
+                    waiter[1].clear()
+        except TimeoutError:
+            return False
+        finally:
+            self._waiters.discard(waiter)
+        return True
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units, the unit of Telegram entity offsets."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def command_entities(text: str) -> list[Json]:
+    """The `bot_command` entities Telegram attaches to `text`."""
+    return [
+        {
+            "offset": utf16_len(text[: m.start()]),
+            "length": utf16_len(m.group()),
+            "type": "bot_command",
+        }
+        for m in _COMMAND.finditer(text)
+    ]
+
+
+def _decode_field(name: str, value: str) -> Any:
+    if name in _TEXT_PARAMS:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _parse_multipart(body: bytes, content_type: str) -> tuple[dict[str, str], Files]:
+    boundary = re.search(r'boundary="?([^";]+)"?', content_type)
+    if boundary is None:
+        raise ApiError(400, "Bad Request: can't parse multipart body")
+    fields: dict[str, str] = {}
+    files: Files = {}
+    for part in body.split(b"--" + boundary.group(1).encode())[1:]:
+        if part.startswith(b"--"):
+            break
+        head, _, content = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        content = content.removesuffix(b"\r\n")
+        disposition = head.decode("utf-8", "replace")
+        name = re.search(r';\s*name="([^"]*)"', disposition)
+        filename = re.search(r';\s*filename="([^"]*)"', disposition)
+        if name and filename:
+            files[name[1]] = UploadedFile(filename[1], len(content), content[:HEAD_BYTES])
+        elif name:
+            fields[name[1]] = content.decode()
+    return fields, files
+
+
+async def read_params(request: Request) -> tuple[Json, Files]:
+    """Query string, form, JSON-in-form, JSON or multipart body → typed params and files."""
+    content_type = request.headers.get("content-type", "")
+    body = await request.body()
+    raw: dict[str, str] = dict(request.query_params)
+    files: Files = {}
+    if content_type.startswith("application/json"):
+        return {**{k: _decode_field(k, v) for k, v in raw.items()}, **json.loads(body or b"{}")}, {}
+    if content_type.startswith("multipart/form-data"):
+        fields, files = _parse_multipart(body, content_type)
+        raw.update(fields)
+    elif body:
+        raw.update(parse_qsl(body.decode(), keep_blank_values=True))
+    return {k: _decode_field(k, v) for k, v in raw.items()}, files
+
+
+def _render(text: str, parse_mode: object) -> str:
+    """The text users see: HTML tags are markup, not content (MarkdownV2 is kept as sent)."""
+    if isinstance(parse_mode, str) and parse_mode.lower() == "html":
+        return html.unescape(re.sub(r"<[^>]+>", "", text))
+    return text
+
+
+def _inline_markup(params: Json) -> Json | None:
+    markup = params.get("reply_markup")
+    return markup if isinstance(markup, dict) and "inline_keyboard" in markup else None
+
+
+class FakeTelegram:
+    """The Bot API for one bot token, with its chats, messages, files and pending updates."""
+
+    def __init__(
+        self,
+        token: str = "123456:TEST-TOKEN",
+        bot_username: str = "MusicVideoBot",
+        bot_id: int = 123456,
+        *,
+        max_long_poll: float = 1.0,
+    ) -> None:
+        self.token, self.bot_username, self.bot_id = token, bot_username, bot_id
+        self.max_long_poll = max_long_poll
+        self.calls: list[Call] = []
+        self.delay_seconds: dict[str, float] = {}
+        self.deleted_messages: defaultdict[int, set[int]] = defaultdict(set)
+        self.webhook_url = ""
+        self._updates: list[Json] = []
+        self._wakeup = _Wakeup()
+        self._failures: list[_Failure] = []
+        self._chats: dict[int, Json] = {}
+        self._admins: dict[int, list[int]] = {}
+        self._sent: defaultdict[int, dict[int, Json]] = defaultdict(dict)  # the bot's messages
+        self._seen: defaultdict[int, dict[int, Json]] = defaultdict(dict)  # users' messages
+        self._next_message_id: defaultdict[int, int] = defaultdict(int)
+        self._files: dict[str, Json] = {}
+        self._file_numbers = itertools.count(1)
+        self._update_ids = itertools.count(10_000)
+        self._query_ids = itertools.count(4_382_000_000_000_000_000)
+        self._commands: dict[str, list[Json]] = {}
+        self._refuse_urls = False
+        self.app = Starlette(
+            routes=[Route("/bot{token}/{method}", self._handle, methods=["GET", "POST"])]
+        )
+
+    # --- inspection -------------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        """Recorded calls of one method, oldest first (case-insensitive name)."""
+        return [call for call in self.calls if call.method.lower() == method.lower()]
+
+    async def wait_for(
+        self,
+        method: str,
+        predicate: Callable[[Call], bool] | None = None,
+        *,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109 - tests need a deadline
+    ) -> list[Call]:
+        """Wait until `count` calls of `method` match `predicate`; returns all matching calls."""
+
+        def matching() -> list[Call]:
+            return [c for c in self.calls_to(method) if predicate is None or predicate(c)]
+
+        if await self._wakeup.wait_until(lambda: len(matching()) >= count, timeout):
+            return matching()
+        runs = [
+            (name, len(list(group)))
+            for name, group in itertools.groupby(self.calls, lambda c: c.method)
+        ]
+        seen = ", ".join(name if n == 1 else f"{name}×{n}" for name, n in runs) or "none"
+        raise AssertionError(
+            f"expected {count} {method} call(s){' matching the predicate' if predicate else ''}"
+            f" within {timeout} s, got {len(matching())}; recorded calls: {seen}"
+        )
+
+    def messages(self, chat_id: int) -> list[Json]:
+        """The bot's messages in a chat that are not deleted, as they read now (after edits)."""
+        return copy.deepcopy(list(self._sent[chat_id].values()))
+
+    @property
+    def pending_updates(self) -> list[Json]:
+        """Updates not yet confirmed by a getUpdates offset."""
+        return list(self._updates)
+
+    # --- configuration ----------------------------------------------------------------------
+
+    def set_admins(self, chat_id: int, user_ids: Iterable[int]) -> None:
+        """Make exactly these users the chat's administrators."""
+        self._admins[chat_id] = list(user_ids)
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        error_code: int,
+        description: str,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+        times: int | None = 1,
+        when: Callable[[Json], bool] | None = None,
+    ) -> None:
+        """Answer the next `times` calls (None: all) of `method` whose params pass `when` with an error."""
+        parameters = {"retry_after": retry_after, "migrate_to_chat_id": migrate_to_chat_id}
+        error = ApiError(error_code, description, {k: v for k, v in parameters.items() if v})
+        self._failures.append(_Failure(lambda m: m.lower() == method.lower(), error, times, when))
+
+    def fail_with_retry_after(self, method: str, seconds: int) -> None:
+        """The next call of `method` hits flood control."""
+        description = f"Too Many Requests: retry after {seconds}"
+        self.fail_next(method, error_code=429, description=description, retry_after=seconds)
+
+    def block_chat(self, chat_id: int) -> None:
+        """The user blocked the bot: every post into the chat is refused."""
+        error = ApiError(403, "Forbidden: bot was blocked by the user")
+        self._failures.append(_Failure(_posts, error, None, _to_chat(chat_id)))
+
+    def upgrade_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """The group became a supergroup: posts into the old id answer with the new one."""
+        description = "Bad Request: group chat was upgraded to a supergroup chat"
+        error = ApiError(400, description, {"migrate_to_chat_id": new_chat_id})
+        self._failures.append(_Failure(_posts, error, None, _to_chat(old_chat_id)))
+
+    def refuse_video_urls(self) -> None:
+        """Telegram cannot fetch video URLs any more; uploads and file_ids still work."""
+        self._refuse_urls = True
+
+    # --- updates ----------------------------------------------------------------------------
+
+    def push_update(self, update: Json) -> None:
+        """Queue an update for getUpdates and wake a waiting long poll."""
+        self._updates.append(update)
+        self._wakeup.notify()
+
+    async def push(self, update: Json) -> None:
+        """`push_update` for async callers."""
+        self.push_update(update)
+
+    def private_message(
+        self,
+        text: str,
+        *,
+        user_id: int = DEFAULT_USER_ID,
+        language_code: str = "en",
+        first_name: str = "Ann",
+        update_id: int | None = None,
+    ) -> Json:
+        """An update with a message in the user's private chat with the bot."""
+        chat = {"id": user_id, "first_name": first_name, "type": "private"}
+        sender = {"from": self._user(user_id, first_name, language_code)}
+        return self._update("message", self._incoming(chat, text, sender), update_id)
+
+    def group_message(
+        self,
+        text: str,
+        *,
+        chat_id: int = DEFAULT_GROUP_ID,
+        user_id: int = DEFAULT_USER_ID,
+        thread_id: int | None = None,
+        is_forum: bool = False,
+        title: str = "Test Group",
+        update_id: int | None = None,
+    ) -> Json:
+        """An update with a message in a supergroup, optionally in a (forum) thread."""
+        chat = {"id": chat_id, "title": title, "type": "supergroup"}
+        if is_forum:
+            chat["is_forum"] = True
+        user = self._user(user_id, "Ann", "en")
+        fields: Json = {"from": user}
+        if thread_id is not None:
+            fields["message_thread_id"] = thread_id
+        if thread_id is not None and is_forum:
+            fields["is_topic_message"] = True
+            fields["reply_to_message"] = {
+                "message_id": thread_id,
+                "from": user,
+                "chat": chat,
+                "date": int(time.time()),
+                "message_thread_id": thread_id,
+                "is_topic_message": True,
+                "forum_topic_created": {"name": "Videos", "icon_color": 7322096},
+            }
+        return self._update("message", self._incoming(chat, text, fields), update_id)
+
+    def channel_post(
+        self,
+        text: str,
+        *,
+        chat_id: int = DEFAULT_CHANNEL_ID,
+        title: str = "My Channel",
+        update_id: int | None = None,
+    ) -> Json:
+        """An update with a channel post: no `from`, the channel as `sender_chat`."""
+        chat = {"id": chat_id, "title": title, "type": "channel"}
+        return self._update(
+            "channel_post", self._incoming(chat, text, {"sender_chat": chat}), update_id
+        )
+
+    def anonymous_admin_message(
+        self,
+        text: str,
+        chat_id: int = DEFAULT_GROUP_ID,
+        *,
+        title: str = "Test Group",
+        update_id: int | None = None,
+    ) -> Json:
+        """An update with a message of an anonymous group admin (sent as the group itself)."""
+        chat = {"id": chat_id, "title": title, "type": "supergroup"}
+        sender = {
+            "id": ANONYMOUS_ADMIN_ID,
+            "is_bot": True,
+            "first_name": "Group",
+            "username": "GroupAnonymousBot",
+        }
+        fields = {"from": sender, "sender_chat": chat}
+        return self._update("message", self._incoming(chat, text, fields), update_id)
+
+    def edited_message(
+        self,
+        text: str,
+        *,
+        user_id: int = DEFAULT_USER_ID,
+        chat_id: int | None = None,
+        message_id: int | None = None,
+        update_id: int | None = None,
+    ) -> Json:
+        """An update with an edit of an earlier message (a fresh one unless `message_id`)."""
+        chat = self._chat(user_id if chat_id is None else chat_id)
+        message = self._incoming(chat, text, {"from": self._user(user_id, "Ann", "en")})
+        if message_id is not None:
+            message["message_id"] = message_id
+        message["edit_date"] = message["date"] + 1
+        kind = "edited_channel_post" if chat["type"] == "channel" else "edited_message"
+        if kind == "edited_channel_post":
+            message.pop("from")
+            message["sender_chat"] = chat
+        return self._update(kind, message, update_id)
+
+    def callback_query(
+        self,
+        data: str,
+        *,
+        message: Json,
+        user_id: int = DEFAULT_USER_ID,
+        chat_instance: str = "-5871234567890123456",
+        update_id: int | None = None,
+    ) -> Json:
+        """An update for a tap on an inline button of `message` (e.g. from `messages()`)."""
+        query = {
+            "id": str(next(self._query_ids)),
+            "from": self._user(user_id, "Ann", "en"),
+            "message": message,
+            "chat_instance": chat_instance,
+            "data": data,
+        }
+        return self._update("callback_query", query, update_id)
+
+    def _update(self, kind: str, payload: Json, update_id: int | None) -> Json:
+        return {
+            "update_id": next(self._update_ids) if update_id is None else update_id,
+            kind: payload,
+        }
+
+    def _incoming(self, chat: Json, text: str, fields: Json) -> Json:
+        self._chats[chat["id"]] = chat
+        message_id = self._new_message_id(chat["id"])
+        message = {"message_id": message_id, **fields, "chat": chat, "date": int(time.time())}
+        message["text"] = text
+        if entities := command_entities(text):
+            message["entities"] = entities
+        self._seen[chat["id"]][message_id] = message
+        return copy.deepcopy(message)
+
+    @staticmethod
+    def _user(user_id: int, first_name: str, language_code: str) -> Json:
+        return {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": first_name,
+            "language_code": language_code,
+        }
+
+    # --- HTTP -------------------------------------------------------------------------------
+
+    async def _handle(self, request: Request) -> JSONResponse:
+        if request.path_params["token"] != self.token:
+            return ApiError(401, "Unauthorized").response()
+        method = request.path_params["method"]
+        try:
+            params, files = await read_params(request)
+        except ApiError as err:
+            return err.response()
+        self.calls.append(Call(method, params, files, time.monotonic()))
+        self._wakeup.notify()
+        if delay := self.delay_seconds.get(method):
+            await asyncio.sleep(delay)
+        implementation = getattr(self, "_api_" + _snake_case(method), None)
+        if implementation is None:
+            return ApiError(404, "Not Found").response()
+        try:
+            self._raise_injected(method, params)
+            result = await implementation(params, files)
+        except ApiError as err:
+            return err.response()
+        return JSONResponse({"ok": True, "result": result})
+
+    def _raise_injected(self, method: str, params: Json) -> None:
+        for rule in self._failures:
+            if rule.applies(method) and (rule.when is None or rule.when(params)):
+                if rule.times is not None:
+                    rule.times -= 1
+                    if rule.times <= 0:
+                        self._failures.remove(rule)
+                raise rule.error
+
+    # --- methods ----------------------------------------------------------------------------
+
+    async def _api_answer_callback_query(self, _params: Json, _files: Files) -> bool:
+        return True
+
+    _api_send_chat_action = _api_answer_callback_query
+
+    async def _api_get_me(self, _params: Json, _files: Files) -> Json:
+        return {
+            **self._bot_user(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
+
+    async def _api_get_updates(self, params: Json, _files: Files) -> list[Json]:
+        if self.webhook_url:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active;"
+                " use deleteWebhook to delete the webhook first",
+            )
+        offset = int(params.get("offset") or 0)  # confirms every update before it
+        if offset > 0:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        elif offset < 0:
+            self._updates = self._updates[offset:]
+        if allowed := params.get("allowed_updates"):
+            self._updates = [
+                u for u in self._updates if next(k for k in u if k != "update_id") in allowed
+            ]
+        wait = min(float(params.get("timeout") or 0), self.max_long_poll)
+        if wait > 0:
+            await self._wakeup.wait_until(lambda: bool(self._updates), wait)
+        return self._updates[: int(params.get("limit") or 100)]
+
+    async def _api_set_webhook(self, params: Json, _files: Files) -> bool:
+        self.webhook_url = str(params.get("url") or "")
+        return True
+
+    async def _api_delete_webhook(self, params: Json, _files: Files) -> bool:
+        self.webhook_url = ""
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        return True
+
+    async def _api_get_webhook_info(self, _params: Json, _files: Files) -> Json:
+        return {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+
+    @staticmethod
+    def _commands_key(params: Json) -> str:
+        return json.dumps(
+            [params.get("scope") or {"type": "default"}, params.get("language_code") or ""]
+        )
+
+    async def _api_set_my_commands(self, params: Json, _files: Files) -> bool:
+        self._commands[self._commands_key(params)] = list(params.get("commands") or [])
+        return True
+
+    async def _api_get_my_commands(self, params: Json, _files: Files) -> list[Json]:
+        return self._commands.get(self._commands_key(params), [])
+
+    async def _api_delete_my_commands(self, params: Json, _files: Files) -> bool:
+        self._commands.pop(self._commands_key(params), None)
+        return True
+
+    async def _api_send_message(self, params: Json, _files: Files) -> Json:
+        text = _render(str(params.get("text") or ""), params.get("parse_mode"))
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if utf16_len(text) > 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+        return self._post(params, {"text": text})
+
+    async def _api_send_video(self, params: Json, files: Files) -> Json:
+        return self._post(
+            params, {"video": self._media("video", params, files), **_caption(params)}
+        )
+
+    async def _api_send_document(self, params: Json, files: Files) -> Json:
+        return self._post(
+            params, {"document": self._media("document", params, files), **_caption(params)}
+        )
+
+    async def _api_edit_message_text(self, params: Json, _files: Files) -> Json:
+        message = self._editable(params)
+        text = _render(str(params.get("text") or ""), params.get("parse_mode"))
+        if "text" not in message:
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        markup = _inline_markup(params)  # an edit without reply_markup removes the keyboard
+        if message["text"] == text and message.get("reply_markup") == markup:
+            raise ApiError(400, NOT_MODIFIED)
+        message["text"] = text
+        return self._edited(message, markup)
+
+    async def _api_edit_message_reply_markup(self, params: Json, _files: Files) -> Json:
+        message = self._editable(params)
+        markup = _inline_markup(params)
+        if message.get("reply_markup") == markup:
+            raise ApiError(400, NOT_MODIFIED)
+        return self._edited(message, markup)
+
+    async def _api_delete_message(self, params: Json, _files: Files) -> bool:
+        chat_id, message_id = self._chat_id(params), params.get("message_id")
+        found = self._sent[chat_id].pop(message_id, None) or self._seen[chat_id].pop(
+            message_id, None
+        )
+        if found is None:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        self.deleted_messages[chat_id].add(message_id)
+        return True
+
+    async def _api_get_chat(self, params: Json, _files: Files) -> Json:
+        gifts = dict.fromkeys(
+            (
+                "unlimited_gifts",
+                "limited_gifts",
+                "unique_gifts",
+                "premium_subscription",
+                "gifts_from_channels",
+            ),
+            False,
+        )
+        return {
+            **self._chat(self._chat_id(params)),
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": gifts,
+        }
+
+    async def _api_get_chat_member(self, params: Json, _files: Files) -> Json:
+        chat_id, user_id = self._chat_id(params), int(params.get("user_id") or 0)
+        return self._member(user_id, admin=user_id in self._admins.get(chat_id, []))
+
+    async def _api_get_chat_administrators(self, params: Json, _files: Files) -> list[Json]:
+        chat_id = self._chat_id(params)
+        if self._chat(chat_id)["type"] == "private":
+            raise ApiError(400, "Bad Request: there are no administrators in the private chat")
+        return [self._member(user_id, admin=True) for user_id in self._admins.get(chat_id, [])]
+
+    # --- state ------------------------------------------------------------------------------
+
+    def _bot_user(self) -> Json:
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": "Music Video Bot",
+            "username": self.bot_username,
+        }
+
+    def _chat(self, chat_id: int) -> Json:
+        if chat_id in self._chats:
+            return self._chats[chat_id]
+        if chat_id > 0:
+            return {"id": chat_id, "first_name": "Ann", "type": "private"}
+        kind = "supergroup" if chat_id < -1_000_000_000_000 else "group"
+        return {"id": chat_id, "title": "Test Group", "type": kind}
+
+    @staticmethod
+    def _chat_id(params: Json) -> int:
+        chat_id = params.get("chat_id")
+        if chat_id is None or chat_id == "":
+            raise ApiError(400, "Bad Request: chat_id is empty")
+        if not isinstance(chat_id, int) or isinstance(chat_id, bool):
+            raise ApiError(400, "Bad Request: chat not found")
+        return chat_id
+
+    def _new_message_id(self, chat_id: int) -> int:
+        self._next_message_id[chat_id] += 1
+        return self._next_message_id[chat_id]
+
+    def _post(self, params: Json, content: Json) -> Json:
+        chat_id = self._chat_id(params)
+        chat = self._chat(chat_id)
+        replied = self._replied_message(chat_id, params)
+        message_id = self._new_message_id(chat_id)
+        sender = {"sender_chat": chat} if chat["type"] == "channel" else {"from": self._bot_user()}
+        message: Json = {"message_id": message_id, **sender, "chat": chat, "date": int(time.time())}
+        if (thread := params.get("message_thread_id")) and chat.get("is_forum"):
+            message.update(message_thread_id=thread, is_topic_message=True)
+        if replied is not None:
+            message["reply_to_message"] = replied
+        message.update(content)
+        if markup := _inline_markup(params):
+            message["reply_markup"] = markup
+        self._sent[chat_id][message_id] = message
+        return copy.deepcopy(message)
+
+    def _replied_message(self, chat_id: int, params: Json) -> Json | None:
+        reply = params.get("reply_parameters")
+        reply = reply if isinstance(reply, dict) else {}
+        message_id = reply.get("message_id", params.get("reply_to_message_id"))
+        if message_id is None:
+            return None
+        if message_id in self.deleted_messages[chat_id]:
+            if reply.get("allow_sending_without_reply", params.get("allow_sending_without_reply")):
+                return None
+            raise ApiError(400, "Bad Request: message to be replied not found")
+        found = self._sent[chat_id].get(message_id) or self._seen[chat_id].get(message_id)
+        return {k: v for k, v in found.items() if k != "reply_to_message"} if found else None
+
+    def _editable(self, params: Json) -> Json:
+        chat_id, message_id = self._chat_id(params), params.get("message_id")
+        if message_id in self._seen[chat_id]:
+            raise ApiError(400, "Bad Request: message can't be edited")
+        if message_id not in self._sent[chat_id]:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        return self._sent[chat_id][message_id]
+
+    @staticmethod
+    def _edited(message: Json, markup: Json | None) -> Json:
+        message.pop("reply_markup", None)
+        if markup is not None:
+            message["reply_markup"] = markup
+        message["edit_date"] = int(time.time())
+        return copy.deepcopy(message)
+
+    def _media(self, kind: str, params: Json, files: Files) -> Json:
+        value = params.get(kind)
+        attached = value.removeprefix("attach://") if isinstance(value, str) else kind
+        if upload := files.get(attached):
+            return self._new_file(kind, upload.filename, upload.size)
+        if not isinstance(value, str) or not value:
+            raise ApiError(400, f"Bad Request: there is no {kind} in the request")
+        if value in self._files:
+            return self._files[value]
+        if re.match(r"https?://", value):
+            if self._refuse_urls:
+                raise ApiError(400, "Bad Request: failed to get HTTP URL content")
+            return self._new_file(kind, value.rsplit("/", 1)[-1].split("?")[0], 1_048_576)
+        raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+
+    def _new_file(self, kind: str, file_name: str, size: int) -> Json:
+        number = next(self._file_numbers)
+        prefix = "BAACAgIAAxkBAAI" if kind == "video" else "BQACAgIAAxkBAAI"
+        media: Json = {
+            "file_id": f"{prefix}{number:08d}fake",
+            "file_unique_id": f"AgAD{number:08d}",
+            "file_name": file_name,
+            "file_size": size,
+        }
+        if kind == "video":
+            media.update(width=1280, height=720, duration=30, mime_type="video/mp4")
+        self._files[media["file_id"]] = media
+        return media
+
+    def _member(self, user_id: int, *, admin: bool) -> Json:
+        user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+        if not admin:
+            return {"status": "member", "user": user}
+        rights = (
+            "can_manage_chat",
+            "can_delete_messages",
+            "can_manage_video_chats",
+            "can_restrict_members",
+            "can_change_info",
+            "can_invite_users",
+            "can_post_stories",
+            "can_edit_stories",
+            "can_delete_stories",
+            "can_pin_messages",
+        )
+        return {
+            "status": "administrator",
+            "user": user,
+            "can_be_edited": False,
+            "is_anonymous": False,
+            "can_promote_members": False,
+            **dict.fromkeys(rights, True),
+        }
+
+
+def _snake_case(method: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower()
+
+
+def _posts(method: str) -> bool:
+    return method.lower().startswith(_POSTING)
+
+
+def _to_chat(chat_id: int) -> Callable[[Json], bool]:
+    return lambda params: params.get("chat_id") == chat_id
+
+
+def _caption(params: Json) -> Json:
+    if not params.get("caption"):
+        return {}
+    caption = _render(str(params["caption"]), params.get("parse_mode"))
+    if utf16_len(caption) > 1024:
+        raise ApiError(400, "Bad Request: message caption is too long")
+    return {"caption": caption}
