@@ -69,7 +69,7 @@ class Harness:
     async def wait_state(self, state: JobState, job_id: int = 1, timeout: float = 5.0) -> Job:
         """Wait until the job reaches `state` (polling the database, which has no events)."""
         async with asyncio.timeout(timeout):
-            while (job := await self.job(job_id)).state is not state:
+            while (job := await self.repo.get(job_id)) is None or job.state is not state:
                 await asyncio.sleep(0.01)
         return job
 
@@ -78,6 +78,11 @@ class Harness:
         async with asyncio.timeout(timeout):
             while not predicate():
                 await asyncio.sleep(0.01)
+
+    def status_text(self, chat_id: int) -> str:
+        """The text of the bot's first message in `chat_id` (the status message), or ""."""
+        messages = self.telegram.messages(chat_id)
+        return str(messages[0].get("text", "")) if messages else ""
 
     async def submit(self, text: str | None = None, **kwargs: Any) -> dict[str, Any]:
         """Send `/video` as a private message; returns the update."""

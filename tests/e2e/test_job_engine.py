@@ -39,7 +39,7 @@ async def test_happy_path_with_callback_posts_the_video_once(tmp_path: Path) -> 
 
         job = await h.wait_state(JobState.DELIVERED)
         assert job.file_id
-        await h.wait_until(lambda: "Done" in h.telegram.messages(USER)[0]["text"])
+        await h.wait_until(lambda: "Done" in h.status_text(USER))
         assert len(h.telegram.calls_to("sendVideo")) == 1
 
 
@@ -73,9 +73,7 @@ async def test_provider_side_failure_is_reported(tmp_path: Path) -> None:
         h.upstream.fail(video_task, "Audio mp4 generation failed")
         job = await h.wait_state(JobState.FAILED)
         assert job.error == "Audio mp4 generation failed"
-        await h.wait_until(
-            lambda: "could not make this video" in h.telegram.messages(USER)[0]["text"]
-        )
+        await h.wait_until(lambda: "could not make this video" in h.status_text(USER))
         assert h.telegram.calls_to("sendVideo") == []
 
 
@@ -97,7 +95,7 @@ async def test_rejections_fail_at_once_with_their_own_sentence(
         h.upstream.fail_next("create", code, "refused")
         await h.submit(user_id=USER)
         await h.wait_state(JobState.FAILED)
-        await h.wait_until(lambda: expected in h.telegram.messages(USER)[0]["text"])
+        await h.wait_until(lambda: expected in h.status_text(USER))
         if expected in ("out of credits", "key was refused"):
             await h.telegram.wait_for("sendMessage", lambda c: c.params["chat_id"] in (999, "999"))
 
@@ -119,7 +117,7 @@ async def test_busy_upstream_is_retried_automatically(
         h.upstream.fail_next("create", code, "slow down")
         # Retries back off from 5 s; make the first retry due at once for the test.
         await h.submit(user_id=USER)
-        await h.wait_until(lambda: "retry automatically" in h.telegram.messages(USER)[0]["text"])
+        await h.wait_until(lambda: "retry automatically" in h.status_text(USER))
         await h.repo.transition(1, expected=JobState.SUBMITTING, next_poll_at=h.app.clock())
         h.app.wake_reconciler()
         video_task = await h.video_task_id()
@@ -191,7 +189,7 @@ async def test_callback_endpoint_answers(tmp_path: Path) -> None:
         assert (await h.web.post(url, json={"hello": "world"})).status_code == 400
         assert (await h.web.post(url, content=b"x" * (64 * 1024 + 1))).status_code == 413
         body = b'{"code": 200, "msg": "ok", "data": {"task_id": "' + video_task.encode() + b'"'
-        padded = body + b", " + b'"pad": "' + b"p" * (64 * 1024 - len(body) - 14) + b'"}}'
+        padded = body + b", " + b'"pad": "' + b"p" * (64 * 1024 - len(body) - 13) + b'"}}'
         assert len(padded) == 64 * 1024
         assert (await h.web.post(url, content=padded)).status_code == 200
         health = await h.web.get("/healthz")
@@ -323,4 +321,4 @@ async def test_timeout_marks_job_and_tells_user(tmp_path: Path) -> None:
     async with running_bot(tmp_path, Provider.KIE, job_timeout_minutes=0.01) as h:
         await h.submit(user_id=USER)
         await h.wait_state(JobState.TIMED_OUT, timeout=10)
-        await h.wait_until(lambda: "took too long" in h.telegram.messages(USER)[0]["text"])
+        await h.wait_until(lambda: "took too long" in h.status_text(USER))

@@ -38,32 +38,26 @@ NOT_MODIFIED = (
     " exactly the same as a current content and reply markup of the message"
 )
 # Form values PTB sends as raw strings; every other form value is JSON ("JSON-in-form").
-_TEXT_PARAMS = frozenset(
-    {
-        "text",
-        "caption",
-        "data",
-        "url",
-        "parse_mode",
-        "callback_query_id",
-        "secret_token",
-        "title",
-        "description",
-        "language_code",
-        "business_connection_id",
-        "inline_message_id",
-        "video",
-        "document",
-        "photo",
-        "audio",
-        "animation",
-        "thumbnail",
-        "action",
-        "name",
-    }
-)
+_TEXT_PARAMS = frozenset((
+    "text", "caption", "data", "url", "parse_mode", "callback_query_id", "secret_token", "title",
+    "description", "language_code", "business_connection_id", "inline_message_id", "action",
+    "name", "video", "document", "photo", "audio", "animation", "thumbnail",
+))  # fmt: skip
 _COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")
 _POSTING = ("send", "edit", "copy", "forward")  # method prefixes that post into a chat
+_NO_BOT_FEATURES = (
+    "can_read_all_group_messages", "supports_inline_queries", "can_connect_to_business",
+    "has_main_web_app",
+)  # fmt: skip
+_GIFT_TYPES = (
+    "unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription",
+    "gifts_from_channels",
+)  # fmt: skip
+_ADMIN_RIGHTS = (
+    "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
+    "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
+    "can_delete_stories", "can_pin_messages", "can_manage_topics",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -118,7 +112,7 @@ class _Wakeup:
         for loop, event in list(self._waiters):
             loop.call_soon_threadsafe(event.set)
 
-    async def wait_until(self, check: Callable[[], bool], timeout: float) -> bool:  # noqa: ASYNC109 - a deadline is the point
+    async def wait_until(self, check: Callable[[], bool], timeout: float) -> bool:
         waiter = (asyncio.get_running_loop(), asyncio.Event())
         self._waiters.add(waiter)
         try:
@@ -141,11 +135,7 @@ def utf16_len(text: str) -> int:
 def command_entities(text: str) -> list[Json]:
     """The `bot_command` entities Telegram attaches to `text`."""
     return [
-        {
-            "offset": utf16_len(text[: m.start()]),
-            "length": utf16_len(m.group()),
-            "type": "bot_command",
-        }
+        dict(offset=utf16_len(text[: m.start()]), length=utf16_len(m.group()), type="bot_command")
         for m in _COMMAND.finditer(text)
     ]
 
@@ -180,7 +170,7 @@ def _parse_multipart(body: bytes, content_type: str) -> tuple[dict[str, str], Fi
     return fields, files
 
 
-async def read_params(request: Request) -> tuple[Json, Files]:
+async def _read_params(request: Request) -> tuple[Json, Files]:
     """Query string, form, JSON-in-form, JSON or multipart body → typed params and files."""
     content_type = request.headers.get("content-type", "")
     body = await request.body()
@@ -255,7 +245,7 @@ class FakeTelegram:
         predicate: Callable[[Call], bool] | None = None,
         *,
         count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109 - tests need a deadline
+        timeout: float = 5.0,
     ) -> list[Call]:
         """Wait until `count` calls of `method` match `predicate`; returns all matching calls."""
 
@@ -268,7 +258,7 @@ class FakeTelegram:
             (name, len(list(group)))
             for name, group in itertools.groupby(self.calls, lambda c: c.method)
         ]
-        seen = ", ".join(name if n == 1 else f"{name}×{n}" for name, n in runs) or "none"
+        seen = ", ".join(name if n == 1 else f"{name} x{n}" for name, n in runs) or "none"
         raise AssertionError(
             f"expected {count} {method} call(s){' matching the predicate' if predicate else ''}"
             f" within {timeout} s, got {len(matching())}; recorded calls: {seen}"
@@ -300,7 +290,7 @@ class FakeTelegram:
         times: int | None = 1,
         when: Callable[[Json], bool] | None = None,
     ) -> None:
-        """Answer the next `times` calls (None: all) of `method` whose params pass `when` with an error."""
+        """Answer the next `times` calls (None: all) of `method` passing `when` with an error."""
         parameters = {"retry_after": retry_after, "migrate_to_chat_id": migrate_to_chat_id}
         error = ApiError(error_code, description, {k: v for k, v in parameters.items() if v})
         self._failures.append(_Failure(lambda m: m.lower() == method.lower(), error, times, when))
@@ -371,15 +361,12 @@ class FakeTelegram:
             fields["message_thread_id"] = thread_id
         if thread_id is not None and is_forum:
             fields["is_topic_message"] = True
-            fields["reply_to_message"] = {
-                "message_id": thread_id,
-                "from": user,
-                "chat": chat,
-                "date": int(time.time()),
-                "message_thread_id": thread_id,
-                "is_topic_message": True,
-                "forum_topic_created": {"name": "Videos", "icon_color": 7322096},
-            }
+            topic = {"message_id": thread_id, "from": user, "chat": chat, "date": int(time.time())}
+            created = {"name": "Videos", "icon_color": 7322096}
+            topic.update(
+                message_thread_id=thread_id, is_topic_message=True, forum_topic_created=created
+            )
+            fields["reply_to_message"] = topic  # the topic's service message, as Telegram sends it
         return self._update("message", self._incoming(chat, text, fields), update_id)
 
     def channel_post(
@@ -406,12 +393,9 @@ class FakeTelegram:
     ) -> Json:
         """An update with a message of an anonymous group admin (sent as the group itself)."""
         chat = {"id": chat_id, "title": title, "type": "supergroup"}
-        sender = {
-            "id": ANONYMOUS_ADMIN_ID,
-            "is_bot": True,
-            "first_name": "Group",
-            "username": "GroupAnonymousBot",
-        }
+        sender = dict(
+            id=ANONYMOUS_ADMIN_ID, is_bot=True, first_name="Group", username="GroupAnonymousBot"
+        )
         fields = {"from": sender, "sender_chat": chat}
         return self._update("message", self._incoming(chat, text, fields), update_id)
 
@@ -426,14 +410,11 @@ class FakeTelegram:
     ) -> Json:
         """An update with an edit of an earlier message (a fresh one unless `message_id`)."""
         chat = self._chat(user_id if chat_id is None else chat_id)
-        message = self._incoming(chat, text, {"from": self._user(user_id, "Ann", "en")})
-        if message_id is not None:
-            message["message_id"] = message_id
+        is_channel = chat["type"] == "channel"
+        fields = {"sender_chat": chat} if is_channel else {"from": self._user(user_id, "Ann", "en")}
+        message = self._incoming(chat, text, fields, message_id)
         message["edit_date"] = message["date"] + 1
-        kind = "edited_channel_post" if chat["type"] == "channel" else "edited_message"
-        if kind == "edited_channel_post":
-            message.pop("from")
-            message["sender_chat"] = chat
+        kind = "edited_channel_post" if is_channel else "edited_message"
         return self._update(kind, message, update_id)
 
     def callback_query(
@@ -446,13 +427,9 @@ class FakeTelegram:
         update_id: int | None = None,
     ) -> Json:
         """An update for a tap on an inline button of `message` (e.g. from `messages()`)."""
-        query = {
-            "id": str(next(self._query_ids)),
-            "from": self._user(user_id, "Ann", "en"),
-            "message": message,
-            "chat_instance": chat_instance,
-            "data": data,
-        }
+        user = self._user(user_id, "Ann", "en")
+        query = {"id": str(next(self._query_ids)), "from": user, "message": message}
+        query.update(chat_instance=chat_instance, data=data)
         return self._update("callback_query", query, update_id)
 
     def _update(self, kind: str, payload: Json, update_id: int | None) -> Json:
@@ -461,9 +438,10 @@ class FakeTelegram:
             kind: payload,
         }
 
-    def _incoming(self, chat: Json, text: str, fields: Json) -> Json:
+    def _incoming(self, chat: Json, text: str, fields: Json, message_id: int | None = None) -> Json:
         self._chats[chat["id"]] = chat
-        message_id = self._new_message_id(chat["id"])
+        if message_id is None:
+            message_id = self._new_message_id(chat["id"])
         message = {"message_id": message_id, **fields, "chat": chat, "date": int(time.time())}
         message["text"] = text
         if entities := command_entities(text):
@@ -473,12 +451,7 @@ class FakeTelegram:
 
     @staticmethod
     def _user(user_id: int, first_name: str, language_code: str) -> Json:
-        return {
-            "id": user_id,
-            "is_bot": False,
-            "first_name": first_name,
-            "language_code": language_code,
-        }
+        return dict(id=user_id, is_bot=False, first_name=first_name, language_code=language_code)
 
     # --- HTTP -------------------------------------------------------------------------------
 
@@ -487,7 +460,7 @@ class FakeTelegram:
             return ApiError(401, "Unauthorized").response()
         method = request.path_params["method"]
         try:
-            params, files = await read_params(request)
+            params, files = await _read_params(request)
         except ApiError as err:
             return err.response()
         self.calls.append(Call(method, params, files, time.monotonic()))
@@ -521,14 +494,8 @@ class FakeTelegram:
     _api_send_chat_action = _api_answer_callback_query
 
     async def _api_get_me(self, _params: Json, _files: Files) -> Json:
-        return {
-            **self._bot_user(),
-            "can_join_groups": True,
-            "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
-            "can_connect_to_business": False,
-            "has_main_web_app": False,
-        }
+        flags = dict.fromkeys(_NO_BOT_FEATURES, False)
+        return {**self._bot_user(), "can_join_groups": True, **flags}
 
     async def _api_get_updates(self, params: Json, _files: Files) -> list[Json]:
         if self.webhook_url:
@@ -562,11 +529,10 @@ class FakeTelegram:
         return True
 
     async def _api_get_webhook_info(self, _params: Json, _files: Files) -> Json:
-        return {
-            "url": self.webhook_url,
-            "has_custom_certificate": False,
-            "pending_update_count": len(self._updates),
-        }
+        pending = len(self._updates)
+        return dict(
+            url=self.webhook_url, has_custom_certificate=False, pending_update_count=pending
+        )
 
     @staticmethod
     def _commands_key(params: Json) -> str:
@@ -624,28 +590,21 @@ class FakeTelegram:
         return self._edited(message, markup)
 
     async def _api_delete_message(self, params: Json, _files: Files) -> bool:
-        chat_id, message_id = self._chat_id(params), params.get("message_id")
-        found = self._sent[chat_id].pop(message_id, None) or self._seen[chat_id].pop(
-            message_id, None
+        chat_id, message_id = self._chat_id(params), _message_id(params)
+        sent, seen = (
+            self._sent[chat_id].pop(message_id, None),
+            self._seen[chat_id].pop(message_id, None),
         )
-        if found is None:
+        if sent is None and seen is None:
             raise ApiError(400, "Bad Request: message to delete not found")
         self.deleted_messages[chat_id].add(message_id)
         return True
 
     async def _api_get_chat(self, params: Json, _files: Files) -> Json:
-        gifts = dict.fromkeys(
-            (
-                "unlimited_gifts",
-                "limited_gifts",
-                "unique_gifts",
-                "premium_subscription",
-                "gifts_from_channels",
-            ),
-            False,
-        )
+        gifts = dict.fromkeys(_GIFT_TYPES, False)
+        chat = self._chat(self._chat_id(params))
         return {
-            **self._chat(self._chat_id(params)),
+            **chat,
             "accent_color_id": 0,
             "max_reaction_count": 11,
             "accepted_gift_types": gifts,
@@ -664,12 +623,9 @@ class FakeTelegram:
     # --- state ------------------------------------------------------------------------------
 
     def _bot_user(self) -> Json:
-        return {
-            "id": self.bot_id,
-            "is_bot": True,
-            "first_name": "Music Video Bot",
-            "username": self.bot_username,
-        }
+        return dict(
+            id=self.bot_id, is_bot=True, first_name="Music Video Bot", username=self.bot_username
+        )
 
     def _chat(self, chat_id: int) -> Json:
         if chat_id in self._chats:
@@ -723,7 +679,7 @@ class FakeTelegram:
         return {k: v for k, v in found.items() if k != "reply_to_message"} if found else None
 
     def _editable(self, params: Json) -> Json:
-        chat_id, message_id = self._chat_id(params), params.get("message_id")
+        chat_id, message_id = self._chat_id(params), _message_id(params)
         if message_id in self._seen[chat_id]:
             raise ApiError(400, "Bad Request: message can't be edited")
         if message_id not in self._sent[chat_id]:
@@ -756,12 +712,8 @@ class FakeTelegram:
     def _new_file(self, kind: str, file_name: str, size: int) -> Json:
         number = next(self._file_numbers)
         prefix = "BAACAgIAAxkBAAI" if kind == "video" else "BQACAgIAAxkBAAI"
-        media: Json = {
-            "file_id": f"{prefix}{number:08d}fake",
-            "file_unique_id": f"AgAD{number:08d}",
-            "file_name": file_name,
-            "file_size": size,
-        }
+        media: Json = dict(file_id=f"{prefix}{number:08d}fake", file_unique_id=f"AgAD{number:08d}")
+        media.update(file_name=file_name, file_size=size)
         if kind == "video":
             media.update(width=1280, height=720, duration=30, mime_type="video/mp4")
         self._files[media["file_id"]] = media
@@ -771,30 +723,23 @@ class FakeTelegram:
         user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
         if not admin:
             return {"status": "member", "user": user}
-        rights = (
-            "can_manage_chat",
-            "can_delete_messages",
-            "can_manage_video_chats",
-            "can_restrict_members",
-            "can_change_info",
-            "can_invite_users",
-            "can_post_stories",
-            "can_edit_stories",
-            "can_delete_stories",
-            "can_pin_messages",
-        )
-        return {
-            "status": "administrator",
-            "user": user,
+        rights = {
+            **dict.fromkeys(_ADMIN_RIGHTS, True),
             "can_be_edited": False,
-            "is_anonymous": False,
             "can_promote_members": False,
-            **dict.fromkeys(rights, True),
         }
+        return {"status": "administrator", "user": user, "is_anonymous": False, **rights}
 
 
 def _snake_case(method: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower()
+
+
+def _message_id(params: Json) -> int:
+    message_id = params.get("message_id")
+    if not isinstance(message_id, int):
+        raise ApiError(400, "Bad Request: message identifier is not specified")
+    return message_id
 
 
 def _posts(method: str) -> bool:
