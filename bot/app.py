@@ -25,6 +25,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
 from bot.admin_alerts import TelegramAdminAlerts
+from bot.admission import AccessPolicy, Admission
 from bot.callback_tokens import CallbackTokens
 from bot.config import Settings
 from bot.delivery import Delivery
@@ -36,7 +37,9 @@ from bot.upstream.client import UpstreamClient, make_http_client
 from bot.upstream.dialect import dialect_for
 from bot.web import build_web_app
 from handlers.commands import CommandHandlers
+from handlers.submit import JobStarter
 from handlers.errors import on_error
+from storage.chats import ChatSettingsRepository
 from storage.db import Database
 from storage.jobs import JobRepository
 
@@ -181,12 +184,19 @@ class BotApp:
             wakeup=delivery_wakeup,
         )
 
-        CommandHandlers(
+        policy = AccessPolicy(
+            allowed_users=settings.allowed_user_ids,
+            allowed_chats=settings.allowed_chat_ids,
+            admins=settings.admin_user_ids,
+        )
+        chats = ChatSettingsRepository(db, self._clock)
+        starter = JobStarter(
             jobs=jobs,
-            repo=repo,
+            admission=Admission(repo, policy, settings.quota_per_hour, self._clock),
+            chats=chats,
             default_domain=settings.default_domain_name,
-            job_timeout_minutes=settings.job_timeout_minutes,
-        ).register(application)
+        )
+        CommandHandlers(starter=starter).register(application)
         application.add_error_handler(on_error)
 
         async def health() -> dict[str, object] | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal, Protocol
@@ -29,6 +29,7 @@ from bot.upstream.errors import (
     MalformedResponse,
     RateLimited,
     Unauthorized,
+    UpstreamError,
     UpstreamRejected,
     UpstreamUnavailable,
 )
@@ -124,6 +125,7 @@ class JobRequest:
     audio_id: str
     author: str | None
     domain_name: str | None
+    title: str | None = None
 
 
 class JobService:
@@ -181,6 +183,7 @@ class JobService:
                 domain_name=request.domain_name,
                 callback_token_hash=placeholder_hash(),
                 next_poll_at=self._clock(),
+                title=request.title,
             )
         )
         log.info("job %s created chat=%s state=%s", job.id, job.chat_id, job.state)
@@ -193,6 +196,49 @@ class JobService:
             await self._submit(job)
         elif job.state is JobState.PENDING:
             await self._poll(job)
+
+    async def check_now(self, job_id: int) -> Job | None:
+        """Look at a job right now (the "Check status" button); returns it as it then is.
+
+        A pending job is polled at once (the poll lease keeps concurrent taps to one request);
+        a job still being submitted is retried at once; a timed-out job is polled once more
+        and delivered if the video turned up after all.
+        """
+        job = await self._repo.get(job_id)
+        if job is None:
+            return None
+        now = self._clock()
+        if job.state is JobState.PENDING:
+            if await self._repo.transition(job.id, expected=JobState.PENDING, next_poll_at=now):
+                await self._poll(replace(job, next_poll_at=now))
+        elif job.state is JobState.SUBMITTING:
+            if await self._repo.transition(job.id, expected=JobState.SUBMITTING, next_poll_at=now):
+                self._wake_reconciler()
+        elif job.state is JobState.TIMED_OUT and job.video_task_id is not None:
+            await self._recheck_timed_out(job)
+        return await self._repo.get(job_id)
+
+    async def _recheck_timed_out(self, job: Job) -> None:
+        assert job.video_task_id is not None
+        try:
+            async with self._details_limiter:
+                result = await self._client.details(job.video_task_id)
+        except (UpstreamError, MalformedResponse) as exc:
+            log.info("job %s: re-check unavailable: %s", job.id, exc)
+            return
+        if result.status is VideoStatus.SUCCEEDED and result.video_url:
+            won = await self._repo.transition(
+                job.id,
+                expected=JobState.TIMED_OUT,
+                to=JobState.SUCCEEDED,
+                video_url=result.video_url,
+                completed_at=result.completed_at or self._clock(),
+                error_kind=None,
+                next_delivery_at=self._clock(),
+            )
+            if won:
+                log.info("job %s: video found after time-out state=succeeded", job.id)
+                self._wake_delivery()
 
     # -- submission -------------------------------------------------------------------------
 

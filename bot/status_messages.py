@@ -4,16 +4,38 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Bot, ReplyParameters
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram.error import BadRequest, TelegramError
 
 from bot.jobs import Phase
 from bot.render import status_text
+from bot.texts import text
 from storage.jobs import Job
 
 log = logging.getLogger(__name__)
 
 FINAL_PHASES = frozenset({Phase.FAILED, Phase.TIMED_OUT, Phase.UNDELIVERABLE, Phase.DELIVERED})
+# Phases whose message carries a "Check status" button (a timed-out job may still turn up).
+_CHECKABLE = frozenset(
+    {
+        Phase.SUBMITTING,
+        Phase.RETRYING,
+        Phase.MAINTENANCE,
+        Phase.RENDERING,
+        Phase.UPLOADING,
+        Phase.TIMED_OUT,
+    }
+)
+CHECK_STATUS_PREFIX = "st:"
+
+
+def check_status_markup(job: Job, phase: Phase) -> InlineKeyboardMarkup | None:
+    """The "Check status" button for a job still on its way, else no keyboard."""
+    if phase not in _CHECKABLE:
+        return None
+    label = text(job.language, "button_check_status")
+    button = InlineKeyboardButton(label, callback_data=f"{CHECK_STATUS_PREFIX}{job.id}")
+    return InlineKeyboardMarkup([[button]])
 
 
 def is_not_modified(error: BadRequest) -> bool:
@@ -43,11 +65,15 @@ class StatusMessages:
 
     async def update(self, job: Job, phase: Phase) -> None:
         """Show `phase`; a final phase whose message is gone is sent anew. Raises TelegramError."""
-        text = status_text(job, phase, job_timeout_minutes=self._job_timeout_minutes)
+        body = status_text(job, phase, job_timeout_minutes=self._job_timeout_minutes)
+        markup = check_status_markup(job, phase)
         if job.status_message_id is not None:
             try:
                 await self._bot.edit_message_text(
-                    text, chat_id=job.chat_id, message_id=job.status_message_id
+                    body,
+                    chat_id=job.chat_id,
+                    message_id=job.status_message_id,
+                    reply_markup=markup,
                 )
             except BadRequest as exc:
                 if is_not_modified(exc):
@@ -59,9 +85,10 @@ class StatusMessages:
         if phase in FINAL_PHASES and phase is not Phase.DELIVERED:
             await self._bot.send_message(
                 job.chat_id,
-                text,
+                body,
                 message_thread_id=job.thread_id,
                 reply_parameters=reply_to(job),
+                reply_markup=markup,
             )
 
 

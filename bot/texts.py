@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 _CATALOGUE: Final[dict[str, dict[str, str]]] = {
+    # Helpers: add new keys in the section of your feature, keep both languages.
     "help": {
         "en": (
             "🎬 I turn your Suno tracks into MP4 music videos and post them right here.\n\n"
@@ -150,9 +151,31 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "en": "No videos in this chat yet. Send /video <taskId> <audioId> to make one.",
         "ru": "В этом чате ещё нет видео. Отправьте /video <taskId> <audioId>.",
     },
+    "button_check_status": {
+        "en": "🔄 Check status",
+        "ru": "🔄 Проверить статус",
+    },
     "status_line": {
         "en": "Job #{job_id} · {task_id} / {audio_id}\n{state}",
         "ru": "Задача #{job_id} · {task_id} / {audio_id}\n{state}",
+    },
+    # --- history: /status [job], /list, Check status button (add keys below) ---
+    # --- picker: /video <taskId> track buttons (add keys below) ---
+    # --- settings: /author, /domain, /credits, command menu (add keys below) ---
+    # --- access: allowed lists, quota, in-flight (add keys below) ---
+    "not_allowed": {
+        "en": "Sorry, this bot is private — ask its owner for access.",
+        "ru": "Извините, это частный бот — попросите доступ у его владельца.",
+    },
+    "already_in_flight": {
+        "en": "I'm already making this video (job #{job_id}) — it will appear here.",
+        "ru": "Я уже делаю это видео (задача #{job_id}) — оно появится здесь.",
+    },
+    "quota_exceeded": {
+        "en": "You've made {limit} videos in the last hour, the hourly limit. "
+        "Try again after {time} UTC.",
+        "ru": "За последний час вы сделали {limit} видео — это лимит. "
+        "Попробуйте снова после {time} UTC.",
     },
 }
 

@@ -51,6 +51,7 @@ class Job:
     updated_at: datetime
     completed_at: datetime | None
     delivered_at: datetime | None
+    title: str | None = None  # migration 2: the track title, when the picker knew it
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class NewJob:
     domain_name: str | None
     callback_token_hash: str
     next_poll_at: datetime | None
+    title: str | None = None
 
 
 COLUMNS: Final = tuple(f.name for f in fields(Job))
@@ -258,6 +260,14 @@ class JobRepository:
         """How many jobs a user has created at or after `since` (for the quota)."""
         sql = "SELECT COUNT(*) FROM jobs WHERE user_id = ? AND created_at >= ?"
         return await self._count(sql, (user_id, to_timestamp(since)))
+
+    async def oldest_created_by_user_since(self, user_id: int, since: datetime) -> datetime | None:
+        """When the user's oldest job at or after `since` was created (quota reset time)."""
+        row = await self._db.fetch_one(
+            "SELECT MIN(created_at) FROM jobs WHERE user_id = ? AND created_at >= ?",
+            (user_id, to_timestamp(since)),
+        )
+        return from_timestamp(row[0]) if row is not None else None
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
         """Move every job of a migrated chat to its new id; return how many moved."""

@@ -61,6 +61,23 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX jobs_track ON jobs (provider, task_id, audio_id)",
         "CREATE INDEX jobs_user_created ON jobs (user_id, created_at)",
     ),
+    (
+        # Per-chat defaults for /author and /domain.
+        "CREATE TABLE chat_settings ("
+        " chat_id INTEGER PRIMARY KEY, author TEXT NULL, domain_name TEXT NULL,"
+        " updated_at REAL NOT NULL)",
+        # Tracks offered by the /video <taskId> picker; a button carries only the row id.
+        "CREATE TABLE track_picks ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT, chat_id INTEGER NOT NULL,"
+        " task_id TEXT NOT NULL, audio_id TEXT NOT NULL, title TEXT NOT NULL,"
+        " duration_seconds REAL NULL, author TEXT NULL, created_at REAL NOT NULL)",
+        "CREATE INDEX track_picks_created ON track_picks (created_at)",
+        # Telegram update ids already taken in (webhook redeliveries are processed once).
+        "CREATE TABLE processed_updates (update_id INTEGER PRIMARY KEY, received_at REAL NOT NULL)",
+        "CREATE INDEX processed_updates_received ON processed_updates (received_at)",
+        # The track title, when the picker knew it, for captions and lists.
+        "ALTER TABLE jobs ADD COLUMN title TEXT NULL",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -9,6 +9,7 @@ import pytest
 
 from storage.db import Database
 from storage.errors import DatabaseTooNew
+from storage.jobs import JobRepository
 from storage.migrations import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
 
 EXPECTED_INDEXES = {
@@ -21,6 +22,9 @@ EXPECTED_INDEXES = {
 }
 
 
+ALL_TABLES = {"jobs", "chat_settings", "track_picks", "processed_updates"}
+
+
 async def _objects(db: Database, kind: str) -> set[str]:
     rows = await db.fetch_all(
         "SELECT name FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite_%'", (kind,)
@@ -31,7 +35,7 @@ async def _objects(db: Database, kind: str) -> set[str]:
 async def test_fresh_database_is_migrated_to_the_latest_version(db: Database) -> None:
     assert len(MIGRATIONS) == SCHEMA_VERSION
     assert await schema_version(db) == len(MIGRATIONS)
-    assert await _objects(db, "table") == {"jobs"}
+    assert await _objects(db, "table") == ALL_TABLES
     assert await _objects(db, "index") >= EXPECTED_INDEXES
 
 
@@ -68,4 +72,24 @@ async def test_a_later_migration_is_applied_in_its_own_transaction(
     monkeypatch.setattr("storage.migrations.MIGRATIONS", fixed)
     async with Database.connect(db_path) as db:
         assert await schema_version(db) == len(fixed)  # the failed attempt left nothing behind
-        assert await _objects(db, "table") == {"jobs", "extra"}
+        assert await _objects(db, "table") == ALL_TABLES | {"extra"}
+
+
+async def test_version_1_database_with_jobs_is_upgraded_in_place(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("storage.migrations.MIGRATIONS", MIGRATIONS[:1])
+    monkeypatch.setattr("storage.migrations.SCHEMA_VERSION", 1)
+    async with Database.connect(db_path) as db:
+        await db.execute(
+            "INSERT INTO jobs (chat_id, provider, task_id, audio_id, state,"
+            " callback_token_hash, created_at, updated_at)"
+            " VALUES (1, 'kie', 't', 'a', 'pending', 'h', 1.0, 1.0)"
+        )
+    monkeypatch.undo()
+    async with Database.connect(db_path) as db:
+        assert await schema_version(db) == SCHEMA_VERSION
+        job = await JobRepository(db).get(1)
+        assert job is not None
+        assert job.title is None
+        assert job.task_id == "t"

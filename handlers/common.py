@@ -1,0 +1,50 @@
+"""Small Telegram-facing pieces every handler module shares: who sent it, language, replying."""
+
+from __future__ import annotations
+
+from telegram import Message, ReplyParameters, Update
+from telegram.constants import ChatID
+from telegram.ext import ContextTypes, filters
+
+from bot.texts import language_for
+
+Context = ContextTypes.DEFAULT_TYPE
+
+# New messages and channel posts only: an edited command never resubmits (design.md §7.7).
+NEW_COMMANDS = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+
+# Senders that stand for "someone anonymous in this chat", judged by the chat (design.md §7.6).
+_ANONYMOUS_SENDERS = frozenset({ChatID.ANONYMOUS_ADMIN, ChatID.FAKE_CHANNEL})
+
+
+def sender_id(update: Update) -> int | None:
+    """The real user behind an update; None for channel posts and anonymous admins."""
+    user = update.effective_user
+    if user is None or user.id in _ANONYMOUS_SENDERS:
+        return None
+    message = update.effective_message
+    if message is not None and message.sender_chat is not None:
+        return None  # posted on behalf of a chat
+    return user.id
+
+
+def language_of(update: Update) -> str:
+    """The reply language: Russian for `ru` users, English otherwise (design.md §7.10)."""
+    user = update.effective_user
+    return language_for(user.language_code if user else None)
+
+
+def topic_of(message: Message) -> int | None:
+    """The forum topic a message came from, if any."""
+    return message.message_thread_id if message.is_topic_message else None
+
+
+async def reply(message: Message, body: str, **kwargs: object) -> Message:
+    """Answer `message` in its chat and topic; still answer if it was deleted meanwhile."""
+    return await message.reply_text(
+        body,
+        reply_parameters=ReplyParameters(
+            message_id=message.message_id, allow_sending_without_reply=True
+        ),
+        **kwargs,  # type: ignore[arg-type]
+    )

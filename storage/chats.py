@@ -1,0 +1,62 @@
+"""Per-chat settings (`chat_settings`): the default author and domain watermark of a chat.
+
+Must not import Telegram, httpx or anything from `bot` except `bot.domain`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from storage.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """A chat's defaults; None means "not set"."""
+
+    chat_id: int
+    author: str | None = None
+    domain_name: str | None = None
+
+
+class ChatSettingsRepository:
+    """Reads and writes `chat_settings` rows."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self._db = db
+        self._clock = clock
+
+    async def get(self, chat_id: int) -> ChatSettings:
+        """The chat's settings (all None when it has never set any)."""
+        row = await self._db.fetch_one(
+            "SELECT author, domain_name FROM chat_settings WHERE chat_id = ?", (chat_id,)
+        )
+        if row is None:
+            return ChatSettings(chat_id)
+        return ChatSettings(chat_id, author=row["author"], domain_name=row["domain_name"])
+
+    async def set_author(self, chat_id: int, author: str | None) -> None:
+        """Set (or with None, clear) the chat's default author."""
+        await self._upsert(chat_id, "author", author)
+
+    async def set_domain(self, chat_id: int, domain_name: str | None) -> None:
+        """Set (or with None, clear) the chat's default domain watermark."""
+        await self._upsert(chat_id, "domain_name", domain_name)
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """Carry settings over when a group becomes a supergroup."""
+        await self._db.execute(
+            "UPDATE OR IGNORE chat_settings SET chat_id = ? WHERE chat_id = ?",
+            (new_chat_id, old_chat_id),
+        )
+
+    async def _upsert(self, chat_id: int, column: str, value: str | None) -> None:
+        assert column in ("author", "domain_name")
+        sql = (
+            f"INSERT INTO chat_settings (chat_id, {column}, updated_at) VALUES (?, ?, ?)"  # noqa: S608 - column is one of two fixed names
+            f" ON CONFLICT (chat_id) DO UPDATE SET {column} = excluded.{column},"
+            " updated_at = excluded.updated_at"
+        )
+        await self._db.execute(sql, (chat_id, value, self._clock().timestamp()))
