@@ -37,8 +37,8 @@ from bot.upstream.client import UpstreamClient, make_http_client
 from bot.upstream.dialect import dialect_for
 from bot.web import build_web_app
 from handlers.commands import CommandHandlers
-from handlers.submit import JobStarter
 from handlers.errors import on_error
+from handlers.submit import JobStarter
 from storage.chats import ChatSettingsRepository
 from storage.db import Database
 from storage.jobs import JobRepository
