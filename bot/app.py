@@ -12,7 +12,7 @@ import logging
 import random
 import signal
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -20,6 +20,7 @@ from types import TracebackType
 import httpx
 import uvicorn
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
@@ -35,13 +36,14 @@ from bot.jobs import EngineConfig, JobService
 from bot.status_messages import StatusMessages
 from bot.upstream.client import UpstreamClient, make_http_client
 from bot.upstream.dialect import dialect_for
-from bot.web import build_web_app
+from bot.web import build_web_app, telegram_webhook_route
 from handlers.commands import CommandHandlers
 from handlers.errors import on_error
 from handlers.submit import JobStarter
 from storage.chats import ChatSettingsRepository
 from storage.db import Database
 from storage.jobs import JobRepository
+from storage.updates import ProcessedUpdates
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +207,17 @@ class BotApp:
             counts = await repo.count_by_state()
             return {"jobs": {state.value: n for state, n in counts.items()}}
 
-        self.web = build_web_app(on_callback=jobs.accept_callback, health=health)
+        extra_routes: list[BaseRoute] = []
+        if settings.bot_mode == "webhook":
+            assert settings.webhook_secret is not None
+            processed = ProcessedUpdates(db, self._clock)
+            await processed.forget_old()
+            on_update = _update_sink(application, processed)
+            secret = settings.webhook_secret.get_secret_value()
+            extra_routes.append(telegram_webhook_route(secret, on_update))
+        self.web = build_web_app(
+            on_callback=jobs.accept_callback, health=health, extra_routes=extra_routes
+        )
 
         await application.start()
         stack.push_async_callback(application.stop)
@@ -216,6 +228,15 @@ class BotApp:
             assert application.updater is not None
             await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
             stack.push_async_callback(application.updater.stop)
+        else:
+            # Telegram keeps updates queued while we are down: nothing is dropped on restart.
+            assert settings.public_base_url is not None and settings.webhook_secret is not None
+            await bot.set_webhook(
+                url=f"{settings.public_base_url.rstrip('/')}/telegram",
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=Update.ALL_TYPES,
+                drop_pending_updates=False,
+            )
         log.info(
             "bot started: mode=%s provider=%s callbacks=%s",
             settings.bot_mode,
@@ -261,6 +282,23 @@ class BotApp:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _update_sink(
+    application: Application,  # type: ignore[type-arg]
+    processed: ProcessedUpdates,
+) -> Callable[[dict[str, object]], Awaitable[None]]:
+    """Queue a webhook update for python-telegram-bot, once per update_id (redeliveries)."""
+
+    async def put(data: dict[str, object]) -> None:
+        update_id = data["update_id"]
+        assert isinstance(update_id, int)
+        if not await processed.first_time(update_id):
+            log.info("update %s was already taken in; ignoring the redelivery", update_id)
+            return
+        await application.update_queue.put(Update.de_json(data, application.bot))
+
+    return put
 
 
 def _log_loop_end(task: asyncio.Task[None]) -> None:

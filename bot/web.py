@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import json
 from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.applications import Starlette
@@ -12,9 +14,12 @@ from starlette.routing import BaseRoute, Route
 from bot.jobs import CallbackVerdict
 
 MAX_CALLBACK_BYTES = 64 * 1024
+MAX_UPDATE_BYTES = 1024 * 1024
+SECRET_HEADER = "x-telegram-bot-api-secret-token"
 
 CallbackSink = Callable[[str, bytes, Mapping[str, str]], Awaitable[CallbackVerdict]]
 HealthProbe = Callable[[], Awaitable[dict[str, object] | None]]
+UpdateSink = Callable[[dict[str, object]], Awaitable[None]]
 
 _VERDICT_STATUS = {
     CallbackVerdict.ACCEPTED: 200,
@@ -41,6 +46,27 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise BodyTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def telegram_webhook_route(secret: str, on_update: UpdateSink) -> Route:
+    """`POST /telegram`: Telegram updates in webhook mode, only with the right secret header."""
+
+    async def telegram(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return JSONResponse({"error": "forbidden"}, status_code=403)
+        try:
+            data = json.loads(await read_body(request, MAX_UPDATE_BYTES))
+        except BodyTooLarge:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        except ValueError:
+            return JSONResponse({"error": "not JSON"}, status_code=400)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return JSONResponse({"error": "not an update"}, status_code=400)
+        await on_update(data)
+        return JSONResponse({"ok": True})
+
+    return Route("/telegram", telegram, methods=["POST"])
 
 
 def build_web_app(
