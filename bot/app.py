@@ -230,7 +230,8 @@ class BotApp:
             stack.push_async_callback(application.updater.stop)
         else:
             # Telegram keeps updates queued while we are down: nothing is dropped on restart.
-            assert settings.public_base_url is not None and settings.webhook_secret is not None
+            assert settings.public_base_url is not None
+            assert settings.webhook_secret is not None
             await bot.set_webhook(
                 url=f"{settings.public_base_url.rstrip('/')}/telegram",
                 secret_token=settings.webhook_secret.get_secret_value(),

@@ -15,7 +15,7 @@ from bot.jobs import CallbackVerdict
 
 MAX_CALLBACK_BYTES = 64 * 1024
 MAX_UPDATE_BYTES = 1024 * 1024
-SECRET_HEADER = "x-telegram-bot-api-secret-token"
+SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 - a header name
 
 CallbackSink = Callable[[str, bytes, Mapping[str, str]], Awaitable[CallbackVerdict]]
 HealthProbe = Callable[[], Awaitable[dict[str, object] | None]]
