@@ -6,6 +6,7 @@ Times are aware UTC datetimes here and REAL unix seconds in the table.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -16,6 +17,8 @@ import aiosqlite
 
 from bot.domain import ACTIVE_STATES, JobState
 from storage.db import Database
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,8 +183,21 @@ class JobRepository:
         target = expected if to is None else to
         assignments = ["state = ?", *(f"{name} = ?" for name in changes), "updated_at = ?"]
         params = [target.value, *(_to_sql(v) for v in changes.values()), self._now()]
-        sql = f"UPDATE jobs SET {', '.join(assignments)} WHERE id = ? AND state = ?"  # noqa: S608 — whitelisted names
-        return await self._db.execute(sql, (*params, job_id, expected.value)) == 1
+        sql = (
+            f"UPDATE jobs SET {', '.join(assignments)} WHERE id = ? AND state = ?"  # noqa: S608 — whitelisted names
+            " RETURNING chat_id"
+        )
+        rows = await self._db.fetch_all(sql, (*params, job_id, expected.value))
+        if rows and to is not None and to is not expected:
+            # One structured line per state change (job, chat, from → to), for operators.
+            log.info(
+                "job transition job_id=%s chat_id=%s from=%s to=%s",
+                job_id,
+                rows[0]["chat_id"],
+                expected.value,
+                to.value,
+            )
+        return len(rows) == 1
 
     async def claim(
         self,
