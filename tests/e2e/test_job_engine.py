@@ -322,3 +322,24 @@ async def test_timeout_marks_job_and_tells_user(tmp_path: Path) -> None:
         await h.submit(user_id=USER)
         await h.wait_state(JobState.TIMED_OUT, timeout=10)
         await h.wait_until(lambda: "took too long" in h.status_text(USER))
+
+
+async def test_polls_never_exceed_three_per_second_per_task(tmp_path: Path) -> None:
+    async with running_bot(
+        tmp_path, Provider.KIE, public_base_url=None, poll_interval_seconds=0.001
+    ) as h:
+        await h.submit(user_id=USER)
+        video_task = await h.video_task_id()
+        started = h.upstream.details_calls[video_task]
+        await asyncio.sleep(1.5)
+        polls = h.upstream.details_calls[video_task] - started
+        assert 2 <= polls <= 5  # ≤ 3/s over 1.5 s, plus one at the window's edge
+
+
+async def test_healthz_reports_job_counts(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        await h.submit(user_id=USER)
+        await h.video_task_id()
+        body = (await h.web.get("/healthz")).json()
+        assert body["status"] == "ok"
+        assert body["jobs"]["pending"] == 1
