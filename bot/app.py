@@ -117,6 +117,9 @@ class BotApp:
         self.db = db
         repo = JobRepository(db, self._clock)
         self.repo = repo
+        released = await repo.release_leases(self._clock())
+        if released:
+            log.info("resuming %s jobs left in flight by the previous run", released)
         upstream_http = make_http_client(transport=self._upstream_transport)
         stack.push_async_callback(upstream_http.aclose)
         cdn = httpx.AsyncClient(

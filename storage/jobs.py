@@ -220,6 +220,22 @@ class JobRepository:
         params = (to_timestamp(lease_until), self._now(), job_id, expected.value)
         return await self._db.execute(sql, (*params, to_timestamp(now))) == 1
 
+    async def release_leases(self, now: datetime) -> int:
+        """Make every active job due now; run once at start-up.
+
+        Only one process owns the database, so at start no lease is held by anyone: a job
+        leased by a process that was killed would otherwise wait for its lease to run out.
+        """
+        at = to_timestamp(now)
+        polls = await self._db.execute(
+            "UPDATE jobs SET next_poll_at = ? WHERE next_poll_at > ? AND state IN (?, ?)",
+            (at, at, JobState.SUBMITTING.value, JobState.PENDING.value),
+        )
+        deliveries = await self._db.execute(
+            "UPDATE jobs SET next_delivery_at = ? WHERE next_delivery_at > ?", (at, at)
+        )
+        return polls + deliveries
+
     async def due_for_poll(self, now: datetime, limit: int = 50) -> list[Job]:
         """Jobs whose next poll (or submit) is due, earliest first."""
         return await self._all(SQL_DUE_FOR_POLL, (to_timestamp(now), limit))

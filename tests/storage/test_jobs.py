@@ -271,3 +271,24 @@ async def test_default_clock_is_aware_utc(db: Database) -> None:
     job = await JobRepository(db).create(new_job())
     assert job.created_at.tzinfo is UTC
     assert abs(datetime.now(UTC) - job.created_at) < timedelta(minutes=1)
+
+
+async def test_release_leases_makes_in_flight_jobs_due_now(
+    repo: JobRepository, clock: FakeClock
+) -> None:
+    now = clock()
+    job = await repo.create(new_job(next_poll_at=now))
+    assert await repo.claim(
+        job.id,
+        expected=JobState.SUBMITTING,
+        column="next_poll_at",
+        now=now,
+        lease_until=now + timedelta(minutes=5),
+    )
+    done = await repo.create(new_job(next_poll_at=None))
+    assert await repo.transition(
+        done.id, expected=JobState.SUBMITTING, to=JobState.DELIVERED, next_delivery_at=None
+    )
+    assert await repo.due_for_poll(now) == []
+    assert await repo.release_leases(now) == 1
+    assert [j.id for j in await repo.due_for_poll(now)] == [job.id]
