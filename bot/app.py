@@ -222,6 +222,17 @@ class BotApp:
             on_callback=jobs.accept_callback, health=health, extra_routes=extra_routes
         )
 
+        # history handlers (helper)
+        from handlers.history import HistoryHandlers  # noqa: PLC0415 - helper's wiring block
+
+        HistoryHandlers(
+            jobs=jobs,
+            repo=repo,
+            status=status,
+            retention_days=LINK_RETENTION_DAYS[family],
+            job_timeout_minutes=settings.job_timeout_minutes,
+            clock=self._clock,
+        ).register(application)
         await application.start()
         stack.push_async_callback(application.stop)
         self._start_loop(reconciler)

@@ -200,20 +200,24 @@ class JobService:
     async def check_now(self, job_id: int) -> Job | None:
         """Look at a job right now (the "Check status" button); returns it as it then is.
 
-        A pending job is polled at once (the poll lease keeps concurrent taps to one request);
-        a job still being submitted is retried at once; a timed-out job is polled once more
-        and delivered if the video turned up after all.
+        A pending job is polled at once, unless its row changed within MIN_POLL_GAP_SECONDS (a
+        poll just started or ended): concurrent or rapid taps never push a task past three
+        requests a second (design.md §7.11). A job still being submitted is retried at once; a timed-out job is
+        polled once more and delivered if the video turned up after all.
         """
         job = await self._repo.get(job_id)
         if job is None:
             return None
         now = self._clock()
-        if job.state is JobState.PENDING:
-            if await self._repo.transition(job.id, expected=JobState.PENDING, next_poll_at=now):
-                await self._poll(replace(job, next_poll_at=now))
-        elif job.state is JobState.SUBMITTING:
-            if await self._repo.transition(job.id, expected=JobState.SUBMITTING, next_poll_at=now):
-                self._wake_reconciler()
+        if job.state in (JobState.PENDING, JobState.SUBMITTING):
+            idle = timedelta(seconds=MIN_POLL_GAP_SECONDS)
+            if await self._repo.make_due_if_idle(
+                job.id, expected=job.state, now=now, idle_for=idle
+            ):
+                if job.state is JobState.PENDING:
+                    await self._poll(replace(job, next_poll_at=now))
+                else:
+                    self._wake_reconciler()
         elif job.state is JobState.TIMED_OUT and job.video_task_id is not None:
             await self._recheck_timed_out(job)
         return await self._repo.get(job_id)

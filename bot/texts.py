@@ -160,6 +160,48 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "ru": "Задача #{job_id} · {task_id} / {audio_id}\n{state}",
     },
     # --- history: /status [job], /list, Check status button (add keys below) ---
+    "history_card": {
+        "en": "Job #{job_id} · {track}{extras}\n{state}",
+        "ru": "Задача #{job_id} · {track}{extras}\n{state}",
+    },
+    "history_author": {
+        "en": "\nAuthor: {author}",
+        "ru": "\nАвтор: {author}",
+    },
+    "history_domain": {
+        "en": "\nWatermark: {domain}",
+        "ru": "\nВодяной знак: {domain}",
+    },
+    "history_usage_status": {
+        "en": "Usage: /status [job number], e.g. /status 12",
+        "ru": "Формат: /status [номер задачи], напр. /status 12",
+    },
+    "history_no_such_job": {
+        "en": "There is no job #{job_id} in this chat. /list shows this chat's videos.",
+        "ru": "В этом чате нет задачи #{job_id}. /list покажет видео этого чата.",
+    },
+    "history_not_found": {
+        "en": "That job was not found in this chat.",
+        "ru": "Эта задача в этом чате не найдена.",
+    },
+    "history_list_header": {
+        "en": "🎬 This chat's videos {first}–{last} of {total}, newest first. "
+        "Tap a finished one to get it again.",
+        "ru": "🎬 Видео этого чата: {first}–{last} из {total}, сначала новые. "
+        "Нажмите на готовое, чтобы получить его снова.",
+    },
+    "history_checking": {
+        "en": "Checking…",
+        "ru": "Проверяю…",
+    },
+    "history_resend_caption": {
+        "en": "🎬 {headline}",
+        "ru": "🎬 {headline}",
+    },
+    "history_link_expired": {
+        "en": "This video was too large to post here and its download link has expired.",
+        "ru": "Это видео было слишком большим для отправки сюда, а ссылка на него истекла.",
+    },
     # --- picker: /video <taskId> track buttons (add keys below) ---
     # --- settings: /author, /domain, /credits, command menu (add keys below) ---
     # --- access: allowed lists, quota, in-flight (add keys below) ---

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, Final, Literal
 
@@ -219,6 +219,20 @@ class JobRepository:
         )
         params = (to_timestamp(lease_until), self._now(), job_id, expected.value)
         return await self._db.execute(sql, (*params, to_timestamp(now))) == 1
+
+    async def make_due_if_idle(
+        self, job_id: int, *, expected: JobState, now: datetime, idle_for: timedelta
+    ) -> bool:
+        """Make a job's poll due now unless the row changed within `idle_for` (a poll just
+        started or ended); True only for the caller that won. Keeps "check now" taps to at
+        most one upstream request per `idle_for`, however many arrive at once."""
+        sql = (
+            "UPDATE jobs SET next_poll_at = ?, updated_at = ?"
+            " WHERE id = ? AND state = ? AND updated_at <= ?"
+        )
+        at = to_timestamp(now)
+        params = (at, at, job_id, expected.value, to_timestamp(now - idle_for))
+        return await self._db.execute(sql, params) == 1
 
     async def release_leases(self, now: datetime) -> int:
         """Make every active job due now; run once at start-up.
