@@ -37,17 +37,23 @@ from bot.status_messages import StatusMessages
 from bot.upstream.client import UpstreamClient, make_http_client
 from bot.upstream.dialect import dialect_for
 from bot.web import build_web_app, telegram_webhook_route
+from handlers.admin import AdminHandlers
 from handlers.commands import CommandHandlers
 from handlers.errors import on_error
+from handlers.menu import publish_command_menu
+from handlers.picker import TrackPicker
+from handlers.settings import ChatSettingsHandlers
 from handlers.submit import JobStarter
 from storage.chats import ChatSettingsRepository
 from storage.db import Database
 from storage.jobs import JobRepository
+from storage.picks import TrackPickRepository
 from storage.updates import ProcessedUpdates
 
 log = logging.getLogger(__name__)
 
 STOP_GRACE_SECONDS = 8.0
+PICK_RETENTION = timedelta(days=30)  # older track buttons answer "no longer available"
 
 
 def utc_now() -> datetime:
@@ -137,14 +143,15 @@ class BotApp:
         dialect = dialect_for(settings.music_api_provider)
         status = StatusMessages(bot, job_timeout_minutes=settings.job_timeout_minutes)
         reconciler_wakeup, delivery_wakeup = self._reconciler_wakeup, self._delivery_wakeup
+        upstream = UpstreamClient(
+            upstream_http,
+            dialect,
+            settings.upstream_base_url,
+            settings.music_api_key.get_secret_value(),
+        )
         jobs = JobService(
             repo=repo,
-            client=UpstreamClient(
-                upstream_http,
-                dialect,
-                settings.upstream_base_url,
-                settings.music_api_key.get_secret_value(),
-            ),
+            client=upstream,
             dialect=dialect,
             config=EngineConfig(
                 provider=settings.music_api_provider,
@@ -201,7 +208,9 @@ class BotApp:
             chats=chats,
             default_domain=settings.default_domain_name,
         )
-        CommandHandlers(starter=starter).register(application)
+        picks = TrackPickRepository(db, self._clock)
+        picker = TrackPicker(upstream=upstream, picks=picks, policy=policy, starter=starter)
+        CommandHandlers(starter=starter, picker=picker).register(application)
         application.add_error_handler(on_error)
 
         async def health() -> dict[str, object] | None:
@@ -233,6 +242,15 @@ class BotApp:
             job_timeout_minutes=settings.job_timeout_minutes,
             clock=self._clock,
         ).register(application)
+        # picker, settings, admin, menu handlers (helper)
+        picker.register(application)
+        ChatSettingsHandlers(
+            chats=chats, policy=policy, default_domain=settings.default_domain_name
+        ).register(application)
+        AdminHandlers(upstream=upstream, policy=policy).register(application)
+        await picks.forget_older_than(PICK_RETENTION)
+        await publish_command_menu(bot)
+        # end of picker, settings, admin, menu handlers (helper)
         await application.start()
         stack.push_async_callback(application.stop)
         self._start_loop(reconciler)

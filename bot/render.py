@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from bot.domain import JobState
 from bot.jobs import ErrorKind, Phase
 from bot.texts import has_text, text
+from storage.chats import ChatSettings
 from storage.jobs import Job
 
 _PLAIN_PHASES = {
@@ -83,3 +86,60 @@ def link_message(job: Job, url: str, retention_days: int, now: datetime) -> str:
     """The message sent instead of a video that cannot be posted as a file."""
     expiry = expiry_date(job, retention_days, now)
     return text(job.language, "video_link", headline=headline(job), url=url, expiry=expiry)
+
+
+# --- picker, settings and credits (helper) ---
+
+TRACK_LABEL_LIMIT = 48  # characters; longer button labels are cut on phone screens anyway
+
+
+def format_duration(seconds: float | None) -> str | None:
+    """`m:ss` for a track length in seconds (rounded); None when unknown or nonsense."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return None
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}:{rest:02d}"
+
+
+def track_label(language: str, title: str, duration_seconds: float | None, number: int) -> str:
+    """A picker button: `🎵 Title (3:18)`, the title cut so the duration always shows."""
+    name = " ".join(title.split()) or text(language, "picker_untitled", number=number)
+    length = format_duration(duration_seconds)
+    suffix = f" ({length})" if length else ""
+    room = TRACK_LABEL_LIMIT - len("🎵 ") - len(suffix)
+    if len(name) > room:
+        name = name[: room - 1].rstrip() + "…"
+    return f"🎵 {name}{suffix}"
+
+
+def format_credits(amount: Decimal) -> str:
+    """A credit balance without trailing zeros or exponent: 100, 12.5, 0.25."""
+    if not amount.is_finite():
+        return str(amount)
+    amount += 0  # turns -0 into 0
+    if amount == amount.to_integral_value():
+        return f"{amount.quantize(Decimal(1)):f}"
+    return f"{amount.normalize():f}"
+
+
+def render_chat_settings(
+    language: str, settings: ChatSettings, default_domain: str | None = None
+) -> str:
+    """A chat's default author and watermark (the bot-wide default domain when it has none)."""
+    not_set = text(language, "settings_not_set")
+    domain = settings.domain_name
+    if domain is None and default_domain:
+        domain = text(language, "settings_bot_default", value=default_domain)
+    return text(
+        language, "settings_summary", author=settings.author or not_set, domain=domain or not_set
+    )
+
+
+def provider_detail(reason: str | None, limit: int = 200) -> str:
+    """`: <the provider's words>` to end a sentence with (one line, cut at `limit`), or ""."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        return ""
+    if len(reason) > limit:
+        reason = reason[: limit - 1] + "…"
+    return f": {reason}"

@@ -203,7 +203,170 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "ru": "Это видео было слишком большим для отправки сюда, а ссылка на него истекла.",
     },
     # --- picker: /video <taskId> track buttons (add keys below) ---
+    "picker_choose": {
+        "en": "🎵 Music task {task_id}: tap a track to make its video.{extras}",
+        "ru": "🎵 Музыкальная задача {task_id}: нажмите на трек, чтобы сделать видео.{extras}",
+    },
+    "picker_author": {
+        "en": "\nSignature: {author}",
+        "ru": "\nПодпись: {author}",
+    },
+    "picker_untitled": {
+        "en": "Track {number}",
+        "ru": "Трек {number}",
+    },
+    "picker_chosen": {
+        "en": "✅ Chosen: {label}",
+        "ru": "✅ Выбран трек: {label}",
+    },
+    "picker_pending": {
+        "en": "⏳ Music task {task_id} is still generating. Try /video {task_id} again in a "
+        "minute.",
+        "ru": "⏳ Музыкальная задача {task_id} ещё генерируется. Повторите /video {task_id} "
+        "через минуту.",
+    },
+    "picker_failed": {
+        "en": "❌ Music task {task_id} failed, so it has no tracks to make a video of{detail}. "
+        "Generate the music again and send its new taskId.",
+        "ru": "❌ Музыкальная задача {task_id} завершилась ошибкой, и треков для видео в ней нет"
+        "{detail}. Сгенерируйте музыку заново и пришлите новый taskId.",
+    },
+    "picker_no_tracks": {
+        "en": "Music task {task_id} has no finished tracks I can offer. Try again in a minute, "
+        "or send /video {task_id} <audioId>.",
+        "ru": "В музыкальной задаче {task_id} нет готовых треков, которые я мог бы предложить. "
+        "Попробуйте через минуту или отправьте /video {task_id} <audioId>.",
+    },
+    "picker_not_found": {
+        "en": "I couldn't find music task {task_id}. Check the taskId: it is the id of your "
+        "music generation task.",
+        "ru": "Я не нашёл музыкальную задачу {task_id}. Проверьте taskId: это id вашей задачи "
+        "генерации музыки.",
+    },
+    "picker_credits": {
+        "en": "The music service says the bot's account is out of credits — please let the bot "
+        "owner know.",
+        "ru": "Музыкальный сервис сообщает, что у бота закончились кредиты — сообщите, "
+        "пожалуйста, владельцу бота.",
+    },
+    "picker_unauthorized": {
+        "en": "The music service refused the bot's key — please let the bot owner know.",
+        "ru": "Музыкальный сервис не принял ключ бота — сообщите, пожалуйста, владельцу бота.",
+    },
+    "picker_unavailable": {
+        "en": "The music service didn't give me the track list just now. Please try again in a "
+        "few minutes.",
+        "ru": "Музыкальный сервис сейчас не отдал список треков. Попробуйте через несколько минут.",
+    },
+    "picker_rejected": {
+        "en": "The music service refused to list the tracks of {task_id}{detail}.",
+        "ru": "Музыкальный сервис отказался показать треки задачи {task_id}{detail}.",
+    },
+    "picker_expired": {
+        "en": "This track list is no longer available; send /video <taskId> again.",
+        "ru": "Этот список треков больше недоступен; отправьте /video <taskId> ещё раз.",
+    },
     # --- settings: /author, /domain, /credits, command menu (add keys below) ---
+    "settings_summary": {
+        "en": "This chat's defaults:\n✍️ Author: {author}\n🌐 Watermark: {domain}",
+        "ru": "Настройки этого чата:\n✍️ Автор: {author}\n🌐 Водяной знак: {domain}",
+    },
+    "settings_not_set": {
+        "en": "not set",
+        "ru": "не задан",
+    },
+    "settings_bot_default": {
+        "en": "{value} (the bot's default)",
+        "ru": "{value} (по умолчанию бота)",
+    },
+    "settings_author_saved": {
+        "en": "✅ Videos made in this chat are now signed “{value}” unless /video names an author.",
+        "ru": "✅ Видео этого чата теперь подписываются «{value}», если в /video не указан автор.",
+    },
+    "settings_author_cleared": {
+        "en": "✅ This chat's default author is cleared.",
+        "ru": "✅ Автор по умолчанию для этого чата убран.",
+    },
+    "settings_domain_saved": {
+        "en": "✅ Videos made in this chat now carry the watermark “{value}”.",
+        "ru": "✅ Видео этого чата теперь получают водяной знак «{value}».",
+    },
+    "settings_domain_cleared": {
+        "en": "✅ This chat's watermark is cleared.",
+        "ru": "✅ Водяной знак этого чата убран.",
+    },
+    "settings_author_hint": {
+        "en": "Set it with /author <name> (at most {limit} characters); clear it with /author -.",
+        "ru": "Задать: /author <имя> (не больше {limit} символов); убрать: /author -.",
+    },
+    "settings_domain_hint": {
+        "en": "Set it with /domain <name> (at most {limit} characters); clear it with /domain -.",
+        "ru": "Задать: /domain <имя> (не больше {limit} символов); убрать: /domain -.",
+    },
+    "settings_domain_too_long": {
+        "en": "The watermark is {length} characters long; the limit is {limit}. Please shorten it.",
+        "ru": "Водяной знак длиной {length} символов, а можно не больше {limit}. Сократите его.",
+    },
+    "settings_admins_only": {
+        "en": "Only this group's admins can change its defaults.",
+        "ru": "Менять настройки этой группы могут только её администраторы.",
+    },
+    "settings_admin_check_failed": {
+        "en": "I couldn't check whether you are an admin of this group. Please try again later.",
+        "ru": "Не удалось проверить, администратор ли вы в этой группе. Попробуйте позже.",
+    },
+    "credits_admins_only": {
+        "en": "Sorry, only the bot's admins can see its credits.",
+        "ru": "Извините, кредиты бота видны только его администраторам.",
+    },
+    "credits_remaining": {
+        "en": "💳 The video service has {credits} credits left.",
+        "ru": "💳 На видеосервисе осталось кредитов: {credits}.",
+    },
+    "credits_out": {
+        "en": "💳 The video service says the account is out of credits{detail}.",
+        "ru": "💳 Видеосервис сообщает, что кредиты закончились{detail}.",
+    },
+    "credits_unauthorized": {
+        "en": "The video service refused MUSIC_API_KEY{detail}. Check the key.",
+        "ru": "Видеосервис не принял MUSIC_API_KEY{detail}. Проверьте ключ.",
+    },
+    "credits_unavailable": {
+        "en": "The video service didn't tell me the credits just now. Please try again later.",
+        "ru": "Видеосервис сейчас не сообщил кредиты. Попробуйте позже.",
+    },
+    "credits_rejected": {
+        "en": "The video service refused to tell the credits{detail}.",
+        "ru": "Видеосервис отказался сообщить кредиты{detail}.",
+    },
+    "menu_start": {
+        "en": "What this bot does",
+        "ru": "Что умеет этот бот",
+    },
+    "menu_help": {
+        "en": "Commands with examples",
+        "ru": "Команды с примерами",
+    },
+    "menu_video": {
+        "en": "Make a video: /video <taskId> [audioId] [author]",
+        "ru": "Сделать видео: /video <taskId> [audioId] [автор]",
+    },
+    "menu_status": {
+        "en": "How is my latest video doing?",
+        "ru": "Как дела у последнего видео?",
+    },
+    "menu_list": {
+        "en": "This chat's recent videos",
+        "ru": "Недавние видео этого чата",
+    },
+    "menu_author": {
+        "en": "This chat's default signature",
+        "ru": "Подпись по умолчанию для этого чата",
+    },
+    "menu_domain": {
+        "en": "This chat's watermark",
+        "ru": "Водяной знак этого чата",
+    },
     # --- access: allowed lists, quota, in-flight (add keys below) ---
     "not_allowed": {
         "en": "Sorry, this bot is private — ask its owner for access.",

@@ -1,0 +1,65 @@
+"""`/credits`: the upstream account's remaining credits, for ADMIN_USER_IDS only.
+
+Telegram-facing only: asks the upstream client and renders via `bot.texts`/`bot.render`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from bot.admission import AccessPolicy
+from bot.render import format_credits, provider_detail
+from bot.texts import text
+from bot.upstream.client import UpstreamClient
+from bot.upstream.errors import (
+    InsufficientCredits,
+    Unauthorized,
+    UpstreamError,
+    UpstreamRejected,
+)
+from handlers.common import NEW_COMMANDS, Context, language_of, reply, sender_id
+
+log = logging.getLogger(__name__)
+
+
+class AdminHandlers:
+    """Commands only the bot's admins may use."""
+
+    def __init__(self, *, upstream: UpstreamClient, policy: AccessPolicy) -> None:
+        self._upstream = upstream
+        self._policy = policy
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        """Add the commands (messages and channel posts, never edits)."""
+        application.add_handler(CommandHandler("credits", self.on_credits, NEW_COMMANDS))
+
+    async def on_credits(self, update: Update, context: Context) -> None:
+        """The remaining upstream credits, or one sentence on why they are not known."""
+        message = update.effective_message
+        if message is None:
+            return
+        language = language_of(update)
+        if not self._policy.is_admin(sender_id(update)):
+            await reply(message, text(language, "credits_admins_only"))
+            return
+        try:
+            credits = await self._upstream.credits()
+        except UpstreamError as err:
+            log.warning("credits not known: %r", err)
+            await reply(message, _error_text(language, err))
+            return
+        amount = format_credits(credits.remaining)
+        await reply(message, text(language, "credits_remaining", credits=amount))
+
+
+def _error_text(language: str, err: UpstreamError) -> str:
+    if isinstance(err, InsufficientCredits):
+        return text(language, "credits_out", detail=provider_detail(err.reason))
+    if isinstance(err, Unauthorized):
+        return text(language, "credits_unauthorized", detail=provider_detail(err.reason))
+    if isinstance(err, UpstreamRejected):
+        return text(language, "credits_rejected", detail=provider_detail(err.reason))
+    return text(language, "credits_unavailable")  # unavailable, rate-limited, unreadable

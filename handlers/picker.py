@@ -1,0 +1,162 @@
+"""The track picker: `/video <taskId>` lists the music task's tracks as buttons; a tap starts one.
+
+Telegram-facing only: asks the upstream client for the tracks, stores the offer through the
+picks repository (a button carries only the pick's row id), and starts jobs via `JobStarter`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.admission import AccessPolicy
+from bot.domain import TrackList, TrackListStatus
+from bot.render import provider_detail, track_label
+from bot.status_messages import is_gone, is_not_modified
+from bot.texts import text
+from bot.upstream.client import UpstreamClient
+from bot.upstream.errors import (
+    InsufficientCredits,
+    InvalidTrack,
+    Unauthorized,
+    UpstreamError,
+    UpstreamRejected,
+)
+from handlers.common import Context, language_of, reply, sender_id
+from handlers.submit import JobStarter
+from storage.picks import TrackPick, TrackPickRepository
+
+log = logging.getLogger(__name__)
+
+PICK_PREFIX = "pk:"
+MAX_BUTTONS = 20  # a music task has two tracks; more would only be a wall of buttons
+
+
+class TrackPicker:
+    """Offers a music task's tracks as buttons and turns a tap into a job."""
+
+    def __init__(
+        self,
+        *,
+        upstream: UpstreamClient,
+        picks: TrackPickRepository,
+        policy: AccessPolicy,
+        starter: JobStarter,
+    ) -> None:
+        self._upstream = upstream
+        self._picks = picks
+        self._policy = policy
+        self._starter = starter
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        """Add the handler for taps on the picker's buttons."""
+        application.add_handler(CallbackQueryHandler(self.on_pick, pattern=r"^pk:\d+$"))
+
+    async def offer(
+        self, update: Update, command: Message, task_id: str, author: str | None
+    ) -> None:
+        """Reply to `command` with one button per track of `task_id`, or say why there are none."""
+        language = language_of(update)
+        if not self._policy.allows(sender_id(update), command.chat_id):
+            await reply(command, text(language, "not_allowed"))  # before any upstream call
+            return
+        try:
+            tracks = await self._upstream.tracks(task_id)
+        except UpstreamError as err:
+            log.info("tracks of music task %s not listed: %r", task_id, err)
+            await reply(command, _error_text(language, task_id, err))
+            return
+        if tracks.status is not TrackListStatus.READY or not tracks.tracks:
+            await reply(command, _not_ready_text(language, task_id, tracks))
+            return
+        offered = [(t.audio_id, t.title, t.duration_seconds) for t in tracks.tracks[:MAX_BUTTONS]]
+        picks = await self._picks.offer(command.chat_id, task_id, offered, author)
+        extras = text(language, "picker_author", author=author) if author else ""
+        body = text(language, "picker_choose", task_id=task_id, extras=extras)
+        await reply(command, body, reply_markup=picker_markup(language, picks))
+
+    async def on_pick(self, update: Update, context: Context) -> None:
+        """A tapped track: answer, mark the choice on the picker, then start the job."""
+        query = update.callback_query
+        if query is None:
+            return
+        language = language_of(update)
+        message = query.message if isinstance(query.message, Message) else None
+        pick = await self._pick_of_chat(query.data, message)
+        if pick is None or message is None:
+            await query.answer(text(language, "picker_expired"))
+            return
+        await query.answer()
+        if not await self._mark_chosen(message, pick, language):
+            return  # this track was already chosen on this message: a double tap
+        command = message.reply_to_message or message
+        await self._starter.start(
+            update,
+            command,
+            task_id=pick.task_id,
+            audio_id=pick.audio_id,
+            author=pick.author,
+            title=pick.title or None,
+        )
+
+    async def _pick_of_chat(self, data: str | None, message: Message | None) -> TrackPick | None:
+        """The pick a button names, only if it was offered in the chat the button is in."""
+        rest = (data or "").removeprefix(PICK_PREFIX)
+        if message is None or not (rest.isascii() and rest.isdigit() and len(rest) <= 18):
+            return None
+        pick = await self._picks.get(int(rest))
+        return pick if pick is not None and pick.chat_id == message.chat_id else None
+
+    async def _mark_chosen(self, message: Message, pick: TrackPick, language: str) -> bool:
+        """Replace the buttons by the chosen track; False if the message already showed it."""
+        label = track_label(language, pick.title or pick.audio_id, pick.duration_seconds, 1)
+        try:
+            await message.edit_text(text(language, "picker_chosen", label=label))
+        except BadRequest as exc:
+            if is_not_modified(exc):
+                return False
+            if not is_gone(exc):
+                raise
+        return True
+
+
+def picker_markup(language: str, picks: list[TrackPick]) -> InlineKeyboardMarkup:
+    """One button per offered track; the callback data is `pk:<row id>`, far below 64 bytes."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    track_label(language, pick.title, pick.duration_seconds, number),
+                    callback_data=f"{PICK_PREFIX}{pick.id}",
+                )
+            ]
+            for number, pick in enumerate(picks, start=1)
+        ]
+    )
+
+
+def _not_ready_text(language: str, task_id: str, tracks: TrackList) -> str:
+    if tracks.status is TrackListStatus.PENDING:
+        return text(language, "picker_pending", task_id=task_id)
+    if tracks.status is TrackListStatus.FAILED:
+        return text(
+            language, "picker_failed", task_id=task_id, detail=provider_detail(tracks.error)
+        )
+    return text(language, "picker_no_tracks", task_id=task_id)
+
+
+def _error_text(language: str, task_id: str, err: UpstreamError) -> str:
+    if isinstance(err, InvalidTrack):
+        return text(language, "picker_not_found", task_id=task_id)
+    if isinstance(err, InsufficientCredits):
+        return text(language, "picker_credits")
+    if isinstance(err, Unauthorized):
+        return text(language, "picker_unauthorized")
+    if isinstance(err, UpstreamRejected):
+        return text(
+            language, "picker_rejected", task_id=task_id, detail=provider_detail(err.reason)
+        )
+    return text(language, "picker_unavailable")  # unavailable, rate-limited, unreadable

@@ -1,0 +1,154 @@
+"""`/author` and `/domain`: a chat's default signature and watermark (design.md §1).
+
+Telegram-facing only: parses the argument, checks who may change a group's defaults, stores
+through the chat settings repository and renders via `bot.texts`/`bot.render`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from telegram import Bot, Message, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+from telegram.ext import Application, CommandHandler
+
+from bot.admission import AccessPolicy
+from bot.commands import (
+    AuthorTooLong,
+    CommandSyntaxError,
+    command_arguments,
+    parse_author,
+    strip_quotes,
+)
+from bot.domain import MAX_AUTHOR_LENGTH, MAX_DOMAIN_LENGTH
+from bot.render import render_chat_settings
+from bot.texts import text
+from handlers.common import NEW_COMMANDS, Context, language_of, reply, sender_id
+from storage.chats import ChatSettingsRepository
+
+log = logging.getLogger(__name__)
+
+CLEAR = "-"
+_GROUPS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
+_ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
+
+
+class DomainTooLong(CommandSyntaxError):
+    """A watermark over the provider's 50-character limit (never cut silently)."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(f"domain has {length} characters")
+        self.length = length
+        self.limit = MAX_DOMAIN_LENGTH
+
+
+def parse_domain(raw: str) -> str | None:
+    """A watermark value: quotes stripped, empty → None, over the limit → DomainTooLong."""
+    domain = strip_quotes(raw)
+    if not domain:
+        return None
+    if len(domain) > MAX_DOMAIN_LENGTH:
+        raise DomainTooLong(len(domain))
+    return domain
+
+
+@dataclass(frozen=True, slots=True)
+class _Setting:
+    """What differs between `/author` and `/domain`."""
+
+    parse: Callable[[str], str | None]
+    save: Callable[[int, str | None], Awaitable[None]]
+    limit: int
+    key: str  # "author" or "domain": the prefix of its sentences
+
+
+class ChatSettingsHandlers:
+    """`/author [name|-]` and `/domain [name|-]`: show, set or clear a chat's default."""
+
+    def __init__(
+        self,
+        *,
+        chats: ChatSettingsRepository,
+        policy: AccessPolicy,
+        default_domain: str | None,
+    ) -> None:
+        self._chats = chats
+        self._policy = policy
+        self._default_domain = default_domain
+        self._author = _Setting(parse_author, chats.set_author, MAX_AUTHOR_LENGTH, "author")
+        self._domain = _Setting(parse_domain, chats.set_domain, MAX_DOMAIN_LENGTH, "domain")
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        """Add the commands (messages and channel posts, never edits)."""
+        application.add_handler(CommandHandler("author", self.on_author, NEW_COMMANDS))
+        application.add_handler(CommandHandler("domain", self.on_domain, NEW_COMMANDS))
+
+    async def on_author(self, update: Update, context: Context) -> None:
+        """Show, set or clear the chat's default author."""
+        await self._handle(update, context.bot, self._author)
+
+    async def on_domain(self, update: Update, context: Context) -> None:
+        """Show, set or clear the chat's default watermark."""
+        await self._handle(update, context.bot, self._domain)
+
+    async def _handle(self, update: Update, bot: Bot, setting: _Setting) -> None:
+        message = update.effective_message
+        if message is None or message.text is None:
+            return
+        language = language_of(update)
+        if not self._policy.allows(sender_id(update), message.chat_id):
+            await reply(message, text(language, "not_allowed"))
+            return
+        raw = command_arguments(message.text).strip().split("\n", 1)[0].strip()
+        if not raw:
+            hint = text(language, f"settings_{setting.key}_hint", limit=setting.limit)
+            await reply(message, f"{await self._summary(message.chat_id, language)}\n\n{hint}")
+            return
+        may_change = await _may_change_settings(bot, message)
+        if not may_change:
+            refusal = (
+                "settings_admins_only" if may_change is False else "settings_admin_check_failed"
+            )
+            await reply(message, text(language, refusal))
+            return
+        try:
+            value = None if raw == CLEAR else setting.parse(raw)
+        except (AuthorTooLong, DomainTooLong) as err:
+            key = (
+                "author_too_long" if isinstance(err, AuthorTooLong) else "settings_domain_too_long"
+            )
+            await reply(message, text(language, key, length=err.length, limit=err.limit))
+            return
+        await setting.save(message.chat_id, value)
+        done = text(
+            language, f"settings_{setting.key}_{'saved' if value else 'cleared'}", value=value
+        )
+        await reply(message, f"{done}\n\n{await self._summary(message.chat_id, language)}")
+
+    async def _summary(self, chat_id: int, language: str) -> str:
+        settings = await self._chats.get(chat_id)
+        return render_chat_settings(language, settings, self._default_domain)
+
+
+async def _may_change_settings(bot: Bot, message: Message) -> bool | None:
+    """True for private chats, channels and group admins; None when Telegram could not say.
+
+    An anonymous admin posts as the group itself (`sender_chat` is the chat); someone posting as
+    another chat (their own channel) is not known to be an admin.
+    """
+    chat = message.chat
+    if chat.type not in _GROUPS:
+        return True
+    if message.sender_chat is not None:
+        return message.sender_chat.id == chat.id
+    if message.from_user is None:
+        return False
+    try:
+        member = await bot.get_chat_member(chat.id, message.from_user.id)
+    except TelegramError as exc:
+        log.warning("chat %s: could not check admin status: %s", chat.id, exc)
+        return None
+    return member.status in _ADMIN_STATUSES
