@@ -14,6 +14,7 @@ import signal
 import socket
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
@@ -21,7 +22,7 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
@@ -40,6 +41,7 @@ from bot.web import build_web_app, telegram_webhook_route
 from handlers.admin import AdminHandlers
 from handlers.commands import CommandHandlers
 from handlers.errors import on_error
+from handlers.history import HistoryHandlers
 from handlers.menu import publish_command_menu
 from handlers.picker import TrackPicker
 from handlers.settings import ChatSettingsHandlers
@@ -59,6 +61,20 @@ PICK_RETENTION = timedelta(days=30)  # older track buttons answer "no longer ava
 def utc_now() -> datetime:
     """The real clock."""
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class _Core:
+    """The services the handlers, web app and loops are built from."""
+
+    db: Database
+    repo: JobRepository
+    upstream: UpstreamClient
+    jobs: JobService
+    delivery: Delivery
+    status: StatusMessages
+    policy: AccessPolicy
+    retention_days: int
 
 
 class BotApp:
@@ -132,17 +148,42 @@ class BotApp:
             transport=self._cdn_transport, timeout=httpx.Timeout(30.0), follow_redirects=True
         )
         stack.push_async_callback(cdn.aclose)
-
         application = self._build_application()
         self.application = application
         await application.initialize()
         stack.push_async_callback(application.shutdown)
-        bot = application.bot
 
+        core = self._build_core(db, repo, upstream_http, cdn, application.bot)
+        await self._register_handlers(application, core)
+        self.web = await self._build_web(application, core)
+
+        await application.start()
+        stack.push_async_callback(application.stop)
+        loops = self._build_loops(core)
+        for loop in loops:
+            self._start_loop(loop)
+        stack.push_async_callback(self._stop_loops, loops)
+        await self._start_intake(application)
+        log.info(
+            "bot started: mode=%s provider=%s callbacks=%s",
+            settings.bot_mode,
+            settings.music_api_provider,
+            "on" if settings.callbacks_enabled else "off (poll-only)",
+        )
+
+    def _build_core(
+        self,
+        db: Database,
+        repo: JobRepository,
+        upstream_http: httpx.AsyncClient,
+        cdn: httpx.AsyncClient,
+        bot: Bot,
+    ) -> _Core:
+        """The services: upstream client, jobs service, delivery, status messages."""
+        settings = self.settings
         family = PROVIDER_FAMILY[settings.music_api_provider]
         dialect = dialect_for(settings.music_api_provider)
         status = StatusMessages(bot, job_timeout_minutes=settings.job_timeout_minutes)
-        reconciler_wakeup, delivery_wakeup = self._reconciler_wakeup, self._delivery_wakeup
         upstream = UpstreamClient(
             upstream_http,
             dialect,
@@ -166,8 +207,8 @@ class BotApp:
             alerts=TelegramAdminAlerts(bot, settings.admin_user_ids, self._clock),
             clock=self._clock,
             rng=self._rng,
-            wake_reconciler=reconciler_wakeup.set,
-            wake_delivery=delivery_wakeup.set,
+            wake_reconciler=self._reconciler_wakeup.set,
+            wake_delivery=self._delivery_wakeup.set,
         )
         delivery = Delivery(
             bot=bot,
@@ -179,102 +220,119 @@ class BotApp:
             clock=self._clock,
             rng=self._rng,
         )
-        reconciler = DueLoop(
-            "reconciler",
-            fetch_due=repo.due_for_poll,
-            next_due=repo.next_due_poll_at,
-            process=jobs.process_due,
-            clock=self._clock,
-            wakeup=reconciler_wakeup,
-        )
-        delivery_loop = DueLoop(
-            "delivery",
-            fetch_due=repo.due_for_delivery,
-            next_due=repo.next_due_delivery_at,
-            process=delivery.process,
-            clock=self._clock,
-            wakeup=delivery_wakeup,
-        )
-
         policy = AccessPolicy(
             allowed_users=settings.allowed_user_ids,
             allowed_chats=settings.allowed_chat_ids,
             admins=settings.admin_user_ids,
         )
-        chats = ChatSettingsRepository(db, self._clock)
-        starter = JobStarter(
+        return _Core(
+            db=db,
+            repo=repo,
+            upstream=upstream,
             jobs=jobs,
-            admission=Admission(repo, policy, settings.quota_per_hour, self._clock),
+            delivery=delivery,
+            status=status,
+            policy=policy,
+            retention_days=LINK_RETENTION_DAYS[family],
+        )
+
+    def _build_loops(self, core: _Core) -> list[DueLoop]:
+        """The poll reconciler and the delivery worker (design.md §2)."""
+        reconciler = DueLoop(
+            "reconciler",
+            fetch_due=core.repo.due_for_poll,
+            next_due=core.repo.next_due_poll_at,
+            process=core.jobs.process_due,
+            clock=self._clock,
+            wakeup=self._reconciler_wakeup,
+        )
+        delivery_loop = DueLoop(
+            "delivery",
+            fetch_due=core.repo.due_for_delivery,
+            next_due=core.repo.next_due_delivery_at,
+            process=core.delivery.process,
+            clock=self._clock,
+            wakeup=self._delivery_wakeup,
+        )
+        return [reconciler, delivery_loop]
+
+    async def _register_handlers(
+        self,
+        application: Application,  # type: ignore[type-arg]
+        core: _Core,
+    ) -> None:
+        """Every Telegram handler, the error handler and the command menu."""
+        settings = self.settings
+        chats = ChatSettingsRepository(core.db, self._clock)
+        starter = JobStarter(
+            jobs=core.jobs,
+            admission=Admission(core.repo, core.policy, settings.quota_per_hour, self._clock),
             chats=chats,
             default_domain=settings.default_domain_name,
         )
-        picks = TrackPickRepository(db, self._clock)
-        picker = TrackPicker(upstream=upstream, picks=picks, policy=policy, starter=starter)
-        CommandHandlers(starter=starter, picker=picker).register(application)
-        application.add_error_handler(on_error)
-
-        async def health() -> dict[str, object] | None:
-            if not await db.ping():
-                return None
-            counts = await repo.count_by_state()
-            return {"jobs": {state.value: n for state, n in counts.items()}}
-
-        extra_routes: list[BaseRoute] = []
-        if settings.bot_mode == "webhook":
-            assert settings.webhook_secret is not None
-            processed = ProcessedUpdates(db, self._clock)
-            await processed.forget_old()
-            on_update = _update_sink(application, processed)
-            secret = settings.webhook_secret.get_secret_value()
-            extra_routes.append(telegram_webhook_route(secret, on_update))
-        self.web = build_web_app(
-            on_callback=jobs.accept_callback, health=health, extra_routes=extra_routes
+        picks = TrackPickRepository(core.db, self._clock)
+        await picks.forget_older_than(PICK_RETENTION)
+        picker = TrackPicker(
+            upstream=core.upstream, picks=picks, policy=core.policy, starter=starter
         )
-
-        # history handlers (helper)
-        from handlers.history import HistoryHandlers  # noqa: PLC0415 - helper's wiring block
-
+        CommandHandlers(starter=starter, picker=picker).register(application)
+        picker.register(application)
         HistoryHandlers(
-            jobs=jobs,
-            repo=repo,
-            status=status,
-            retention_days=LINK_RETENTION_DAYS[family],
+            jobs=core.jobs,
+            repo=core.repo,
+            status=core.status,
+            retention_days=core.retention_days,
             job_timeout_minutes=settings.job_timeout_minutes,
             clock=self._clock,
         ).register(application)
-        # picker, settings, admin, menu handlers (helper)
-        picker.register(application)
         ChatSettingsHandlers(
-            chats=chats, policy=policy, default_domain=settings.default_domain_name
+            chats=chats, policy=core.policy, default_domain=settings.default_domain_name
         ).register(application)
-        AdminHandlers(upstream=upstream, policy=policy).register(application)
-        await picks.forget_older_than(PICK_RETENTION)
-        await publish_command_menu(bot)
-        # end of picker, settings, admin, menu handlers (helper)
-        await application.start()
-        stack.push_async_callback(application.stop)
-        self._start_loop(reconciler)
-        self._start_loop(delivery_loop)
-        stack.push_async_callback(self._stop_loops, [reconciler, delivery_loop])
+        AdminHandlers(upstream=core.upstream, policy=core.policy).register(application)
+        application.add_error_handler(on_error)
+        await publish_command_menu(application.bot)
+
+    async def _build_web(
+        self,
+        application: Application,  # type: ignore[type-arg]
+        core: _Core,
+    ) -> Starlette:
+        """The HTTP endpoint: callbacks, /healthz and, in webhook mode, /telegram."""
+
+        async def health() -> dict[str, object] | None:
+            if not await core.db.ping():
+                return None
+            counts = await core.repo.count_by_state()
+            return {"jobs": {state.value: n for state, n in counts.items()}}
+
+        extra_routes: list[BaseRoute] = []
+        if self.settings.bot_mode == "webhook":
+            assert self.settings.webhook_secret is not None
+            processed = ProcessedUpdates(core.db, self._clock)
+            await processed.forget_old()
+            on_update = _update_sink(application, processed)
+            secret = self.settings.webhook_secret.get_secret_value()
+            extra_routes.append(telegram_webhook_route(secret, on_update))
+        return build_web_app(
+            on_callback=core.jobs.accept_callback, health=health, extra_routes=extra_routes
+        )
+
+    async def _start_intake(self, application: Application) -> None:  # type: ignore[type-arg]
+        """Start taking updates: long polling, or register the webhook."""
+        settings = self.settings
         if settings.bot_mode == "polling":
             assert application.updater is not None
             await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-            stack.push_async_callback(application.updater.stop)
-        else:
-            # Telegram keeps updates queued while we are down: nothing is dropped on restart.
-            assert settings.public_base_url is not None
-            assert settings.webhook_secret is not None
-            await bot.set_webhook(
-                url=f"{settings.public_base_url.rstrip('/')}/telegram",
-                secret_token=settings.webhook_secret.get_secret_value(),
-                allowed_updates=Update.ALL_TYPES,
-                drop_pending_updates=False,
-            )
-        log.info(
-            "bot started: mode=%s provider=%s callbacks=%s",
-            settings.bot_mode,
-            settings.music_api_provider,
-            "on" if settings.callbacks_enabled else "off (poll-only)",
+            self._stack.push_async_callback(application.updater.stop)
+            return
+        # Telegram keeps updates queued while we are down: nothing is dropped on restart.
+        assert settings.public_base_url is not None
+        assert settings.webhook_secret is not None
+        await application.bot.set_webhook(
+            url=f"{settings.public_base_url.rstrip('/')}/telegram",
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
         )
 
     def _build_application(self) -> Application:  # type: ignore[type-arg]

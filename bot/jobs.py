@@ -202,8 +202,8 @@ class JobService:
 
         A pending job is polled at once, unless its row changed within MIN_POLL_GAP_SECONDS (a
         poll just started or ended): concurrent or rapid taps never push a task past three
-        requests a second (design.md §7.11). A job still being submitted is retried at once; a timed-out job is
-        polled once more and delivered if the video turned up after all.
+        requests a second (design.md §7.11). A job still being submitted is retried at once;
+        a timed-out job is polled once more and delivered if the video turned up after all.
         """
         job = await self._repo.get(job_id)
         if job is None:
