@@ -13,11 +13,13 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
 RUN pip install --no-cache-dir . \
-    && useradd --create-home --uid 10001 botuser \
+    && groupadd --gid 10001 botuser \
+    && useradd --create-home --uid 10001 --gid 10001 botuser \
     && mkdir -p /data \
-    && chown botuser:botuser /data
+    && chown 10001:10001 /data
 
-USER botuser
+# Numeric, so the host and Kubernetes' runAsNonRoot can tell it is not root (hadolint DL3066).
+USER 10001:10001
 VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

@@ -56,12 +56,15 @@ def _step(name: str, *args: str) -> bool:
 
 
 def check(pytest_args: list[str]) -> int:
-    """Format check, lint, type check, tests; non-zero exit if any fails."""
+    """Format check, lint, type check, Dockerfile lint, tests; non-zero exit if any fails."""
     ensure_venv()
     results = [
         _step("ruff format", "ruff", "format", "--check", "."),
         _step("ruff check", "ruff", "check", "."),
         _step("mypy", "mypy"),
+        # The default threshold already fails on any finding; spelled out so a config file
+        # cannot lower it.
+        _step("hadolint", "hadolint", "--failure-threshold", "info", "Dockerfile"),
         _step("pytest", "pytest", *pytest_args),
     ]
     return 0 if all(results) else 1

@@ -11,8 +11,12 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "🎬 I turn your Suno tracks into MP4 music videos and post them right here.\n\n"
             "/video <taskId> <audioId> [author] — make a video\n"
             '  e.g. /video 5c79be8e e231cadc7dc "DJ Ann"\n'
-            "/status — how is my latest video doing?\n"
-            "/help — this message\n\n"
+            "/video <taskId> — pick one of the task's tracks\n"
+            "/status [job] — how is my latest video (or job #N) doing?\n"
+            "/list — recent videos; tap one to get it again\n"
+            "/author <name> — default signature here (- clears)\n"
+            "/domain <name> — default watermark here (- clears)\n"
+            "/credits — remaining credits (bot admins)\n\n"
             "taskId is the id of your music generation task; audioId is the id of one track "
             "in it (sunoData[].id). Both are in your music API's response or dashboard."
         ),
@@ -20,8 +24,12 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "🎬 Я превращаю треки Suno в музыкальные видео MP4 и присылаю их сюда.\n\n"
             "/video <taskId> <audioId> [автор] — сделать видео\n"
             '  напр. /video 5c79be8e e231cadc7dc "DJ Ann"\n'
-            "/status — как дела у последнего видео?\n"
-            "/help — эта справка\n\n"
+            "/video <taskId> — выбрать трек из задачи\n"
+            "/status [номер] — как дела у последнего видео (или задачи №)?\n"
+            "/list — последние видео; нажмите, чтобы получить снова\n"
+            "/author <имя> — подпись по умолчанию в этом чате (- сбросить)\n"
+            "/domain <имя> — водяной знак по умолчанию (- сбросить)\n"
+            "/credits — остаток кредитов (для админов бота)\n\n"
             "taskId — id задачи генерации музыки; audioId — id одного трека в ней "
             "(sunoData[].id). Оба есть в ответе музыкального API или в личном кабинете."
         ),

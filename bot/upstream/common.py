@@ -90,7 +90,10 @@ def int_code(value: object) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
+        try:
+            return int(value.strip())
+        except ValueError:  # "--5", "²" (a digit int() refuses), past int's 4300-digit limit
+            return None
     return None
 
 
@@ -177,9 +180,9 @@ def parse_timestamp(value: object) -> datetime | None:
         pass
     try:
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # the shift to UTC can leave years 1..9999
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def decimal_amount(value: object) -> Decimal:
