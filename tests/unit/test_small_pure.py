@@ -89,3 +89,13 @@ def test_log_lines_never_carry_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "AAE-bot-token-value" not in output
     assert "sk-music-key-value" not in output
     assert output.count(REDACTED) >= 2
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_help_names_every_public_command(language: str) -> None:
+    from handlers.menu import PUBLIC_COMMANDS  # noqa: PLC0415 - keeps this module's imports pure
+
+    help_text = text(language, "help")
+    for command in (*PUBLIC_COMMANDS, "credits"):
+        if command not in ("start", "help"):
+            assert f"/{command}" in help_text, command
