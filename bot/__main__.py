@@ -26,7 +26,7 @@ def main() -> int:
     # Opt in to python-telegram-bot's timedelta periods (RetryAfter.retry_after) now, instead
     # of the deprecated integers that warn on every access.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    from bot.app import run  # noqa: PLC0415 - import the heavy app only once config is valid
+    from bot.serve import run  # noqa: PLC0415 - import the heavy app only once config is valid
 
     asyncio.run(run(settings))
     return 0

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.jobs import ErrorKind
+from bot.job_model import ErrorKind
 from bot.texts import text
 
 log = logging.getLogger(__name__)

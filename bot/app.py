@@ -7,19 +7,15 @@ database → HTTP clients → python-telegram-bot application → background loo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
-import signal
-import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 from telegram import Bot, Update
@@ -33,7 +29,9 @@ from bot.config import Settings
 from bot.delivery import Delivery
 from bot.domain import LINK_RETENTION_DAYS, PROVIDER_FAMILY
 from bot.due_loop import DueLoop
-from bot.jobs import EngineConfig, JobService
+from bot.job_callbacks import CallbackIntake
+from bot.job_model import EngineConfig
+from bot.jobs import JobService
 from bot.status_messages import StatusMessages
 from bot.upstream.client import UpstreamClient, make_http_client
 from bot.upstream.dialect import dialect_for
@@ -71,6 +69,7 @@ class _Core:
     repo: JobRepository
     upstream: UpstreamClient
     jobs: JobService
+    callbacks: CallbackIntake
     delivery: Delivery
     status: StatusMessages
     policy: AccessPolicy
@@ -190,18 +189,18 @@ class BotApp:
             settings.upstream_base_url,
             settings.music_api_key.get_secret_value(),
         )
+        config = EngineConfig(
+            provider=settings.music_api_provider,
+            family=family,
+            public_base_url=settings.public_base_url,
+            poll_interval=settings.poll_interval_seconds,
+            job_timeout=timedelta(minutes=settings.job_timeout_minutes),
+            hmac_key=_secret(settings.music_api_webhook_hmac_key),
+        )
         jobs = JobService(
             repo=repo,
             client=upstream,
-            dialect=dialect,
-            config=EngineConfig(
-                provider=settings.music_api_provider,
-                family=family,
-                public_base_url=settings.public_base_url,
-                poll_interval=settings.poll_interval_seconds,
-                job_timeout=timedelta(minutes=settings.job_timeout_minutes),
-                hmac_key=_secret(settings.music_api_webhook_hmac_key),
-            ),
+            config=config,
             tokens=CallbackTokens(settings.telegram_bot_token.get_secret_value()),
             notifier=status,
             alerts=TelegramAdminAlerts(bot, settings.admin_user_ids, self._clock),
@@ -209,6 +208,14 @@ class BotApp:
             rng=self._rng,
             wake_reconciler=self._reconciler_wakeup.set,
             wake_delivery=self._delivery_wakeup.set,
+        )
+        callbacks = CallbackIntake(
+            repo=repo,
+            jobs=jobs,
+            dialect=dialect,
+            config=config,
+            clock=self._clock,
+            wake_reconciler=self._reconciler_wakeup.set,
         )
         delivery = Delivery(
             bot=bot,
@@ -230,6 +237,7 @@ class BotApp:
             repo=repo,
             upstream=upstream,
             jobs=jobs,
+            callbacks=callbacks,
             delivery=delivery,
             status=status,
             policy=policy,
@@ -314,7 +322,7 @@ class BotApp:
             secret = self.settings.webhook_secret.get_secret_value()
             extra_routes.append(telegram_webhook_route(secret, on_update))
         return build_web_app(
-            on_callback=core.jobs.accept_callback, health=health, extra_routes=extra_routes
+            on_callback=core.callbacks.accept_callback, health=health, extra_routes=extra_routes
         )
 
     async def _start_intake(self, application: Application) -> None:  # type: ignore[type-arg]
@@ -400,48 +408,3 @@ def _log_loop_end(task: asyncio.Task[None]) -> None:
 def _secret(value: object) -> str | None:
     getter = getattr(value, "get_secret_value", None)
     return getter() if getter is not None else None
-
-
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: `run` owns SIGTERM/SIGINT (uvicorn would
-    re-raise the signal after `serve()` returns and kill the process before cleanup)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def bind_socket(host: str, port: int) -> socket.socket:
-    """Bind the HTTP endpoint's socket ourselves, so a busy port is a clear error."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.set_inheritable(True)
-    return sock
-
-
-async def run(settings: Settings) -> None:
-    """Run until SIGTERM or SIGINT, then stop intake, finish in-flight work and close."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    sock = bind_socket(settings.http_host, settings.http_port)
-    async with BotApp(settings) as app:
-        assert app.web is not None
-        config = uvicorn.Config(app.web, log_config=None, lifespan="off", access_log=False)
-        server = _Server(config)
-        serving = asyncio.create_task(server.serve(sockets=[sock]))
-        log.info("HTTP endpoint on %s:%s", *sock.getsockname()[:2])
-        stopped = asyncio.create_task(stop.wait())
-        await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        log.info("stopping")
-        server.should_exit = True
-        await serving
-        stopped.cancel()
-    log.info("stopped")

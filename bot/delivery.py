@@ -23,7 +23,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from bot.backoff import Backoff
 from bot.domain import JobState
-from bot.jobs import Phase
+from bot.job_model import Phase
 from bot.render import link_message, video_caption
 from bot.status_messages import StatusMessages, reply_to
 from storage.jobs import Job, JobRepository

@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Literal
 
 from aiolimiter import AsyncLimiter
 
 from bot.backoff import Backoff
 from bot.callback_tokens import CallbackTokens, callback_url, hash_token, placeholder_hash
-from bot.domain import Family, JobState, Provider, VideoRequest, VideoResult, VideoStatus
+from bot.domain import JobState, VideoRequest, VideoResult, VideoStatus
+from bot.job_model import (
+    AdminAlerts,
+    EngineConfig,
+    ErrorKind,
+    JobRequest,
+    Phase,
+    StatusNotifier,
+)
 from bot.upstream.client import UpstreamClient
-from bot.upstream.dialect import Dialect
 from bot.upstream.errors import (
     AlreadyExists,
     InsufficientCredits,
@@ -42,92 +48,6 @@ _Counter = Literal["submit_attempts", "poll_attempts", "delivery_attempts"]
 MIN_POLL_GAP_SECONDS = 0.35  # keeps every task under 3 details requests per second (§7.11)
 
 
-class Phase(StrEnum):
-    """What the status message should say about a job."""
-
-    SUBMITTING = "submitting"
-    RETRYING = "retrying"
-    MAINTENANCE = "maintenance"
-    RENDERING = "rendering"
-    UPLOADING = "uploading"
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    TIMED_OUT = "timed_out"
-    UNDELIVERABLE = "undeliverable"
-
-
-class ErrorKind(StrEnum):
-    """Why a job failed; the Telegram layer turns it into a sentence."""
-
-    CREDITS = "credits"
-    UNAUTHORIZED = "unauthorized"
-    INVALID_TRACK = "invalid_track"
-    RATE_LIMITED = "rate_limited"
-    UNAVAILABLE = "unavailable"
-    PROVIDER_FAILED = "provider_failed"
-    REJECTED = "rejected"
-    ALREADY_EXISTS = "already_exists"
-    TIMEOUT = "timeout"
-
-
-class StatusNotifier(Protocol):
-    """Shows a job's phase to its chat (the one status message). Best effort."""
-
-    async def show(self, job: Job, phase: Phase) -> None: ...
-
-
-class AdminAlerts(Protocol):
-    """Tells the bot's admins about problems only they can fix."""
-
-    async def alert(self, kind: ErrorKind, detail: str) -> None: ...
-
-
-class CallbackVerdict(StrEnum):
-    """How the HTTP layer should answer a provider callback (design.md §6)."""
-
-    ACCEPTED = "accepted"
-    UNKNOWN_TOKEN = "unknown_token"  # noqa: S105 - a verdict name, not a password
-    MALFORMED = "malformed"
-    BAD_SIGNATURE = "bad_signature"
-
-
-@dataclass(frozen=True, slots=True)
-class EngineConfig:
-    """The knobs of the job engine, taken from Settings."""
-
-    provider: Provider
-    family: Family
-    public_base_url: str | None
-    poll_interval: float
-    job_timeout: timedelta
-    hmac_key: str | None = None
-    submit_retry_window: timedelta = timedelta(minutes=10)
-    lease_seconds: float = 120.0
-    signature_max_age: float = 300.0
-
-    @property
-    def callbacks_enabled(self) -> bool:
-        """Whether the upstream can reach our callback endpoint."""
-        return self.public_base_url is not None
-
-
-@dataclass(frozen=True, slots=True)
-class JobRequest:
-    """A validated `/video` request with where to answer it."""
-
-    chat_id: int
-    thread_id: int | None
-    user_id: int | None
-    command_message_id: int | None
-    status_message_id: int | None
-    language: str
-    task_id: str
-    audio_id: str
-    author: str | None
-    domain_name: str | None
-    title: str | None = None
-
-
 class JobService:
     """Submits jobs and applies what the upstream reports, one compare-and-set at a time."""
 
@@ -136,7 +56,6 @@ class JobService:
         *,
         repo: JobRepository,
         client: UpstreamClient,
-        dialect: Dialect,
         config: EngineConfig,
         tokens: CallbackTokens,
         notifier: StatusNotifier,
@@ -148,7 +67,6 @@ class JobService:
     ) -> None:
         self._repo = repo
         self._client = client
-        self._dialect = dialect
         self._config = config
         self._tokens = tokens
         self._notifier = notifier
@@ -271,9 +189,10 @@ class JobService:
         except UpstreamRejected as exc:
             await self._fail_rejected(job, JobState.SUBMITTING, exc)
         else:
-            await self._accepted(job, video_task_id, JobState.SUBMITTING)
+            await self.accepted(job, video_task_id, JobState.SUBMITTING)
 
-    async def _accepted(self, job: Job, video_task_id: str, expected: JobState) -> None:
+    async def accepted(self, job: Job, video_task_id: str, expected: JobState) -> None:
+        """Record the upstream's video task id and start polling it (if still `expected`)."""
         first_poll = self._clock() + timedelta(seconds=self._first_poll_delay())
         won = await self._repo.transition(
             job.id,
@@ -345,7 +264,7 @@ class JobService:
             )
             return
         log.info("job %s: video already exists upstream as %s; polling it", job.id, existing)
-        await self._accepted(job, existing, JobState.SUBMITTING)
+        await self.accepted(job, existing, JobState.SUBMITTING)
         await self._repo.transition(job.id, expected=JobState.PENDING, next_poll_at=self._clock())
         self._wake_reconciler()
 
@@ -422,60 +341,6 @@ class JobService:
         deadline = job.created_at + self._config.job_timeout
         next_at = min(now + timedelta(seconds=delay), max(deadline, now))
         await self._repo.transition(job.id, expected=JobState.PENDING, next_poll_at=next_at)
-
-    # -- callbacks --------------------------------------------------------------------------
-
-    async def accept_callback(
-        self, token: str, body: bytes, headers: Mapping[str, str]
-    ) -> CallbackVerdict:
-        """Check and record a provider callback; the decision stays with the poll (§2)."""
-        job = await self._repo.by_callback_token_hash(hash_token(token))
-        if job is None:
-            return CallbackVerdict.UNKNOWN_TOKEN
-        try:
-            result = self._dialect.parse_callback(body)
-        except MalformedResponse as exc:
-            log.info("job %s: malformed callback: %s", job.id, exc)
-            return CallbackVerdict.MALFORMED
-        if not self._signature_ok(result, headers):
-            log.warning("job %s: callback with a missing or bad signature", job.id)
-            return CallbackVerdict.BAD_SIGNATURE
-        if job.video_task_id and result.task_id and result.task_id != job.video_task_id:
-            log.warning(
-                "job %s: callback for task %s, expected %s; ignored",
-                job.id,
-                result.task_id,
-                job.video_task_id,
-            )
-            return CallbackVerdict.ACCEPTED
-        log.info("job %s: callback status=%s state=%s", job.id, result.status, job.state)
-        if job.state is JobState.SUBMITTING and result.task_id:
-            # The upstream accepted, then we crashed before recording the id (design §2).
-            await self._accepted(job, result.task_id, JobState.SUBMITTING)
-        hint = result.video_url if result.status is VideoStatus.SUCCEEDED else None
-        changes: dict[str, Any] = {"next_poll_at": self._clock()}
-        if hint:
-            changes["callback_video_url"] = hint
-        if await self._repo.transition(job.id, expected=JobState.PENDING, **changes):
-            self._wake_reconciler()
-        return CallbackVerdict.ACCEPTED
-
-    def _signature_ok(self, result: VideoResult, headers: Mapping[str, str]) -> bool:
-        key = self._config.hmac_key
-        if key is None or self._config.family is not Family.KIE:
-            return True
-        timestamp = headers.get("x-webhook-timestamp")
-        signature = headers.get("x-webhook-signature")
-        if not timestamp or not signature or not result.task_id:
-            return False
-        return self._dialect.verify_signature(
-            key,
-            result.task_id,
-            timestamp,
-            signature,
-            now=self._clock().timestamp(),
-            max_age_seconds=self._config.signature_max_age,
-        )
 
     # -- shared -----------------------------------------------------------------------------
 

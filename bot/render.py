@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.domain import JobState
-from bot.jobs import ErrorKind, Phase
+from bot.job_model import ErrorKind, Phase
 from bot.texts import has_text, text
 from storage.chats import ChatSettings
 from storage.jobs import Job

@@ -7,7 +7,7 @@ import logging
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram.error import BadRequest, TelegramError
 
-from bot.jobs import Phase
+from bot.job_model import Phase
 from bot.render import status_text
 from bot.texts import text
 from storage.jobs import Job

@@ -8,7 +8,8 @@ from __future__ import annotations
 from telegram import Message, Update
 
 from bot.admission import Admission, AlreadyInFlight, NotAllowed, QuotaExceeded
-from bot.jobs import JobRequest, JobService
+from bot.job_model import JobRequest
+from bot.jobs import JobService
 from bot.texts import text
 from handlers.common import language_of, reply, sender_id, topic_of
 from storage.chats import ChatSettingsRepository

@@ -1,0 +1,100 @@
+"""The job engine's vocabulary: phases, failure kinds, the ports it needs, its configuration.
+
+No I/O and no Telegram types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from bot.domain import Family, Provider
+from storage.jobs import Job
+
+
+class Phase(StrEnum):
+    """What the status message should say about a job."""
+
+    SUBMITTING = "submitting"
+    RETRYING = "retrying"
+    MAINTENANCE = "maintenance"
+    RENDERING = "rendering"
+    UPLOADING = "uploading"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    UNDELIVERABLE = "undeliverable"
+
+
+class ErrorKind(StrEnum):
+    """Why a job failed; the Telegram layer turns it into a sentence."""
+
+    CREDITS = "credits"
+    UNAUTHORIZED = "unauthorized"
+    INVALID_TRACK = "invalid_track"
+    RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"
+    PROVIDER_FAILED = "provider_failed"
+    REJECTED = "rejected"
+    ALREADY_EXISTS = "already_exists"
+    TIMEOUT = "timeout"
+
+
+class StatusNotifier(Protocol):
+    """Shows a job's phase to its chat (the one status message). Best effort."""
+
+    async def show(self, job: Job, phase: Phase) -> None: ...
+
+
+class AdminAlerts(Protocol):
+    """Tells the bot's admins about problems only they can fix."""
+
+    async def alert(self, kind: ErrorKind, detail: str) -> None: ...
+
+
+class CallbackVerdict(StrEnum):
+    """How the HTTP layer should answer a provider callback (design.md §6)."""
+
+    ACCEPTED = "accepted"
+    UNKNOWN_TOKEN = "unknown_token"  # noqa: S105 - a verdict name, not a password
+    MALFORMED = "malformed"
+    BAD_SIGNATURE = "bad_signature"
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """The knobs of the job engine, taken from Settings."""
+
+    provider: Provider
+    family: Family
+    public_base_url: str | None
+    poll_interval: float
+    job_timeout: timedelta
+    hmac_key: str | None = None
+    submit_retry_window: timedelta = timedelta(minutes=10)
+    lease_seconds: float = 120.0
+    signature_max_age: float = 300.0
+
+    @property
+    def callbacks_enabled(self) -> bool:
+        """Whether the upstream can reach our callback endpoint."""
+        return self.public_base_url is not None
+
+
+@dataclass(frozen=True, slots=True)
+class JobRequest:
+    """A validated `/video` request with where to answer it."""
+
+    chat_id: int
+    thread_id: int | None
+    user_id: int | None
+    command_message_id: int | None
+    status_message_id: int | None
+    language: str
+    task_id: str
+    audio_id: str
+    author: str | None
+    domain_name: str | None
+    title: str | None = None
