@@ -220,3 +220,17 @@ def _from_epoch(number: float) -> datetime | None:
 
 def _snippet(body: bytes) -> str:
     return body[:_MAX_REASON_CHARS].decode("utf-8", errors="replace").strip()
+
+
+def unverifiable_signature(
+    key: str,
+    task_id: str,
+    timestamp: str,
+    signature: str,
+    *,
+    now: float,
+    max_age_seconds: float = 300,
+) -> bool:
+    """`verify_signature` of a family without a signature scheme: always False."""
+    del key, task_id, timestamp, signature, now, max_age_seconds
+    return False

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.domain import Credits, TrackList, VideoResult
 from bot.upstream import kie
-from bot.upstream.common import ErrorTable, checked_payload
+from bot.upstream.common import ErrorTable, checked_payload, unverifiable_signature
 from bot.upstream.errors import (
     InsufficientCredits,
     InvalidTrack,
@@ -69,19 +69,6 @@ def parse_credits(response: HttpResponse) -> Credits:
     return kie.credits_from(checked_payload(response, ERRORS))
 
 
-def verify_signature(
-    key: str,
-    task_id: str,
-    timestamp: str,
-    signature: str,
-    *,
-    now: float,
-    max_age_seconds: float = 300,
-) -> bool:
-    """Always False: SUNOAPI documents no callback signature (§3.3).
-
-    False means "cannot be verified", so a caller that demands signatures refuses the callback
-    instead of trusting it; callers must not configure a signature key for this family.
-    """
-    del key, task_id, timestamp, signature, now, max_age_seconds
-    return False
+# SUNOAPI (§3.3) documents no callback signature: nothing can be verified, so a caller that
+# demands signatures refuses the callback instead of trusting it.
+verify_signature = unverifiable_signature

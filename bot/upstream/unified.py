@@ -27,6 +27,7 @@ from bot.upstream.common import (
     object_field,
     seconds_or_none,
     text_field,
+    unverifiable_signature,
 )
 from bot.upstream.errors import (
     InsufficientCredits,
@@ -136,22 +137,9 @@ def parse_credits(response: HttpResponse) -> Credits:
     return Credits(decimal_amount(data.get("credits_amount")))
 
 
-def verify_signature(
-    key: str,
-    task_id: str,
-    timestamp: str,
-    signature: str,
-    *,
-    now: float,
-    max_age_seconds: float = 300,
-) -> bool:
-    """Always False: vidgo documents no callback signature (§4.3).
-
-    False means "cannot be verified", so a caller that demands signatures refuses the callback
-    instead of trusting it; callers must not configure a signature key for this family.
-    """
-    del key, task_id, timestamp, signature, now, max_age_seconds
-    return False
+# vidgo (§4.3) documents no callback signature: nothing can be verified, so a caller that
+# demands signatures refuses the callback instead of trusting it.
+verify_signature = unverifiable_signature
 
 
 def _result(data: Mapping[str, Any]) -> VideoResult:

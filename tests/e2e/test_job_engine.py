@@ -343,3 +343,17 @@ async def test_healthz_reports_job_counts(tmp_path: Path) -> None:
         body = (await h.web.get("/healthz")).json()
         assert body["status"] == "ok"
         assert body["jobs"]["pending"] == 1
+
+
+async def test_admins_are_alerted_once_per_hour_per_cause(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        h.upstream.add_music_task("task-2", tracks=[("audio-9", "Song Z", 100.0)])
+        h.upstream.fail_next("create", 402, "no credits", times=2)
+        await h.submit(user_id=USER)
+        await h.wait_state(JobState.FAILED)
+        await h.submit("/video task-2 audio-9", user_id=USER)
+        await h.wait_state(JobState.FAILED, job_id=2)
+        await asyncio.sleep(0.2)
+        alerts = [c for c in h.telegram.calls_to("sendMessage") if int(c.params["chat_id"]) == 999]
+        assert len(alerts) == 1
+        assert "credits" in alerts[0].params["text"]
