@@ -100,7 +100,6 @@ class Delivery:
             await self._retry_or_give_up(job, exc)
 
     async def _deliver(self, job: Job) -> None:
-        await self._status.show(job, Phase.UPLOADING)
         message = await self._send(job)
         file_id = message.video.file_id if message.video else None
         won = await self._repo.transition(
@@ -130,6 +129,7 @@ class Delivery:
             if "chat not found" in exc.message.lower():
                 raise
             log.info("job %s: Telegram could not fetch the URL (%s); uploading", job.id, exc)
+        await self._status.show(job, Phase.UPLOADING)  # a download and upload take a while
         path = await self._download(job, job.video_url)
         if path is not None:
             try:
