@@ -8,11 +8,14 @@ Usage: .venv/bin/python -m bench.job_latency [N]
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+os.environ.setdefault("PTB_TIMEDELTA", "true")  # as `python -m bot` does
 
 from bot.domain import JobState, Provider
 from tests.e2e.harness import new_fakes, running_bot
@@ -36,7 +39,7 @@ async def main(jobs: int) -> None:
                     telegram.private_message(f"/video bench-task audio-{i}", user_id=10_000 + i)
                 )
             async with asyncio.timeout(120):
-                while len(upstream.video_task_ids()) < jobs:
+                while len(upstream.video_task_ids()) < jobs:  # noqa: ASYNC110 - no event
                     await asyncio.sleep(0.01)
             submitted = time.perf_counter() - started
             answers, latencies = [], []
@@ -55,9 +58,8 @@ async def main(jobs: int) -> None:
     ms = [x * 1000 for x in latencies]
     print(f"jobs: {jobs}")
     print(f"all /video commands submitted upstream: {submitted:.2f} s")
-    print(
-        f"callback HTTP answer (ASGI, incl. DB write): median {statistics.median(answers) * 1000:.1f} ms"
-    )
+    answer_ms = statistics.median(answers) * 1000
+    print(f"callback HTTP answer (ASGI, incl. DB write): median {answer_ms:.1f} ms")
     print(f"callback -> sendVideo: median {statistics.median(ms):.0f} ms, max {max(ms):.0f} ms")
     print(f"total wall time: {total:.2f} s; sendVideo calls: {len(telegram.calls_to('sendVideo'))}")
 
