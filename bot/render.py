@@ -71,6 +71,10 @@ def expiry_date(job: Job, retention_days: int, now: datetime) -> str:
 
 def headline(job: Job) -> str:
     """Who and what: the author when known, and the track."""
+    if job.title:
+        if job.author:
+            return text(job.language, "caption_author_title", author=job.author, title=job.title)
+        return job.title
     if job.author:
         return text(job.language, "caption_author", author=job.author, audio_id=job.audio_id)
     return text(job.language, "caption_track", audio_id=job.audio_id)

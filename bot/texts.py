@@ -145,6 +145,10 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "en": "{author} — track {audio_id}",
         "ru": "{author} — трек {audio_id}",
     },
+    "caption_author_title": {
+        "en": "{author} — {title}",
+        "ru": "{author} — {title}",
+    },
     "caption_track": {
         "en": "Track {audio_id}",
         "ru": "Трек {audio_id}",

@@ -180,3 +180,16 @@ async def test_refused_user_gets_the_polite_sentence_before_any_upstream_call(
         answer = await offer(h, f"/video {TASK_ID}")
         assert "this bot is private" in answer["text"]
         assert h.upstream.requests == []
+
+
+async def test_picked_track_title_is_in_the_video_caption(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        picker = await offer(h, f"/video@MusicVideoBot {TASK_ID}", chat_id=GROUP)
+        h.telegram.push_update(
+            h.telegram.callback_query(
+                buttons(picker)[1]["callback_data"], message=picker, user_id=OTHER_USER
+            )
+        )
+        h.upstream.complete(await h.video_task_id())
+        [video] = await h.telegram.wait_for("sendVideo")
+        assert video.params["caption"].startswith("🎬 Song B\n")
