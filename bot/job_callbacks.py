@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.callback_tokens import hash_token
+from bot.callback_tokens import hash_token, token_matches
 from bot.domain import Family, JobState, VideoResult, VideoStatus
 from bot.job_model import CallbackVerdict, EngineConfig
 from bot.jobs import JobService
@@ -48,7 +48,8 @@ class CallbackIntake:
     ) -> CallbackVerdict:
         """Check and record a provider callback; the decision stays with the poll (§2)."""
         job = await self._repo.by_callback_token_hash(hash_token(token))
-        if job is None:
+        # The lookup finds the row by hash; the final check is a constant-time comparison.
+        if job is None or not token_matches(token, job.callback_token_hash):
             return CallbackVerdict.UNKNOWN_TOKEN
         try:
             result = self._dialect.parse_callback(body)
