@@ -33,6 +33,7 @@ from bot.job_callbacks import CallbackIntake
 from bot.job_model import EngineConfig
 from bot.jobs import JobService
 from bot.status_messages import StatusMessages
+from bot.update_intake import InboxWorker, TelegramPoller, UpdateFetcher, webhook_sink
 from bot.upstream.client import UpstreamClient, make_http_client
 from bot.upstream.dialect import dialect_for
 from bot.web import build_web_app, telegram_webhook_route
@@ -46,9 +47,9 @@ from handlers.settings import ChatSettingsHandlers
 from handlers.submit import JobStarter
 from storage.chats import ChatSettingsRepository
 from storage.db import Database
+from storage.inbox import UpdateInbox
 from storage.jobs import JobRepository
 from storage.picks import TrackPickRepository
-from storage.updates import ProcessedUpdates
 
 log = logging.getLogger(__name__)
 
@@ -104,15 +105,20 @@ class BotApp:
         self.application: Application | None = None  # type: ignore[type-arg]
         self.db: Database | None = None
         self.repo: JobRepository | None = None
+        self._submitter_wakeup = asyncio.Event()
         self._reconciler_wakeup = asyncio.Event()
         self._delivery_wakeup = asyncio.Event()
+        self._intake_tasks: list[asyncio.Task[None]] = []
+        self.inbox_worker: InboxWorker | None = None
+        self.poller: TelegramPoller | None = None
 
     def clock(self) -> datetime:
         """The app's notion of now."""
         return self._clock()
 
     def wake_reconciler(self) -> None:
-        """Make the poll loop look for due jobs now."""
+        """Make the submit and poll loops look for due jobs now."""
+        self._submitter_wakeup.set()
         self._reconciler_wakeup.set()
 
     async def __aenter__(self) -> BotApp:
@@ -154,7 +160,12 @@ class BotApp:
 
         core = self._build_core(db, repo, upstream_http, cdn, application.bot)
         await self._register_handlers(application, core)
-        self.web = await self._build_web(application, core)
+        inbox = UpdateInbox(db, self._clock)
+        await inbox.forget_old()
+        self.inbox_worker = InboxWorker(
+            inbox=inbox, bot=application.bot, handle=application.process_update
+        )
+        self.web = await self._build_web(application, core, inbox, self.inbox_worker)
 
         await application.start()
         stack.push_async_callback(application.stop)
@@ -162,7 +173,7 @@ class BotApp:
         for loop in loops:
             self._start_loop(loop)
         stack.push_async_callback(self._stop_loops, loops)
-        await self._start_intake(application)
+        await self._start_intake(application, inbox, self.inbox_worker)
         log.info(
             "bot started: mode=%s provider=%s callbacks=%s",
             settings.bot_mode,
@@ -206,12 +217,12 @@ class BotApp:
             alerts=TelegramAdminAlerts(bot, settings.admin_user_ids, self._clock),
             clock=self._clock,
             rng=self._rng,
+            wake_submitter=self._submitter_wakeup.set,
             wake_reconciler=self._reconciler_wakeup.set,
             wake_delivery=self._delivery_wakeup.set,
         )
         callbacks = CallbackIntake(
             repo=repo,
-            jobs=jobs,
             dialect=dialect,
             config=config,
             clock=self._clock,
@@ -245,12 +256,23 @@ class BotApp:
         )
 
     def _build_loops(self, core: _Core) -> list[DueLoop]:
-        """The poll reconciler and the delivery worker (design.md §2)."""
+        """The submitter, the poll reconciler and the delivery worker (design.md §2).
+
+        Submissions have their own loop so a backlog of them (waiting on the provider's rate)
+        never holds back polls, callbacks' re-checks and deliveries."""
+        submitter = DueLoop(
+            "submitter",
+            fetch_due=core.repo.due_for_submit,
+            next_due=core.repo.next_due_submit_at,
+            process=core.jobs.submit_due,
+            clock=self._clock,
+            wakeup=self._submitter_wakeup,
+        )
         reconciler = DueLoop(
             "reconciler",
-            fetch_due=core.repo.due_for_poll,
-            next_due=core.repo.next_due_poll_at,
-            process=core.jobs.process_due,
+            fetch_due=core.repo.due_for_check,
+            next_due=core.repo.next_due_check_at,
+            process=core.jobs.check_due,
             clock=self._clock,
             wakeup=self._reconciler_wakeup,
         )
@@ -262,7 +284,7 @@ class BotApp:
             clock=self._clock,
             wakeup=self._delivery_wakeup,
         )
-        return [reconciler, delivery_loop]
+        return [submitter, reconciler, delivery_loop]
 
     async def _register_handlers(
         self,
@@ -304,34 +326,55 @@ class BotApp:
         self,
         application: Application,  # type: ignore[type-arg]
         core: _Core,
+        inbox: UpdateInbox,
+        worker: InboxWorker,
     ) -> Starlette:
         """The HTTP endpoint: callbacks, /healthz and, in webhook mode, /telegram."""
 
         async def health() -> dict[str, object] | None:
-            if not await core.db.ping():
+            if not await core.db.ping() or self._stalled():
                 return None
-            counts = await core.repo.count_by_state()
-            return {"jobs": {state.value: n for state, n in counts.items()}}
+            return {
+                "due_polls": await core.repo.count_due_polls(),
+                "due_deliveries": await core.repo.count_due_deliveries(),
+                "updates_pending": await inbox.count_pending(),
+            }
 
         extra_routes: list[BaseRoute] = []
         if self.settings.bot_mode == "webhook":
             assert self.settings.webhook_secret is not None
-            processed = ProcessedUpdates(core.db, self._clock)
-            await processed.forget_old()
-            on_update = _update_sink(application, processed)
             secret = self.settings.webhook_secret.get_secret_value()
-            extra_routes.append(telegram_webhook_route(secret, on_update))
+            extra_routes.append(telegram_webhook_route(secret, webhook_sink(inbox, worker)))
         return build_web_app(
             on_callback=core.callbacks.accept_callback, health=health, extra_routes=extra_routes
         )
 
-    async def _start_intake(self, application: Application) -> None:  # type: ignore[type-arg]
-        """Start taking updates: long polling, or register the webhook."""
+    def _stalled(self) -> bool:
+        """True when update handling, polling or one of the loops has stopped."""
+        tasks = [*self._tasks, *self._intake_tasks]
+        return any(task.done() for task in tasks)
+
+    async def _start_intake(
+        self,
+        application: Application,  # type: ignore[type-arg]
+        inbox: UpdateInbox,
+        worker: InboxWorker,
+    ) -> None:
+        """Start handling stored updates, then take new ones: long polling or the webhook."""
         settings = self.settings
+        self._start_intake_task(worker.run(), "inbox-worker")
+        self._stack.push_async_callback(self._stop_intake, worker)
         if settings.bot_mode == "polling":
-            assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-            self._stack.push_async_callback(application.updater.stop)
+            intake_http = httpx.AsyncClient(transport=self._telegram_transport)
+            self._stack.push_async_callback(intake_http.aclose)
+            token = settings.telegram_bot_token.get_secret_value()
+            self.poller = TelegramPoller(
+                fetcher=UpdateFetcher(intake_http, settings.telegram_api_base_url, token),
+                inbox=inbox,
+                on_stored=worker.wake,
+                bot=application.bot,
+            )
+            self._start_intake_task(self.poller.run(), "telegram-poller")
             return
         # Telegram keeps updates queued while we are down: nothing is dropped on restart.
         assert settings.public_base_url is not None
@@ -364,9 +407,25 @@ class BotApp:
             .get_updates_request(request(read_timeout=40.0))
             .rate_limiter(AIORateLimiter(max_retries=3))
         )
-        if settings.bot_mode != "polling":
-            builder = builder.updater(None)
-        return builder.build()
+        # Updates come through our own inbox (bot/update_intake.py), never PTB's Updater.
+        return builder.updater(None).build()
+
+    def _start_intake_task(self, work: Awaitable[None], name: str) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(work)
+        task.set_name(name)
+        task.add_done_callback(_log_loop_end)
+        self._intake_tasks.append(task)
+
+    async def _stop_intake(self, worker: InboxWorker) -> None:
+        """Stop taking updates, let the ones in hand finish for a few seconds, then cancel
+        (a cancelled update stays in the inbox and is handled after the next start)."""
+        for task in self._intake_tasks:
+            if task.get_name() == "telegram-poller":
+                task.cancel()
+        await worker.drain(STOP_GRACE_SECONDS / 2)
+        for task in self._intake_tasks:
+            task.cancel()
+        await asyncio.gather(*self._intake_tasks, return_exceptions=True)
 
     def _start_loop(self, loop: DueLoop) -> None:
         task = asyncio.create_task(loop.run(), name=loop.name)
@@ -381,23 +440,6 @@ class BotApp:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-
-
-def _update_sink(
-    application: Application,  # type: ignore[type-arg]
-    processed: ProcessedUpdates,
-) -> Callable[[dict[str, object]], Awaitable[None]]:
-    """Queue a webhook update for python-telegram-bot, once per update_id (redeliveries)."""
-
-    async def put(data: dict[str, object]) -> None:
-        update_id = data["update_id"]
-        assert isinstance(update_id, int)
-        if not await processed.first_time(update_id):
-            log.info("update %s was already taken in; ignoring the redelivery", update_id)
-            return
-        await application.update_queue.put(Update.de_json(data, application.bot))
-
-    return put
 
 
 def _log_loop_end(task: asyncio.Task[None]) -> None:

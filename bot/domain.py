@@ -45,6 +45,23 @@ DEFAULT_BASE_URL: dict[Provider, str] = {
 # How long the provider keeps the generated video link (upstream-api.md §7.1; vidgo unpublished).
 LINK_RETENTION_DAYS: dict[Family, int] = {Family.KIE: 14, Family.SUNOAPI: 15, Family.UNIFIED: 14}
 
+
+@dataclass(frozen=True, slots=True)
+class ProviderRates:
+    """How fast we may call a provider: (calls, per seconds) for creates and for details."""
+
+    creates: tuple[int, float]
+    details: tuple[int, float]
+
+
+# KIE: 20 new tasks per 10 s per account, 10 queries/s per key; SUNOAPI: 20 requests per
+# 10 s; vidgo publishes none, so it gets the strictest documented figures (docs/providers.md).
+PROVIDER_RATES: dict[Family, ProviderRates] = {
+    Family.KIE: ProviderRates(creates=(20, 10.0), details=(10, 1.0)),
+    Family.SUNOAPI: ProviderRates(creates=(20, 10.0), details=(10, 1.0)),
+    Family.UNIFIED: ProviderRates(creates=(20, 10.0), details=(10, 1.0)),
+}
+
 MAX_AUTHOR_LENGTH = 50
 MAX_DOMAIN_LENGTH = 50
 
@@ -94,6 +111,10 @@ class VideoResult:
     error: str | None = None  # the provider's failure text, for logs and the user
     raw_status: str | None = None  # the provider's own status value, for logs
     completed_at: datetime | None = None
+    # What a details answer says the task was made for, when the dialect tells (KIE and
+    # SUNOAPI families): ties a task id named by an unsigned callback to its job.
+    callback_url: str | None = None
+    audio_id: str | None = None
 
 
 class TrackListStatus(StrEnum):

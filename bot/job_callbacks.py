@@ -12,13 +12,15 @@ from typing import Any
 
 from bot.callback_tokens import hash_token, token_matches
 from bot.domain import Family, JobState, VideoResult, VideoStatus
-from bot.job_model import CallbackVerdict, EngineConfig
-from bot.jobs import JobService
+from bot.job_model import CallbackVerdict, EngineConfig, ErrorKind
 from bot.upstream.dialect import Dialect
 from bot.upstream.errors import MalformedResponse
-from storage.jobs import JobRepository
+from storage.jobs import Job, JobRepository
 
 log = logging.getLogger(__name__)
+
+_RECHECKABLE = frozenset({JobState.FAILED, JobState.TIMED_OUT})
+_ALREADY_EXISTS = ErrorKind.ALREADY_EXISTS.value
 
 
 class CallbackIntake:
@@ -28,14 +30,12 @@ class CallbackIntake:
         self,
         *,
         repo: JobRepository,
-        jobs: JobService,
         dialect: Dialect,
         config: EngineConfig,
         clock: Callable[[], datetime],
         wake_reconciler: Callable[[], None],
     ) -> None:
         self._repo = repo
-        self._jobs = jobs
         self._dialect = dialect
         self._config = config
         self._clock = clock
@@ -56,7 +56,8 @@ class CallbackIntake:
         except MalformedResponse as exc:
             log.info("job %s: malformed callback: %s", job.id, exc)
             return CallbackVerdict.MALFORMED
-        if not self._signature_ok(result, headers):
+        signed = self._signed(result, headers)
+        if signed is False:
             log.warning("job %s: callback with a missing or bad signature", job.id)
             return CallbackVerdict.BAD_SIGNATURE
         if job.video_task_id and result.task_id and result.task_id != job.video_task_id:
@@ -68,21 +69,45 @@ class CallbackIntake:
             )
             return CallbackVerdict.ACCEPTED
         log.info("job %s: callback status=%s state=%s", job.id, result.status, job.state)
-        if job.state is JobState.SUBMITTING and result.task_id:
-            # The upstream accepted, then we crashed before recording the id (design §2).
-            await self._jobs.accepted(job, result.task_id, JobState.SUBMITTING)
-        hint = result.video_url if result.status is VideoStatus.SUCCEEDED else None
-        changes: dict[str, Any] = {"next_poll_at": self._clock()}
-        if hint:
-            changes["callback_video_url"] = hint
-        if await self._repo.transition(job.id, expected=JobState.PENDING, **changes):
-            self._wake_reconciler()
+        await self._record_hint(job, result, signed=signed is True)
         return CallbackVerdict.ACCEPTED
 
-    def _signature_ok(self, result: VideoResult, headers: Mapping[str, str]) -> bool:
+    async def _record_hint(self, job: Job, result: VideoResult, *, signed: bool) -> None:
+        """Remember what the callback said and wake the reconciler; nothing more.
+
+        A task id it names is kept as a hint until a details answer ties it to this job, and
+        its video URL is kept only when the callback was signed: an unsigned body decides
+        neither which task a job follows nor what is downloaded (design.md §2).
+        """
+        changes: dict[str, Any] = {}
+        if job.video_task_id is None and result.task_id:
+            changes["callback_task_id"] = result.task_id
+        if signed and result.status is VideoStatus.SUCCEEDED and result.video_url:
+            changes["callback_video_url"] = result.video_url
+        if job.state is JobState.SUBMITTING:
+            # Its create may be in flight right now: that answer decides; never poll early.
+            if changes:
+                await self._repo.transition(job.id, expected=JobState.SUBMITTING, **changes)
+            return
+        wakes = job.state is JobState.PENDING or (
+            job.state in _RECHECKABLE
+            and result.status is VideoStatus.SUCCEEDED
+            and (job.state is JobState.TIMED_OUT or job.error_kind == _ALREADY_EXISTS)
+        )
+        if wakes and await self._repo.transition(
+            job.id, expected=job.state, next_poll_at=self._clock(), **changes
+        ):
+            self._wake_reconciler()
+
+    def _signed(self, result: VideoResult, headers: Mapping[str, str]) -> bool | None:
+        """True for a valid signature, False for a missing or bad one, None when callbacks
+        are not signed (no HMAC key, or a provider that signs nothing)."""
         key = self._config.hmac_key
         if key is None or self._config.family is not Family.KIE:
-            return True
+            return None
+        return self._signature_ok(key, result, headers)
+
+    def _signature_ok(self, key: str, result: VideoResult, headers: Mapping[str, str]) -> bool:
         timestamp = headers.get("x-webhook-timestamp")
         signature = headers.get("x-webhook-signature")
         if not timestamp or not signature or not result.task_id:

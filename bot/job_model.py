@@ -18,6 +18,7 @@ class Phase(StrEnum):
     """What the status message should say about a job."""
 
     SUBMITTING = "submitting"
+    QUEUED = "queued"
     RETRYING = "retrying"
     MAINTENANCE = "maintenance"
     RENDERING = "rendering"
@@ -40,6 +41,7 @@ class ErrorKind(StrEnum):
     REJECTED = "rejected"
     ALREADY_EXISTS = "already_exists"
     TIMEOUT = "timeout"
+    NOT_SUBMITTED = "not_submitted"  # still queued at JOB_TIMEOUT_MINUTES: never sent, no credits
 
 
 class StatusNotifier(Protocol):
@@ -98,3 +100,4 @@ class JobRequest:
     author: str | None
     domain_name: str | None
     title: str | None = None
+    update_id: int | None = None  # the Telegram update that asked for it (intake dedupe)

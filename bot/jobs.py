@@ -13,11 +13,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from aiolimiter import AsyncLimiter
-
 from bot.backoff import Backoff
 from bot.callback_tokens import CallbackTokens, callback_url, hash_token, placeholder_hash
-from bot.domain import JobState, VideoRequest, VideoResult, VideoStatus
+from bot.domain import PROVIDER_RATES, JobState, VideoRequest, VideoResult, VideoStatus
 from bot.job_model import (
     AdminAlerts,
     EngineConfig,
@@ -26,6 +24,7 @@ from bot.job_model import (
     Phase,
     StatusNotifier,
 )
+from bot.rate_limit import SlidingWindowLimiter
 from bot.upstream.client import UpstreamClient
 from bot.upstream.errors import (
     AlreadyExists,
@@ -35,7 +34,6 @@ from bot.upstream.errors import (
     MalformedResponse,
     RateLimited,
     Unauthorized,
-    UpstreamError,
     UpstreamRejected,
     UpstreamUnavailable,
 )
@@ -62,6 +60,7 @@ class JobService:
         alerts: AdminAlerts,
         clock: Callable[[], datetime],
         rng: random.Random,
+        wake_submitter: Callable[[], None],
         wake_reconciler: Callable[[], None],
         wake_delivery: Callable[[], None],
     ) -> None:
@@ -73,19 +72,25 @@ class JobService:
         self._alerts = alerts
         self._clock = clock
         self._rng = rng
+        self._wake_submitter = wake_submitter
         self._wake_reconciler = wake_reconciler
         self._wake_delivery = wake_delivery
-        # Documented limits: 20 new tasks per 10 s (§2.5, §3.5); 10 queries/s per key (§2.5).
-        self._create_limiter = AsyncLimiter(20, 10)
-        self._details_limiter = AsyncLimiter(10, 1)
+        rates = PROVIDER_RATES[config.family]
+        self.create_limiter = SlidingWindowLimiter(*rates.creates)
+        self.details_limiter = SlidingWindowLimiter(*rates.details)
         factor = 3.0 if config.callbacks_enabled else 1.0  # callbacks on: polls are a safety net
         self._poll_backoff = Backoff(
             base=config.poll_interval * factor, cap=max(config.poll_interval, 300.0) * factor
         )
         self._submit_backoff = Backoff(base=5.0, cap=120.0)
 
+    # -- intake -----------------------------------------------------------------------------
+
     async def create(self, request: JobRequest) -> Job:
-        """Write the job row (before any upstream call) and hand it to the reconciler."""
+        """Write the job row before anything is visible; it is submitted once `announce`d.
+
+        Writing it again for the same Telegram update returns the first row (a restart
+        handles an update whose handler was interrupted)."""
         job = await self._repo.create(
             NewJob(
                 chat_id=request.chat_id,
@@ -100,20 +105,45 @@ class JobService:
                 author=request.author,
                 domain_name=request.domain_name,
                 callback_token_hash=placeholder_hash(),
-                next_poll_at=self._clock(),
+                next_poll_at=None,
                 title=request.title,
+                intake_update_id=request.update_id,
             )
         )
         log.info("job %s created chat=%s state=%s", job.id, job.chat_id, job.state)
-        self._wake_reconciler()
         return job
 
-    async def process_due(self, job: Job) -> None:
-        """Do the upstream work a due job needs: submit it, or poll it."""
+    async def job_for_update(self, update_id: int) -> Job | None:
+        """The job a Telegram update already created, if any."""
+        return await self._repo.for_update(update_id)
+
+    @staticmethod
+    def awaits_announcement(job: Job) -> bool:
+        """Whether the job's row is written but its status message not yet recorded."""
+        return job.state is JobState.SUBMITTING and job.next_poll_at is None
+
+    async def announce(self, job: Job, status_message_id: int | None) -> None:
+        """Record the status message (None if it could not be sent) and queue the submission."""
+        if await self._repo.announce(job.id, status_message_id, self._clock()):
+            self._wake_submitter()
+
+    # -- the loops' steps -------------------------------------------------------------------
+
+    async def submit_due(self, job: Job) -> None:
+        """The submit loop's step: send a due job to the upstream."""
         if job.state is JobState.SUBMITTING:
             await self._submit(job)
-        elif job.state is JobState.PENDING:
+
+    async def check_due(self, job: Job) -> None:
+        """The reconciler's step: poll a pending job, or re-check one a callback woke."""
+        if job.state is JobState.PENDING and job.video_task_id is not None:
             await self._poll(job)
+        elif job.state is JobState.PENDING:
+            await self._await_callback(job)
+        elif job.state in _RECHECKABLE:
+            await self._recheck_final(job)
+        else:
+            await self._repo.transition(job.id, expected=job.state, next_poll_at=None)
 
     async def check_now(self, job_id: int) -> Job | None:
         """Look at a job right now (the "Check status" button); returns it as it then is.
@@ -127,69 +157,59 @@ class JobService:
         if job is None:
             return None
         now = self._clock()
-        if job.state in (JobState.PENDING, JobState.SUBMITTING):
+        if job.state in (JobState.PENDING, JobState.SUBMITTING) and job.next_poll_at is not None:
             idle = timedelta(seconds=MIN_POLL_GAP_SECONDS)
             if await self._repo.make_due_if_idle(
                 job.id, expected=job.state, now=now, idle_for=idle
             ):
                 if job.state is JobState.PENDING:
-                    await self._poll(replace(job, next_poll_at=now))
+                    await self.check_due(replace(job, next_poll_at=now))
                 else:
-                    self._wake_reconciler()
+                    self._wake_submitter()
         elif job.state is JobState.TIMED_OUT and job.video_task_id is not None:
-            await self._recheck_timed_out(job)
+            await self._recheck_final(job, leased=True)
         return await self._repo.get(job_id)
-
-    async def _recheck_timed_out(self, job: Job) -> None:
-        assert job.video_task_id is not None
-        try:
-            async with self._details_limiter:
-                result = await self._client.details(job.video_task_id)
-        except (UpstreamError, MalformedResponse) as exc:
-            log.info("job %s: re-check unavailable: %s", job.id, exc)
-            return
-        if result.status is VideoStatus.SUCCEEDED and result.video_url:
-            won = await self._repo.transition(
-                job.id,
-                expected=JobState.TIMED_OUT,
-                to=JobState.SUCCEEDED,
-                video_url=result.video_url,
-                completed_at=result.completed_at or self._clock(),
-                error_kind=None,
-                next_delivery_at=self._clock(),
-            )
-            if won:
-                log.info("job %s: video found after time-out state=succeeded", job.id)
-                self._wake_delivery()
 
     # -- submission -------------------------------------------------------------------------
 
     async def _submit(self, job: Job) -> None:
-        now = self._clock()
-        if not await self._lease(job, JobState.SUBMITTING, now, "submit_attempts"):
-            return
-        token = self._tokens.token_for(job.id)
-        await self._repo.transition(
-            job.id, expected=JobState.SUBMITTING, callback_token_hash=hash_token(token)
-        )
-        request = VideoRequest(
+        if self.create_limiter.would_wait():
+            await self._show(job.id, Phase.QUEUED)
+        async with self.create_limiter:  # a turn within the provider's rate, then the lease
+            now = self._clock()
+            if now - job.created_at >= self._config.job_timeout:
+                # Still queued at its deadline: never spend credits on a job we gave up on.
+                await self._finish(
+                    job.id, JobState.SUBMITTING, JobState.FAILED, ErrorKind.NOT_SUBMITTED, None
+                )
+                return
+            if not await self._lease(job, JobState.SUBMITTING, now, "submit_attempts"):
+                return
+            token = self._tokens.token_for(job.id)
+            await self._repo.transition(
+                job.id, expected=JobState.SUBMITTING, callback_token_hash=hash_token(token)
+            )
+            try:
+                video_task_id = await self._client.create(self._video_request(job, token))
+            except AlreadyExists as exc:
+                await self._recover_existing(job, exc)
+            except (UpstreamUnavailable, MalformedResponse) as exc:
+                if isinstance(exc, RateLimited) and exc.retry_after:
+                    self.create_limiter.pause(exc.retry_after)
+                await self._retry_submit(job, exc)
+            except UpstreamRejected as exc:
+                await self._fail_rejected(job, JobState.SUBMITTING, exc)
+            else:
+                await self.accepted(job, video_task_id, JobState.SUBMITTING)
+
+    def _video_request(self, job: Job, token: str) -> VideoRequest:
+        return VideoRequest(
             task_id=job.task_id,
             audio_id=job.audio_id,
             callback_url=callback_url(self._config.public_base_url, token),
             author=job.author,
             domain_name=job.domain_name,
         )
-        try:
-            async with self._create_limiter:
-                video_task_id = await self._client.create(request)
-        except AlreadyExists as exc:
-            await self._recover_existing(job, exc)
-        except (UpstreamUnavailable, MalformedResponse) as exc:
-            await self._retry_submit(job, exc)
-        except UpstreamRejected as exc:
-            await self._fail_rejected(job, JobState.SUBMITTING, exc)
-        else:
-            await self.accepted(job, video_task_id, JobState.SUBMITTING)
 
     async def accepted(self, job: Job, video_task_id: str, expected: JobState) -> None:
         """Record the upstream's video task id and start polling it (if still `expected`)."""
@@ -199,12 +219,14 @@ class JobService:
             expected=expected,
             to=JobState.PENDING,
             video_task_id=video_task_id,
+            callback_task_id=None,
             next_poll_at=first_poll,
             error_kind=None,
             error=None,
         )
         if won:
             log.info("job %s submitted video_task=%s state=pending", job.id, video_task_id)
+            self._wake_reconciler()
             await self._show(job.id, Phase.RENDERING)
 
     def _first_poll_delay(self) -> float:
@@ -222,12 +244,11 @@ class JobService:
         if isinstance(exc, RateLimited) and exc.retry_after:
             delay = max(delay, exc.retry_after)
         log.info("job %s: create failed (%s), retrying in %.1fs", job.id, exc, delay)
-        await self._repo.transition(
+        if await self._repo.transition(
             job.id, expected=JobState.SUBMITTING, next_poll_at=now + timedelta(seconds=delay)
-        )
-        await self._show(
-            job.id, Phase.MAINTENANCE if isinstance(exc, Maintenance) else Phase.RETRYING
-        )
+        ):
+            phase = Phase.MAINTENANCE if isinstance(exc, Maintenance) else Phase.RETRYING
+            await self._show(job.id, phase)
 
     async def _fail_rejected(self, job: Job, expected: JobState, exc: UpstreamRejected) -> None:
         kind = _rejection_kind(exc)
@@ -238,6 +259,24 @@ class JobService:
 
     async def _recover_existing(self, job: Job, exc: AlreadyExists) -> None:
         """ "Already exists" is recovered, not reported (design.md §2)."""
+        if await self._reuse_known_video(job):
+            return
+        existing = exc.existing_task_id or await self._known_video_task(job)
+        if existing is not None:
+            log.info("job %s: video already exists upstream as %s; polling it", job.id, existing)
+            await self.accepted(job, existing, JobState.SUBMITTING)
+            await self._repo.transition(
+                job.id, expected=JobState.PENDING, next_poll_at=self._clock()
+            )
+            self._wake_reconciler()
+        elif self._config.callbacks_enabled:
+            await self._await_own_callback(job)
+        else:
+            await self._finish(
+                job.id, JobState.SUBMITTING, JobState.FAILED, ErrorKind.ALREADY_EXISTS, exc.reason
+            )
+
+    async def _reuse_known_video(self, job: Job) -> bool:
         for other in await self._repo.find_for_track(job.provider, job.task_id, job.audio_id):
             if other.id != job.id and other.video_url and other.state in _HAS_VIDEO:
                 won = await self._repo.transition(
@@ -256,17 +295,23 @@ class JobService:
                         "job %s: video already made as job %s; delivering it", job.id, other.id
                     )
                     self._wake_delivery()
-                return
-        existing = exc.existing_task_id or await self._known_video_task(job)
-        if existing is None:
-            await self._finish(
-                job.id, JobState.SUBMITTING, JobState.FAILED, ErrorKind.ALREADY_EXISTS, exc.reason
-            )
-            return
-        log.info("job %s: video already exists upstream as %s; polling it", job.id, existing)
-        await self.accepted(job, existing, JobState.SUBMITTING)
-        await self._repo.transition(job.id, expected=JobState.PENDING, next_poll_at=self._clock())
-        self._wake_reconciler()
+                return True
+        return False
+
+    async def _await_own_callback(self, job: Job) -> None:
+        """An earlier create of this job was accepted but its answer lost, and the provider
+        names no task: the video still comes to this job's own callback URL, so wait for it
+        until the job's deadline instead of failing (a callback then wakes it)."""
+        fresh = await self._repo.get(job.id) or job
+        now = self._clock()
+        wake_at = now if fresh.callback_task_id else job.created_at + self._config.job_timeout
+        won = await self._repo.transition(
+            job.id, expected=JobState.SUBMITTING, to=JobState.PENDING, next_poll_at=wake_at
+        )
+        if won:
+            log.info("job %s: video already exists upstream; waiting for its callback", job.id)
+            self._wake_reconciler()
+            await self._show(job.id, Phase.RENDERING)
 
     async def _known_video_task(self, job: Job) -> str | None:
         for other in await self._repo.find_for_track(job.provider, job.task_id, job.audio_id):
@@ -287,21 +332,110 @@ class JobService:
             job, JobState.PENDING, now, "poll_attempts"
         ):
             return
-        result: VideoResult | None = None
-        try:
-            async with self._details_limiter:
-                result = await self._client.details(job.video_task_id)
-        except (UpstreamUnavailable, MalformedResponse) as exc:
-            log.info("job %s: details unavailable: %s", job.id, exc)
-        except UpstreamRejected as exc:
-            log.warning("job %s: details refused: %s", job.id, exc)
+        result = await self._details(job, job.video_task_id)
         fresh = await self._repo.get(job.id) or job
         if result is None and fresh.callback_video_url:
-            # The poll could not answer; the callback's word is the best we have (§2).
+            # The poll could not answer; a signed callback's word is the best we have (§2).
             result = VideoResult(
                 task_id=None, status=VideoStatus.SUCCEEDED, video_url=fresh.callback_video_url
             )
         await self._apply(fresh, result)
+
+    async def _details(self, job: Job, video_task_id: str) -> VideoResult | None:
+        """The upstream's details of a task, or None when it cannot answer now."""
+        try:
+            async with self.details_limiter:
+                return await self._client.details(video_task_id)
+        except (UpstreamUnavailable, MalformedResponse) as exc:
+            if isinstance(exc, RateLimited) and exc.retry_after:
+                self.details_limiter.pause(exc.retry_after)
+            log.info("job %s: details unavailable: %s", job.id, exc)
+        except UpstreamRejected as exc:
+            log.warning("job %s: details refused: %s", job.id, exc)
+        return None
+
+    async def _await_callback(self, job: Job) -> None:
+        """A pending job without a task id (see `_await_own_callback`): adopt the task a
+        callback named once a details answer ties it to this job, or keep waiting."""
+        now = self._clock()
+        if not await self._lease(job, JobState.PENDING, now, "poll_attempts"):
+            return
+        named = job.callback_task_id
+        if named is not None:
+            result = await self._details(job, named)
+            if result is None:  # cannot tell now: look again soon
+                delay = self._poll_backoff.delay(job.poll_attempts, self._rng)
+                await self._schedule(job, JobState.PENDING, now + timedelta(seconds=delay))
+                return
+            if self._belongs_to(job, result):
+                await self._adopt(job, named, result)
+                return
+            log.warning("job %s: callback named task %s of another job; ignored", job.id, named)
+            await self._repo.transition(job.id, expected=JobState.PENDING, callback_task_id=None)
+        deadline = job.created_at + self._config.job_timeout
+        if now >= deadline:
+            await self._finish(
+                job.id, JobState.PENDING, JobState.TIMED_OUT, ErrorKind.TIMEOUT, None
+            )
+        else:
+            await self._schedule(job, JobState.PENDING, deadline)
+
+    def _belongs_to(self, job: Job, result: VideoResult) -> bool:
+        """Whether a details answer shows the task was made for this job: it was created with
+        this job's own callback URL or, where the dialect names no URL, for this track."""
+        if result.callback_url is not None:
+            own = callback_url(self._config.public_base_url, self._tokens.token_for(job.id))
+            return result.callback_url == own
+        return result.audio_id is not None and result.audio_id == job.audio_id
+
+    async def _adopt(self, job: Job, video_task_id: str, result: VideoResult) -> None:
+        won = await self._repo.transition(
+            job.id,
+            expected=JobState.PENDING,
+            video_task_id=video_task_id,
+            callback_task_id=None,
+        )
+        if won:
+            log.info("job %s: follows video task %s named by its callback", job.id, video_task_id)
+            fresh = await self._repo.get(job.id) or job
+            await self._apply(fresh, result)
+
+    async def _recheck_final(self, job: Job, *, leased: bool = False) -> None:
+        """One more look at a failed-as-existing or timed-out job a callback (or the "Check
+        status" button) woke: deliver the video if the upstream has it after all."""
+        now = self._clock()
+        if not leased and not await self._repo.claim(
+            job.id,
+            expected=job.state,
+            column="next_poll_at",
+            now=now,
+            lease_until=now + timedelta(seconds=self._config.lease_seconds),
+        ):
+            return
+        task = job.video_task_id or job.callback_task_id
+        result = await self._details(job, task) if task is not None else None
+        ours = result is not None and (
+            job.video_task_id is not None or self._belongs_to(job, result)
+        )
+        if result is not None and ours and result.status is VideoStatus.SUCCEEDED:
+            won = await self._repo.transition(
+                job.id,
+                expected=job.state,
+                to=JobState.SUCCEEDED,
+                video_task_id=task,
+                callback_task_id=None,
+                video_url=result.video_url,
+                completed_at=result.completed_at or self._clock(),
+                error_kind=None,
+                error=None,
+                next_poll_at=None,
+                next_delivery_at=self._clock(),
+            )
+            if won:
+                log.info("job %s: video found after %s state=succeeded", job.id, job.state)
+                self._wake_delivery()
+                return
+        await self._repo.transition(job.id, expected=job.state, next_poll_at=None)
 
     async def _apply(self, job: Job, result: VideoResult | None) -> None:
         if (
@@ -334,13 +468,16 @@ class JobService:
     async def _schedule_poll(self, job: Job) -> None:
         now = self._clock()
         if job.callback_video_url:
-            delay = 3.0  # a callback said done but the poll disagrees: look again soon (§2)
+            delay = 3.0  # a signed callback said done but the poll disagrees: look again soon
         else:
             delay = self._poll_backoff.delay(job.poll_attempts, self._rng)
         delay = max(MIN_POLL_GAP_SECONDS, delay)
         deadline = job.created_at + self._config.job_timeout
         next_at = min(now + timedelta(seconds=delay), max(deadline, now))
-        await self._repo.transition(job.id, expected=JobState.PENDING, next_poll_at=next_at)
+        await self._schedule(job, JobState.PENDING, next_at)
+
+    async def _schedule(self, job: Job, state: JobState, at: datetime) -> None:
+        await self._repo.transition(job.id, expected=state, next_poll_at=at)
 
     # -- shared -----------------------------------------------------------------------------
 
@@ -383,6 +520,8 @@ class JobService:
 
 
 _HAS_VIDEO = frozenset({JobState.SUCCEEDED, JobState.DELIVERED})
+# Final states a callback may still turn into a video (design.md §2; see `_recheck_final`).
+_RECHECKABLE = frozenset({JobState.FAILED, JobState.TIMED_OUT})
 
 
 def _rejection_kind(exc: UpstreamRejected) -> ErrorKind:

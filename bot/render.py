@@ -14,6 +14,7 @@ from storage.jobs import Job
 
 _PLAIN_PHASES = {
     Phase.SUBMITTING: "status_submitting",
+    Phase.QUEUED: "status_queued",
     Phase.RETRYING: "status_retrying",
     Phase.MAINTENANCE: "status_maintenance",
     Phase.RENDERING: "status_rendering",

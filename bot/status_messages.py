@@ -19,6 +19,7 @@ FINAL_PHASES = frozenset({Phase.FAILED, Phase.TIMED_OUT, Phase.UNDELIVERABLE, Ph
 _CHECKABLE = frozenset(
     {
         Phase.SUBMITTING,
+        Phase.QUEUED,
         Phase.RETRYING,
         Phase.MAINTENANCE,
         Phase.RENDERING,

@@ -51,6 +51,12 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "en": "⏳ Sending your video request…",
         "ru": "⏳ Отправляю запрос на видео…",
     },
+    "status_queued": {
+        "en": "⏳ Queued: the video service takes a limited number of requests per minute. "
+        "Yours goes out shortly.",
+        "ru": "⏳ В очереди: видеосервис принимает ограниченное число запросов в минуту. "
+        "Ваш уйдёт совсем скоро.",
+    },
     "status_retrying": {
         "en": "⏳ The video service is busy; I will retry automatically.",
         "ru": "⏳ Видеосервис перегружен; я повторю попытку автоматически.",
@@ -116,6 +122,12 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
     "reason_rejected": {
         "en": "The video service refused the request{detail}.",
         "ru": "Видеосервис отклонил запрос{detail}.",
+    },
+    "reason_not_submitted": {
+        "en": "So many videos were asked for that yours was not sent to the video service in "
+        "time; no credits were spent. Please send /video again.",
+        "ru": "Запросов было так много, что ваш не успел уйти на видеосервис; кредиты не "
+        "потрачены. Отправьте /video ещё раз.",
     },
     "reason_already_exists": {
         "en": "The video service says a video of this track already exists, but did not say "

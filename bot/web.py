@@ -19,7 +19,7 @@ SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 - a header name
 
 CallbackSink = Callable[[str, bytes, Mapping[str, str]], Awaitable[CallbackVerdict]]
 HealthProbe = Callable[[], Awaitable[dict[str, object] | None]]
-UpdateSink = Callable[[dict[str, object]], Awaitable[None]]
+UpdateSink = Callable[[object], Awaitable[bool]]
 
 _VERDICT_STATUS = {
     CallbackVerdict.ACCEPTED: 200,
@@ -60,11 +60,11 @@ def telegram_webhook_route(secret: str, on_update: UpdateSink) -> Route:
         except BodyTooLarge:
             return JSONResponse({"error": "body too large"}, status_code=413)
         except ValueError:
-            return JSONResponse({"error": "not JSON"}, status_code=400)
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-            return JSONResponse({"error": "not an update"}, status_code=400)
-        await on_update(data)
-        return JSONResponse({"ok": True})
+            data = None
+        # Anything that is not an update is logged and acknowledged: a non-2xx answer would
+        # make Telegram redeliver it and hold back every update behind it.
+        stored = await on_update(data)
+        return JSONResponse({"ok": True, "stored": stored})
 
     return Route("/telegram", telegram, methods=["POST"])
 

@@ -5,18 +5,28 @@ Shared by `/video <taskId> <audioId>` and the track picker's buttons.
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
+
 from telegram import Message, Update
 
-from bot.admission import Admission, AlreadyInFlight, NotAllowed, QuotaExceeded
+from bot.admission import Admission, Admitted, AlreadyInFlight, NotAllowed, QuotaExceeded
 from bot.job_model import JobRequest
 from bot.jobs import JobService
 from bot.texts import text
 from handlers.common import language_of, reply, sender_id, topic_of
 from storage.chats import ChatSettingsRepository
+from storage.jobs import Job
 
 
 class JobStarter:
-    """Turns a validated request in a chat into a job, or into a clear refusal."""
+    """Turns a validated request in a chat into a job, or into a clear refusal.
+
+    Exactly once per Telegram update: the job row is written before anything is visible, and
+    handling the same update again (after a kill) finds that row and only finishes announcing
+    it. Admission and the row insert run under one lock, so quotas and the one-in-flight rule
+    stay exact while updates are handled concurrently.
+    """
 
     def __init__(
         self,
@@ -30,6 +40,7 @@ class JobStarter:
         self._admission = admission
         self._chats = chats
         self._default_domain = default_domain
+        self._admitting = asyncio.Lock()
 
     async def start(
         self,
@@ -41,38 +52,70 @@ class JobStarter:
         author: str | None,
         title: str | None = None,
     ) -> None:
-        """Check admission, post the status message replying to `command`, write the job."""
+        """Admit the request, write the job, then post its status message replying to `command`."""
         language = language_of(update)
-        user_id = sender_id(update)
-        verdict = await self._admission.check(
-            user_id=user_id, chat_id=command.chat_id, task_id=task_id, audio_id=audio_id
-        )
-        if isinstance(verdict, NotAllowed):
-            await reply(command, text(language, "not_allowed"))
-            return
-        if isinstance(verdict, AlreadyInFlight):
-            await reply(command, text(language, "already_in_flight", job_id=verdict.job.id))
-            return
-        if isinstance(verdict, QuotaExceeded):
-            retry_at = verdict.retry_at.strftime("%H:%M")
-            await reply(
-                command, text(language, "quota_exceeded", limit=verdict.limit, time=retry_at)
-            )
-            return
-        defaults = await self._chats.get(command.chat_id)
-        status = await reply(command, text(language, "status_submitting"))
-        await self._jobs.create(
-            JobRequest(
+        job = await self._jobs.job_for_update(update.update_id)
+        if job is None:
+            request = JobRequest(
                 chat_id=command.chat_id,
                 thread_id=topic_of(command),
-                user_id=user_id,
+                user_id=sender_id(update),
                 command_message_id=command.message_id,
-                status_message_id=status.message_id,
+                status_message_id=None,
                 language=language,
                 task_id=task_id,
                 audio_id=audio_id,
-                author=author or defaults.author,
-                domain_name=defaults.domain_name or self._default_domain,
+                author=author,
+                domain_name=None,
                 title=title,
+                update_id=update.update_id,
             )
-        )
+            outcome = await self._admit(request)
+            if not isinstance(outcome, Job):
+                await reply(command, refusal_text(language, outcome))
+                return
+            job = outcome
+        if self._jobs.awaits_announcement(job):
+            await self._announce(job, command, language)
+
+    async def _admit(self, request: JobRequest) -> Job | Refusal:
+        async with self._admitting:
+            verdict = await self._admission.check(
+                user_id=request.user_id,
+                chat_id=request.chat_id,
+                task_id=request.task_id,
+                audio_id=request.audio_id,
+            )
+            if not isinstance(verdict, Admitted):
+                return verdict
+            defaults = await self._chats.get(request.chat_id)
+            return await self._jobs.create(
+                replace(
+                    request,
+                    author=request.author or defaults.author,
+                    domain_name=defaults.domain_name or self._default_domain,
+                )
+            )
+
+    async def _announce(self, job: Job, command: Message, language: str) -> None:
+        """Post the status message; the job is queued for submission whatever happens."""
+        status_message_id = None
+        try:
+            status_message_id = (
+                await reply(command, text(language, "status_submitting"))
+            ).message_id
+        finally:
+            await self._jobs.announce(job, status_message_id)
+
+
+Refusal = NotAllowed | AlreadyInFlight | QuotaExceeded
+
+
+def refusal_text(language: str, refusal: Refusal) -> str:
+    """The one sentence that says why a request was not taken."""
+    if isinstance(refusal, AlreadyInFlight):
+        return text(language, "already_in_flight", job_id=refusal.job.id)
+    if isinstance(refusal, QuotaExceeded):
+        retry_at = refusal.retry_at.strftime("%H:%M")
+        return text(language, "quota_exceeded", limit=refusal.limit, time=retry_at)
+    return text(language, "not_allowed")

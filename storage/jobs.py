@@ -55,6 +55,8 @@ class Job:
     completed_at: datetime | None
     delivered_at: datetime | None
     title: str | None = None  # migration 2: the track title, when the picker knew it
+    intake_update_id: int | None = None  # migration 3: the Telegram update that made it
+    callback_task_id: str | None = None  # migration 3: a task id an unsigned callback named
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class NewJob:
     callback_token_hash: str
     next_poll_at: datetime | None
     title: str | None = None
+    intake_update_id: int | None = None
 
 
 COLUMNS: Final = tuple(f.name for f in fields(Job))
@@ -90,16 +93,27 @@ LeaseColumn = Literal["next_poll_at", "next_delivery_at"]
 Counter = Literal["submit_attempts", "poll_attempts", "delivery_attempts"]
 
 # The due queries, public so a test can check their plans use the partial indexes.
-SQL_DUE_FOR_POLL: Final = (
-    "SELECT * FROM jobs WHERE next_poll_at IS NOT NULL AND next_poll_at <= ?"
-    " ORDER BY next_poll_at LIMIT ?"
+# Submissions and checks (polls, re-checks) are separate queues: a backlog of submissions
+# never starves polls (the literals match the partial indexes of migration 3).
+SQL_DUE_FOR_SUBMIT: Final = (
+    "SELECT * FROM jobs WHERE next_poll_at IS NOT NULL AND state = 'submitting'"
+    " AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?"
+)
+SQL_DUE_FOR_CHECK: Final = (
+    "SELECT * FROM jobs WHERE next_poll_at IS NOT NULL AND state <> 'submitting'"
+    " AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?"
 )
 SQL_DUE_FOR_DELIVERY: Final = (
     "SELECT * FROM jobs WHERE next_delivery_at IS NOT NULL AND next_delivery_at <= ?"
     " ORDER BY next_delivery_at LIMIT ?"
 )
-SQL_NEXT_DUE_POLL: Final = (
-    "SELECT next_poll_at FROM jobs WHERE next_poll_at IS NOT NULL ORDER BY next_poll_at LIMIT 1"
+SQL_NEXT_DUE_SUBMIT: Final = (
+    "SELECT next_poll_at FROM jobs WHERE next_poll_at IS NOT NULL AND state = 'submitting'"
+    " ORDER BY next_poll_at LIMIT 1"
+)
+SQL_NEXT_DUE_CHECK: Final = (
+    "SELECT next_poll_at FROM jobs WHERE next_poll_at IS NOT NULL AND state <> 'submitting'"
+    " ORDER BY next_poll_at LIMIT 1"
 )
 SQL_NEXT_DUE_DELIVERY: Final = (
     "SELECT next_delivery_at FROM jobs WHERE next_delivery_at IS NOT NULL"
@@ -156,9 +170,30 @@ class JobRepository:
         values |= {"state": JobState.SUBMITTING.value, "created_at": now, "updated_at": now}
         names = ", ".join(values)
         marks = ", ".join("?" for _ in values)
-        sql = f"INSERT INTO jobs ({names}) VALUES ({marks}) RETURNING *"  # noqa: S608 — names are NewJob's fields
+        # Handling the same Telegram update twice (after a kill) finds the first one's job.
+        sql = f"INSERT INTO jobs ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING RETURNING *"  # noqa: S608 — names are NewJob's fields
         rows = await self._db.fetch_all(sql, tuple(values.values()))
-        return _job(rows[0])
+        if rows:
+            return _job(rows[0])
+        assert new.intake_update_id is not None  # the only other unique column is random
+        existing = await self.for_update(new.intake_update_id)
+        assert existing is not None
+        return existing
+
+    async def for_update(self, update_id: int) -> Job | None:
+        """The job the Telegram update `update_id` created, or None."""
+        return await self._one("SELECT * FROM jobs WHERE intake_update_id = ?", (update_id,))
+
+    async def announce(self, job_id: int, status_message_id: int | None, now: datetime) -> bool:
+        """Record the job's status message and make its submission due; True if this call
+        did it (only a job written but not yet announced qualifies)."""
+        sql = (
+            "UPDATE jobs SET status_message_id = COALESCE(?, status_message_id),"
+            " next_poll_at = ?, updated_at = ? WHERE id = ? AND state = ? AND next_poll_at IS NULL"
+        )
+        at = to_timestamp(now)
+        params = (status_message_id, at, at, job_id, JobState.SUBMITTING.value)
+        return await self._db.execute(sql, params) == 1
 
     async def get(self, job_id: int) -> Job | None:
         """The job with this id, or None."""
@@ -245,22 +280,39 @@ class JobRepository:
             "UPDATE jobs SET next_poll_at = ? WHERE next_poll_at > ? AND state IN (?, ?)",
             (at, at, JobState.SUBMITTING.value, JobState.PENDING.value),
         )
+        # A job written but never announced whose update is no longer waiting in the inbox
+        # (its handler ended without announcing it) is submitted all the same.
+        polls += await self._db.execute(
+            "UPDATE jobs SET next_poll_at = ? WHERE state = ? AND next_poll_at IS NULL"
+            " AND (intake_update_id IS NULL OR intake_update_id NOT IN"
+            " (SELECT update_id FROM update_inbox WHERE handled_at IS NULL))",
+            (at, JobState.SUBMITTING.value),
+        )
         deliveries = await self._db.execute(
             "UPDATE jobs SET next_delivery_at = ? WHERE next_delivery_at > ?", (at, at)
         )
         return polls + deliveries
 
-    async def due_for_poll(self, now: datetime, limit: int = 50) -> list[Job]:
-        """Jobs whose next poll (or submit) is due, earliest first."""
-        return await self._all(SQL_DUE_FOR_POLL, (to_timestamp(now), limit))
+    async def due_for_submit(self, now: datetime, limit: int = 50) -> list[Job]:
+        """Jobs waiting to be submitted whose turn has come, earliest first."""
+        return await self._all(SQL_DUE_FOR_SUBMIT, (to_timestamp(now), limit))
+
+    async def due_for_check(self, now: datetime, limit: int = 50) -> list[Job]:
+        """Submitted jobs whose next poll (or re-check) is due, earliest first."""
+        return await self._all(SQL_DUE_FOR_CHECK, (to_timestamp(now), limit))
 
     async def due_for_delivery(self, now: datetime, limit: int = 50) -> list[Job]:
         """Jobs whose next delivery attempt is due, earliest first."""
         return await self._all(SQL_DUE_FOR_DELIVERY, (to_timestamp(now), limit))
 
-    async def next_due_poll_at(self) -> datetime | None:
-        """The earliest planned poll time, or None when nothing is planned."""
-        row = await self._db.fetch_one(SQL_NEXT_DUE_POLL)
+    async def next_due_submit_at(self) -> datetime | None:
+        """The earliest planned submission, or None when nothing is planned."""
+        row = await self._db.fetch_one(SQL_NEXT_DUE_SUBMIT)
+        return None if row is None else from_timestamp(row[0])
+
+    async def next_due_check_at(self) -> datetime | None:
+        """The earliest planned poll or re-check, or None when nothing is planned."""
+        row = await self._db.fetch_one(SQL_NEXT_DUE_CHECK)
         return None if row is None else from_timestamp(row[0])
 
     async def next_due_delivery_at(self) -> datetime | None:
@@ -319,6 +371,15 @@ class JobRepository:
         """Move every job of a migrated chat to its new id; return how many moved."""
         sql = "UPDATE jobs SET chat_id = ?, updated_at = ? WHERE chat_id = ?"
         return await self._db.execute(sql, (new_chat_id, self._now(), old_chat_id))
+
+    async def count_due_polls(self) -> int:
+        """How many jobs have a planned submission or poll (cheap: a partial index)."""
+        return await self._count("SELECT COUNT(*) FROM jobs WHERE next_poll_at IS NOT NULL", ())
+
+    async def count_due_deliveries(self) -> int:
+        """How many jobs have a planned delivery or notice (cheap: a partial index)."""
+        sql = "SELECT COUNT(*) FROM jobs WHERE next_delivery_at IS NOT NULL"
+        return await self._count(sql, ())
 
     async def count_by_state(self) -> dict[JobState, int]:
         """How many jobs are in each state (every state present, zeros included)."""

@@ -78,6 +78,33 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # The track title, when the picker knew it, for captions and lists.
         "ALTER TABLE jobs ADD COLUMN title TEXT NULL",
     ),
+    (
+        # The update inbox: every Telegram update is stored here before it is confirmed to
+        # Telegram (polling offset, webhook 200) and marked handled once its handler returned,
+        # so a kill at any moment neither loses nor repeats a command (docs/architecture.md).
+        "CREATE TABLE update_inbox ("
+        " update_id INTEGER PRIMARY KEY, body TEXT NOT NULL,"
+        " received_at REAL NOT NULL, handled_at REAL NULL)",
+        "CREATE INDEX update_inbox_pending ON update_inbox (update_id) WHERE handled_at IS NULL",
+        "CREATE INDEX update_inbox_handled ON update_inbox (handled_at)"
+        " WHERE handled_at IS NOT NULL",
+        "DROP TABLE processed_updates",
+        # The getUpdates offset, written in the same transaction as the updates it confirms.
+        "CREATE TABLE intake_state ("
+        " id INTEGER PRIMARY KEY CHECK (id = 1), next_offset INTEGER NOT NULL)",
+        # The update that created a job: handling the same update again finds the job.
+        "ALTER TABLE jobs ADD COLUMN intake_update_id INTEGER NULL",
+        "CREATE UNIQUE INDEX jobs_intake_update ON jobs (intake_update_id)"
+        " WHERE intake_update_id IS NOT NULL",
+        # A task id named by an unsigned callback: a hint to verify, never adopted on its own.
+        "ALTER TABLE jobs ADD COLUMN callback_task_id TEXT NULL",
+        # Submissions and checks are due separately, so a backlog of one never starves the other.
+        "DROP INDEX jobs_due_poll",
+        "CREATE INDEX jobs_due_submit ON jobs (next_poll_at)"
+        " WHERE next_poll_at IS NOT NULL AND state = 'submitting'",
+        "CREATE INDEX jobs_due_check ON jobs (next_poll_at)"
+        " WHERE next_poll_at IS NOT NULL AND state <> 'submitting'",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

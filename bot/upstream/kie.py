@@ -182,6 +182,9 @@ def details_from(payload: Mapping[str, Any]) -> VideoResult:
         error=error,
         raw_status=flag,
         completed_at=parse_timestamp(data.get("completeTime")),
+        callback_url=text_field(data, "callbackUrl"),
+        # sunoapi's newer example has a placeholder musicId and the real `audioId` (§3.2).
+        audio_id=text_field(data, "audioId", "musicId"),
     )
 
 

@@ -142,7 +142,7 @@ async def test_webhook_mode_registers_checks_secret_and_dedupes(tmp_path: Path) 
         wrong = {"X-Telegram-Bot-Api-Secret-Token": "nope"}
         assert (await h.web.post("/telegram", json=update, headers=wrong)).status_code == 403
         right = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
-        assert (await h.web.post("/telegram", content=b"{", headers=right)).status_code == 400
+        assert (await h.web.post("/telegram", content=b"{", headers=right)).status_code == 200
         for _ in range(3):  # Telegram redelivers when it misses our answer
             assert (await h.web.post("/telegram", json=update, headers=right)).status_code == 200
         await h.video_task_id()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -342,7 +343,19 @@ async def test_healthz_reports_job_counts(tmp_path: Path) -> None:
         await h.video_task_id()
         body = (await h.web.get("/healthz")).json()
         assert body["status"] == "ok"
-        assert body["jobs"]["pending"] == 1
+        assert body["due_polls"] == 1
+        assert body["updates_pending"] == 0
+
+
+@pytest.mark.parametrize("task_name", ["inbox-worker", "telegram-poller", "reconciler"])
+async def test_healthz_is_unhealthy_when_a_loop_has_stopped(tmp_path: Path, task_name: str) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        assert (await h.web.get("/healthz")).status_code == 200
+        [task] = [t for t in asyncio.all_tasks() if t.get_name() == task_name]
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        assert (await h.web.get("/healthz")).status_code == 503
 
 
 async def test_admins_are_alerted_once_per_hour_per_cause(tmp_path: Path) -> None:

@@ -100,7 +100,7 @@ async def test_two_claimers_one_lease(db_path: Path, clock: FakeClock) -> None:
         assert stored is not None
         assert stored.poll_attempts == 1
         assert stored.next_poll_at == now + timedelta(seconds=60)
-        assert await repos[0].due_for_poll(now) == []
-        assert [j.id for j in await repos[0].due_for_poll(START + timedelta(seconds=61))] == [
+        assert await repos[0].due_for_check(now) == []
+        assert [j.id for j in await repos[0].due_for_check(START + timedelta(seconds=61))] == [
             job.id
         ]

@@ -144,7 +144,7 @@ async def test_claim_of_a_job_with_nothing_planned_fails(repo: JobRepository) ->
     )
 
 
-async def test_due_for_poll_is_ordered_and_limited(repo: JobRepository) -> None:
+async def test_due_for_submit_is_ordered_and_limited(repo: JobRepository) -> None:
     offsets = [30, 10, 20, 40, 999]
     ids = {}
     for offset in offsets:
@@ -152,10 +152,28 @@ async def test_due_for_poll_is_ordered_and_limited(repo: JobRepository) -> None:
         ids[offset] = job.id
     await repo.create(new_job(next_poll_at=None))
     now = START + timedelta(seconds=40)
-    assert [j.id for j in await repo.due_for_poll(now)] == [ids[o] for o in (10, 20, 30, 40)]
-    assert [j.id for j in await repo.due_for_poll(now, limit=2)] == [ids[10], ids[20]]
-    assert await repo.due_for_poll(START) == []
-    assert await repo.next_due_poll_at() == START + timedelta(seconds=10)
+    assert [j.id for j in await repo.due_for_submit(now)] == [ids[o] for o in (10, 20, 30, 40)]
+    assert [j.id for j in await repo.due_for_submit(now, limit=2)] == [ids[10], ids[20]]
+    assert await repo.due_for_submit(START) == []
+    assert await repo.next_due_submit_at() == START + timedelta(seconds=10)
+    assert await repo.due_for_check(now) == []
+    assert await repo.next_due_check_at() is None
+
+
+async def test_submissions_and_checks_are_separate_queues(repo: JobRepository) -> None:
+    waiting = [await repo.create(new_job(next_poll_at=START)) for _ in range(5)]
+    polled = await repo.create(new_job(next_poll_at=START))
+    await repo.transition(
+        polled.id,
+        expected=JobState.SUBMITTING,
+        to=JobState.PENDING,
+        next_poll_at=START + timedelta(seconds=1),
+    )
+    now = START + timedelta(seconds=2)
+    # However many submissions wait, the due poll is found (and the other way round).
+    assert [j.id for j in await repo.due_for_check(now, limit=1)] == [polled.id]
+    assert [j.id for j in await repo.due_for_submit(now, limit=1)] == [waiting[0].id]
+    assert await repo.next_due_check_at() == START + timedelta(seconds=1)
 
 
 async def test_due_for_delivery_and_next_due_delivery(repo: JobRepository) -> None:
@@ -172,9 +190,11 @@ async def test_due_for_delivery_and_next_due_delivery(repo: JobRepository) -> No
 @pytest.mark.parametrize(
     "query",
     [
-        "SQL_DUE_FOR_POLL",
+        "SQL_DUE_FOR_SUBMIT",
+        "SQL_DUE_FOR_CHECK",
         "SQL_DUE_FOR_DELIVERY",
-        "SQL_NEXT_DUE_POLL",
+        "SQL_NEXT_DUE_SUBMIT",
+        "SQL_NEXT_DUE_CHECK",
         "SQL_NEXT_DUE_DELIVERY",
     ],
 )
@@ -289,6 +309,6 @@ async def test_release_leases_makes_in_flight_jobs_due_now(
     assert await repo.transition(
         done.id, expected=JobState.SUBMITTING, to=JobState.DELIVERED, next_delivery_at=None
     )
-    assert await repo.due_for_poll(now) == []
+    assert await repo.due_for_submit(now) == []
     assert await repo.release_leases(now) == 1
-    assert [j.id for j in await repo.due_for_poll(now)] == [job.id]
+    assert [j.id for j in await repo.due_for_submit(now)] == [job.id]

@@ -13,8 +13,10 @@ from storage.jobs import JobRepository
 from storage.migrations import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
 
 EXPECTED_INDEXES = {
-    "jobs_due_poll",
+    "jobs_due_submit",
+    "jobs_due_check",
     "jobs_due_delivery",
+    "jobs_intake_update",
     "jobs_chat_latest",
     "jobs_video_task",
     "jobs_track",
@@ -22,7 +24,7 @@ EXPECTED_INDEXES = {
 }
 
 
-ALL_TABLES = {"jobs", "chat_settings", "track_picks", "processed_updates"}
+ALL_TABLES = {"jobs", "chat_settings", "track_picks", "update_inbox", "intake_state"}
 
 
 async def _objects(db: Database, kind: str) -> set[str]:

@@ -1,0 +1,287 @@
+"""Exactly-once update intake: Telegram updates go into the SQLite inbox before Telegram is told
+they arrived, and are handled from there, concurrently across chats and in order within one.
+
+Polling: the next getUpdates offset (which confirms everything before it) is stored in the
+same transaction as the updates it confirms, so a kill between fetch and handling loses
+nothing. Webhook: the update is stored before the 200. An update is marked handled only when
+its handler returned; a restart handles whatever is still pending (docs/architecture.md).
+An update that cannot be parsed is logged and retired, never retried, and never stops intake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+from telegram import Bot, Update
+
+from storage.inbox import MAX_UPDATE_ID, InboxItem, UpdateInbox
+
+log = logging.getLogger(__name__)
+
+HandleUpdate = Callable[[Update], Awaitable[None]]
+
+
+class IntakeUnavailable(Exception):
+    """getUpdates failed for a reason that passes (network, 5xx, 429, a conflicting poller)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+def inbox_item(data: object) -> InboxItem | None:
+    """The inbox row for one update as Telegram sent it; None when it has no usable id."""
+    if not isinstance(data, dict):
+        return None
+    update_id = data.get("update_id")
+    if isinstance(update_id, bool) or not isinstance(update_id, int):
+        return None
+    if not 0 <= update_id <= MAX_UPDATE_ID:
+        return None
+    return InboxItem(update_id, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+
+
+class UpdateFetcher:
+    """A thin getUpdates client that returns the raw JSON (python-telegram-bot's `get_updates`
+    parses the whole batch at once, so one malformed update would block every later one)."""
+
+    def __init__(self, http: httpx.AsyncClient, base_url: str, token: str) -> None:
+        self._http = http
+        self._url = f"{base_url}{token}/getUpdates"  # never logged: it holds the token
+
+    async def fetch(self, offset: int | None, long_poll_seconds: float) -> list[object]:
+        """One long poll; raises IntakeUnavailable when it should be retried later."""
+        body: dict[str, object] = {
+            "timeout": int(long_poll_seconds),
+            "allowed_updates": Update.ALL_TYPES,
+        }
+        if offset is not None:
+            body["offset"] = offset
+        try:
+            response = await self._http.post(
+                self._url, json=body, timeout=httpx.Timeout(10.0, read=long_poll_seconds + 15.0)
+            )
+            answer = response.json()
+        except httpx.HTTPError as exc:
+            raise IntakeUnavailable(f"getUpdates: {type(exc).__name__}") from exc
+        except ValueError as exc:
+            raise IntakeUnavailable(f"getUpdates: HTTP {response.status_code}, not JSON") from exc
+        if isinstance(answer, dict) and answer.get("ok") is True:
+            result = answer.get("result")
+            return list(result) if isinstance(result, list) else []
+        raise _refusal(response.status_code, answer)
+
+
+def _refusal(status: int, answer: object) -> IntakeUnavailable:
+    description = answer.get("description") if isinstance(answer, dict) else None
+    parameters = answer.get("parameters") if isinstance(answer, dict) else None
+    retry_after = parameters.get("retry_after") if isinstance(parameters, dict) else None
+    wait = float(retry_after) if isinstance(retry_after, int | float) else None
+    return IntakeUnavailable(f"getUpdates: HTTP {status}: {description}", wait)
+
+
+class TelegramPoller:
+    """Long-polls Telegram and stores each batch (and the offset confirming it) in the inbox."""
+
+    def __init__(
+        self,
+        *,
+        fetcher: UpdateFetcher,
+        inbox: UpdateInbox,
+        on_stored: Callable[[], None],
+        bot: Bot,
+        long_poll_seconds: float = 30.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._fetcher = fetcher
+        self._inbox = inbox
+        self._on_stored = on_stored
+        self._bot = bot
+        self._long_poll = long_poll_seconds
+        self._sleep = sleep
+        self.alive = False
+
+    async def run(self) -> None:
+        """Poll until cancelled."""
+        self.alive = True
+        try:
+            # Polling and a webhook exclude each other; queued updates are kept.
+            await self._bot.delete_webhook(drop_pending_updates=False)
+            failures = 0
+            while True:
+                try:
+                    await self.poll_once()
+                    failures = 0
+                except IntakeUnavailable as exc:
+                    failures += 1
+                    delay = exc.retry_after or min(30.0, 0.5 * 2**failures)
+                    log.warning("update intake: %s; retrying in %.1fs", exc, delay)
+                    await self._sleep(delay)
+        finally:
+            self.alive = False
+
+    async def poll_once(self) -> int:
+        """Fetch one batch, store it with its confirming offset; return how many were new."""
+        offset = await self._inbox.next_offset()
+        raw = await self._fetcher.fetch(offset, self._long_poll)
+        if not raw:
+            return 0
+        items = [item for data in raw if (item := inbox_item(data)) is not None]
+        if len(items) != len(raw):
+            log.warning(
+                "update intake: %d updates without a usable id ignored", len(raw) - len(items)
+            )
+        if not items:
+            return 0
+        # The last update in Telegram's order, not the largest id: ids restart at random
+        # after a week without updates.
+        added = await self._inbox.add(items, next_offset=items[-1].update_id + 1)
+        if added:
+            self._on_stored()
+        return added
+
+
+@dataclass
+class _Lane:
+    lock: asyncio.Lock
+    users: int = 0
+
+
+class InboxWorker:
+    """Handles stored updates: concurrently across chats, one at a time within a chat (so a
+    chat's admission stays ordered and a busy group never delays anyone else)."""
+
+    def __init__(
+        self,
+        *,
+        inbox: UpdateInbox,
+        bot: Bot,
+        handle: HandleUpdate,
+        concurrency: int = 32,
+        window: int = 256,
+        step_timeout: float = 120.0,
+    ) -> None:
+        self._inbox = inbox
+        self._bot = bot
+        self._handle = handle
+        self._slots = asyncio.Semaphore(concurrency)
+        self._window = window
+        self._step_timeout = step_timeout
+        self._wakeup = asyncio.Event()
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._lanes: dict[int, _Lane] = {}
+        self.alive = False
+
+    def wake(self) -> None:
+        """New updates were stored."""
+        self._wakeup.set()
+
+    @property
+    def busy(self) -> int:
+        """Updates being handled right now (or waiting for their chat's turn)."""
+        return len(self._in_flight)
+
+    async def run(self) -> None:
+        """Dispatch pending updates until cancelled; cancelling abandons in-flight handlers
+        (their updates stay pending and are handled after the next start)."""
+        self.alive = True
+        try:
+            while True:
+                self._wakeup.clear()
+                for item in await self._inbox.pending(limit=self._window):
+                    if item.update_id not in self._in_flight:
+                        self._dispatch(item)
+                await self._wakeup.wait()
+        finally:
+            self.alive = False
+            for task in self._in_flight.values():
+                task.cancel()
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def drain(self, grace_seconds: float) -> None:
+        """Wait up to `grace_seconds` for the updates in hand to be handled."""
+        tasks = list(self._in_flight.values())
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace_seconds)
+
+    def _dispatch(self, item: InboxItem) -> None:
+        task = asyncio.create_task(self._process(item), name=f"update-{item.update_id}")
+        self._in_flight[item.update_id] = task
+
+    async def _process(self, item: InboxItem) -> None:
+        try:
+            update = self._decode(item)
+            if update is not None:
+                async with self._lane(_lane_key(update)), self._slots:
+                    await self._handle_guarded(item.update_id, update)
+            await self._inbox.mark_handled(item.update_id)
+        finally:
+            del self._in_flight[item.update_id]
+            self._wakeup.set()  # a window slot is free
+
+    def _decode(self, item: InboxItem) -> Update | None:
+        try:
+            return Update.de_json(json.loads(item.body), self._bot)
+        except Exception:
+            log.warning("update %s cannot be parsed; ignored", item.update_id, exc_info=True)
+            return None
+
+    async def _handle_guarded(self, update_id: int, update: Update) -> None:
+        """Handle one update under a deadline; a failure is logged and the update retired."""
+        try:
+            async with asyncio.timeout(self._step_timeout):
+                await self._handle(update)
+        except TimeoutError:
+            log.exception(
+                "update %s: handling took over %.0fs; abandoned", update_id, self._step_timeout
+            )
+        except Exception:
+            log.exception("update %s: handling failed", update_id)
+
+    @contextlib.asynccontextmanager
+    async def _lane(self, key: int | None) -> AsyncIterator[None]:
+        if key is None:
+            yield
+            return
+        lane = self._lanes.setdefault(key, _Lane(asyncio.Lock()))
+        lane.users += 1
+        try:
+            async with lane.lock:
+                yield
+        finally:
+            lane.users -= 1
+            if lane.users == 0:
+                del self._lanes[key]
+
+
+def _lane_key(update: Update) -> int | None:
+    """Updates of one chat (or, without a chat, of one user) are handled in order."""
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return None
+
+
+def webhook_sink(inbox: UpdateInbox, worker: InboxWorker) -> Callable[[object], Awaitable[bool]]:
+    """Store a webhook update (once per update_id) before Telegram gets its 200; False when
+    the body is not an update (acknowledged anyway, so Telegram never redelivers it)."""
+
+    async def put(data: object) -> bool:
+        item = inbox_item(data)
+        if item is None:
+            log.warning("webhook body without a usable update_id; ignored")
+            return False
+        if await inbox.add([item]):
+            worker.wake()
+        else:
+            log.info("update %s was already taken in; ignoring the redelivery", item.update_id)
+        return True
+
+    return put
