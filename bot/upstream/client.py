@@ -83,7 +83,9 @@ class UpstreamClient:
             raise UpstreamUnavailable(f"{what}: {type(exc).__name__}") from exc
         except httpx.DecodingError as exc:
             raise MalformedResponse(f"{what}: undecodable body") from exc
-        return HttpResponse(response.status_code, body)
+        return HttpResponse(
+            response.status_code, body, retry_after_seconds(response.headers.get("retry-after"))
+        )
 
 
 async def _read_capped(response: httpx.Response, what: str) -> bytes:
@@ -98,3 +100,14 @@ async def _read_capped(response: httpx.Response, what: str) -> bytes:
             raise MalformedResponse(f"{what}: body over {MAX_BODY_BYTES} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header in seconds (delta-seconds form; an HTTP date is ignored)."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    return seconds if 0 < seconds <= 3600 else None

@@ -140,8 +140,18 @@ def checked_payload(response: HttpResponse, table: ErrorTable) -> dict[str, Any]
     """The JSON payload of a successful answer; raises the error tree otherwise.
 
     Errors come in two layers (upstream-api.md §7.9): a body `code` (usually with HTTP 200)
-    wins; without one, a non-2xx HTTP status decides.
+    wins; without one, a non-2xx HTTP status decides. A "slow down" carries the provider's
+    Retry-After, when it sent one.
     """
+    try:
+        return _checked_payload(response, table)
+    except RateLimited as exc:
+        if exc.retry_after is None:
+            exc.retry_after = response.retry_after
+        raise
+
+
+def _checked_payload(response: HttpResponse, table: ErrorTable) -> dict[str, Any]:
     try:
         payload: dict[str, Any] | None = decode_object(response.body)
     except MalformedResponse:

@@ -22,3 +22,4 @@ class HttpResponse:
 
     status_code: int
     body: bytes
+    retry_after: float | None = None  # the HTTP Retry-After header, in seconds, when given

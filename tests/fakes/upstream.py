@@ -97,6 +97,7 @@ class _Injected:
     http_status: int
     times: int
     accept: bool
+    retry_after: int | None = None
 
 
 class FakeUpstream:
@@ -172,12 +173,14 @@ class FakeUpstream:
         http_status: int = 200,
         *,
         accept: bool = False,
+        retry_after: int | None = None,
     ) -> None:
         """Answer the next `times` calls of `endpoint` with the family's error body for `code`.
 
         With `accept` the call is still carried out (a task is created): the answer was lost.
+        `retry_after` adds an HTTP Retry-After header.
         """
-        injected = _Injected(code, message, http_status, times, accept)
+        injected = _Injected(code, message, http_status, times, accept, retry_after)
         self._injected.setdefault(endpoint, []).append(injected)
 
     def create_video(
@@ -267,7 +270,10 @@ class FakeUpstream:
             return self._carry_out(endpoint, payload, params, headers)
         if injected.accept:
             self._carry_out(endpoint, payload, params, headers)
-        return self._error(injected.code, injected.message, http_status=injected.http_status)
+        answer = self._error(injected.code, injected.message, http_status=injected.http_status)
+        if injected.retry_after is not None:
+            answer.headers["Retry-After"] = str(injected.retry_after)
+        return answer
 
     def _carry_out(
         self, endpoint: Endpoint, payload: Any, params: dict[str, str], headers: dict[str, str]

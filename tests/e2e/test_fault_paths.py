@@ -1,0 +1,225 @@
+"""Fault paths that used to lose or endanger a paid video (issue: never lose a paid video)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.domain import JobState, Provider
+from storage.jobs import NewJob
+from tests.e2e.harness import AUDIO_ID, TASK_ID, Harness, new_fakes, running_bot
+
+USER = 4242
+
+
+async def make_submit_due(h: Harness, job_id: int = 1) -> None:
+    """Retries back off from 5 s; make the next one due now for the test."""
+    await h.repo.transition(job_id, expected=JobState.SUBMITTING, next_poll_at=h.app.clock())
+    h.app.wake_reconciler()
+
+
+def create_callback_url(h: Harness, index: int = 0) -> str:
+    """The callBackUrl the bot sent with its `index`-th create request."""
+    creates = [r for r in h.upstream.requests if r.method == "POST"]
+    url = creates[index].json["callBackUrl"]
+    assert isinstance(url, str)
+    return url
+
+
+@pytest.mark.parametrize("provider", [Provider.KIE, Provider.SUNOAPI])
+async def test_already_exists_without_id_waits_for_the_callback_and_delivers(
+    tmp_path: Path, provider: Provider
+) -> None:
+    telegram, upstream = new_fakes(provider)
+    upstream.already_exists_style = "409_no_id"
+    # The first create is carried out but its answer is lost; the retry hears "already exists".
+    upstream.fail_next("create", 500, "accepted but the answer was lost", accept=True)
+    async with running_bot(tmp_path, provider, fakes=(telegram, upstream)) as h:
+        await h.submit(user_id=USER)
+        await h.wait_until(lambda: len(upstream.creates) == 1)
+        await h.wait_until(lambda: "retry automatically" in h.status_text(USER))
+        await make_submit_due(h)
+        await h.wait_until(lambda: len(upstream.creates) == 2)
+        job = await h.wait_state(JobState.PENDING)
+        assert job.video_task_id is None  # waiting for its own callback, not failed
+        [video_task] = upstream.video_task_ids()
+        upstream.complete(video_task)
+        assert (await upstream.fire_callback(video_task, h.web)).status_code == 200
+        delivered = await h.wait_state(JobState.DELIVERED)
+        assert delivered.video_task_id == video_task
+        assert len(telegram.calls_to("sendVideo")) == 1
+        said = [str(c.params.get("text", "")) for c in telegram.calls if "text" in c.params]
+        assert not any("already exists" in line or "❌" in line for line in said)
+
+
+async def test_already_exists_without_callbacks_still_fails_clearly(tmp_path: Path) -> None:
+    telegram, upstream = new_fakes(Provider.KIE)
+    upstream.already_exists_style = "409_no_id"
+    upstream.create_video(TASK_ID, AUDIO_ID)  # made earlier, elsewhere; nothing will call us
+    async with running_bot(
+        tmp_path, Provider.KIE, fakes=(telegram, upstream), public_base_url=None
+    ) as h:
+        await h.submit(user_id=USER)
+        await h.wait_state(JobState.FAILED)
+        await h.wait_until(lambda: "already exists" in h.status_text(USER))
+
+
+async def test_success_callback_after_time_out_delivers_the_video(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE, job_timeout_minutes=0.01) as h:
+        await h.submit(user_id=USER)
+        job = await h.wait_state(JobState.TIMED_OUT, timeout=10)
+        assert job.video_task_id is not None
+        h.upstream.complete(job.video_task_id)
+        assert (await h.upstream.fire_callback(job.video_task_id, h.web)).status_code == 200
+        await h.wait_state(JobState.DELIVERED)
+        assert len(h.telegram.calls_to("sendVideo")) == 1
+
+
+async def test_unsigned_callback_never_attaches_another_chats_task(tmp_path: Path) -> None:
+    telegram, upstream = new_fakes(Provider.SUNOAPI)
+    upstream.add_music_task("their-task", tracks=[("their-audio", "Theirs", 100.0)])
+    foreign = upstream.create_video("their-task", "their-audio", "http://bot.test/callbacks/x")
+    upstream.complete(foreign)
+    upstream.fail_next("create", 500, "busy")  # our job stays SUBMITTING for a while
+    async with running_bot(tmp_path, Provider.SUNOAPI, fakes=(telegram, upstream)) as h:
+        await h.submit(user_id=USER)
+        await h.wait_until(lambda: "retry automatically" in h.status_text(USER))
+        body = upstream.callback_body(foreign)
+        answer = await h.web.post(create_callback_url(h), json=body)
+        assert answer.status_code == 200
+        await make_submit_due(h)
+        own = await h.video_task_id()
+        assert own != foreign
+        upstream.complete(own)
+        await upstream.fire_callback(own, h.web)
+        await h.wait_state(JobState.DELIVERED)
+        [sent] = telegram.calls_to("sendVideo")
+        assert own in str(sent.params["video"])
+        assert foreign not in str(sent.params["video"])
+
+
+async def test_a_callback_naming_a_foreign_task_is_not_adopted_after_already_exists(
+    tmp_path: Path,
+) -> None:
+    """The job waits for its own callback; a hostile one naming another task is checked
+    against the details answer (made for another callback URL) and ignored."""
+    telegram, upstream = new_fakes(Provider.KIE)
+    upstream.already_exists_style = "409_no_id"
+    upstream.add_music_task("their-task", tracks=[("their-audio", "Theirs", 100.0)])
+    foreign = upstream.create_video("their-task", "their-audio", "http://bot.test/callbacks/x")
+    upstream.complete(foreign)
+    upstream.fail_next("create", 500, "accepted but the answer was lost", accept=True)
+    async with running_bot(tmp_path, Provider.KIE, fakes=(telegram, upstream)) as h:
+        await h.submit(user_id=USER)
+        await h.wait_until(lambda: "retry automatically" in h.status_text(USER))
+        await make_submit_due(h)
+        await h.wait_state(JobState.PENDING)
+        own_url = create_callback_url(h)
+        hostile = upstream.callback_body(foreign)
+        assert (await h.web.post(own_url, json=hostile)).status_code == 200
+        await h.wait_until(lambda: upstream.details_calls[foreign] == 1)
+        await asyncio.sleep(0.2)
+        job = await h.job()
+        assert job.state is JobState.PENDING
+        assert job.video_task_id is None
+        assert telegram.calls_to("sendVideo") == []
+        own = next(v for v in upstream.video_task_ids() if v != foreign)
+        upstream.complete(own)
+        await upstream.fire_callback(own, h.web)
+        delivered = await h.wait_state(JobState.DELIVERED)
+        assert delivered.video_task_id == own
+
+
+async def test_a_backlog_of_submissions_never_starves_polls_and_callbacks(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        await h.submit(user_id=USER)
+        video_task = await h.video_task_id()
+        # 300 submissions queue up behind the provider's rate of 20 creates per 10 s.
+        template = await h.job()
+        for n in range(300):
+            await h.repo.create(
+                NewJob(
+                    chat_id=10_000 + n,
+                    thread_id=None,
+                    user_id=10_000 + n,
+                    command_message_id=1,
+                    status_message_id=None,
+                    language="en",
+                    provider=template.provider,
+                    task_id=TASK_ID,
+                    audio_id="audio-2",
+                    author=None,
+                    domain_name=None,
+                    callback_token_hash=f"backlog-{n}",
+                    next_poll_at=h.app.clock(),
+                )
+            )
+        h.app.wake_reconciler()
+        await h.wait_until(lambda: len(h.upstream.creates) >= 10)
+        h.upstream.complete(video_task)
+        await h.upstream.fire_callback(video_task, h.web)
+        await h.wait_state(JobState.DELIVERED, timeout=2)
+        assert len(h.upstream.creates) <= 21  # the rate held all along
+
+
+async def test_a_job_still_queued_at_its_deadline_is_never_submitted(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE, job_timeout_minutes=1) as h:
+        job = await h.repo.create(
+            NewJob(
+                chat_id=USER,
+                thread_id=None,
+                user_id=USER,
+                command_message_id=1,
+                status_message_id=None,
+                language="en",
+                provider="kie",
+                task_id=TASK_ID,
+                audio_id=AUDIO_ID,
+                author=None,
+                domain_name=None,
+                callback_token_hash="late",
+                next_poll_at=None,
+            )
+        )
+        past = h.app.clock() - timedelta(minutes=2)
+        await h.repo.transition(
+            job.id, expected=JobState.SUBMITTING, created_at=past, next_poll_at=h.app.clock()
+        )
+        h.app.wake_reconciler()
+        failed = await h.wait_state(JobState.FAILED, job_id=job.id)
+        assert failed.error_kind == "not_submitted"
+        assert h.upstream.creates == []
+        message = await h.telegram.wait_for("sendMessage")
+        assert "no credits were spent" in str(message[-1].params["text"])
+
+
+async def test_creates_keep_to_twenty_per_ten_seconds_and_say_queued(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        for n in range(30):
+            h.telegram.push_update(
+                h.telegram.private_message(f"/video {TASK_ID} {AUDIO_ID}", user_id=20_000 + n)
+            )
+        await h.wait_until(lambda: len(h.upstream.creates) == 20, timeout=8)
+        await asyncio.sleep(2.0)
+        assert len(h.upstream.creates) == 20  # not 20 at once and then 2 a second
+        queued = [
+            c
+            for c in h.telegram.calls_to("editMessageText")
+            if str(c.params["text"]).startswith("⏳ Queued")
+        ]
+        assert queued
+
+
+async def test_provider_retry_after_header_is_honoured(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        h.upstream.fail_next("create", 429, "slow down", http_status=429, retry_after=60)
+        await h.submit(user_id=USER)
+        await h.wait_until(lambda: "retry automatically" in h.status_text(USER))
+        job = await h.job()
+        assert job.next_poll_at is not None
+        assert (job.next_poll_at - h.app.clock()).total_seconds() > 50
