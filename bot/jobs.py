@@ -79,9 +79,9 @@ class JobService:
         self.create_limiter = SlidingWindowLimiter(*rates.creates)
         self.details_limiter = SlidingWindowLimiter(*rates.details)
         factor = 3.0 if config.callbacks_enabled else 1.0  # callbacks on: polls are a safety net
-        self._poll_backoff = Backoff(
-            base=config.poll_interval * factor, cap=max(config.poll_interval, 300.0) * factor
-        )
+        # Polls back off to ten times the first delay, at most 5 minutes (never below it).
+        cap = max(config.poll_interval, min(300.0, config.poll_interval * 10))
+        self._poll_backoff = Backoff(base=config.poll_interval * factor, cap=cap * factor)
         self._submit_backoff = Backoff(base=5.0, cap=120.0)
 
     # -- intake -----------------------------------------------------------------------------

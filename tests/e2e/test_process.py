@@ -5,88 +5,20 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from starlette.types import ASGIApp
 
 from bot.domain import Family
 from tests.e2e.harness import AUDIO_ID, BOT_TOKEN, TASK_ID
+from tests.e2e.processes import BotProcess, free_port, serve
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.upstream import FakeUpstream
 
 USER = 4242
 API_KEY = "sk-smoke-SECRET-key"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@asynccontextmanager
-async def serve(app: ASGIApp) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn on a free loopback port; yields its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="off"))
-    server.capture_signals = _no_signals  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
-
-
-class _no_signals:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *args: object) -> None:
-        return None
-
-
-class BotProcess:
-    """Starts and stops `python -m bot` with a given environment."""
-
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
-        self.env = env
-        self.cwd = cwd
-        self.process: asyncio.subprocess.Process | None = None
-        self.log = cwd / "bot.log"
-
-    async def start(self, health_url: str) -> None:
-        with self.log.open("ab") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", cwd=self.cwd, env=self.env, stdout=log, stderr=log
-            )
-        async with httpx.AsyncClient() as client:
-            for _ in range(300):
-                try:
-                    if (await client.get(health_url)).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                assert self.process.returncode is None, self.log.read_text()
-                await asyncio.sleep(0.05)
-        raise AssertionError("bot did not become healthy:\n" + self.log.read_text())
-
-    async def stop(self, sig: signal.Signals, timeout: float = 10.0) -> int:
-        assert self.process is not None
-        self.process.send_signal(sig)
-        return await asyncio.wait_for(self.process.wait(), timeout)
 
 
 @pytest.fixture

@@ -213,6 +213,8 @@ class FakeTelegram:
         self.max_long_poll = max_long_poll
         self.calls: list[Call] = []
         self.delay_seconds: dict[str, float] = {}
+        # Called with each recorded call before it is answered (e.g. to kill the bot there).
+        self.on_call: Callable[[Call], None] | None = None
         self.deleted_messages: defaultdict[int, set[int]] = defaultdict(set)
         self.webhook_url = ""
         self._updates: list[Json] = []
@@ -465,6 +467,8 @@ class FakeTelegram:
             return err.response()
         self.calls.append(Call(method, params, files, time.monotonic()))
         self._wakeup.notify()
+        if self.on_call is not None:
+            self.on_call(self.calls[-1])
         if delay := self.delay_seconds.get(method):
             await asyncio.sleep(delay)
         implementation = getattr(self, "_api_" + _snake_case(method), None)
