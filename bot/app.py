@@ -261,6 +261,7 @@ class BotApp:
             process=core.delivery.process,
             clock=self._clock,
             wakeup=self._delivery_wakeup,
+            step_timeout=core.delivery.step_deadline,
         )
         return [reconciler, delivery_loop]
 

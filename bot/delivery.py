@@ -25,13 +25,26 @@ from bot.backoff import Backoff
 from bot.domain import JobState
 from bot.job_model import Phase
 from bot.render import link_message, video_caption
-from bot.status_messages import StatusMessages, reply_to
+from bot.status_messages import (
+    MESSAGE_DEADLINE_SECONDS,
+    StatusMessages,
+    reply_to,
+    telegram_deadline,
+)
 from storage.jobs import Job, JobRepository
 
 log = logging.getLogger(__name__)
 
 MAX_DELIVERY_ATTEMPTS = 12
 _CHUNK = 256 * 1024
+# Deadlines (seconds). Telegram fetches a URL itself; an upload's time grows with its size.
+SEND_READ_TIMEOUT = 60.0  # sendVideo by URL or file_id: Telegram answers once it has the file
+SEND_DEADLINE = 90.0  # the whole call, rate-limiter queueing and retries included
+UPLOAD_SECONDS_PER_MB = 2.0  # at least 0.5 MB/s
+UPLOAD_MIN_SECONDS = 60.0
+UPLOAD_MAX_SECONDS = 900.0
+DOWNLOAD_SECONDS_PER_MB = 2.0
+DOWNLOAD_MIN_SECONDS = 60.0
 
 
 class Delivery:
@@ -139,26 +152,42 @@ class Delivery:
                 log.info("job %s: upload refused (%s); sending the link", job.id, exc)
             finally:
                 await asyncio.to_thread(path.unlink, missing_ok=True)
-        return await self._bot.send_message(
-            job.chat_id,
-            link_message(job, job.video_url, self._retention_days, self._clock()),
-            message_thread_id=job.thread_id,
-            reply_parameters=reply_to(job),
+        async with telegram_deadline(MESSAGE_DEADLINE_SECONDS):
+            return await self._bot.send_message(
+                job.chat_id,
+                link_message(job, job.video_url, self._retention_days, self._clock()),
+                message_thread_id=job.thread_id,
+                reply_parameters=reply_to(job),
+            )
+
+    @property
+    def step_deadline(self) -> float:
+        """The longest one delivery step may take: a download, an upload and two messages."""
+        return (
+            _download_seconds(self._max_upload_bytes)
+            + _upload_seconds(self._max_upload_bytes) * 2
+            + SEND_DEADLINE * 2
+            + MESSAGE_DEADLINE_SECONDS * 3
         )
 
     async def _send_video(self, job: Job, video: str | bytes, *, upload: bool = False) -> Message:
-        timeout = max(60.0, len(video) / 1_000_000 * 2) if upload else None
-        return await self._bot.send_video(
-            job.chat_id,
-            video,
-            caption=video_caption(job, self._retention_days, self._clock()),
-            supports_streaming=True,
-            message_thread_id=job.thread_id,
-            reply_parameters=reply_to(job),
-            filename="video.mp4" if upload else None,
-            write_timeout=timeout,
-            read_timeout=timeout,
-        )
+        if upload:
+            write = _upload_seconds(len(video))
+            read = write  # Telegram answers once it has taken the file in
+        else:
+            write, read = 30.0, SEND_READ_TIMEOUT
+        async with telegram_deadline(SEND_DEADLINE + (write + read if upload else 0.0)):
+            return await self._bot.send_video(
+                job.chat_id,
+                video,
+                caption=video_caption(job, self._retention_days, self._clock()),
+                supports_streaming=True,
+                message_thread_id=job.thread_id,
+                reply_parameters=reply_to(job),
+                filename="video.mp4" if upload else None,
+                write_timeout=write,
+                read_timeout=read,
+            )
 
     async def _cached_file_id(self, job: Job) -> str | None:
         for other in await self._repo.find_for_track(job.provider, job.task_id, job.audio_id):
@@ -172,8 +201,9 @@ class Delivery:
         path = Path(name)
         try:
             with os.fdopen(fd, "wb") as sink:
-                await self._stream_to(sink, url)
-        except (httpx.HTTPError, _TooLarge, OSError) as exc:
+                async with asyncio.timeout(_download_seconds(self._max_upload_bytes)):
+                    await self._stream_to(sink, url)
+        except (httpx.HTTPError, _TooLarge, OSError, TimeoutError) as exc:
             log.info("job %s: not uploading the video: %r", job.id, exc)
             await asyncio.to_thread(path.unlink, missing_ok=True)
             return None
@@ -224,6 +254,14 @@ class Delivery:
 
 class _TooLarge(Exception):
     """The video is larger than MAX_UPLOAD_MB."""
+
+
+def _upload_seconds(size: int) -> float:
+    return min(UPLOAD_MAX_SECONDS, max(UPLOAD_MIN_SECONDS, size / 1e6 * UPLOAD_SECONDS_PER_MB))
+
+
+def _download_seconds(max_bytes: int) -> float:
+    return max(DOWNLOAD_MIN_SECONDS, max_bytes / 1e6 * DOWNLOAD_SECONDS_PER_MB)
 
 
 def _seconds(value: int | float | timedelta) -> float:

@@ -33,6 +33,7 @@ DEFAULT_GROUP_ID = -1001234567890
 DEFAULT_CHANNEL_ID = -1009876543210
 ANONYMOUS_ADMIN_ID = 1087968824  # @GroupAnonymousBot, the sender of anonymous admins' messages
 HEAD_BYTES = 64
+_HANG_SECONDS = 3600.0  # a held call: "forever" for any test
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are"
     " exactly the same as a current content and reply markup of the message"
@@ -100,6 +101,13 @@ class _Failure:
     error: ApiError
     times: int | None  # None: every matching call
     when: Callable[[Json], bool] | None
+
+
+@dataclass
+class _Hang:
+    applies: Callable[[str], bool]
+    when: Callable[[Json], bool] | None
+    released: bool = False
 
 
 class _Wakeup:
@@ -218,6 +226,7 @@ class FakeTelegram:
         self._updates: list[Json] = []
         self._wakeup = _Wakeup()
         self._failures: list[_Failure] = []
+        self._hangs: list[_Hang] = []
         self._chats: dict[int, Json] = {}
         self._admins: dict[int, list[int]] = {}
         self._sent: defaultdict[int, dict[int, Json]] = defaultdict(dict)  # the bot's messages
@@ -299,6 +308,18 @@ class FakeTelegram:
         """The next call of `method` hits flood control."""
         description = f"Too Many Requests: retry after {seconds}"
         self.fail_next(method, error_code=429, description=description, retry_after=seconds)
+
+    def hang(self, method: str, *, when: Callable[[Json], bool] | None = None) -> None:
+        """Take matching calls of `method` but never answer them (a half-open connection),
+        until `release_hangs`; the calls are recorded as usual."""
+        self._hangs.append(_Hang(lambda m: m.lower() == method.lower(), when))
+
+    def release_hangs(self) -> None:
+        """Let every held call go on (and later ones through)."""
+        for rule in self._hangs:
+            rule.released = True
+        self._hangs.clear()
+        self._wakeup.notify()
 
     def block_chat(self, chat_id: int) -> None:
         """The user blocked the bot: every post into the chat is refused."""
@@ -465,6 +486,9 @@ class FakeTelegram:
             return err.response()
         self.calls.append(Call(method, params, files, time.monotonic()))
         self._wakeup.notify()
+        for rule in list(self._hangs):
+            if rule.applies(method) and (rule.when is None or rule.when(params)):
+                await self._wakeup.wait_until(lambda rule=rule: rule.released, _HANG_SECONDS)
         if delay := self.delay_seconds.get(method):
             await asyncio.sleep(delay)
         implementation = getattr(self, "_api_" + _snake_case(method), None)

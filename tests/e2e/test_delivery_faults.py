@@ -1,0 +1,55 @@
+"""Delivery when things go wrong: hung calls, long outages, unsafe URLs, deleted topics."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from bot.domain import JobState, Provider
+from tests.e2e.harness import Harness, running_bot
+from tests.fakes.telegram import Call
+
+HUNG_CHAT = 5001
+
+
+def to_chat(chat_id: int):  # type: ignore[no-untyped-def]
+    return lambda call: int(call.params.get("chat_id", 0)) == chat_id
+
+
+MANY_TRACKS = "music-task-many"
+
+
+def add_tracks(h: Harness, count: int = 10) -> None:
+    """A music task with `count` tracks (`track-1`…), so each chat makes its own video."""
+    tracks = [(f"track-{n}", f"Song {n}", 180.0) for n in range(1, count + 1)]
+    h.upstream.add_music_task(MANY_TRACKS, tracks=tracks)
+
+
+async def finish_job(h: Harness, user_id: int, job_id: int, *, size: int = 1_000_000) -> str:
+    """Submit /video (track `job_id`) in `user_id`'s private chat, complete it upstream and
+    fire the callback."""
+    await h.submit(f"/video {MANY_TRACKS} track-{job_id}", user_id=user_id)
+    video_task = await h.video_task_id(job_id)
+    h.upstream.complete(video_task, video_size=size)
+    response = await h.upstream.fire_callback(video_task, h.web)
+    assert response.status_code == 200
+    return video_task
+
+
+async def test_one_hung_send_video_never_holds_back_other_chats(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        add_tracks(h)
+        h.telegram.hang("sendVideo", when=lambda params: params.get("chat_id") == HUNG_CHAT)
+        await finish_job(h, HUNG_CHAT, 1)
+        await h.telegram.wait_for("sendVideo", to_chat(HUNG_CHAT))
+        for n, chat in enumerate((5002, 5003, 5004), start=2):
+            await finish_job(h, chat, n)
+            started = time.monotonic()
+            await h.telegram.wait_for("sendVideo", to_chat(chat), timeout=1.0)
+            assert time.monotonic() - started < 1.0
+            await h.wait_state(JobState.DELIVERED, n, timeout=1.0)
+        assert (await h.job(1)).state is JobState.SUCCEEDED  # still in flight
+        h.telegram.release_hangs()
+        await h.wait_state(JobState.DELIVERED, 1)
+        sent: list[Call] = h.telegram.calls_to("sendVideo")
+        assert len([c for c in sent if to_chat(HUNG_CHAT)(c)]) == 1
