@@ -14,6 +14,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
+from urllib.parse import urlsplit
 
 import httpx
 from starlette.applications import Starlette
@@ -32,6 +33,7 @@ from bot.due_loop import DueLoop
 from bot.job_callbacks import CallbackIntake
 from bot.job_model import EngineConfig
 from bot.jobs import JobService
+from bot.safe_fetch import SafeFetcher
 from bot.status_messages import StatusMessages
 from bot.upstream.client import UpstreamClient, make_http_client
 from bot.upstream.dialect import dialect_for
@@ -144,7 +146,7 @@ class BotApp:
         upstream_http = make_http_client(transport=self._upstream_transport)
         stack.push_async_callback(upstream_http.aclose)
         cdn = httpx.AsyncClient(
-            transport=self._cdn_transport, timeout=httpx.Timeout(30.0), follow_redirects=True
+            transport=self._cdn_transport, timeout=httpx.Timeout(30.0), follow_redirects=False
         )
         stack.push_async_callback(cdn.aclose)
         application = self._build_application()
@@ -220,7 +222,7 @@ class BotApp:
         delivery = Delivery(
             bot=bot,
             repo=repo,
-            cdn=cdn,
+            fetcher=SafeFetcher(cdn, allowed_host=urlsplit(settings.upstream_base_url).hostname),
             status=status,
             retention_days=LINK_RETENTION_DAYS[family],
             max_upload_bytes=settings.max_upload_mb * 1024 * 1024,

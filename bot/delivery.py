@@ -15,9 +15,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
 
-import httpx
 from telegram import Bot, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
@@ -25,6 +23,7 @@ from bot.backoff import Backoff
 from bot.domain import JobState
 from bot.job_model import Phase
 from bot.render import link_message, video_caption
+from bot.safe_fetch import FetchError, SafeFetcher
 from bot.status_messages import (
     MESSAGE_DEADLINE_SECONDS,
     StatusMessages,
@@ -55,7 +54,7 @@ class Delivery:
         *,
         bot: Bot,
         repo: JobRepository,
-        cdn: httpx.AsyncClient,
+        fetcher: SafeFetcher,
         status: StatusMessages,
         retention_days: int,
         max_upload_bytes: int,
@@ -65,7 +64,7 @@ class Delivery:
     ) -> None:
         self._bot = bot
         self._repo = repo
-        self._cdn = cdn
+        self._fetcher = fetcher
         self._status = status
         self._retention_days = retention_days
         self._max_upload_bytes = max_upload_bytes
@@ -151,7 +150,7 @@ class Delivery:
             except BadRequest as exc:
                 log.info("job %s: upload refused (%s); sending the link", job.id, exc)
             finally:
-                await asyncio.to_thread(path.unlink, missing_ok=True)
+                _remove(path)
         async with telegram_deadline(MESSAGE_DEADLINE_SECONDS):
             return await self._bot.send_message(
                 job.chat_id,
@@ -196,32 +195,22 @@ class Delivery:
         return None
 
     async def _download(self, job: Job, url: str) -> Path | None:
-        """Stream the video to a temp file; None when too large or unreachable."""
+        """Stream the video to a temp file; None when refused, too large or unreachable.
+        The file is removed here on every path but success (the caller removes it then)."""
         fd, name = tempfile.mkstemp(prefix=f"job{job.id}-", suffix=".mp4")
         path = Path(name)
         try:
             with os.fdopen(fd, "wb") as sink:
                 async with asyncio.timeout(_download_seconds(self._max_upload_bytes)):
-                    await self._stream_to(sink, url)
-        except (httpx.HTTPError, _TooLarge, OSError, TimeoutError) as exc:
-            log.info("job %s: not uploading the video: %r", job.id, exc)
-            await asyncio.to_thread(path.unlink, missing_ok=True)
+                    await self._fetcher.download(url, sink, max_bytes=self._max_upload_bytes)
+        except (FetchError, OSError, TimeoutError) as exc:
+            log.info("job %s: not uploading the video: %s", job.id, exc)
+            _remove(path)
             return None
+        except BaseException:  # cancelled (shutdown, step deadline): leave nothing behind
+            _remove(path)
+            raise
         return path
-
-    async def _stream_to(self, sink: BinaryIO, url: str) -> None:
-        """Copy `url` into `sink`, refusing more than MAX_UPLOAD_MB (declared or streamed)."""
-        async with self._cdn.stream("GET", url) as response:
-            response.raise_for_status()
-            declared = int(response.headers.get("content-length") or 0)
-            if declared > self._max_upload_bytes:
-                raise _TooLarge(declared)
-            size = 0
-            async for chunk in response.aiter_bytes(_CHUNK):
-                size += len(chunk)
-                if size > self._max_upload_bytes:
-                    raise _TooLarge(size)
-                await asyncio.to_thread(sink.write, chunk)
 
     async def _retry(self, job: Job, delay: float, why: str) -> None:
         log.info("job %s: delivery retry in %.1fs (%s)", job.id, delay, why)
@@ -252,8 +241,10 @@ class Delivery:
             await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
 
 
-class _TooLarge(Exception):
-    """The video is larger than MAX_UPLOAD_MB."""
+def _remove(path: Path) -> None:
+    """Delete a temp file. Synchronous on purpose: it also runs while the task is being
+    cancelled, where an await could be interrupted; an unlink is one quick system call."""
+    path.unlink(missing_ok=True)
 
 
 def _upload_seconds(size: int) -> float:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.domain import JobState, Provider
 from tests.e2e.harness import Harness, running_bot
 from tests.fakes.telegram import Call
 
 HUNG_CHAT = 5001
+USER = 4242
 
 
 def to_chat(chat_id: int):  # type: ignore[no-untyped-def]
@@ -53,3 +56,24 @@ async def test_one_hung_send_video_never_holds_back_other_chats(tmp_path: Path) 
         await h.wait_state(JobState.DELIVERED, 1)
         sent: list[Call] = h.telegram.calls_to("sendVideo")
         assert len([c for c in sent if to_chat(HUNG_CHAT)(c)]) == 1
+
+
+@pytest.mark.parametrize(
+    "host", ["169.254.169.254", "127.0.0.1", "[::1]:8080", "localhost", "10.0.0.1"]
+)
+async def test_a_video_url_into_a_private_network_is_never_fetched(
+    tmp_path: Path, host: str
+) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        h.telegram.refuse_video_urls()
+        await h.submit(user_id=USER)
+        video_task = await h.video_task_id()
+        h.upstream.complete(video_task)
+        url = f"http://{host}/cdn/{video_task}.mp4"
+        h.upstream.videos[video_task].video_url = url  # every answer now names that URL
+        await h.upstream.fire_callback(video_task, h.web)
+        await h.wait_state(JobState.DELIVERED)
+        assert h.upstream.cdn_hits == []  # the fake CDN answers any host: nothing asked
+        assert all(not call.files for call in h.telegram.calls_to("sendVideo"))
+        link = h.telegram.calls_to("sendMessage")[-1]
+        assert url in link.params["text"]
