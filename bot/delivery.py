@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from telegram import Bot, Message
+from telegram import Bot, InputFile, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from bot.backoff import Backoff
@@ -44,6 +44,8 @@ UPLOAD_MIN_SECONDS = 60.0
 UPLOAD_MAX_SECONDS = 900.0
 DOWNLOAD_SECONDS_PER_MB = 2.0
 DOWNLOAD_MIN_SECONDS = 60.0
+RELAY_WAIT_SECONDS = 20.0  # longest wait for a relay slot before the job steps aside
+RELAY_BUSY_RETRY_SECONDS = 5.0
 
 
 class Delivery:
@@ -61,6 +63,7 @@ class Delivery:
         clock: Callable[[], datetime],
         rng: random.Random,
         lease_seconds: float = 900.0,
+        concurrent_relays: int = 1,
     ) -> None:
         self._bot = bot
         self._repo = repo
@@ -72,6 +75,9 @@ class Delivery:
         self._rng = rng
         self._lease_seconds = lease_seconds
         self._backoff = Backoff(base=2.0, cap=300.0)
+        # Downloads-and-uploads at once: each holds a temp file and much bandwidth.
+        self._relay_slots = asyncio.Semaphore(concurrent_relays)
+        self._url_refused: set[int] = set()  # jobs whose URL Telegram refused in this run
 
     async def process(self, job: Job) -> None:
         """Deliver a succeeded job, or tell the chat about a failed one."""
@@ -97,6 +103,8 @@ class Delivery:
                 await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
         except RetryAfter as exc:
             await self._retry(job, _seconds(exc.retry_after), str(exc))
+        except _RelayBusy:
+            await self._retry(job, RELAY_BUSY_RETRY_SECONDS, "waiting for another relay")
         except ChatMigrated as exc:
             moved = await self._repo.move_chat(job.chat_id, exc.new_chat_id)
             log.info("chat %s migrated to %s; %s jobs moved", job.chat_id, exc.new_chat_id, moved)
@@ -135,22 +143,17 @@ class Delivery:
             except BadRequest as exc:
                 log.info("job %s: cached file_id refused (%s); sending the URL", job.id, exc)
         assert job.video_url is not None  # SUCCEEDED always carries a URL
-        try:
-            return await self._send_video(job, job.video_url)
-        except BadRequest as exc:
-            if "chat not found" in exc.message.lower():
-                raise
-            log.info("job %s: Telegram could not fetch the URL (%s); uploading", job.id, exc)
-        await self._status.show(job, Phase.UPLOADING)  # a download and upload take a while
-        path = await self._download(job, job.video_url)
-        if path is not None:
+        if job.id not in self._url_refused:  # a retry after a busy relay goes straight there
             try:
-                data = await asyncio.to_thread(path.read_bytes)
-                return await self._send_video(job, data, upload=True)
+                return await self._send_video(job, job.video_url)
             except BadRequest as exc:
-                log.info("job %s: upload refused (%s); sending the link", job.id, exc)
-            finally:
-                _remove(path)
+                if "chat not found" in exc.message.lower():
+                    raise
+                log.info("job %s: Telegram could not fetch the URL (%s); uploading", job.id, exc)
+        self._url_refused.add(job.id)
+        message = await self._relay(job, job.video_url)
+        if message is not None:
+            return message
         async with telegram_deadline(MESSAGE_DEADLINE_SECONDS):
             return await self._bot.send_message(
                 job.chat_id,
@@ -158,6 +161,37 @@ class Delivery:
                 message_thread_id=job.thread_id,
                 reply_parameters=reply_to(job),
             )
+
+    async def _relay(self, job: Job, url: str) -> Message | None:
+        """Download the video to a temp file and upload it from there, streamed both ways;
+        None when it cannot be (then the link is sent). One relay at a time by default: a
+        relay that waits too long for its turn is retried soon (`_RelayBusy`)."""
+        try:
+            async with asyncio.timeout(RELAY_WAIT_SECONDS):
+                await self._relay_slots.acquire()
+        except TimeoutError as exc:
+            raise _RelayBusy from exc
+        try:
+            await self._status.show(job, Phase.UPLOADING)  # a download and upload take a while
+            path = await self._download(job, url)
+            if path is None:
+                return None
+            try:
+                size = (await asyncio.to_thread(path.stat)).st_size
+                handle = await asyncio.to_thread(path.open, "rb")
+                try:
+                    # Streamed from the file by httpx, 64 KiB at a time (never read whole).
+                    video = InputFile(handle, filename="video.mp4", read_file_handle=False)
+                    return await self._send_video(job, video, upload_size=size)
+                finally:
+                    handle.close()
+            except BadRequest as exc:
+                log.info("job %s: upload refused (%s); sending the link", job.id, exc)
+                return None
+            finally:
+                _remove(path)
+        finally:
+            self._relay_slots.release()
 
     @property
     def step_deadline(self) -> float:
@@ -169,9 +203,12 @@ class Delivery:
             + MESSAGE_DEADLINE_SECONDS * 3
         )
 
-    async def _send_video(self, job: Job, video: str | bytes, *, upload: bool = False) -> Message:
-        if upload:
-            write = _upload_seconds(len(video))
+    async def _send_video(
+        self, job: Job, video: str | InputFile, *, upload_size: int | None = None
+    ) -> Message:
+        upload = upload_size is not None
+        if upload_size is not None:
+            write = _upload_seconds(upload_size)
             read = write  # Telegram answers once it has taken the file in
         else:
             write, read = 30.0, SEND_READ_TIMEOUT
@@ -183,7 +220,6 @@ class Delivery:
                 supports_streaming=True,
                 message_thread_id=job.thread_id,
                 reply_parameters=reply_to(job),
-                filename="video.mp4" if upload else None,
                 write_timeout=write,
                 read_timeout=read,
             )
@@ -239,6 +275,10 @@ class Delivery:
             )
         else:
             await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
+
+
+class _RelayBusy(Exception):
+    """Every relay slot stayed busy: try again shortly."""
 
 
 def _remove(path: Path) -> None:

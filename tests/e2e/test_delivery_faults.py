@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,21 @@ from tests.fakes.telegram import Call
 
 HUNG_CHAT = 5001
 USER = 4242
+
+
+@pytest.fixture(autouse=True)
+def temp_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Downloads land in a directory of their own, which must be empty after every test."""
+    where = tmp_path / "downloads"
+    where.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(where))
+    yield where
+    assert list(where.iterdir()) == []
+
+
+def is_upload(params: dict[str, object]) -> bool:
+    """A sendVideo whose video is a file part, not a URL or file_id."""
+    return "video" not in params
 
 
 def to_chat(chat_id: int):  # type: ignore[no-untyped-def]
@@ -77,3 +95,36 @@ async def test_a_video_url_into_a_private_network_is_never_fetched(
         assert all(not call.files for call in h.telegram.calls_to("sendVideo"))
         link = h.telegram.calls_to("sendMessage")[-1]
         assert url in link.params["text"]
+
+
+async def test_relays_run_one_at_a_time_and_leave_no_file(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        add_tracks(h)
+        h.telegram.refuse_video_urls()
+        h.telegram.hang("sendVideo", when=is_upload)
+        first = await finish_job(h, 6001, 1, size=300_000)
+        await h.telegram.wait_for("sendVideo", lambda c: bool(c.files))
+        await finish_job(h, 6002, 2, size=200_000)
+        await h.telegram.wait_for("sendVideo", to_chat(6002))  # its URL, refused
+        await asyncio.sleep(0.3)
+        assert [name for _, name in h.upstream.cdn_hits] == [first]  # the second one waits
+        h.telegram.release_hangs()
+        await h.wait_state(JobState.DELIVERED, 1)
+        await h.wait_state(JobState.DELIVERED, 2, timeout=10)
+        sizes = sorted(c.files["video"].size for c in h.telegram.calls_to("sendVideo") if c.files)
+        assert sizes == [200_000, 300_000]
+
+
+async def test_shutdown_during_an_upload_removes_the_temp_file(
+    tmp_path: Path, temp_files: Path
+) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        h.telegram.refuse_video_urls()
+        h.telegram.hang("sendVideo", when=is_upload)
+        await h.submit(user_id=USER)
+        video_task = await h.video_task_id()
+        h.upstream.complete(video_task, video_size=500_000)
+        await h.upstream.fire_callback(video_task, h.web)
+        await h.telegram.wait_for("sendVideo", lambda c: bool(c.files))
+        assert len(list(temp_files.iterdir())) == 1  # noqa: ASYNC240 - the download in upload
+    # leaving `running_bot` stopped the bot mid-upload; the fixture checks the directory
