@@ -32,6 +32,7 @@ from bot.delivery import Delivery
 from bot.domain import Family, JobState
 from bot.safe_fetch import SafeFetcher
 from bot.status_messages import StatusMessages
+from storage.chats import ChatSettingsRepository
 from storage.db import Database
 from storage.jobs import JobRepository, NewJob
 from tests.fakes.telegram import FakeTelegram
@@ -165,6 +166,7 @@ async def run(db: Database, where: dict[str, object], sizes: list[int]) -> None:
             repo=repo,
             fetcher=SafeFetcher(cdn, allowed_host="127.0.0.1"),
             status=StatusMessages(bot, job_timeout_minutes=30),
+            chats=ChatSettingsRepository(db),
             retention_days=14,
             max_upload_bytes=2000 * MB,
             clock=lambda: datetime.now(UTC),

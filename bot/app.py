@@ -224,6 +224,7 @@ class BotApp:
             repo=repo,
             fetcher=SafeFetcher(cdn, allowed_host=urlsplit(settings.upstream_base_url).hostname),
             status=status,
+            chats=ChatSettingsRepository(db, self._clock),
             retention_days=LINK_RETENTION_DAYS[family],
             max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
             clock=self._clock,

@@ -17,12 +17,19 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from telegram import Bot, InputFile, Message
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.backoff import Backoff
 from bot.domain import JobState
 from bot.job_model import Phase
-from bot.render import link_message, video_caption
+from bot.render import gave_up_message, link_message, video_caption
 from bot.safe_fetch import FetchError, SafeFetcher
 from bot.status_messages import (
     MESSAGE_DEADLINE_SECONDS,
@@ -30,11 +37,13 @@ from bot.status_messages import (
     reply_to,
     telegram_deadline,
 )
+from storage.chats import ChatSettingsRepository
 from storage.jobs import Job, JobRepository
 
 log = logging.getLogger(__name__)
 
-MAX_DELIVERY_ATTEMPTS = 12
+MAX_NOTICE_ATTEMPTS = 30  # a failure notice: about 4 hours of backoff, then stop
+GIVE_UP_BEFORE_EXPIRY = timedelta(hours=1)  # a video: retry until its link nearly expires
 _CHUNK = 256 * 1024
 # Deadlines (seconds). Telegram fetches a URL itself; an upload's time grows with its size.
 SEND_READ_TIMEOUT = 60.0  # sendVideo by URL or file_id: Telegram answers once it has the file
@@ -64,17 +73,19 @@ class Delivery:
         rng: random.Random,
         lease_seconds: float = 900.0,
         concurrent_relays: int = 1,
+        chats: ChatSettingsRepository,
     ) -> None:
         self._bot = bot
         self._repo = repo
         self._fetcher = fetcher
+        self._chats = chats
         self._status = status
         self._retention_days = retention_days
         self._max_upload_bytes = max_upload_bytes
         self._clock = clock
         self._rng = rng
         self._lease_seconds = lease_seconds
-        self._backoff = Backoff(base=2.0, cap=300.0)
+        self._backoff = Backoff(base=2.0, cap=600.0)
         # Downloads-and-uploads at once: each holds a temp file and much bandwidth.
         self._relay_slots = asyncio.Semaphore(concurrent_relays)
         self._url_refused: set[int] = set()  # jobs whose URL Telegram refused in this run
@@ -93,34 +104,38 @@ class Delivery:
         if not claimed:
             return
         try:
-            if job.state is JobState.SUCCEEDED:
-                await self._deliver(job)
-            elif job.state in (JobState.FAILED, JobState.TIMED_OUT):
-                phase = Phase.FAILED if job.state is JobState.FAILED else Phase.TIMED_OUT
-                await self._status.update(job, phase)
-                await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
-            else:
-                await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
+            await self._step(job)
         except RetryAfter as exc:
             await self._retry(job, _seconds(exc.retry_after), str(exc))
         except _RelayBusy:
             await self._retry(job, RELAY_BUSY_RETRY_SECONDS, "waiting for another relay")
         except ChatMigrated as exc:
-            moved = await self._repo.move_chat(job.chat_id, exc.new_chat_id)
-            log.info("chat %s migrated to %s; %s jobs moved", job.chat_id, exc.new_chat_id, moved)
-            await self._retry(job, 0.0, "chat migrated")
+            await self._migrate(job, exc.new_chat_id)
         except Forbidden as exc:
             await self._undeliverable(job, str(exc))
         except BadRequest as exc:
-            if "chat not found" in exc.message.lower():
+            if _chat_gone(exc):
                 await self._undeliverable(job, str(exc))
+            elif _topic_gone(exc) and job.thread_id is not None:
+                await self._leave_topic(job, exc)
             else:
                 await self._retry_or_give_up(job, exc)
-        except NetworkError as exc:  # TimedOut included: the send may or may not have landed
+        except (NetworkError, OSError) as exc:  # TimedOut included: it may have landed
             await self._retry_or_give_up(job, exc)
+
+    async def _step(self, job: Job) -> None:
+        if job.state is JobState.SUCCEEDED:
+            await self._deliver(job)
+        elif job.state in (JobState.FAILED, JobState.TIMED_OUT):
+            phase = Phase.FAILED if job.state is JobState.FAILED else Phase.TIMED_OUT
+            await self._status.update(job, phase)
+            await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
+        else:
+            await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
 
     async def _deliver(self, job: Job) -> None:
         message = await self._send(job)
+        self._url_refused.discard(job.id)
         file_id = message.video.file_id if message.video else None
         won = await self._repo.transition(
             job.id,
@@ -141,13 +156,15 @@ class Delivery:
             try:
                 return await self._send_video(job, cached)
             except BadRequest as exc:
+                if _chat_gone(exc) or _topic_gone(exc):
+                    raise
                 log.info("job %s: cached file_id refused (%s); sending the URL", job.id, exc)
         assert job.video_url is not None  # SUCCEEDED always carries a URL
         if job.id not in self._url_refused:  # a retry after a busy relay goes straight there
             try:
                 return await self._send_video(job, job.video_url)
             except BadRequest as exc:
-                if "chat not found" in exc.message.lower():
+                if _chat_gone(exc) or _topic_gone(exc):
                     raise
                 log.info("job %s: Telegram could not fetch the URL (%s); uploading", job.id, exc)
         self._url_refused.add(job.id)
@@ -186,6 +203,8 @@ class Delivery:
                 finally:
                     handle.close()
             except BadRequest as exc:
+                if _chat_gone(exc) or _topic_gone(exc):
+                    raise
                 log.info("job %s: upload refused (%s); sending the link", job.id, exc)
                 return None
             finally:
@@ -233,7 +252,11 @@ class Delivery:
     async def _download(self, job: Job, url: str) -> Path | None:
         """Stream the video to a temp file; None when refused, too large or unreachable.
         The file is removed here on every path but success (the caller removes it then)."""
-        fd, name = tempfile.mkstemp(prefix=f"job{job.id}-", suffix=".mp4")
+        try:
+            fd, name = tempfile.mkstemp(prefix=f"job{job.id}-", suffix=".mp4")
+        except OSError as exc:
+            log.warning("job %s: no temp file for the download: %s", job.id, exc)
+            return None
         path = Path(name)
         try:
             with os.fdopen(fd, "wb") as sink:
@@ -257,14 +280,66 @@ class Delivery:
         )
 
     async def _retry_or_give_up(self, job: Job, exc: Exception) -> None:
+        """Back off and try again; a video until shortly before its link expires, a failure
+        notice for at most MAX_NOTICE_ATTEMPTS. Never forever, never silently for a video."""
         attempts = job.delivery_attempts + 1
-        if attempts >= MAX_DELIVERY_ATTEMPTS:
-            await self._undeliverable(job, f"gave up after {attempts} attempts: {exc}")
+        delay = self._backoff.delay(attempts, self._rng)
+        if job.state is JobState.SUCCEEDED:
+            if self._clock() + timedelta(seconds=delay) >= self._give_up_at(job):
+                await self._give_up(job, f"gave up after {attempts} attempts: {exc}")
+                return
+        elif attempts >= MAX_NOTICE_ATTEMPTS:
+            log.warning(
+                "job %s: gave up telling chat %s about its %s after %s attempts: %s",
+                job.id,
+                job.chat_id,
+                job.state,
+                attempts,
+                exc,
+            )
+            await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
             return
-        await self._retry(job, self._backoff.delay(attempts, self._rng), str(exc))
+        await self._retry(job, delay, str(exc))
+
+    def _link_expires_at(self, job: Job) -> datetime:
+        return (job.completed_at or job.created_at) + timedelta(days=self._retention_days)
+
+    def _give_up_at(self, job: Job) -> datetime:
+        """Stop retrying while the link still works, so the last word can carry it."""
+        return self._link_expires_at(job) - GIVE_UP_BEFORE_EXPIRY
+
+    async def _give_up(self, job: Job, why: str) -> None:
+        """The video could not be posted in time: record it, tell the chat (with the link
+        while it is valid) and end the status message in a final state. Best effort."""
+        won = await self._repo.transition(
+            job.id,
+            expected=JobState.SUCCEEDED,
+            to=JobState.UNDELIVERABLE,
+            error=why[:500],
+            next_delivery_at=None,
+        )
+        self._url_refused.discard(job.id)
+        if not won:
+            return
+        log.warning("job %s: video not posted to chat %s: %s", job.id, job.chat_id, why)
+        now = self._clock()
+        url = job.video_url if self._link_expires_at(job) > now else None
+        try:
+            async with telegram_deadline(MESSAGE_DEADLINE_SECONDS):
+                await self._bot.send_message(
+                    job.chat_id,
+                    gave_up_message(job, url, self._retention_days, now),
+                    message_thread_id=job.thread_id,
+                    reply_parameters=reply_to(job),
+                )
+        except TelegramError as exc:
+            log.warning("job %s: could not tell chat %s either: %s", job.id, job.chat_id, exc)
+        await self._status.show(await self._repo.get(job.id) or job, Phase.UNDELIVERABLE)
 
     async def _undeliverable(self, job: Job, why: str) -> None:
+        """The chat cannot be posted to at all (blocked, gone): stop quietly."""
         log.warning("job %s: chat %s cannot be posted to: %s", job.id, job.chat_id, why)
+        self._url_refused.discard(job.id)
         if job.state is JobState.SUCCEEDED:
             await self._repo.transition(
                 job.id,
@@ -276,9 +351,44 @@ class Delivery:
         else:
             await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
 
+    async def _migrate(self, job: Job, new_chat_id: int) -> None:
+        """The group became a supergroup: move its jobs and settings, then post there."""
+        moved = await self._repo.move_chat(job.chat_id, new_chat_id)
+        await self._chats.move_chat(job.chat_id, new_chat_id)
+        log.info(
+            "chat %s migrated to %s; %s jobs and its settings moved",
+            job.chat_id,
+            new_chat_id,
+            moved,
+        )
+        await self._retry(job, 0.0, "chat migrated")
+
+    async def _leave_topic(self, job: Job, exc: BadRequest) -> None:
+        """The forum topic was deleted: post into the chat's general topic instead, at once
+        (the chat asked for the video and still exists; a topic is only where to put it)."""
+        log.warning(
+            "job %s: topic %s of chat %s is gone (%s); posting without the topic",
+            job.id,
+            job.thread_id,
+            job.chat_id,
+            exc,
+        )
+        await self._repo.transition(
+            job.id, expected=job.state, thread_id=None, next_delivery_at=self._clock()
+        )
+
 
 class _RelayBusy(Exception):
     """Every relay slot stayed busy: try again shortly."""
+
+
+def _chat_gone(error: BadRequest) -> bool:
+    return "chat not found" in error.message.lower()
+
+
+def _topic_gone(error: BadRequest) -> bool:
+    """A deleted forum topic: `Bad Request: message thread not found`."""
+    return "thread not found" in error.message.lower()
 
 
 def _remove(path: Path) -> None:

@@ -6,12 +6,14 @@ import asyncio
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.domain import JobState, Provider
-from tests.e2e.harness import Harness, running_bot
+from bot.domain import LINK_RETENTION_DAYS, Family, JobState, Provider
+from storage.chats import ChatSettingsRepository
+from tests.e2e.harness import AUDIO_ID, TASK_ID, Harness, running_bot
 from tests.fakes.telegram import Call
 
 HUNG_CHAT = 5001
@@ -128,3 +130,97 @@ async def test_shutdown_during_an_upload_removes_the_temp_file(
         await h.telegram.wait_for("sendVideo", lambda c: bool(c.files))
         assert len(list(temp_files.iterdir())) == 1  # noqa: ASYNC240 - the download in upload
     # leaving `running_bot` stopped the bot mid-upload; the fixture checks the directory
+
+
+async def test_a_failing_delivery_ends_with_the_link_before_it_expires(tmp_path: Path) -> None:
+    outage = True
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        h.telegram.fail_next(
+            "sendVideo",
+            error_code=502,
+            description="Bad Gateway",
+            times=None,
+            when=lambda _params: outage,
+        )
+        update = await h.submit(user_id=USER)
+        video_task = await h.video_task_id()
+        h.upstream.complete(video_task)
+        # Made long ago: its link has about half an hour left, less than a retry could wait.
+        made = datetime.now(UTC) - timedelta(days=LINK_RETENTION_DAYS[Family.KIE], minutes=-30)
+        h.upstream.videos[video_task].completed_at = made
+        url = h.upstream.videos[video_task].video_url
+        assert url is not None
+        await h.upstream.fire_callback(video_task, h.web)
+        job = await h.wait_state(JobState.UNDELIVERABLE)
+        assert "gave up" in (job.error or "")
+        [notice] = await h.telegram.wait_for("sendMessage", lambda c: url in c.params["text"])
+        assert f"#{job.id}" in notice.params["text"]
+        assert "valid until" in notice.params["text"]
+        assert notice.params["reply_parameters"]["message_id"] == update["message"]["message_id"]
+        await h.wait_until(lambda: "could not post" in h.status_text(USER))  # a final state
+
+        # The outage is over: /list sends the video again from its link.
+        outage = False
+        h.telegram.push_update(h.telegram.private_message("/list", user_id=USER))
+        [listing] = await h.telegram.wait_for(
+            "sendMessage", lambda c: "reply_markup" in c.params and "#1" in str(c.params)
+        )
+        message = [m for m in h.telegram.messages(USER) if m.get("text") == listing.params["text"]]
+        h.telegram.push_update(h.telegram.callback_query("rs:1", message=message[-1]))
+        # the failed attempt, then the one from /list, which lands
+        await h.telegram.wait_for("sendVideo", lambda c: c.params.get("video") == url, count=2)
+        await h.wait_until(lambda: any("video" in m for m in h.telegram.messages(USER)))
+
+
+async def test_an_invalid_video_url_ends_in_the_link_path(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        h.telegram.refuse_video_urls()
+        await h.submit(user_id=USER)
+        video_task = await h.video_task_id()
+        h.upstream.complete(video_task)
+        url = f"http://cdn .example/{video_task}.mp4"  # httpx.InvalidURL
+        h.upstream.videos[video_task].video_url = url
+        await h.upstream.fire_callback(video_task, h.web)
+        await h.wait_state(JobState.DELIVERED)
+        await h.telegram.wait_for("sendMessage", lambda c: url in c.params["text"])
+        assert h.upstream.cdn_hits == []
+
+
+async def test_a_deleted_forum_topic_gets_the_video_in_the_general_topic(tmp_path: Path) -> None:
+    group, topic = -1005551, 77
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        h.telegram.push_update(
+            h.telegram.group_message(
+                f"/video {TASK_ID} {AUDIO_ID}", chat_id=group, thread_id=topic, is_forum=True
+            )
+        )
+        video_task = await h.video_task_id()
+        assert (await h.job()).thread_id == topic
+        h.telegram.delete_topic(group, topic)
+        h.upstream.complete(video_task, video_size=300_000)
+        await h.upstream.fire_callback(video_task, h.web)
+        job = await h.wait_state(JobState.DELIVERED)
+        assert job.thread_id is None
+        videos = [c for c in h.telegram.calls_to("sendVideo") if to_chat(group)(c)]
+        assert [c.params.get("message_thread_id") for c in videos] == [topic, None]
+        assert all(not c.files for c in videos)  # never uploaded for a missing topic
+        assert h.upstream.cdn_hits == []
+
+
+async def test_chat_migration_moves_the_chat_settings_too(tmp_path: Path) -> None:
+    old, new = -4001, -1004001
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        assert h.app.db is not None
+        chats = ChatSettingsRepository(h.app.db)
+        await chats.set_author(old, "DJ Old")
+        await chats.set_domain(old, "old.example")
+        h.telegram.push_update(
+            h.telegram.group_message(f"/video {TASK_ID} {AUDIO_ID}", chat_id=old)
+        )
+        video_task = await h.video_task_id()
+        h.telegram.upgrade_chat(old, new)
+        h.upstream.complete(video_task)
+        job = await h.wait_state(JobState.DELIVERED)
+        assert job.chat_id == new
+        moved = await chats.get(new)
+        assert (moved.author, moved.domain_name) == ("DJ Old", "old.example")

@@ -332,6 +332,21 @@ class FakeTelegram:
         error = ApiError(400, description, {"migrate_to_chat_id": new_chat_id})
         self._failures.append(_Failure(_posts, error, None, _to_chat(old_chat_id)))
 
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """A forum topic was deleted: posts into it are refused, the rest of the chat works."""
+        error = ApiError(400, "Bad Request: message thread not found")
+        self._failures.append(
+            _Failure(
+                _posts,
+                error,
+                None,
+                lambda params: (
+                    params.get("chat_id") == chat_id
+                    and params.get("message_thread_id") == thread_id
+                ),
+            )
+        )
+
     def refuse_video_urls(self) -> None:
         """Telegram cannot fetch video URLs any more; uploads and file_ids still work."""
         self._refuse_urls = True
