@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
+from telegram import Bot
+from telegram.request import HTTPXRequest
 
+from bot.delivery import MAX_NOTICE_ATTEMPTS, Delivery
 from bot.domain import LINK_RETENTION_DAYS, Family, JobState, Provider
+from bot.safe_fetch import SafeFetcher
+from bot.status_messages import StatusMessages
 from storage.chats import ChatSettingsRepository
-from tests.e2e.harness import AUDIO_ID, TASK_ID, Harness, running_bot
-from tests.fakes.telegram import Call
+from storage.db import Database
+from storage.jobs import JobRepository
+from tests.e2e.harness import AUDIO_ID, BOT_TOKEN, TASK_ID, Harness, running_bot
+from tests.fakes.telegram import Call, FakeTelegram
+from tests.storage.factories import new_job
 
 HUNG_CHAT = 5001
 USER = 4242
@@ -224,3 +234,50 @@ async def test_chat_migration_moves_the_chat_settings_too(tmp_path: Path) -> Non
         assert job.chat_id == new
         moved = await chats.get(new)
         assert (moved.author, moved.domain_name) == ("DJ Old", "old.example")
+
+
+@pytest.mark.parametrize(("attempts_before", "retried"), [(11, True), (29, False)])
+async def test_a_failure_notice_retries_with_backoff_but_not_forever(
+    tmp_path: Path, attempts_before: int, retried: bool
+) -> None:
+    """The real delivery step and python-telegram-bot against the fake Bot API, whose edits and
+    messages fail (502) for this chat: a notice keeps trying well past the old 12 attempts,
+    and stops after MAX_NOTICE_ATTEMPTS."""
+    assert MAX_NOTICE_ATTEMPTS == 30
+    telegram = FakeTelegram(token=BOT_TOKEN)
+    telegram.fail_next("editMessageText", error_code=502, description="Bad Gateway", times=None)
+    telegram.fail_next("sendMessage", error_code=502, description="Bad Gateway", times=None)
+    request = HTTPXRequest(httpx_kwargs={"transport": httpx.ASGITransport(app=telegram.app)})
+    bot = Bot(BOT_TOKEN, base_url="http://telegram.test/bot", request=request)
+    async with Database.connect(tmp_path / "bot.sqlite3") as db, bot, httpx.AsyncClient() as cdn:
+        repo = JobRepository(db)
+        job = await repo.create(new_job(chat_id=USER, thread_id=None, next_poll_at=None))
+        now = datetime.now(UTC)
+        await repo.transition(
+            job.id,
+            expected=JobState.SUBMITTING,
+            to=JobState.FAILED,
+            error_kind="provider_failed",
+            delivery_attempts=attempts_before,
+            next_delivery_at=now,
+        )
+        delivery = Delivery(
+            bot=bot,
+            repo=repo,
+            fetcher=SafeFetcher(cdn, allowed_host=None),
+            status=StatusMessages(bot, job_timeout_minutes=5),
+            chats=ChatSettingsRepository(db),
+            retention_days=14,
+            max_upload_bytes=10_000_000,
+            clock=lambda: datetime.now(UTC),
+            rng=random.Random(1),
+        )
+        failed = await repo.get(job.id)
+        assert failed is not None
+        await delivery.process(failed)
+        after = await repo.get(job.id)
+        assert after is not None
+        assert telegram.calls_to("editMessageText")  # it did try
+        assert (after.next_delivery_at is not None) is retried
+        if retried:
+            assert after.next_delivery_at > now + timedelta(minutes=5)  # backed off
