@@ -14,6 +14,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
+from urllib.parse import urlsplit
 
 import httpx
 from starlette.applications import Starlette
@@ -32,6 +33,7 @@ from bot.due_loop import DueLoop
 from bot.job_callbacks import CallbackIntake
 from bot.job_model import EngineConfig
 from bot.jobs import JobService
+from bot.safe_fetch import SafeFetcher
 from bot.status_messages import StatusMessages
 from bot.update_intake import InboxWorker, TelegramPoller, UpdateFetcher, webhook_sink
 from bot.upstream.client import UpstreamClient, make_http_client
@@ -150,7 +152,7 @@ class BotApp:
         upstream_http = make_http_client(transport=self._upstream_transport)
         stack.push_async_callback(upstream_http.aclose)
         cdn = httpx.AsyncClient(
-            transport=self._cdn_transport, timeout=httpx.Timeout(30.0), follow_redirects=True
+            transport=self._cdn_transport, timeout=httpx.Timeout(30.0), follow_redirects=False
         )
         stack.push_async_callback(cdn.aclose)
         application = self._build_application()
@@ -231,8 +233,9 @@ class BotApp:
         delivery = Delivery(
             bot=bot,
             repo=repo,
-            cdn=cdn,
+            fetcher=SafeFetcher(cdn, allowed_host=urlsplit(settings.upstream_base_url).hostname),
             status=status,
+            chats=ChatSettingsRepository(db, self._clock),
             retention_days=LINK_RETENTION_DAYS[family],
             max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
             clock=self._clock,
@@ -283,6 +286,7 @@ class BotApp:
             process=core.delivery.process,
             clock=self._clock,
             wakeup=self._delivery_wakeup,
+            step_timeout=core.delivery.step_deadline,
         )
         return [submitter, reconciler, delivery_loop]
 

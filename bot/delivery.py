@@ -15,23 +15,46 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
 
-import httpx
-from telegram import Bot, Message
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram import Bot, InputFile, Message
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.backoff import Backoff
 from bot.domain import JobState
 from bot.job_model import Phase
-from bot.render import link_message, video_caption
-from bot.status_messages import StatusMessages, reply_to
+from bot.render import gave_up_message, link_message, video_caption
+from bot.safe_fetch import FetchError, SafeFetcher
+from bot.status_messages import (
+    MESSAGE_DEADLINE_SECONDS,
+    StatusMessages,
+    reply_to,
+    telegram_deadline,
+)
+from storage.chats import ChatSettingsRepository
 from storage.jobs import Job, JobRepository
 
 log = logging.getLogger(__name__)
 
-MAX_DELIVERY_ATTEMPTS = 12
+MAX_NOTICE_ATTEMPTS = 30  # a failure notice: about 4 hours of backoff, then stop
+GIVE_UP_BEFORE_EXPIRY = timedelta(hours=1)  # a video: retry until its link nearly expires
 _CHUNK = 256 * 1024
+# Deadlines (seconds). Telegram fetches a URL itself; an upload's time grows with its size.
+SEND_READ_TIMEOUT = 60.0  # sendVideo by URL or file_id: Telegram answers once it has the file
+SEND_DEADLINE = 90.0  # the whole call, rate-limiter queueing and retries included
+UPLOAD_SECONDS_PER_MB = 2.0  # at least 0.5 MB/s
+UPLOAD_MIN_SECONDS = 60.0
+UPLOAD_MAX_SECONDS = 900.0
+DOWNLOAD_SECONDS_PER_MB = 2.0
+DOWNLOAD_MIN_SECONDS = 60.0
+RELAY_WAIT_SECONDS = 20.0  # longest wait for a relay slot before the job steps aside
+RELAY_BUSY_RETRY_SECONDS = 5.0
 
 
 class Delivery:
@@ -42,24 +65,30 @@ class Delivery:
         *,
         bot: Bot,
         repo: JobRepository,
-        cdn: httpx.AsyncClient,
+        fetcher: SafeFetcher,
         status: StatusMessages,
         retention_days: int,
         max_upload_bytes: int,
         clock: Callable[[], datetime],
         rng: random.Random,
         lease_seconds: float = 900.0,
+        concurrent_relays: int = 1,
+        chats: ChatSettingsRepository,
     ) -> None:
         self._bot = bot
         self._repo = repo
-        self._cdn = cdn
+        self._fetcher = fetcher
+        self._chats = chats
         self._status = status
         self._retention_days = retention_days
         self._max_upload_bytes = max_upload_bytes
         self._clock = clock
         self._rng = rng
         self._lease_seconds = lease_seconds
-        self._backoff = Backoff(base=2.0, cap=300.0)
+        self._backoff = Backoff(base=2.0, cap=600.0)
+        # Downloads-and-uploads at once: each holds a temp file and much bandwidth.
+        self._relay_slots = asyncio.Semaphore(concurrent_relays)
+        self._url_refused: set[int] = set()  # jobs whose URL Telegram refused in this run
 
     async def process(self, job: Job) -> None:
         """Deliver a succeeded job, or tell the chat about a failed one."""
@@ -75,32 +104,38 @@ class Delivery:
         if not claimed:
             return
         try:
-            if job.state is JobState.SUCCEEDED:
-                await self._deliver(job)
-            elif job.state in (JobState.FAILED, JobState.TIMED_OUT):
-                phase = Phase.FAILED if job.state is JobState.FAILED else Phase.TIMED_OUT
-                await self._status.update(job, phase)
-                await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
-            else:
-                await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
+            await self._step(job)
         except RetryAfter as exc:
             await self._retry(job, _seconds(exc.retry_after), str(exc))
+        except _RelayBusy:
+            await self._retry(job, RELAY_BUSY_RETRY_SECONDS, "waiting for another relay")
         except ChatMigrated as exc:
-            moved = await self._repo.move_chat(job.chat_id, exc.new_chat_id)
-            log.info("chat %s migrated to %s; %s jobs moved", job.chat_id, exc.new_chat_id, moved)
-            await self._retry(job, 0.0, "chat migrated")
+            await self._migrate(job, exc.new_chat_id)
         except Forbidden as exc:
             await self._undeliverable(job, str(exc))
         except BadRequest as exc:
-            if "chat not found" in exc.message.lower():
+            if _chat_gone(exc):
                 await self._undeliverable(job, str(exc))
+            elif _topic_gone(exc) and job.thread_id is not None:
+                await self._leave_topic(job, exc)
             else:
                 await self._retry_or_give_up(job, exc)
-        except NetworkError as exc:  # TimedOut included: the send may or may not have landed
+        except (NetworkError, OSError) as exc:  # TimedOut included: it may have landed
             await self._retry_or_give_up(job, exc)
+
+    async def _step(self, job: Job) -> None:
+        if job.state is JobState.SUCCEEDED:
+            await self._deliver(job)
+        elif job.state in (JobState.FAILED, JobState.TIMED_OUT):
+            phase = Phase.FAILED if job.state is JobState.FAILED else Phase.TIMED_OUT
+            await self._status.update(job, phase)
+            await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
+        else:
+            await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
 
     async def _deliver(self, job: Job) -> None:
         message = await self._send(job)
+        self._url_refused.discard(job.id)
         file_id = message.video.file_id if message.video else None
         won = await self._repo.transition(
             job.id,
@@ -121,44 +156,92 @@ class Delivery:
             try:
                 return await self._send_video(job, cached)
             except BadRequest as exc:
+                if _chat_gone(exc) or _topic_gone(exc):
+                    raise
                 log.info("job %s: cached file_id refused (%s); sending the URL", job.id, exc)
         assert job.video_url is not None  # SUCCEEDED always carries a URL
-        try:
-            return await self._send_video(job, job.video_url)
-        except BadRequest as exc:
-            if "chat not found" in exc.message.lower():
-                raise
-            log.info("job %s: Telegram could not fetch the URL (%s); uploading", job.id, exc)
-        await self._status.show(job, Phase.UPLOADING)  # a download and upload take a while
-        path = await self._download(job, job.video_url)
-        if path is not None:
+        if job.id not in self._url_refused:  # a retry after a busy relay goes straight there
             try:
-                data = await asyncio.to_thread(path.read_bytes)
-                return await self._send_video(job, data, upload=True)
+                return await self._send_video(job, job.video_url)
             except BadRequest as exc:
+                if _chat_gone(exc) or _topic_gone(exc):
+                    raise
+                log.info("job %s: Telegram could not fetch the URL (%s); uploading", job.id, exc)
+        self._url_refused.add(job.id)
+        message = await self._relay(job, job.video_url)
+        if message is not None:
+            return message
+        async with telegram_deadline(MESSAGE_DEADLINE_SECONDS):
+            return await self._bot.send_message(
+                job.chat_id,
+                link_message(job, job.video_url, self._retention_days, self._clock()),
+                message_thread_id=job.thread_id,
+                reply_parameters=reply_to(job),
+            )
+
+    async def _relay(self, job: Job, url: str) -> Message | None:
+        """Download the video to a temp file and upload it from there, streamed both ways;
+        None when it cannot be (then the link is sent). One relay at a time by default: a
+        relay that waits too long for its turn is retried soon (`_RelayBusy`)."""
+        try:
+            async with asyncio.timeout(RELAY_WAIT_SECONDS):
+                await self._relay_slots.acquire()
+        except TimeoutError as exc:
+            raise _RelayBusy from exc
+        try:
+            await self._status.show(job, Phase.UPLOADING)  # a download and upload take a while
+            path = await self._download(job, url)
+            if path is None:
+                return None
+            try:
+                size = (await asyncio.to_thread(path.stat)).st_size
+                handle = await asyncio.to_thread(path.open, "rb")
+                try:
+                    # Streamed from the file by httpx, 64 KiB at a time (never read whole).
+                    video = InputFile(handle, filename="video.mp4", read_file_handle=False)
+                    return await self._send_video(job, video, upload_size=size)
+                finally:
+                    handle.close()
+            except BadRequest as exc:
+                if _chat_gone(exc) or _topic_gone(exc):
+                    raise
                 log.info("job %s: upload refused (%s); sending the link", job.id, exc)
+                return None
             finally:
-                await asyncio.to_thread(path.unlink, missing_ok=True)
-        return await self._bot.send_message(
-            job.chat_id,
-            link_message(job, job.video_url, self._retention_days, self._clock()),
-            message_thread_id=job.thread_id,
-            reply_parameters=reply_to(job),
+                _remove(path)
+        finally:
+            self._relay_slots.release()
+
+    @property
+    def step_deadline(self) -> float:
+        """The longest one delivery step may take: a download, an upload and two messages."""
+        return (
+            _download_seconds(self._max_upload_bytes)
+            + _upload_seconds(self._max_upload_bytes) * 2
+            + SEND_DEADLINE * 2
+            + MESSAGE_DEADLINE_SECONDS * 3
         )
 
-    async def _send_video(self, job: Job, video: str | bytes, *, upload: bool = False) -> Message:
-        timeout = max(60.0, len(video) / 1_000_000 * 2) if upload else None
-        return await self._bot.send_video(
-            job.chat_id,
-            video,
-            caption=video_caption(job, self._retention_days, self._clock()),
-            supports_streaming=True,
-            message_thread_id=job.thread_id,
-            reply_parameters=reply_to(job),
-            filename="video.mp4" if upload else None,
-            write_timeout=timeout,
-            read_timeout=timeout,
-        )
+    async def _send_video(
+        self, job: Job, video: str | InputFile, *, upload_size: int | None = None
+    ) -> Message:
+        upload = upload_size is not None
+        if upload_size is not None:
+            write = _upload_seconds(upload_size)
+            read = write  # Telegram answers once it has taken the file in
+        else:
+            write, read = 30.0, SEND_READ_TIMEOUT
+        async with telegram_deadline(SEND_DEADLINE + (write + read if upload else 0.0)):
+            return await self._bot.send_video(
+                job.chat_id,
+                video,
+                caption=video_caption(job, self._retention_days, self._clock()),
+                supports_streaming=True,
+                message_thread_id=job.thread_id,
+                reply_parameters=reply_to(job),
+                write_timeout=write,
+                read_timeout=read,
+            )
 
     async def _cached_file_id(self, job: Job) -> str | None:
         for other in await self._repo.find_for_track(job.provider, job.task_id, job.audio_id):
@@ -167,31 +250,26 @@ class Delivery:
         return None
 
     async def _download(self, job: Job, url: str) -> Path | None:
-        """Stream the video to a temp file; None when too large or unreachable."""
-        fd, name = tempfile.mkstemp(prefix=f"job{job.id}-", suffix=".mp4")
+        """Stream the video to a temp file; None when refused, too large or unreachable.
+        The file is removed here on every path but success (the caller removes it then)."""
+        try:
+            fd, name = tempfile.mkstemp(prefix=f"job{job.id}-", suffix=".mp4")
+        except OSError as exc:
+            log.warning("job %s: no temp file for the download: %s", job.id, exc)
+            return None
         path = Path(name)
         try:
             with os.fdopen(fd, "wb") as sink:
-                await self._stream_to(sink, url)
-        except (httpx.HTTPError, _TooLarge, OSError) as exc:
-            log.info("job %s: not uploading the video: %r", job.id, exc)
-            await asyncio.to_thread(path.unlink, missing_ok=True)
+                async with asyncio.timeout(_download_seconds(self._max_upload_bytes)):
+                    await self._fetcher.download(url, sink, max_bytes=self._max_upload_bytes)
+        except (FetchError, OSError, TimeoutError) as exc:
+            log.info("job %s: not uploading the video: %s", job.id, exc)
+            _remove(path)
             return None
+        except BaseException:  # cancelled (shutdown, step deadline): leave nothing behind
+            _remove(path)
+            raise
         return path
-
-    async def _stream_to(self, sink: BinaryIO, url: str) -> None:
-        """Copy `url` into `sink`, refusing more than MAX_UPLOAD_MB (declared or streamed)."""
-        async with self._cdn.stream("GET", url) as response:
-            response.raise_for_status()
-            declared = int(response.headers.get("content-length") or 0)
-            if declared > self._max_upload_bytes:
-                raise _TooLarge(declared)
-            size = 0
-            async for chunk in response.aiter_bytes(_CHUNK):
-                size += len(chunk)
-                if size > self._max_upload_bytes:
-                    raise _TooLarge(size)
-                await asyncio.to_thread(sink.write, chunk)
 
     async def _retry(self, job: Job, delay: float, why: str) -> None:
         log.info("job %s: delivery retry in %.1fs (%s)", job.id, delay, why)
@@ -202,14 +280,66 @@ class Delivery:
         )
 
     async def _retry_or_give_up(self, job: Job, exc: Exception) -> None:
+        """Back off and try again; a video until shortly before its link expires, a failure
+        notice for at most MAX_NOTICE_ATTEMPTS. Never forever, never silently for a video."""
         attempts = job.delivery_attempts + 1
-        if attempts >= MAX_DELIVERY_ATTEMPTS:
-            await self._undeliverable(job, f"gave up after {attempts} attempts: {exc}")
+        delay = self._backoff.delay(attempts, self._rng)
+        if job.state is JobState.SUCCEEDED:
+            if self._clock() + timedelta(seconds=delay) >= self._give_up_at(job):
+                await self._give_up(job, f"gave up after {attempts} attempts: {exc}")
+                return
+        elif attempts >= MAX_NOTICE_ATTEMPTS:
+            log.warning(
+                "job %s: gave up telling chat %s about its %s after %s attempts: %s",
+                job.id,
+                job.chat_id,
+                job.state,
+                attempts,
+                exc,
+            )
+            await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
             return
-        await self._retry(job, self._backoff.delay(attempts, self._rng), str(exc))
+        await self._retry(job, delay, str(exc))
+
+    def _link_expires_at(self, job: Job) -> datetime:
+        return (job.completed_at or job.created_at) + timedelta(days=self._retention_days)
+
+    def _give_up_at(self, job: Job) -> datetime:
+        """Stop retrying while the link still works, so the last word can carry it."""
+        return self._link_expires_at(job) - GIVE_UP_BEFORE_EXPIRY
+
+    async def _give_up(self, job: Job, why: str) -> None:
+        """The video could not be posted in time: record it, tell the chat (with the link
+        while it is valid) and end the status message in a final state. Best effort."""
+        won = await self._repo.transition(
+            job.id,
+            expected=JobState.SUCCEEDED,
+            to=JobState.UNDELIVERABLE,
+            error=why[:500],
+            next_delivery_at=None,
+        )
+        self._url_refused.discard(job.id)
+        if not won:
+            return
+        log.warning("job %s: video not posted to chat %s: %s", job.id, job.chat_id, why)
+        now = self._clock()
+        url = job.video_url if self._link_expires_at(job) > now else None
+        try:
+            async with telegram_deadline(MESSAGE_DEADLINE_SECONDS):
+                await self._bot.send_message(
+                    job.chat_id,
+                    gave_up_message(job, url, self._retention_days, now),
+                    message_thread_id=job.thread_id,
+                    reply_parameters=reply_to(job),
+                )
+        except TelegramError as exc:
+            log.warning("job %s: could not tell chat %s either: %s", job.id, job.chat_id, exc)
+        await self._status.show(await self._repo.get(job.id) or job, Phase.UNDELIVERABLE)
 
     async def _undeliverable(self, job: Job, why: str) -> None:
+        """The chat cannot be posted to at all (blocked, gone): stop quietly."""
         log.warning("job %s: chat %s cannot be posted to: %s", job.id, job.chat_id, why)
+        self._url_refused.discard(job.id)
         if job.state is JobState.SUCCEEDED:
             await self._repo.transition(
                 job.id,
@@ -221,9 +351,58 @@ class Delivery:
         else:
             await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
 
+    async def _migrate(self, job: Job, new_chat_id: int) -> None:
+        """The group became a supergroup: move its jobs and settings, then post there."""
+        moved = await self._repo.move_chat(job.chat_id, new_chat_id)
+        await self._chats.move_chat(job.chat_id, new_chat_id)
+        log.info(
+            "chat %s migrated to %s; %s jobs and its settings moved",
+            job.chat_id,
+            new_chat_id,
+            moved,
+        )
+        await self._retry(job, 0.0, "chat migrated")
 
-class _TooLarge(Exception):
-    """The video is larger than MAX_UPLOAD_MB."""
+    async def _leave_topic(self, job: Job, exc: BadRequest) -> None:
+        """The forum topic was deleted: post into the chat's general topic instead, at once
+        (the chat asked for the video and still exists; a topic is only where to put it)."""
+        log.warning(
+            "job %s: topic %s of chat %s is gone (%s); posting without the topic",
+            job.id,
+            job.thread_id,
+            job.chat_id,
+            exc,
+        )
+        await self._repo.transition(
+            job.id, expected=job.state, thread_id=None, next_delivery_at=self._clock()
+        )
+
+
+class _RelayBusy(Exception):
+    """Every relay slot stayed busy: try again shortly."""
+
+
+def _chat_gone(error: BadRequest) -> bool:
+    return "chat not found" in error.message.lower()
+
+
+def _topic_gone(error: BadRequest) -> bool:
+    """A deleted forum topic: `Bad Request: message thread not found`."""
+    return "thread not found" in error.message.lower()
+
+
+def _remove(path: Path) -> None:
+    """Delete a temp file. Synchronous on purpose: it also runs while the task is being
+    cancelled, where an await could be interrupted; an unlink is one quick system call."""
+    path.unlink(missing_ok=True)
+
+
+def _upload_seconds(size: int) -> float:
+    return min(UPLOAD_MAX_SECONDS, max(UPLOAD_MIN_SECONDS, size / 1e6 * UPLOAD_SECONDS_PER_MB))
+
+
+def _download_seconds(max_bytes: int) -> float:
+    return max(DOWNLOAD_MIN_SECONDS, max_bytes / 1e6 * DOWNLOAD_SECONDS_PER_MB)
 
 
 def _seconds(value: int | float | timedelta) -> float:

@@ -1,22 +1,44 @@
 """One loop over rows that are due, woken early by an event: the shape of the poll reconciler
-and the delivery worker (design.md §2). No per-job tasks or timers; nothing lost on restart."""
+and the delivery worker (design.md §2). No per-job timers; nothing lost on restart.
+
+A sliding window: up to `concurrency` jobs run at once, and a free slot is refilled as soon as
+any job finishes, so one slow job never holds back the others. Every step runs under
+`step_timeout`; a step that exceeds it is cancelled and the job is picked up again when due.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from enum import Enum
 
 from storage.jobs import Job
 
 log = logging.getLogger(__name__)
 
+FAILURE_COOLDOWN_SECONDS = 1.0  # a job whose step failed is not taken again sooner
+SPIN_GUARD_SECONDS = 0.02  # least wait between two looks at the table
+BLOCKED_WAIT_SECONDS = 1.0  # most wait while every due row is in progress or cooling down
+
+
+class _Fill(Enum):
+    """What one look at the due rows found."""
+
+    FULL = "every slot busy"
+    MORE = "started jobs; more may be due"
+    BLOCKED = "due rows, but all in progress or cooling down"
+    IDLE = "nothing more due now"
+
 
 class DueLoop:
-    """Repeatedly fetches due jobs, processes a bounded batch concurrently, then sleeps until
-    the next due time or a wake-up, whichever comes first."""
+    """Repeatedly fetches due jobs and keeps up to `concurrency` of them in progress, then
+    sleeps until the next due time, a wake-up or a finished job, whichever comes first."""
 
     def __init__(
         self,
@@ -30,59 +52,153 @@ class DueLoop:
         concurrency: int = 8,
         max_idle_seconds: float = 60.0,
         wakeup: asyncio.Event | None = None,
+        step_timeout: float = 300.0,
+        stop_grace_seconds: float = 5.0,
     ) -> None:
         self.name = name
         self._fetch_due = fetch_due
         self._next_due = next_due
         self._process = process
         self._clock = clock
-        self._batch_size = batch_size
-        self._slots = asyncio.Semaphore(concurrency)
+        self._batch_size = max(1, batch_size)
+        self._concurrency = max(1, concurrency)
         self._max_idle = max_idle_seconds
         self._wake = wakeup or asyncio.Event()
+        self._step_timeout = step_timeout
+        self._stop_grace = stop_grace_seconds
         self._stopping = False
+        self._running: dict[int, asyncio.Task[bool]] = {}  # job id → its step: never two
+        self._cooldown: dict[int, float] = {}  # job id → monotonic time it may run again
+
+    @property
+    def in_progress(self) -> frozenset[int]:
+        """Ids of the jobs being processed right now."""
+        return frozenset(self._running)
+
+    @property
+    def stopping(self) -> bool:
+        """Whether `stop` was called."""
+        return self._stopping
 
     def wake(self) -> None:
         """Look for due work now instead of at the next planned time."""
         self._wake.set()
 
     def stop(self) -> None:
-        """Finish the batch in hand, then return from `run`."""
+        """Take no new work; `run` returns once in-flight steps finish (or after the grace
+        period, cancelling what is left)."""
         self._stopping = True
         self._wake.set()
 
     async def run(self) -> None:
-        """Process due jobs until `stop` is called."""
-        while not self._stopping:
-            self._wake.clear()
-            due = await self._fetch_due(self._clock(), self._batch_size)
-            failures = 0
-            if due:
-                outcomes = await asyncio.gather(*(self._guarded(job) for job in due))
-                failures = outcomes.count(False)
-                if len(due) == self._batch_size and not failures:
+        """Process due jobs until `stop` is called (or the task is cancelled)."""
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                outcome = await self._fill()
+                if self.stopping:
+                    break
+                if outcome is _Fill.MORE and len(self._running) < self._concurrency:
                     continue
-            await self._sleep_until_due(min_seconds=1.0 if failures else 0.02 if due else 0.0)
+                await self._wait(outcome)
+        finally:
+            await self._drain()
 
-    async def _sleep_until_due(self, min_seconds: float) -> None:
-        """Wait for the next due time or a wake-up; `min_seconds` keeps a stuck row from
-        turning the loop into a busy spin."""
+    async def _fill(self) -> _Fill:
+        """Start due jobs in the free slots and say what the loop should wait for."""
+        free = self._concurrency - len(self._running)
+        if free <= 0:
+            return _Fill.FULL
+        now_mono = time.monotonic()
+        self._cooldown = {k: v for k, v in self._cooldown.items() if v > now_mono}
+        # Rows in progress or cooling down may still read as due: fetch past them.
+        limit = min(self._batch_size, free) + len(self._running) + len(self._cooldown)
+        due = await self._fetch_due(self._clock(), limit)
+        started = 0
+        for job in due:
+            if started >= free:
+                return _Fill.MORE
+            if job.id in self._running or job.id in self._cooldown:
+                continue
+            task = asyncio.create_task(self._guarded(job), name=f"{self.name}-job{job.id}")
+            self._running[job.id] = task
+            task.add_done_callback(functools.partial(self._finished, job.id))
+            started += 1
+        if started == 0:
+            return _Fill.BLOCKED if due else _Fill.IDLE
+        return _Fill.MORE if len(due) >= limit else _Fill.IDLE
+
+    def _finished(self, job_id: int, task: asyncio.Task[bool]) -> None:
+        if self._running.get(job_id) is task:
+            del self._running[job_id]
+        if task.cancelled() or not task.result():
+            self._cooldown[job_id] = time.monotonic() + FAILURE_COOLDOWN_SECONDS
+
+    async def _wait(self, outcome: _Fill) -> None:
+        """Wait for a wake-up, a finished job or the next due time (never past max idle)."""
+        timeout: float | None
+        if outcome is _Fill.FULL or len(self._running) >= self._concurrency:
+            timeout = None  # only a finished job (or stop) frees a slot
+        elif outcome is _Fill.BLOCKED:
+            # Every due row is in progress or cooling down: look again when one could start.
+            soonest = min(self._cooldown.values(), default=math.inf) - time.monotonic()
+            timeout = max(SPIN_GUARD_SECONDS, min(BLOCKED_WAIT_SECONDS, soonest))
+        else:
+            timeout = await self._idle_seconds()
+        if self.stopping:
+            return
+        waker = asyncio.create_task(self._wake.wait())
+        try:
+            await asyncio.wait(
+                {waker, *self._running.values()},
+                timeout=timeout,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            waker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waker
+
+    async def _idle_seconds(self) -> float:
         next_at = await self._next_due()
         timeout = self._max_idle
         if next_at is not None:
             timeout = min(timeout, max(0.0, (next_at - self._clock()).total_seconds()))
-        timeout = max(timeout, min_seconds)
-        if self._stopping:
+        return max(timeout, SPIN_GUARD_SECONDS)
+
+    async def _drain(self) -> None:
+        """Let in-flight steps finish for the grace period, then cancel the rest."""
+        tasks = list(self._running.values())
+        if not tasks:
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+        try:
+            _, pending = await asyncio.wait(tasks, timeout=self._stop_grace)
+        finally:
+            for task in tasks:
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if pending:
+            log.warning("%s: cancelled %s steps still running at stop", self.name, len(pending))
 
     async def _guarded(self, job: Job) -> bool:
-        """Process one job; a failure is logged with the job id and the loop goes on."""
-        async with self._slots:
-            try:
+        """Process one job under the step deadline; a failure is logged with the job id and
+        the loop goes on. True when the step completed."""
+        deadline = asyncio.timeout(self._step_timeout)
+        try:
+            async with deadline:
                 await self._process(job)
-            except Exception:
-                log.exception("%s: job %s failed; will retry when due again", self.name, job.id)
+        except TimeoutError:
+            if deadline.expired():
+                log.warning(
+                    "%s: job %s exceeded the %.0fs step deadline; cancelled, retried when due",
+                    self.name,
+                    job.id,
+                    self._step_timeout,
+                )
                 return False
-            return True
+            log.exception("%s: job %s failed; will retry when due again", self.name, job.id)
+            return False
+        except Exception:  # the loop's safety net: one bad job never stops the others
+            log.exception("%s: job %s failed; will retry when due again", self.name, job.id)
+            return False
+        return True

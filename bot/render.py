@@ -93,6 +93,21 @@ def link_message(job: Job, url: str, retention_days: int, now: datetime) -> str:
     return text(job.language, "video_link", headline=headline(job), url=url, expiry=expiry)
 
 
+def gave_up_message(job: Job, url: str | None, retention_days: int, now: datetime) -> str:
+    """The last word about a video that could not be posted: its link while it works."""
+    if url is None:
+        return text(job.language, "delivery_gave_up", headline=headline(job), job_id=job.id)
+    expiry = expiry_date(job, retention_days, now)
+    return text(
+        job.language,
+        "delivery_gave_up_link",
+        headline=headline(job),
+        job_id=job.id,
+        url=url,
+        expiry=expiry,
+    )
+
+
 # --- picker, settings and credits (helper) ---
 
 TRACK_LABEL_LIMIT = 48  # characters; longer button labels are cut on phone screens anyway

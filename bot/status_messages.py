@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, TelegramError, TimedOut
 
 from bot.job_model import Phase
 from bot.render import status_text
@@ -28,6 +31,21 @@ _CHECKABLE = frozenset(
     }
 )
 CHECK_STATUS_PREFIX = "st:"
+MESSAGE_DEADLINE_SECONDS = 45.0  # one text message or edit, rate-limiter wait included
+
+
+@asynccontextmanager
+async def telegram_deadline(seconds: float) -> AsyncIterator[None]:
+    """Bound a Telegram call in total (queueing, retries, a half-open connection); running
+    out raises TimedOut, a NetworkError, so callers treat it as any other network failure."""
+    deadline = asyncio.timeout(seconds)
+    try:
+        async with deadline:
+            yield
+    except TimeoutError as exc:
+        if not deadline.expired():
+            raise
+        raise TimedOut(f"no answer from Telegram within {seconds:g}s") from exc
 
 
 def check_status_markup(job: Job, phase: Phase) -> InlineKeyboardMarkup | None:
@@ -70,12 +88,13 @@ class StatusMessages:
         markup = check_status_markup(job, phase)
         if job.status_message_id is not None:
             try:
-                await self._bot.edit_message_text(
-                    body,
-                    chat_id=job.chat_id,
-                    message_id=job.status_message_id,
-                    reply_markup=markup,
-                )
+                async with telegram_deadline(MESSAGE_DEADLINE_SECONDS):
+                    await self._bot.edit_message_text(
+                        body,
+                        chat_id=job.chat_id,
+                        message_id=job.status_message_id,
+                        reply_markup=markup,
+                    )
             except BadRequest as exc:
                 if is_not_modified(exc):
                     return
@@ -84,13 +103,14 @@ class StatusMessages:
             else:
                 return
         if phase in FINAL_PHASES and phase is not Phase.DELIVERED:
-            await self._bot.send_message(
-                job.chat_id,
-                body,
-                message_thread_id=job.thread_id,
-                reply_parameters=reply_to(job),
-                reply_markup=markup,
-            )
+            async with telegram_deadline(MESSAGE_DEADLINE_SECONDS):
+                await self._bot.send_message(
+                    job.chat_id,
+                    body,
+                    message_thread_id=job.thread_id,
+                    reply_parameters=reply_to(job),
+                    reply_markup=markup,
+                )
 
 
 def reply_to(job: Job) -> ReplyParameters | None:

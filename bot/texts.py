@@ -218,6 +218,18 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "en": "Checking…",
         "ru": "Проверяю…",
     },
+    "delivery_gave_up_link": {
+        "en": "🎬 {headline}\nI kept failing to post video #{job_id} here, so here is its link"
+        " instead: {url}\nLink valid until {expiry} (UTC)",
+        "ru": "🎬 {headline}\nНе получилось отправить видео #{job_id} сюда, вот ссылка на него:"
+        " {url}\nСсылка действует до {expiry} (UTC)",
+    },
+    "delivery_gave_up": {
+        "en": "🎬 {headline}\nI kept failing to post video #{job_id} here, and the provider's"
+        " link to it has expired. Please make it again with /video.",
+        "ru": "🎬 {headline}\nНе получилось отправить видео #{job_id} сюда, а ссылка"
+        " провайдера на него уже истекла. Создайте его заново командой /video.",
+    },
     "history_resend_caption": {
         "en": "🎬 {headline}",
         "ru": "🎬 {headline}",

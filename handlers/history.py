@@ -23,15 +23,18 @@ from telegram.constants import CallbackQueryLimit
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.delivery import SEND_DEADLINE, SEND_READ_TIMEOUT
 from bot.domain import JobState
 from bot.jobs import JobService
 from bot.render import headline, link_message, phase_of, status_text, video_caption
 from bot.status_messages import (
     CHECK_STATUS_PREFIX,
+    MESSAGE_DEADLINE_SECONDS,
     StatusMessages,
     check_status_markup,
     is_gone,
     is_not_modified,
+    telegram_deadline,
 )
 from bot.texts import text
 from handlers.common import NEW_COMMANDS, Context, language_of, reply, topic_of
@@ -55,6 +58,8 @@ _ICONS = {
 # States whose next status-message edit the engine makes itself (a submit or a delivery is
 # under way): editing it here too could land after the engine's edit and show a stale phase.
 _ENGINE_SHOWS_NEXT = frozenset({JobState.SUBMITTING, JobState.SUCCEEDED})
+# States with a video to send again from the list: posted, or given up on while its link works.
+_SENDABLE = frozenset({JobState.DELIVERED, JobState.UNDELIVERABLE})
 
 
 class HistoryHandlers:
@@ -145,7 +150,7 @@ class HistoryHandlers:
             return
         job = replace(job, language=language)
         now = self._clock()
-        if job.state is JobState.DELIVERED and (job.file_id or self._link_valid(job, now)):
+        if job.state in _SENDABLE and (job.file_id or self._link_valid(job, now)):
             await query.answer()
             await self._send_again(context.bot, query.message, job, now)
             return
@@ -196,8 +201,9 @@ class HistoryHandlers:
         topic = topic_of(message) if isinstance(message, Message) else None
         if job.file_id is None:
             assert job.video_url is not None  # `_link_valid` said so
-            body = link_message(job, job.video_url, self._retention_days, now)
-            await bot.send_message(message.chat.id, body, message_thread_id=topic)
+            await self._send_from_link(
+                bot, message.chat.id, job, job.video_url, topic=topic, now=now
+            )
             return
         if self._link_valid(job, now):
             caption = video_caption(job, self._retention_days, now)
@@ -210,6 +216,25 @@ class HistoryHandlers:
             supports_streaming=True,
             message_thread_id=topic,
         )
+
+    async def _send_from_link(
+        self, bot: Bot, chat_id: int, job: Job, url: str, *, topic: int | None, now: datetime
+    ) -> None:
+        """The video by its provider link (Telegram fetches it), else the link itself."""
+        try:
+            async with telegram_deadline(SEND_DEADLINE):
+                await bot.send_video(
+                    chat_id,
+                    url,
+                    caption=video_caption(job, self._retention_days, now),
+                    supports_streaming=True,
+                    message_thread_id=topic,
+                    read_timeout=SEND_READ_TIMEOUT,
+                )
+        except BadRequest:  # Telegram cannot fetch it (too large, refused): the link
+            body = link_message(job, url, self._retention_days, now)
+            async with telegram_deadline(MESSAGE_DEADLINE_SECONDS):
+                await bot.send_message(chat_id, body, message_thread_id=topic)
 
     async def _page(
         self, chat_id: int, offset: int, language: str

@@ -6,6 +6,7 @@ of Telegram or SQL. The API key lives in a header: never in a URL, a log line or
 
 from __future__ import annotations
 
+import asyncio
 from importlib.metadata import PackageNotFoundError, version
 
 import httpx
@@ -16,6 +17,7 @@ from bot.upstream.errors import MalformedResponse, UpstreamUnavailable
 from bot.upstream.http import HttpRequest, HttpResponse
 
 MAX_BODY_BYTES = 1024 * 1024
+CALL_DEADLINE_SECONDS = 45.0  # a whole call, however slowly the bytes trickle in
 
 
 def user_agent() -> str:
@@ -37,9 +39,16 @@ class UpstreamClient:
     """Calls one provider's API through its dialect; every failure is an UpstreamError."""
 
     def __init__(
-        self, http: httpx.AsyncClient, dialect: Dialect, base_url: str, api_key: str
+        self,
+        http: httpx.AsyncClient,
+        dialect: Dialect,
+        base_url: str,
+        api_key: str,
+        *,
+        deadline: float = CALL_DEADLINE_SECONDS,
     ) -> None:
         self._http = http
+        self._deadline = deadline
         self._dialect = dialect
         self._base_url = base_url.rstrip("/")
         self._headers = {
@@ -72,11 +81,19 @@ class UpstreamClient:
         if request.json is not None:
             headers["Content-Type"] = "application/json"
         what = f"{request.method} {request.path}"  # never the headers: they hold the key
+        deadline = asyncio.timeout(self._deadline)
         try:
-            async with self._http.stream(
-                request.method, url, params=request.params, json=request.json, headers=headers
-            ) as response:
+            async with (
+                deadline,
+                self._http.stream(
+                    request.method, url, params=request.params, json=request.json, headers=headers
+                ) as response,
+            ):
                 body = await _read_capped(response, what)
+        except TimeoutError as exc:
+            if not deadline.expired():
+                raise
+            raise UpstreamUnavailable(f"{what}: no answer within {self._deadline:g}s") from exc
         except httpx.TimeoutException as exc:
             raise UpstreamUnavailable(f"{what}: timed out") from exc
         except httpx.TransportError as exc:

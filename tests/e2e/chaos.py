@@ -152,7 +152,7 @@ async def _submit_all(telegram: FakeTelegram, jobs: int, rng: random.Random) -> 
 
 
 async def _provider(upstream: FakeUpstream, rng: random.Random) -> None:
-    """Completes each video 0.3–1.5 s after it was created and calls back, retrying three
+    """Completes each video 0.3-1.5 s after it was created and calls back, retrying three
     times (1, 2, 4 s) when the bot does not answer 200, as the providers document."""
     seen: set[str] = set()
     pending: set[asyncio.Task[None]] = set()

@@ -33,6 +33,7 @@ DEFAULT_GROUP_ID = -1001234567890
 DEFAULT_CHANNEL_ID = -1009876543210
 ANONYMOUS_ADMIN_ID = 1087968824  # @GroupAnonymousBot, the sender of anonymous admins' messages
 HEAD_BYTES = 64
+_HANG_SECONDS = 3600.0  # a held call: "forever" for any test
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are"
     " exactly the same as a current content and reply markup of the message"
@@ -100,6 +101,13 @@ class _Failure:
     error: ApiError
     times: int | None  # None: every matching call
     when: Callable[[Json], bool] | None
+
+
+@dataclass
+class _Hang:
+    applies: Callable[[str], bool]
+    when: Callable[[Json], bool] | None
+    released: bool = False
 
 
 class _Wakeup:
@@ -220,6 +228,7 @@ class FakeTelegram:
         self._updates: list[Json] = []
         self._wakeup = _Wakeup()
         self._failures: list[_Failure] = []
+        self._hangs: list[_Hang] = []
         self._chats: dict[int, Json] = {}
         self._admins: dict[int, list[int]] = {}
         self._sent: defaultdict[int, dict[int, Json]] = defaultdict(dict)  # the bot's messages
@@ -302,6 +311,18 @@ class FakeTelegram:
         description = f"Too Many Requests: retry after {seconds}"
         self.fail_next(method, error_code=429, description=description, retry_after=seconds)
 
+    def hang(self, method: str, *, when: Callable[[Json], bool] | None = None) -> None:
+        """Take matching calls of `method` but never answer them (a half-open connection),
+        until `release_hangs`; the calls are recorded as usual."""
+        self._hangs.append(_Hang(lambda m: m.lower() == method.lower(), when))
+
+    def release_hangs(self) -> None:
+        """Let every held call go on (and later ones through)."""
+        for rule in self._hangs:
+            rule.released = True
+        self._hangs.clear()
+        self._wakeup.notify()
+
     def block_chat(self, chat_id: int) -> None:
         """The user blocked the bot: every post into the chat is refused."""
         error = ApiError(403, "Forbidden: bot was blocked by the user")
@@ -312,6 +333,21 @@ class FakeTelegram:
         description = "Bad Request: group chat was upgraded to a supergroup chat"
         error = ApiError(400, description, {"migrate_to_chat_id": new_chat_id})
         self._failures.append(_Failure(_posts, error, None, _to_chat(old_chat_id)))
+
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """A forum topic was deleted: posts into it are refused, the rest of the chat works."""
+        error = ApiError(400, "Bad Request: message thread not found")
+        self._failures.append(
+            _Failure(
+                _posts,
+                error,
+                None,
+                lambda params: (
+                    params.get("chat_id") == chat_id
+                    and params.get("message_thread_id") == thread_id
+                ),
+            )
+        )
 
     def refuse_video_urls(self) -> None:
         """Telegram cannot fetch video URLs any more; uploads and file_ids still work."""
@@ -469,6 +505,9 @@ class FakeTelegram:
         self._wakeup.notify()
         if self.on_call is not None:
             self.on_call(self.calls[-1])
+        for rule in list(self._hangs):
+            if rule.applies(method) and (rule.when is None or rule.when(params)):
+                await self._wakeup.wait_until(lambda rule=rule: rule.released, _HANG_SECONDS)
         if delay := self.delay_seconds.get(method):
             await asyncio.sleep(delay)
         implementation = getattr(self, "_api_" + _snake_case(method), None)
