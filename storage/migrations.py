@@ -78,6 +78,11 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # The track title, when the picker knew it, for captions and lists.
         "ALTER TABLE jobs ADD COLUMN title TEXT NULL",
     ),
+    (
+        # The hourly quota of senders without a user id (channel posts, anonymous admins,
+        # "send as channel"), counted per chat.
+        "CREATE INDEX jobs_anonymous_created ON jobs (chat_id, created_at) WHERE user_id IS NULL",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
