@@ -5,6 +5,8 @@ Shared by `/video <taskId> <audioId>` and the track picker's buttons.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import Message, Update
 
 from bot.admission import Admission, AlreadyInFlight, NotAllowed, QuotaExceeded
@@ -40,8 +42,11 @@ class JobStarter:
         audio_id: str,
         author: str | None,
         title: str | None = None,
+        once_admitted: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
-        """Check admission, post the status message replying to `command`, write the job."""
+        """Check admission, post the status message replying to `command`, write the job.
+
+        `once_admitted` runs only for an admitted request; returning False stops the start."""
         language = language_of(update)
         user_id = sender_id(update)
         verdict = await self._admission.check(
@@ -58,6 +63,8 @@ class JobStarter:
             await reply(
                 command, text(language, "quota_exceeded", limit=verdict.limit, time=retry_at)
             )
+            return
+        if once_admitted is not None and not await once_admitted():
             return
         defaults = await self._chats.get(command.chat_id)
         status = await reply(command, text(language, "status_submitting"))

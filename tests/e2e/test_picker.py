@@ -87,11 +87,32 @@ async def test_tap_makes_the_video_of_that_track_once(tmp_path: Path) -> None:
         )
         await h.telegram.wait_for("answerCallbackQuery", count=2)
         await settle(h)
+        assert "already making this video (job #1)" in h.telegram.messages(GROUP)[-1]["text"]
         edits = h.telegram.calls_to("editMessageText")
         picker_edits = [e for e in edits if e.params["message_id"] == picker["message_id"]]
-        assert len(picker_edits) == 2  # the second answered "not modified": already chosen
+        assert len(picker_edits) == 1
         assert await h.repo.get(2) is None
         assert len(h.upstream.creates) == 1
+
+
+async def test_refused_tap_leaves_the_buttons_for_everyone_else(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE, allowed_user_ids=frozenset({USER})) as h:
+        picker = await offer(h, f"/video@MusicVideoBot {TASK_ID}", chat_id=GROUP)
+        data = buttons(picker)[0]["callback_data"]
+        h.telegram.push_update(h.telegram.callback_query(data, message=picker, user_id=OTHER_USER))
+        await h.telegram.wait_for("answerCallbackQuery")
+        await settle(h)
+        assert "this bot is private" in h.telegram.messages(GROUP)[-1]["text"]
+        assert h.telegram.calls_to("editMessageText") == []
+        assert h.upstream.creates == []
+        # The member who may use the bot still can, from the same buttons.
+        h.telegram.push_update(h.telegram.callback_query(data, message=picker, user_id=USER))
+        await h.video_task_id()
+        chosen = next(
+            m for m in h.telegram.messages(GROUP) if m["message_id"] == picker["message_id"]
+        )
+        assert "reply_markup" not in chosen
+        assert "Song A" in chosen["text"]
 
 
 async def test_long_ids_and_titles_still_fit(tmp_path: Path) -> None:
