@@ -24,7 +24,7 @@ from telegram.request import HTTPXRequest
 
 from bot.admin_alerts import TelegramAdminAlerts
 from bot.admission import AccessPolicy, Admission
-from bot.callback_tokens import CallbackTokens
+from bot.callback_tokens import SALT_KEY, CallbackTokens, new_salt
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.domain import LINK_RETENTION_DAYS, PROVIDER_FAMILY
@@ -47,6 +47,7 @@ from handlers.submit import JobStarter
 from storage.chats import ChatSettingsRepository
 from storage.db import Database
 from storage.jobs import JobRepository
+from storage.meta import MetaRepository
 from storage.picks import TrackPickRepository
 from storage.updates import ProcessedUpdates
 
@@ -141,6 +142,7 @@ class BotApp:
         released = await repo.release_leases(self._clock())
         if released:
             log.info("resuming %s jobs left in flight by the previous run", released)
+        salt = await MetaRepository(db).get_or_create(SALT_KEY, new_salt())
         upstream_http = make_http_client(transport=self._upstream_transport)
         stack.push_async_callback(upstream_http.aclose)
         cdn = httpx.AsyncClient(
@@ -152,7 +154,7 @@ class BotApp:
         await application.initialize()
         stack.push_async_callback(application.shutdown)
 
-        core = self._build_core(db, repo, upstream_http, cdn, application.bot)
+        core = self._build_core(db, repo, upstream_http, cdn, application.bot, salt=salt)
         await self._register_handlers(application, core)
         self.web = await self._build_web(application, core)
 
@@ -177,6 +179,8 @@ class BotApp:
         upstream_http: httpx.AsyncClient,
         cdn: httpx.AsyncClient,
         bot: Bot,
+        *,
+        salt: str,
     ) -> _Core:
         """The services: upstream client, jobs service, delivery, status messages."""
         settings = self.settings
@@ -201,7 +205,7 @@ class BotApp:
             repo=repo,
             client=upstream,
             config=config,
-            tokens=CallbackTokens(settings.telegram_bot_token.get_secret_value()),
+            tokens=CallbackTokens(settings.telegram_bot_token.get_secret_value(), salt=salt),
             notifier=status,
             alerts=TelegramAdminAlerts(bot, settings.admin_user_ids, self._clock),
             clock=self._clock,

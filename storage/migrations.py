@@ -83,6 +83,10 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # "send as channel"), counted per chat.
         "CREATE INDEX jobs_anonymous_created ON jobs (chat_id, created_at) WHERE user_id IS NULL",
     ),
+    (
+        # Facts about this database itself, e.g. the random salt of its callback tokens.
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -237,3 +237,16 @@ async def test_signed_callbacks_only_with_a_fresh_valid_signature(tmp_path: Path
         assert again.status_code == 200  # a duplicate is accepted and changes nothing
         await asyncio.sleep(0.2)
         assert len(h.telegram.calls_to("sendVideo")) == 1
+
+
+async def test_reset_database_never_reuses_a_callback_token(tmp_path: Path) -> None:
+    async with running_bot(tmp_path / "first", Provider.KIE) as h:
+        first_url = await callback_url(h)
+    async with running_bot(tmp_path / "first", Provider.KIE) as h:  # same database: same salt
+        await h.submit("/video music-task-1 audio-2", user_id=USER)
+        await h.video_task_id(job_id=2)
+        assert (await h.web.post(first_url, json={})).status_code == 400  # still job 1's
+    async with running_bot(tmp_path / "reset", Provider.KIE) as h:
+        second_url = await callback_url(h)  # job 1 again, in a fresh database
+        assert second_url != first_url
+        assert (await h.web.post(first_url, json={})).status_code == 404
