@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.domain import Provider
+from bot.domain import JobState, Provider
 from tests.e2e.harness import TASK_ID, Harness, running_bot
 
 USER = 4242
@@ -214,3 +214,41 @@ async def test_picked_track_title_is_in_the_video_caption(tmp_path: Path) -> Non
         h.upstream.complete(await h.video_task_id())
         [video] = await h.telegram.wait_for("sendVideo")
         assert video.params["caption"].startswith("🎬 Song B\n")
+
+
+async def test_long_track_title_is_cut_to_fit_the_caption(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        h.upstream.add_music_task("task-x", tracks=[("audio-x", "Endless title " * 200, 100.0)])
+        picker = await offer(h, "/video task-x")
+        h.telegram.push_update(
+            h.telegram.callback_query(buttons(picker)[0]["callback_data"], message=picker)
+        )
+        h.upstream.complete(await h.video_task_id())
+        [video] = await h.telegram.wait_for("sendVideo")
+        caption = video.params["caption"]
+        assert len(caption.encode("utf-16-le")) // 2 <= 1024
+        headline, expiry = caption.split("\n")
+        assert headline.startswith("🎬 Endless title")
+        assert headline.endswith("…")
+        assert re.fullmatch(r"Link valid until \d{4}-\d\d-\d\d \(UTC\)", expiry)
+        await h.wait_state(JobState.DELIVERED)
+        assert h.telegram.calls_to("sendVideo") == [video]  # the URL was posted: no upload
+
+
+async def test_long_track_title_is_cut_to_fit_the_link_message(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE, max_upload_mb=1) as h:
+        h.upstream.add_music_task("task-x", tracks=[("audio-x", "Endless title " * 400, 100.0)])
+        h.telegram.refuse_video_urls()
+        picker = await offer(h, "/video task-x")
+        h.telegram.push_update(
+            h.telegram.callback_query(buttons(picker)[0]["callback_data"], message=picker)
+        )
+        video_task = await h.video_task_id()
+        h.upstream.complete(video_task, video_size=2_000_000)  # too large to upload
+        job = await h.wait_state(JobState.DELIVERED)
+        assert job.video_url is not None
+        link = h.telegram.messages(USER)[-1]["text"]
+        assert len(link.encode("utf-16-le")) // 2 <= 4096
+        assert "…" in link
+        assert job.video_url in link
+        assert re.search(r"Link valid until \d{4}-\d\d-\d\d \(UTC\)$", link)
