@@ -94,6 +94,22 @@ async def test_forum_topic_gets_the_video_in_the_same_topic(tmp_path: Path) -> N
         assert int(status.params["message_thread_id"]) == 77
 
 
+async def test_error_reply_goes_to_the_same_forum_topic(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        h.telegram.fail_next("sendMessage", error_code=400, description="Bad Request: odd")
+        h.telegram.push_update(
+            h.telegram.group_message(
+                f"/video@MusicVideoBot {TASK_ID} {AUDIO_ID}",
+                chat_id=GROUP,
+                thread_id=77,
+                is_forum=True,
+            )
+        )
+        [_refused, error] = await h.telegram.wait_for("sendMessage", count=2)
+        assert "Something went wrong" in error.params["text"]
+        assert int(error.params["message_thread_id"]) == 77
+
+
 async def test_deleted_command_message_does_not_stop_delivery(tmp_path: Path) -> None:
     async with running_bot(tmp_path, Provider.KIE) as h:
         update = await h.submit(user_id=USER)
