@@ -43,6 +43,7 @@ from handlers.history import HistoryHandlers
 from handlers.menu import publish_command_menu
 from handlers.picker import TrackPicker
 from handlers.settings import ChatSettingsHandlers
+from handlers.stale_buttons import register_stale_buttons
 from handlers.submit import JobStarter
 from storage.chats import ChatSettingsRepository
 from storage.db import Database
@@ -301,6 +302,7 @@ class BotApp:
             chats=chats, policy=core.policy, default_domain=settings.default_domain_name
         ).register(application)
         AdminHandlers(upstream=core.upstream, policy=core.policy).register(application)
+        register_stale_buttons(application)  # last: answers taps no other handler took
         application.add_error_handler(on_error)
         await publish_command_menu(application.bot)
 

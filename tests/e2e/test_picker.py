@@ -252,3 +252,26 @@ async def test_long_track_title_is_cut_to_fit_the_link_message(tmp_path: Path) -
         assert "…" in link
         assert job.video_url in link
         assert re.search(r"Link valid until \d{4}-\d\d-\d\d \(UTC\)$", link)
+
+
+@pytest.mark.parametrize(
+    ("data", "language", "expected"),
+    [
+        ("zz:1", "en", "This button is no longer available."),
+        ("pk:abc", "en", "This button is no longer available."),
+        ("x" * 64, "ru", "Эта кнопка больше не действует."),
+    ],
+)
+async def test_button_no_handler_knows_is_still_answered(
+    tmp_path: Path, data: str, language: str, expected: str
+) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        picker = await offer(h, f"/video {TASK_ID}")
+        tap = h.telegram.callback_query(data, message=picker)
+        tap["callback_query"]["from"]["language_code"] = language
+        h.telegram.push_update(tap)
+        [answer] = await h.telegram.wait_for("answerCallbackQuery")
+        assert answer.params["text"] == expected
+        await settle(h)
+        assert len(h.telegram.calls_to("answerCallbackQuery")) == 1
+        assert h.telegram.calls_to("editMessageText") == []
