@@ -50,7 +50,7 @@ class NotAllowed:
 
 @dataclass(frozen=True, slots=True)
 class QuotaExceeded:
-    """The user made `limit` jobs within the last hour; the next fits at `retry_at`."""
+    """The sender made `limit` jobs within the last hour; the next fits at `retry_at`."""
 
     limit: int
     retry_at: datetime
@@ -95,10 +95,26 @@ class Admission:
         running = await self._repo.find_active_for_chat_track(chat_id, task_id, audio_id)
         if running is not None:
             return AlreadyInFlight(running)
-        if user_id is not None and not self._policy.is_admin(user_id):
-            since = self._clock() - QUOTA_WINDOW
+        if self._policy.is_admin(user_id):
+            return Admitted()
+        return await self._quota_verdict(user_id, chat_id)
+
+    async def _quota_verdict(self, user_id: int | None, chat_id: int) -> Verdict:
+        """Admitted while the sender made fewer than the hourly quota of jobs.
+
+        Senders without a user id (channel posts, anonymous admins, "send as channel") share
+        one quota per chat: Telegram names no person behind them, and a chat-wide budget cannot
+        be multiplied by posting as more channels.
+        """
+        since = self._clock() - QUOTA_WINDOW
+        if user_id is None:
+            made = await self._repo.count_created_anonymously_since(chat_id, since)
+        else:
             made = await self._repo.count_created_by_user_since(user_id, since)
-            if made >= self._quota:
-                oldest = await self._repo.oldest_created_by_user_since(user_id, since)
-                return QuotaExceeded(self._quota, (oldest or self._clock()) + QUOTA_WINDOW)
-        return Admitted()
+        if made < self._quota:
+            return Admitted()
+        if user_id is None:
+            oldest = await self._repo.oldest_created_anonymously_since(chat_id, since)
+        else:
+            oldest = await self._repo.oldest_created_by_user_since(user_id, since)
+        return QuotaExceeded(self._quota, (oldest or self._clock()) + QUOTA_WINDOW)

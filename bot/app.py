@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from types import TracebackType
 from urllib.parse import urlsplit
 
@@ -25,11 +26,12 @@ from telegram.request import HTTPXRequest
 
 from bot.admin_alerts import TelegramAdminAlerts
 from bot.admission import AccessPolicy, Admission
-from bot.callback_tokens import CallbackTokens
+from bot.callback_tokens import SALT_KEY, CallbackTokens, new_salt
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.domain import LINK_RETENTION_DAYS, PROVIDER_FAMILY
 from bot.due_loop import DueLoop
+from bot.housekeeping import Housekeeping
 from bot.job_callbacks import CallbackIntake
 from bot.job_model import EngineConfig
 from bot.jobs import JobService
@@ -46,11 +48,13 @@ from handlers.history import HistoryHandlers
 from handlers.menu import publish_command_menu
 from handlers.picker import TrackPicker
 from handlers.settings import ChatSettingsHandlers
+from handlers.stale_buttons import register_stale_buttons
 from handlers.submit import JobStarter
 from storage.chats import ChatSettingsRepository
 from storage.db import Database
 from storage.inbox import UpdateInbox
 from storage.jobs import JobRepository
+from storage.meta import MetaRepository
 from storage.picks import TrackPickRepository
 
 log = logging.getLogger(__name__)
@@ -149,6 +153,7 @@ class BotApp:
         released = await repo.release_leases(self._clock())
         if released:
             log.info("resuming %s jobs left in flight by the previous run", released)
+        salt = await MetaRepository(db).get_or_create(SALT_KEY, new_salt())
         upstream_http = make_http_client(transport=self._upstream_transport)
         stack.push_async_callback(upstream_http.aclose)
         cdn = httpx.AsyncClient(
@@ -160,10 +165,18 @@ class BotApp:
         await application.initialize()
         stack.push_async_callback(application.shutdown)
 
-        core = self._build_core(db, repo, upstream_http, cdn, application.bot)
+        core = self._build_core(db, repo, upstream_http, cdn, application.bot, salt=salt)
         await self._register_handlers(application, core)
         inbox = UpdateInbox(db, self._clock)
-        await inbox.forget_old()
+        picks = TrackPickRepository(db, self._clock)
+        await stack.enter_async_context(
+            Housekeeping(
+                {
+                    "track picks": partial(picks.forget_older_than, PICK_RETENTION),
+                    "handled updates": inbox.forget_old,
+                }
+            )
+        )
         self.inbox_worker = InboxWorker(
             inbox=inbox, bot=application.bot, handle=application.process_update
         )
@@ -190,6 +203,8 @@ class BotApp:
         upstream_http: httpx.AsyncClient,
         cdn: httpx.AsyncClient,
         bot: Bot,
+        *,
+        salt: str,
     ) -> _Core:
         """The services: upstream client, jobs service, delivery, status messages."""
         settings = self.settings
@@ -214,7 +229,7 @@ class BotApp:
             repo=repo,
             client=upstream,
             config=config,
-            tokens=CallbackTokens(settings.telegram_bot_token.get_secret_value()),
+            tokens=CallbackTokens(settings.telegram_bot_token.get_secret_value(), salt=salt),
             notifier=status,
             alerts=TelegramAdminAlerts(bot, settings.admin_user_ids, self._clock),
             clock=self._clock,
@@ -305,7 +320,6 @@ class BotApp:
             default_domain=settings.default_domain_name,
         )
         picks = TrackPickRepository(core.db, self._clock)
-        await picks.forget_older_than(PICK_RETENTION)
         picker = TrackPicker(
             upstream=core.upstream, picks=picks, policy=core.policy, starter=starter
         )
@@ -323,6 +337,7 @@ class BotApp:
             chats=chats, policy=core.policy, default_domain=settings.default_domain_name
         ).register(application)
         AdminHandlers(upstream=core.upstream, policy=core.policy).register(application)
+        register_stale_buttons(application)  # last: answers taps no other handler took
         application.add_error_handler(on_error)
         await publish_command_menu(application.bot)
 

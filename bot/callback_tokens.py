@@ -1,8 +1,10 @@
 """Per-job callback tokens: derived from a secret, stored only as a hash, checked in constant time.
 
-A token is HMAC(secret, job id). Deriving it (instead of storing it) means a resubmission after a
-crash sends the *same* callback URL, so a callback for the first, already-accepted request still
-finds its job (design.md §2), while the database alone never reveals a usable token.
+A token is HMAC(secret + database salt, job id). Deriving it (instead of storing it) means a
+resubmission after a crash sends the *same* callback URL, so a callback for the first,
+already-accepted request still finds its job (design.md §2), while the database alone never
+reveals a usable token. The salt is random per database, so a reset database (job ids counting
+from 1 again) never hands out a token that an earlier database already gave away.
 """
 
 from __future__ import annotations
@@ -13,13 +15,20 @@ import hmac
 import secrets
 
 INVALID_CALLBACK_BASE = "https://callbacks.musicvideo-bot.invalid"
+SALT_KEY = "callback_token_salt"  # the `meta` key the database's salt is stored under
+
+
+def new_salt() -> str:
+    """A fresh random salt for a new database (256 bits, hex)."""
+    return secrets.token_hex(32)
 
 
 class CallbackTokens:
     """Makes and checks the secret part of `/callbacks/{token}` URLs."""
 
-    def __init__(self, secret: str) -> None:
-        self._key = hashlib.sha256(b"musicvideo-bot callback tokens\0" + secret.encode()).digest()
+    def __init__(self, secret: str, *, salt: str) -> None:
+        material = b"\0".join((b"musicvideo-bot callback tokens", salt.encode(), secret.encode()))
+        self._key = hashlib.sha256(material).digest()
 
     def token_for(self, job_id: int) -> str:
         """The callback token of job `job_id` (URL-safe, 256 bits)."""

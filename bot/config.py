@@ -6,7 +6,14 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain import DEFAULT_BASE_URL, MAX_DOMAIN_LENGTH, Provider
@@ -15,6 +22,9 @@ IdList = Annotated[frozenset[int], NoDecode]
 
 # Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and - in a webhook secret token.
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# Only kie signs its callbacks; apikley, the SUNOAPI family and vidgo document no signature
+# (upstream-api.md §2.3, §6), so with them a webhook HMAC key would refuse every callback.
+SIGNING_PROVIDERS = frozenset({Provider.KIE})
 
 
 class Settings(BaseSettings):
@@ -67,6 +77,19 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_choice(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("music_api_webhook_hmac_key")
+    @classmethod
+    def _only_for_signing_providers(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        provider = info.data.get("music_api_provider")  # absent when it was itself invalid
+        if value is not None and provider is not None and provider not in SIGNING_PROVIDERS:
+            raise ValueError(
+                f"must be unset with MUSIC_API_PROVIDER={provider.value}: only kie signs its"
+                " callbacks, so every callback would be refused"
+            )
+        return value
 
     @field_validator(
         "public_base_url", "music_api_base_url", "telegram_api_base_url", "telegram_api_file_url"

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from bot.domain import JobState
 from bot.job_model import ErrorKind, Phase
+from bot.text_limits import CAPTION_LIMIT, MESSAGE_LIMIT, fit, shorten
 from bot.texts import has_text, text
 from storage.chats import ChatSettings
 from storage.jobs import Job
@@ -51,9 +52,7 @@ def status_text(job: Job, phase: Phase, *, job_timeout_minutes: float) -> str:
 def failure_reason(job: Job) -> str:
     """One sentence saying why `job` failed and what to do next."""
     kind = job.error_kind or ErrorKind.PROVIDER_FAILED.value
-    detail = f": {job.error.strip()}" if job.error and job.error.strip() else ""
-    if len(detail) > 200:
-        detail = detail[:199] + "…"
+    detail = shorten(f": {job.error.strip()}", 200) if job.error and job.error.strip() else ""
     key = f"reason_{kind}" if has_text(f"reason_{kind}") else "reason_rejected"
     return text(
         job.language,
@@ -82,15 +81,25 @@ def headline(job: Job) -> str:
 
 
 def video_caption(job: Job, retention_days: int, now: datetime) -> str:
-    """The caption under a posted video."""
+    """The caption under a posted video, within Telegram's caption limit (the headline is cut,
+    never the expiry date)."""
     expiry = expiry_date(job, retention_days, now)
-    return text(job.language, "caption", headline=headline(job), expiry=expiry)
+
+    def caption(head: str) -> str:
+        return text(job.language, "caption", headline=head, expiry=expiry)
+
+    return fit(caption, headline(job), CAPTION_LIMIT)
 
 
 def link_message(job: Job, url: str, retention_days: int, now: datetime) -> str:
-    """The message sent instead of a video that cannot be posted as a file."""
+    """The message sent instead of a video that cannot be posted as a file, within Telegram's
+    message limit (the headline is cut, never the link or the expiry date)."""
     expiry = expiry_date(job, retention_days, now)
-    return text(job.language, "video_link", headline=headline(job), url=url, expiry=expiry)
+
+    def message(head: str) -> str:
+        return text(job.language, "video_link", headline=head, url=url, expiry=expiry)
+
+    return fit(message, headline(job), MESSAGE_LIMIT)
 
 
 def gave_up_message(job: Job, url: str | None, retention_days: int, now: datetime) -> str:
@@ -126,10 +135,7 @@ def track_label(language: str, title: str, duration_seconds: float | None, numbe
     name = " ".join(title.split()) or text(language, "picker_untitled", number=number)
     length = format_duration(duration_seconds)
     suffix = f" ({length})" if length else ""
-    room = TRACK_LABEL_LIMIT - len("🎵 ") - len(suffix)
-    if len(name) > room:
-        name = name[: room - 1].rstrip() + "…"
-    return f"🎵 {name}{suffix}"
+    return fit(lambda cut: f"🎵 {cut}{suffix}", name, TRACK_LABEL_LIMIT)
 
 
 def format_credits(amount: Decimal) -> str:
@@ -160,6 +166,4 @@ def provider_detail(reason: str | None, limit: int = 200) -> str:
     reason = " ".join((reason or "").split())
     if not reason:
         return ""
-    if len(reason) > limit:
-        reason = reason[: limit - 1] + "…"
-    return f": {reason}"
+    return f": {shorten(reason, limit)}"

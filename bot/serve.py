@@ -16,6 +16,10 @@ from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
+# How long a stop waits for HTTP requests in progress (callbacks answer within milliseconds);
+# then uvicorn cancels them. Together with the loops' grace the process exits within 10 s.
+HTTP_STOP_GRACE_SECONDS = 1  # uvicorn takes whole seconds
+
 
 class _Server(uvicorn.Server):
     """uvicorn without its own signal handling: `run` owns SIGTERM/SIGINT (uvicorn would
@@ -49,7 +53,13 @@ async def run(settings: Settings) -> None:
     sock = bind_socket(settings.http_host, settings.http_port)
     async with BotApp(settings) as app:
         assert app.web is not None
-        config = uvicorn.Config(app.web, log_config=None, lifespan="off", access_log=False)
+        config = uvicorn.Config(
+            app.web,
+            log_config=None,
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=HTTP_STOP_GRACE_SECONDS,
+        )
         server = _Server(config)
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         log.info("HTTP endpoint on %s:%s", *sock.getsockname()[:2])

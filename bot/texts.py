@@ -418,6 +418,11 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "ru": "За последний час вы сделали {limit} видео — это лимит. "
         "Попробуйте снова после {time} UTC.",
     },
+    # --- buttons no handler knows (stale or forged) ---
+    "button_unavailable": {
+        "en": "This button is no longer available.",
+        "ru": "Эта кнопка больше не действует.",
+    },
 }
 
 LANGUAGES: Final = ("en", "ru")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 from collections.abc import Awaitable, Callable, Mapping
@@ -15,6 +16,9 @@ from bot.job_model import CallbackVerdict
 
 MAX_CALLBACK_BYTES = 64 * 1024
 MAX_UPDATE_BYTES = 1024 * 1024
+# A callback body (at most 64 KiB) that takes longer than this is a stalled or hostile client;
+# without a deadline one half-sent request would also hold up shutdown forever.
+BODY_READ_SECONDS = 5.0
 SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 - a header name
 
 CallbackSink = Callable[[str, bytes, Mapping[str, str]], Awaitable[CallbackVerdict]]
@@ -33,18 +37,26 @@ class BodyTooLarge(Exception):
     """More than the route accepts; counted as it streams, so chunked bodies are caught too."""
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing early once it passes `limit` bytes."""
+class BodyTooSlow(Exception):
+    """The whole body did not arrive within the route's deadline."""
+
+
+async def read_body(request: Request, limit: int, deadline: float | None = None) -> bytes:
+    """The request body, refusing early once it passes `limit` bytes or `deadline` seconds."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(deadline):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise BodyTooLarge
+                chunks.append(chunk)
+    except TimeoutError:
+        raise BodyTooSlow from None
     return b"".join(chunks)
 
 
@@ -74,14 +86,17 @@ def build_web_app(
     on_callback: CallbackSink,
     health: HealthProbe,
     extra_routes: list[BaseRoute] | None = None,
+    body_read_seconds: float = BODY_READ_SECONDS,
 ) -> Starlette:
     """The starlette application; `extra_routes` carries the Telegram webhook in webhook mode."""
 
     async def callback(request: Request) -> Response:
         try:
-            body = await read_body(request, MAX_CALLBACK_BYTES)
+            body = await read_body(request, MAX_CALLBACK_BYTES, body_read_seconds)
         except BodyTooLarge:
             return JSONResponse({"error": "body too large"}, status_code=413)
+        except BodyTooSlow:
+            return JSONResponse({"error": "body not received in time"}, status_code=408)
         verdict = await on_callback(request.path_params["token"], body, request.headers)
         status = _VERDICT_STATUS[verdict]
         return JSONResponse({"status": verdict.value}, status_code=status)

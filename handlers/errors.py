@@ -9,6 +9,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.texts import language_for, text
+from handlers.common import topic_of
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     user = update.effective_user
     language = language_for(user.language_code if user else None)
+    message = update.effective_message
+    topic = topic_of(message) if message is not None else None
     try:
-        await context.bot.send_message(update.effective_chat.id, text(language, "reason_internal"))
+        await context.bot.send_message(
+            update.effective_chat.id, text(language, "reason_internal"), message_thread_id=topic
+        )
     except TelegramError as exc:
         log.warning("could not report the error to chat %s: %s", update.effective_chat.id, exc)

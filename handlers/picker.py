@@ -79,7 +79,8 @@ class TrackPicker:
         await reply(command, body, reply_markup=picker_markup(language, picks))
 
     async def on_pick(self, update: Update, context: Context) -> None:
-        """A tapped track: answer, mark the choice on the picker, then start the job."""
+        """A tapped track: answer, then start the job; the picker shows the choice only once
+        the tap was admitted, so a refused tap leaves the buttons for everyone else."""
         query = update.callback_query
         if query is None:
             return
@@ -90,8 +91,10 @@ class TrackPicker:
             await query.answer(text(language, "picker_expired"))
             return
         await query.answer()
-        if not await self._mark_chosen(message, pick, language):
-            return  # this track was already chosen on this message: a double tap
+
+        async def mark_chosen() -> bool:
+            return await self._mark_chosen(message, pick, language)
+
         command = message.reply_to_message or message
         await self._starter.start(
             update,
@@ -100,6 +103,7 @@ class TrackPicker:
             audio_id=pick.audio_id,
             author=pick.author,
             title=pick.title or None,
+            once_admitted=mark_chosen,
         )
 
     async def _pick_of_chat(self, data: str | None, message: Message | None) -> TrackPick | None:

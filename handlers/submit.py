@@ -6,6 +6,7 @@ Shared by `/video <taskId> <audioId>` and the track picker's buttons.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from telegram import Message, Update
@@ -51,8 +52,12 @@ class JobStarter:
         audio_id: str,
         author: str | None,
         title: str | None = None,
+        once_admitted: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
-        """Admit the request, write the job, then post its status message replying to `command`."""
+        """Admit the request, write the job, then post its status message replying to `command`.
+
+        `once_admitted` runs once the job row exists (e.g. the picker marks the chosen track),
+        never for a refused request."""
         language = language_of(update)
         job = await self._jobs.job_for_update(update.update_id)
         if job is None:
@@ -76,7 +81,11 @@ class JobStarter:
                 return
             job = outcome
         if self._jobs.awaits_announcement(job):
-            await self._announce(job, command, language)
+            try:
+                if once_admitted is not None:
+                    await once_admitted()
+            finally:
+                await self._announce(job, command, language)
 
     async def _admit(self, request: JobRequest) -> Job | Refusal:
         async with self._admitting:

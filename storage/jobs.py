@@ -367,6 +367,23 @@ class JobRepository:
         )
         return from_timestamp(row[0]) if row is not None else None
 
+    async def count_created_anonymously_since(self, chat_id: int, since: datetime) -> int:
+        """How many jobs without a user (channel posts, anonymous admins, messages sent as a
+        channel) were created in `chat_id` at or after `since` (their shared quota)."""
+        sql = "SELECT COUNT(*) FROM jobs WHERE chat_id = ? AND user_id IS NULL AND created_at >= ?"
+        return await self._count(sql, (chat_id, to_timestamp(since)))
+
+    async def oldest_created_anonymously_since(
+        self, chat_id: int, since: datetime
+    ) -> datetime | None:
+        """When the oldest job without a user in `chat_id` at or after `since` was created."""
+        row = await self._db.fetch_one(
+            "SELECT MIN(created_at) FROM jobs"
+            " WHERE chat_id = ? AND user_id IS NULL AND created_at >= ?",
+            (chat_id, to_timestamp(since)),
+        )
+        return from_timestamp(row[0]) if row is not None else None
+
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
         """Move every job of a migrated chat to its new id; return how many moved."""
         sql = "UPDATE jobs SET chat_id = ?, updated_at = ? WHERE chat_id = ?"

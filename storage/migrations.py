@@ -104,6 +104,11 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         " WHERE next_poll_at IS NOT NULL AND state = 'submitting'",
         "CREATE INDEX jobs_due_check ON jobs (next_poll_at)"
         " WHERE next_poll_at IS NOT NULL AND state <> 'submitting'",
+        # The hourly quota of senders without a user id (channel posts, anonymous admins,
+        # "send as channel"), counted per chat.
+        "CREATE INDEX jobs_anonymous_created ON jobs (chat_id, created_at) WHERE user_id IS NULL",
+        # Facts about this database itself, e.g. the random salt of its callback tokens.
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),
 )
 

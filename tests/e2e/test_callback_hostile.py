@@ -2,7 +2,8 @@
 
 Bodies that are not callbacks get 400, more than 64 KiB gets 413 (chunked bodies counted as they
 stream, a lying Content-Length refused unread), a slow body does not hold up other requests,
-and with a kie HMAC key only fresh, correctly signed callbacks are let in.
+a body that stops half-way gets 408 after a deadline, and with a kie HMAC key only fresh,
+correctly signed callbacks are let in.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import httpx
 import pytest
 
 from bot.domain import JobState, Provider
-from bot.web import MAX_CALLBACK_BYTES
-from tests.e2e.harness import Harness, running_bot
-from tests.e2e.test_process import serve
+from bot.job_model import CallbackVerdict
+from bot.web import MAX_CALLBACK_BYTES, build_web_app
+from tests.e2e.harness import BOT_TOKEN, Harness, new_fakes, running_bot
+from tests.e2e.processes import serve
+from tests.fakes.telegram import FakeTelegram
 from tests.fakes.upstream import FakeUpstream
 
 USER = 4242
@@ -165,6 +168,34 @@ async def _dribble_a_callback(h: Harness, base: str) -> None:
         await writer.wait_closed()
 
 
+async def test_half_sent_body_gets_408_after_the_read_deadline() -> None:
+    received: list[bytes] = []
+
+    async def on_callback(_token: str, body: bytes, _headers: object) -> CallbackVerdict:
+        received.append(body)
+        return CallbackVerdict.ACCEPTED
+
+    async def health() -> dict[str, object]:
+        return {}
+
+    web = build_web_app(on_callback=on_callback, health=health, body_read_seconds=0.3)
+    async with serve(web) as base:
+        address = urlsplit(base)
+        reader, writer = await asyncio.open_connection(address.hostname, address.port)
+        head = (
+            f"POST /callbacks/x HTTP/1.1\r\nHost: {address.netloc}\r\nContent-Length: 100\r\n\r\n"
+        )
+        try:
+            writer.write(head.encode() + b"{" * 50)
+            await writer.drain()
+            status_line = await asyncio.wait_for(reader.readline(), 5)
+        finally:
+            writer.close()
+            await writer.wait_closed()
+    assert status_line.startswith(b"HTTP/1.1 408"), status_line
+    assert received == []
+
+
 async def test_signed_callbacks_only_with_a_fresh_valid_signature(tmp_path: Path) -> None:
     async with running_bot(tmp_path, Provider.KIE, music_api_webhook_hmac_key=HMAC_KEY) as h:
         await h.submit(user_id=USER)
@@ -207,3 +238,18 @@ async def test_signed_callbacks_only_with_a_fresh_valid_signature(tmp_path: Path
         assert again.status_code == 200  # a duplicate is accepted and changes nothing
         await asyncio.sleep(0.2)
         assert len(h.telegram.calls_to("sendVideo")) == 1
+
+
+async def test_reset_database_never_reuses_a_callback_token(tmp_path: Path) -> None:
+    async with running_bot(tmp_path / "first", Provider.KIE) as h:
+        first_url = await callback_url(h)
+    later = (FakeTelegram(token=BOT_TOKEN, first_update_id=20_000), new_fakes(Provider.KIE)[1])
+    # Same database: same salt.
+    async with running_bot(tmp_path / "first", Provider.KIE, fakes=later) as h:
+        await h.submit("/video music-task-1 audio-2", user_id=USER)
+        await h.video_task_id(job_id=2)
+        assert (await h.web.post(first_url, json={})).status_code == 400  # still job 1's
+    async with running_bot(tmp_path / "reset", Provider.KIE) as h:
+        second_url = await callback_url(h)  # job 1 again, in a fresh database
+        assert second_url != first_url
+        assert (await h.web.post(first_url, json={})).status_code == 404

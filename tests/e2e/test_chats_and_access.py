@@ -30,14 +30,50 @@ async def test_channel_post_video_is_posted_into_the_channel(tmp_path: Path) -> 
 
 
 async def test_anonymous_admin_is_judged_by_the_chat(tmp_path: Path) -> None:
-    async with running_bot(
-        tmp_path, Provider.KIE, allowed_chat_ids=frozenset({GROUP}), quota_per_hour=0
-    ) as h:
+    async with running_bot(tmp_path, Provider.KIE, allowed_chat_ids=frozenset({GROUP})) as h:
         h.telegram.push_update(
             h.telegram.anonymous_admin_message(f"/video@MusicVideoBot {TASK_ID} {AUDIO_ID}", GROUP)
         )
         await h.video_task_id()
-        assert (await h.job()).user_id is None  # no per-user quota for an anonymous admin
+        assert (await h.job()).user_id is None
+
+
+async def test_anonymous_admins_share_the_chats_hourly_quota(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE, quota_per_hour=1) as h:
+        h.upstream.add_music_task("task-2", tracks=[("audio-9", "Song Z", 100.0)])
+        for track in (f"{TASK_ID} {AUDIO_ID}", f"{TASK_ID} audio-2"):
+            h.telegram.push_update(
+                h.telegram.anonymous_admin_message(f"/video@MusicVideoBot {track}", GROUP)
+            )
+        # "Send as channel": a member posts as one of their channels; no user id either.
+        as_channel = h.telegram.group_message("/video task-2 audio-9", chat_id=GROUP)
+        as_channel["message"]["from"] = {"id": 136817688, "is_bot": True, "first_name": "Channel"}
+        as_channel["message"]["sender_chat"] = {"id": -100777, "title": "Mine", "type": "channel"}
+        h.telegram.push_update(as_channel)
+        calls = await h.telegram.wait_for("sendMessage", count=3)
+        refusals = [c.params["text"] for c in calls[1:]]
+        assert all("hourly limit" in r and "UTC" in r for r in refusals), refusals
+        await h.video_task_id()
+        assert len(h.upstream.creates) == 1
+        # A person in the same group still has a quota of their own.
+        h.telegram.push_update(
+            h.telegram.group_message(f"/video {TASK_ID} audio-2", chat_id=GROUP, user_id=USER)
+        )
+        await h.video_task_id(job_id=2)
+
+
+async def test_channel_posts_have_an_hourly_quota(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE, quota_per_hour=1) as h:
+        channel = -1009876
+        for audio in (AUDIO_ID, "audio-2"):
+            h.telegram.push_update(
+                h.telegram.channel_post(f"/video {TASK_ID} {audio}", chat_id=channel)
+            )
+        calls = await h.telegram.wait_for("sendMessage", count=2)
+        assert "hourly limit" in calls[1].params["text"]
+        await h.video_task_id()
+        assert len(h.upstream.creates) == 1
+        assert await h.repo.get(2) is None
 
 
 async def test_forum_topic_gets_the_video_in_the_same_topic(tmp_path: Path) -> None:
@@ -56,6 +92,22 @@ async def test_forum_topic_gets_the_video_in_the_same_topic(tmp_path: Path) -> N
         assert int(video.params["message_thread_id"]) == 77
         [status] = h.telegram.calls_to("sendMessage")
         assert int(status.params["message_thread_id"]) == 77
+
+
+async def test_error_reply_goes_to_the_same_forum_topic(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        h.telegram.fail_next("sendMessage", error_code=400, description="Bad Request: odd")
+        h.telegram.push_update(
+            h.telegram.group_message(
+                f"/video@MusicVideoBot {TASK_ID} {AUDIO_ID}",
+                chat_id=GROUP,
+                thread_id=77,
+                is_forum=True,
+            )
+        )
+        [_refused, error] = await h.telegram.wait_for("sendMessage", count=2)
+        assert "Something went wrong" in error.params["text"]
+        assert int(error.params["message_thread_id"]) == 77
 
 
 async def test_deleted_command_message_does_not_stop_delivery(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.domain import Provider
+from bot.domain import JobState, Provider
 from tests.e2e.harness import TASK_ID, Harness, running_bot
 
 USER = 4242
@@ -87,11 +87,32 @@ async def test_tap_makes_the_video_of_that_track_once(tmp_path: Path) -> None:
         )
         await h.telegram.wait_for("answerCallbackQuery", count=2)
         await settle(h)
+        assert "already making this video (job #1)" in h.telegram.messages(GROUP)[-1]["text"]
         edits = h.telegram.calls_to("editMessageText")
         picker_edits = [e for e in edits if e.params["message_id"] == picker["message_id"]]
-        assert len(picker_edits) == 2  # the second answered "not modified": already chosen
+        assert len(picker_edits) == 1
         assert await h.repo.get(2) is None
         assert len(h.upstream.creates) == 1
+
+
+async def test_refused_tap_leaves_the_buttons_for_everyone_else(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE, allowed_user_ids=frozenset({USER})) as h:
+        picker = await offer(h, f"/video@MusicVideoBot {TASK_ID}", chat_id=GROUP)
+        data = buttons(picker)[0]["callback_data"]
+        h.telegram.push_update(h.telegram.callback_query(data, message=picker, user_id=OTHER_USER))
+        await h.telegram.wait_for("answerCallbackQuery")
+        await settle(h)
+        assert "this bot is private" in h.telegram.messages(GROUP)[-1]["text"]
+        assert h.telegram.calls_to("editMessageText") == []
+        assert h.upstream.creates == []
+        # The member who may use the bot still can, from the same buttons.
+        h.telegram.push_update(h.telegram.callback_query(data, message=picker, user_id=USER))
+        await h.video_task_id()
+        chosen = next(
+            m for m in h.telegram.messages(GROUP) if m["message_id"] == picker["message_id"]
+        )
+        assert "reply_markup" not in chosen
+        assert "Song A" in chosen["text"]
 
 
 async def test_long_ids_and_titles_still_fit(tmp_path: Path) -> None:
@@ -193,3 +214,64 @@ async def test_picked_track_title_is_in_the_video_caption(tmp_path: Path) -> Non
         h.upstream.complete(await h.video_task_id())
         [video] = await h.telegram.wait_for("sendVideo")
         assert video.params["caption"].startswith("🎬 Song B\n")
+
+
+async def test_long_track_title_is_cut_to_fit_the_caption(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        h.upstream.add_music_task("task-x", tracks=[("audio-x", "Endless title " * 200, 100.0)])
+        picker = await offer(h, "/video task-x")
+        h.telegram.push_update(
+            h.telegram.callback_query(buttons(picker)[0]["callback_data"], message=picker)
+        )
+        h.upstream.complete(await h.video_task_id())
+        [video] = await h.telegram.wait_for("sendVideo")
+        caption = video.params["caption"]
+        assert len(caption.encode("utf-16-le")) // 2 <= 1024
+        headline, expiry = caption.split("\n")
+        assert headline.startswith("🎬 Endless title")
+        assert headline.endswith("…")
+        assert re.fullmatch(r"Link valid until \d{4}-\d\d-\d\d \(UTC\)", expiry)
+        await h.wait_state(JobState.DELIVERED)
+        assert h.telegram.calls_to("sendVideo") == [video]  # the URL was posted: no upload
+
+
+async def test_long_track_title_is_cut_to_fit_the_link_message(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE, max_upload_mb=1) as h:
+        h.upstream.add_music_task("task-x", tracks=[("audio-x", "Endless title " * 400, 100.0)])
+        h.telegram.refuse_video_urls()
+        picker = await offer(h, "/video task-x")
+        h.telegram.push_update(
+            h.telegram.callback_query(buttons(picker)[0]["callback_data"], message=picker)
+        )
+        video_task = await h.video_task_id()
+        h.upstream.complete(video_task, video_size=2_000_000)  # too large to upload
+        job = await h.wait_state(JobState.DELIVERED)
+        assert job.video_url is not None
+        link = h.telegram.messages(USER)[-1]["text"]
+        assert len(link.encode("utf-16-le")) // 2 <= 4096
+        assert "…" in link
+        assert job.video_url in link
+        assert re.search(r"Link valid until \d{4}-\d\d-\d\d \(UTC\)$", link)
+
+
+@pytest.mark.parametrize(
+    ("data", "language", "expected"),
+    [
+        ("zz:1", "en", "This button is no longer available."),
+        ("pk:abc", "en", "This button is no longer available."),
+        ("x" * 64, "ru", "Эта кнопка больше не действует."),
+    ],
+)
+async def test_button_no_handler_knows_is_still_answered(
+    tmp_path: Path, data: str, language: str, expected: str
+) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        picker = await offer(h, f"/video {TASK_ID}")
+        tap = h.telegram.callback_query(data, message=picker)
+        tap["callback_query"]["from"]["language_code"] = language
+        h.telegram.push_update(tap)
+        [answer] = await h.telegram.wait_for("answerCallbackQuery")
+        assert answer.params["text"] == expected
+        await settle(h)
+        assert len(h.telegram.calls_to("answerCallbackQuery")) == 1
+        assert h.telegram.calls_to("editMessageText") == []

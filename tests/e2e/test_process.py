@@ -17,6 +17,7 @@ from tests.e2e.processes import BotProcess, free_port, serve
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.upstream import FakeUpstream
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 USER = 4242
 API_KEY = "sk-smoke-SECRET-key"
 
@@ -31,6 +32,8 @@ async def world(tmp_path: Path) -> AsyncIterator[tuple[FakeTelegram, FakeUpstrea
         bot_port = free_port()
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            # This checkout's code, not whichever one the virtualenv has installed.
+            "PYTHONPATH": str(REPO_ROOT),
             "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
             "TELEGRAM_API_BASE_URL": f"{telegram_url}/bot",
             "TELEGRAM_API_FILE_URL": f"{telegram_url}/file/bot",
@@ -81,3 +84,32 @@ async def test_process_delivers_survives_sigkill_and_stops_on_sigterm(
     assert "stopped" in output
     assert BOT_TOKEN not in output
     assert API_KEY not in output
+
+
+async def test_sigterm_stops_within_10_s_despite_a_half_sent_callback(
+    tmp_path: Path, world: tuple[FakeTelegram, FakeUpstream, dict[str, str]]
+) -> None:
+    _, _, env = world
+    bot = BotProcess(env, tmp_path)
+    await bot.start(f"{env['PUBLIC_BASE_URL']}/healthz")
+    assert bot.process is not None
+    port = int(env["HTTP_PORT"])
+    _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        head = (
+            f"POST /callbacks/x HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+        )
+        writer.write(head.encode() + b" " * 500)
+        await writer.drain()
+        async with httpx.AsyncClient() as client:  # one round trip: the server has read ours
+            assert (await client.get(f"{env['PUBLIC_BASE_URL']}/healthz")).status_code == 200
+        started = asyncio.get_running_loop().time()
+        assert await bot.stop(signal.SIGTERM) == 0, bot.log.read_text()
+        assert asyncio.get_running_loop().time() - started < 10
+    finally:
+        if bot.process.returncode is None:
+            bot.process.kill()
+            await bot.process.wait()
+        writer.close()
+        await writer.wait_closed()

@@ -216,6 +216,7 @@ class FakeTelegram:
         bot_id: int = 123456,
         *,
         max_long_poll: float = 1.0,
+        first_update_id: int = 10_000,
     ) -> None:
         self.token, self.bot_username, self.bot_id = token, bot_username, bot_id
         self.max_long_poll = max_long_poll
@@ -236,7 +237,9 @@ class FakeTelegram:
         self._next_message_id: defaultdict[int, int] = defaultdict(int)
         self._files: dict[str, Json] = {}
         self._file_numbers = itertools.count(1)
-        self._update_ids = itertools.count(10_000)
+        # Telegram's update ids only grow for a bot: a fake standing in for a later run of the
+        # same bot (same database) starts above the earlier one's.
+        self._update_ids = itertools.count(first_update_id)
         self._query_ids = itertools.count(4_382_000_000_000_000_000)
         self._commands: dict[str, list[Json]] = {}
         self._refuse_urls = False

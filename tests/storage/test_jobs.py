@@ -259,6 +259,18 @@ async def test_count_created_by_user_since(repo: JobRepository, clock: FakeClock
     assert await repo.count_created_by_user_since(1, START) == 2
 
 
+async def test_anonymous_jobs_are_counted_per_chat(repo: JobRepository, clock: FakeClock) -> None:
+    await repo.create(new_job(chat_id=-5, user_id=None))
+    since = clock.advance(3600)
+    second = await repo.create(new_job(chat_id=-5, user_id=None))
+    await repo.create(new_job(chat_id=-5, user_id=1))  # a person: their own quota
+    await repo.create(new_job(chat_id=-6, user_id=None))  # another chat
+    assert await repo.count_created_anonymously_since(-5, since) == 1
+    assert await repo.count_created_anonymously_since(-5, START) == 2
+    assert await repo.oldest_created_anonymously_since(-5, since) == second.created_at
+    assert await repo.oldest_created_anonymously_since(-7, START) is None
+
+
 async def test_move_chat(repo: JobRepository) -> None:
     for _ in range(3):
         await repo.create(new_job(chat_id=-1))

@@ -21,10 +21,11 @@ EXPECTED_INDEXES = {
     "jobs_video_task",
     "jobs_track",
     "jobs_user_created",
+    "jobs_anonymous_created",
 }
 
 
-ALL_TABLES = {"jobs", "chat_settings", "track_picks", "update_inbox", "intake_state"}
+ALL_TABLES = {"jobs", "chat_settings", "track_picks", "update_inbox", "intake_state", "meta"}
 
 
 async def _objects(db: Database, kind: str) -> set[str]:

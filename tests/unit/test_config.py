@@ -72,7 +72,7 @@ def test_every_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
         "TELEGRAM_API_FILE_URL": "http://local:8081/file/bot",
         "BOT_MODE": "webhook",
         "WEBHOOK_SECRET": "s3cret_-X",
-        "MUSIC_API_PROVIDER": "SunoAPI",
+        "MUSIC_API_PROVIDER": "KiE",  # the only provider that signs: the HMAC key is valid
         "MUSIC_API_BASE_URL": "https://proxy.example/prefix/",
         "MUSIC_API_WEBHOOK_HMAC_KEY": "hmac",
         "PUBLIC_BASE_URL": "http://bot.example",
@@ -93,7 +93,7 @@ def test_every_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
     s = Settings()  # type: ignore[call-arg]
     assert s.bot_mode == "webhook"
-    assert s.music_api_provider is Provider.SUNOAPI
+    assert s.music_api_provider is Provider.KIE
     assert s.upstream_base_url == "https://proxy.example/prefix/"
     assert s.callbacks_enabled
     assert (s.http_host, s.http_port) == ("127.0.0.1", 9000)
@@ -159,6 +159,30 @@ def test_webhook_mode_needs_secret_and_public_url(monkeypatch: pytest.MonkeyPatc
     assert "PUBLIC_BASE_URL is required" in lines[0]
 
 
+@pytest.mark.parametrize("provider", ["apikley", "sunoapi", "apibox", "vidgo"])
+def test_hmac_key_with_a_provider_that_signs_nothing_is_refused(
+    monkeypatch: pytest.MonkeyPatch, provider: str
+) -> None:
+    lines = _errors(
+        monkeypatch,
+        **REQUIRED,
+        MUSIC_API_PROVIDER=provider,
+        MUSIC_API_WEBHOOK_HMAC_KEY="hmac-SECRET",
+        HTTP_PORT="99999",
+    )
+    assert len(lines) == 2  # one line per problem
+    [hmac_line] = [line for line in lines if line.startswith("MUSIC_API_WEBHOOK_HMAC_KEY: ")]
+    assert f"must be unset with MUSIC_API_PROVIDER={provider}" in hmac_line
+    assert "SECRET" not in " ".join(lines)
+
+
+def test_hmac_key_with_kie_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {**REQUIRED, "MUSIC_API_WEBHOOK_HMAC_KEY": "k"}.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()  # type: ignore[call-arg]
+    assert settings.music_api_webhook_hmac_key is not None
+
+
 def test_python_m_bot_with_bad_config_exits_2_without_traceback_or_secret(tmp_path: Path) -> None:
     env = {
         "PATH": "/usr/bin:/bin",
@@ -183,3 +207,29 @@ def test_python_m_bot_with_bad_config_exits_2_without_traceback_or_secret(tmp_pa
     assert all(line.startswith("configuration error: ") for line in lines)
     assert "Traceback" not in done.stderr
     assert "SECRET" not in done.stderr + done.stdout
+
+
+def test_python_m_bot_with_an_unusable_hmac_key_exits_2(tmp_path: Path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "TELEGRAM_BOT_TOKEN": "123:abc-SECRET-TOKEN",
+        "MUSIC_API_KEY": "sk-SECRET-KEY",
+        "MUSIC_API_PROVIDER": "vidgo",
+        "MUSIC_API_WEBHOOK_HMAC_KEY": "hmac-SECRET",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "configuration error: MUSIC_API_WEBHOOK_HMAC_KEY: must be unset with"
+        " MUSIC_API_PROVIDER=vidgo: only kie signs its callbacks, so every callback would be"
+        " refused"
+    ]

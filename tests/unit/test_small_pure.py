@@ -34,15 +34,16 @@ def test_backoff_survives_huge_attempt_numbers() -> None:
 
 
 def test_callback_tokens_are_stable_per_job_and_distinct() -> None:
-    tokens = CallbackTokens("secret")
+    tokens = CallbackTokens("secret", salt="salt")
     assert tokens.token_for(1) == tokens.token_for(1)
     assert tokens.token_for(1) != tokens.token_for(2)
-    assert CallbackTokens("other").token_for(1) != tokens.token_for(1)
+    assert CallbackTokens("other", salt="salt").token_for(1) != tokens.token_for(1)
+    assert CallbackTokens("secret", salt="pepper").token_for(1) != tokens.token_for(1)
     assert len(tokens.token_for(1)) >= 40
 
 
 def test_token_hash_matches_only_its_token() -> None:
-    token = CallbackTokens("s").token_for(7)
+    token = CallbackTokens("s", salt="salt").token_for(7)
     assert token_matches(token, hash_token(token))
     assert not token_matches(token + "x", hash_token(token))
     assert not token_matches(token, placeholder_hash())

@@ -1,0 +1,29 @@
+"""Small facts about this database itself (`meta`, key → text), such as the callback token salt.
+
+Must not import Telegram, httpx or anything from `bot`.
+"""
+
+from __future__ import annotations
+
+from storage.db import Database
+
+
+class MetaRepository:
+    """Reads and writes the database's own key/value facts."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, key: str) -> str | None:
+        """The value stored under `key`, or None."""
+        row = await self._db.fetch_one("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if row is None else str(row[0])
+
+    async def get_or_create(self, key: str, value: str) -> str:
+        """The value under `key`; stores `value` first if there is none (the first one wins)."""
+        await self._db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value)
+        )
+        stored = await self.get(key)
+        assert stored is not None  # just inserted, and rows are never deleted
+        return stored
