@@ -100,7 +100,8 @@ def _split_token(raw: str) -> tuple[list[tuple[str, str]], str, list[tuple[str, 
     for match in _PIECES.finditer(raw):
         _add_text(texts, raw[position : match.start()])
         tag = _TAG.fullmatch(match.group())
-        piece = ("tag", section_tag(tag.group(1))) if tag else ("break", "")
+        name = section_tag(tag.group(1)) if tag else ""
+        piece = ("tag", name) if name else ("break", "")  # "[]" only breaks the line
         (trail if texts else lead).append(piece)
         position = match.end()
     # A tag or break between two texts of one token (one timing) takes effect after the word.

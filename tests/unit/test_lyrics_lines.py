@@ -30,6 +30,7 @@ def test_tags_and_breaks_become_structure_and_are_never_shown() -> None:
             WordToken("\r\nWoof   woof ", 3.0, 3.5),
             WordToken("end\n[Bridge]\nmore", 4.0, 4.5),  # two texts in one token share a time
             WordToken("[ Pre  Chorus ]\nla", 5.0, 5.2),
+            WordToken("[]lo", 6.0, 6.2),
         ]
     )
     assert lyrics.words == (
@@ -38,6 +39,7 @@ def test_tags_and_breaks_become_structure_and_are_never_shown() -> None:
         AlignedWord("Woof woof", 3.0, 3.5, tags=("Chorus",), break_before=True),
         AlignedWord("end more", 4.0, 4.5),
         AlignedWord("la", 5.0, 5.2, tags=("Bridge", "Pre Chorus"), break_before=True),
+        AlignedWord("lo", 6.0, 6.2, break_before=True),
     )
     assert all("[" not in word.text and "\n" not in word.text for word in lyrics.words)
 
