@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 import httpx
 
 from bot.domain import Credits, TrackList, VideoRequest, VideoResult
+from bot.lyrics.model import AlignedLyrics
 from bot.upstream.dialect import Dialect
 from bot.upstream.errors import MalformedResponse, UpstreamUnavailable
 from bot.upstream.http import HttpRequest, HttpResponse
@@ -70,6 +71,11 @@ class UpstreamClient:
         """The tracks of a music task."""
         response = await self._send(self._dialect.build_tracks(music_task_id))
         return self._dialect.parse_tracks(response)
+
+    async def timestamped_lyrics(self, task_id: str, audio_id: str) -> AlignedLyrics:
+        """A track's aligned words (upstream-api.md §5.1); Unsupported on vidgo, before any I/O."""
+        request = self._dialect.build_timestamped_lyrics(task_id, audio_id)
+        return self._dialect.parse_timestamped_lyrics(await self._send(request))
 
     async def credits(self) -> Credits:
         """The account's remaining credits."""

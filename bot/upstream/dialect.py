@@ -16,6 +16,7 @@ from bot.domain import (
     VideoRequest,
     VideoResult,
 )
+from bot.lyrics.model import AlignedLyrics
 from bot.upstream import kie, sunoapi, unified
 from bot.upstream.http import HttpRequest, HttpResponse
 
@@ -36,6 +37,10 @@ class Dialect(Protocol):
     def build_tracks(self, music_task_id: str) -> HttpRequest: ...
 
     def parse_tracks(self, response: HttpResponse) -> TrackList: ...
+
+    def build_timestamped_lyrics(self, task_id: str, audio_id: str) -> HttpRequest: ...
+
+    def parse_timestamped_lyrics(self, response: HttpResponse) -> AlignedLyrics: ...
 
     def build_credits(self) -> HttpRequest: ...
 

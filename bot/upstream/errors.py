@@ -54,5 +54,9 @@ class AlreadyExists(UpstreamRejected):
         self.existing_task_id = existing_task_id
 
 
+class Unsupported(UpstreamRejected):
+    """The provider's API has no such endpoint (vidgo: timestamped lyrics, upstream-api.md §5.1)."""
+
+
 class MalformedResponse(UpstreamError):
     """A body that is not in the dialect's shape."""

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +23,7 @@ from bot.domain import (
     VideoResult,
     VideoStatus,
 )
+from bot.lyrics.model import AlignedLyrics, WordToken, aligned_lyrics
 from bot.upstream.common import (
     SUCCESS_CODES,
     ErrorTable,
@@ -53,6 +55,7 @@ CREATE_PATH = "/api/v1/mp4/generate"
 DETAILS_PATH = "/api/v1/mp4/record-info"
 MUSIC_PATH = "/api/v1/generate/record-info"
 CREDITS_PATH = "/api/v1/chat/credit"
+LYRICS_PATH = "/api/v1/generate/get-timestamped-lyrics"
 
 # §2.4. 409 and any "already exists" text become AlreadyExists in common.error_for; 422 is a
 # validation error otherwise (design.md §7.2).
@@ -69,6 +72,9 @@ ERRORS: ErrorTable = {
     501: UpstreamRejected,
     505: UpstreamRejected,
 }
+
+# §5.1 lists 451 among the lyrics endpoint's codes without a meaning: the provider refuses.
+LYRICS_ERRORS: ErrorTable = {**ERRORS, 451: UpstreamRejected}
 
 _MUSIC_READY = frozenset({"FIRST_SUCCESS", "SUCCESS"})
 _MUSIC_PENDING = frozenset({"PENDING", "TEXT_SUCCESS"})
@@ -129,6 +135,17 @@ def build_credits() -> HttpRequest:
 def parse_credits(response: HttpResponse) -> Credits:
     """The remaining credits (`data` is a bare number)."""
     return credits_from(checked_payload(response, ERRORS))
+
+
+def build_timestamped_lyrics(task_id: str, audio_id: str) -> HttpRequest:
+    """POST /api/v1/generate/get-timestamped-lyrics for one track (§5.1)."""
+    body = {"taskId": task_id, "audioId": audio_id}
+    return HttpRequest("POST", LYRICS_PATH, json=body)
+
+
+def parse_timestamped_lyrics(response: HttpResponse) -> AlignedLyrics:
+    """A track's aligned words; an instrumental yields no words."""
+    return lyrics_from(checked_payload(response, LYRICS_ERRORS))
 
 
 def verify_signature(
@@ -224,6 +241,47 @@ def tracks_from(payload: Mapping[str, Any]) -> TrackList:
 def credits_from(payload: Mapping[str, Any]) -> Credits:
     """Credits from a payload whose `data` is the bare balance."""
     return Credits(decimal_amount(payload.get("data")))
+
+
+def lyrics_from(payload: Mapping[str, Any]) -> AlignedLyrics:
+    """AlignedLyrics from a timestamped-lyrics payload; both word spellings (§5.1)."""
+    data = object_field(payload, "data")
+    items = data.get("alignedWords")
+    if items is not None and not isinstance(items, list):
+        raise MalformedResponse(f"alignedWords is not a list: {type(items).__name__}")
+    waveform = data.get("waveformData")
+    return aligned_lyrics(
+        (_word_token(item) for item in items or () if isinstance(item, dict)),
+        hoot_cer=seconds_or_none(data.get("hootCer")),
+        waveform=_levels(waveform) if isinstance(waveform, list) else (),
+        is_streamed=data.get("isStreamed") is True,
+    )
+
+
+def _word_token(item: Mapping[str, Any]) -> WordToken:
+    # A word without usable times is passed on as NaN: its tags and breaks still count.
+    word = item.get("word")
+    start = _first_seconds(item, "startS", "start_s")
+    end = _first_seconds(item, "endS", "end_s")
+    palign = _first_seconds(item, "palign", "p_align")
+    return WordToken(
+        word if isinstance(word, str) else "",
+        math.nan if start is None else start,
+        math.nan if end is None else end,
+        item.get("success") is not False,  # absent means aligned; only an explicit false fails
+        palign or 0.0,
+    )
+
+
+def _first_seconds(item: Mapping[str, Any], *names: str) -> float | None:
+    return next((s for name in names if (s := seconds_or_none(item.get(name))) is not None), None)
+
+
+def _levels(values: list[Any]) -> tuple[float, ...]:
+    # Keep one level per sample (a bad one reads as silence) so sample i stays at time i·step.
+    return tuple(
+        level if (level := seconds_or_none(value)) is not None else 0.0 for value in values
+    )
 
 
 def _video_status(flag: str | None, url: str | None) -> VideoStatus:

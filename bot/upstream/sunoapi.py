@@ -8,6 +8,7 @@ callback signatures. Pure: no I/O, must not import httpx.
 from __future__ import annotations
 
 from bot.domain import Credits, TrackList, VideoResult
+from bot.lyrics.model import AlignedLyrics
 from bot.upstream import kie
 from bot.upstream.common import ErrorTable, checked_payload, unverifiable_signature
 from bot.upstream.errors import (
@@ -16,6 +17,7 @@ from bot.upstream.errors import (
     Maintenance,
     RateLimited,
     Unauthorized,
+    UpstreamRejected,
     UpstreamUnavailable,
 )
 from bot.upstream.http import HttpRequest, HttpResponse
@@ -37,9 +39,13 @@ ERRORS: ErrorTable = {
     500: UpstreamUnavailable,
 }
 
+# §5.1: the lyrics endpoint answers with the family's usual codes; 451 there has no meaning given.
+LYRICS_ERRORS: ErrorTable = {**ERRORS, 451: UpstreamRejected}
+
 build_create = kie.build_create
 build_details = kie.build_details
 build_tracks = kie.build_tracks
+build_timestamped_lyrics = kie.build_timestamped_lyrics
 # Callback failure codes (400/401/429/451/500, §3.3) all mean FAILED, exactly as KIE's 500.
 parse_callback = kie.parse_callback
 
@@ -57,6 +63,11 @@ def parse_details(response: HttpResponse) -> VideoResult:
 def parse_tracks(response: HttpResponse) -> TrackList:
     """The tracks a music task offers (§5)."""
     return kie.tracks_from(checked_payload(response, ERRORS))
+
+
+def parse_timestamped_lyrics(response: HttpResponse) -> AlignedLyrics:
+    """A track's aligned words (§5.1); a 429 here means out of credits, as everywhere in §3.4."""
+    return kie.lyrics_from(checked_payload(response, LYRICS_ERRORS))
 
 
 def build_credits() -> HttpRequest:

@@ -19,6 +19,7 @@ from bot.domain import (
     VideoResult,
     VideoStatus,
 )
+from bot.lyrics.model import AlignedLyrics
 from bot.upstream.common import (
     ErrorTable,
     checked_payload,
@@ -35,6 +36,7 @@ from bot.upstream.errors import (
     MalformedResponse,
     RateLimited,
     Unauthorized,
+    Unsupported,
     UpstreamUnavailable,
 )
 from bot.upstream.http import HttpRequest, HttpResponse
@@ -124,6 +126,17 @@ def parse_tracks(response: HttpResponse) -> TrackList:
     if status not in _PENDING:
         log.warning("unknown music task status %r; treating as pending", status)
     return TrackList(TrackListStatus.PENDING)
+
+
+def build_timestamped_lyrics(task_id: str, audio_id: str) -> HttpRequest:
+    """vidgo documents no timestamped lyrics (upstream-api.md §5.1): always Unsupported."""
+    raise Unsupported(f"no timestamped lyrics on this provider (task {task_id}, audio {audio_id})")
+
+
+def parse_timestamped_lyrics(response: HttpResponse) -> AlignedLyrics:
+    """Never reached (there is no request to answer); Unsupported for symmetry."""
+    del response
+    raise Unsupported("no timestamped lyrics on this provider")
 
 
 def build_credits() -> HttpRequest:

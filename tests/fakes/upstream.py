@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from bot.domain import Family
 
-Endpoint = Literal["create", "details", "tracks", "credits"]
+Endpoint = Literal["create", "details", "tracks", "credits", "lyrics"]
 AlreadyExistsStyle = Literal["409_with_id", "409_no_id", "422_with_id", "422_no_id"]
 VideoState = Literal["pending", "succeeded", "failed"]
 
@@ -34,6 +34,7 @@ _V1_PATHS: dict[tuple[str, str], Endpoint] = {  # KIE and SUNOAPI (§2, §3, §5
     ("POST", "/api/v1/mp4/generate"): "create",
     ("GET", "/api/v1/mp4/record-info"): "details",
     ("GET", "/api/v1/generate/record-info"): "tracks",
+    ("POST", "/api/v1/generate/get-timestamped-lyrics"): "lyrics",  # §5.1; vidgo has none
 }
 _PATHS: dict[Family, dict[tuple[str, str], Endpoint]] = {
     Family.KIE: {**_V1_PATHS, ("GET", "/api/v1/chat/credit"): "credits"},
@@ -90,6 +91,21 @@ class VideoTask:
     completed_at: datetime | None = None
 
 
+LyricWord = tuple[str, float, float] | tuple[str, float, float, bool]  # word, start, end, success
+
+
+@dataclass
+class TrackLyrics:
+    """What the timestamped-lyrics endpoint answers for one track (§5.1)."""
+
+    words: Sequence[LyricWord] = ()
+    hoot_cer: float = 0.1
+    waveform: Sequence[float] = ()
+    is_streamed: bool = False
+    snake_case: bool = False  # start_s/end_s/p_align instead of startS/endS/palign
+    error: tuple[int, str] | None = None  # answer this family error (code, message) instead
+
+
 @dataclass
 class _Injected:
     code: int
@@ -124,6 +140,8 @@ class FakeUpstream:
         self.creates: list[dict[str, Any]] = []  # bodies of creates carried out, any answer
         self.cdn_hits: list[tuple[str, str]] = []  # (method, video task id)
         self.details_calls: Counter[str] = Counter()
+        self.lyrics: dict[tuple[str, str], TrackLyrics] = {}  # unset: an instrumental's answer
+        self.lyrics_calls: Counter[tuple[str, str]] = Counter()  # (music task, audio id)
         self._injected: dict[Endpoint, list[_Injected]] = {}
         self._by_track: dict[tuple[str, str], str] = {}  # (music task, audio id) -> video task
         self._ids = itertools.count(1)
@@ -163,6 +181,10 @@ class FakeUpstream:
     def set_raw_status(self, video_task_id: str, flag: str) -> None:
         """Answer details with this successFlag/status verbatim (e.g. CALLBACK_EXCEPTION)."""
         self.videos[video_task_id].raw_status = flag
+
+    def set_lyrics(self, music_task_id: str, audio_id: str, lyrics: TrackLyrics) -> None:
+        """What get-timestamped-lyrics answers for this track (default: empty arrays)."""
+        self.lyrics[(music_task_id, audio_id)] = lyrics
 
     def fail_next(
         self,
@@ -280,6 +302,8 @@ class FakeUpstream:
     ) -> Response:
         if endpoint == "create":
             return self._create(payload, headers.get("content-type", ""))
+        if endpoint == "lyrics":
+            return self._lyrics(payload)
         if endpoint == "credits":
             balance = {"email": "fake@upstream.test", "credits_amount": self.credits}
             return self._ok(balance if self._unified else self.credits)
@@ -371,6 +395,27 @@ class FakeUpstream:
         return self._ok({"taskId": music_task_id, "status": music.status,
                          "response": {"taskId": music_task_id, "sunoData": suno if offered else []},
                          "errorCode": 500 if failed else None, "errorMessage": error})  # fmt: skip
+
+    def _lyrics(self, payload: Any) -> Response:
+        fields = payload if isinstance(payload, dict) else {}
+        task_id, audio_id = str(fields.get("taskId")), str(fields.get("audioId"))
+        self.lyrics_calls[(task_id, audio_id)] += 1
+        music = self.music_tasks.get(task_id)
+        if music is None or audio_id not in {track[0] for track in music.tracks}:
+            return self._invalid(f"audioId {audio_id} is not part of taskId {task_id}")
+        lyrics = self.lyrics.get((task_id, audio_id), TrackLyrics())
+        if lyrics.error is not None:
+            return self._error(*lyrics.error)
+        names = (
+            ("start_s", "end_s", "p_align") if lyrics.snake_case else ("startS", "endS", "palign")
+        )
+        words = [
+            {"word": word[0], "success": word[3] if len(word) > 3 else True,
+             names[0]: word[1], names[1]: word[2], names[2]: 0}
+            for word in lyrics.words
+        ]  # fmt: skip
+        return self._ok({"alignedWords": words, "waveformData": list(lyrics.waveform),
+                         "hootCer": lyrics.hoot_cer, "isStreamed": lyrics.is_streamed})  # fmt: skip
 
     # ---- bodies ---------------------------------------------------------------------------
 

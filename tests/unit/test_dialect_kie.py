@@ -127,7 +127,10 @@ CREDITS = {"credits": Decimal(100), "credits_fractional": Decimal("123.45")}
 def test_every_sample_has_an_expectation() -> None:
     covered = set(CREATE_ERRORS) | set(CREATE_OK) | set(DETAILS) | set(DETAILS_ERRORS)
     covered |= set(CALLBACKS) | set(TRACKS) | set(CREDITS)
-    assert {path.stem for path in SAMPLES.glob("*.json")} == covered
+    names = {path.stem for path in SAMPLES.glob("*.json")}
+    assert {
+        name for name in names if not name.startswith("lyrics_")
+    } == covered  # see test_dialect_lyrics
 
 
 @pytest.mark.parametrize(("name", "expected"), CREATE_OK.items())

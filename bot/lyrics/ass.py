@@ -1,0 +1,170 @@
+"""Karaoke lyrics as an ASS subtitle document for libass (ffmpeg's `ass` filter).
+
+At most two lines are on screen: the current line, highlighted word by word with `\\kf`
+(a left-to-right sweep), and the next line below it, dimmer. Both sit around the frame's
+vertical centre, so in 9:16 they stay inside the middle third. Provider text is escaped, so no
+word can open an override block or a line break. Pure: no I/O; the renderer writes the text to
+a file and points the filter at it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from bot.lyrics.lines import (
+    LyricLine,
+    Presentation,
+    build_lines,
+    presentation,
+    text_width,
+    word_separator,
+)
+from bot.lyrics.model import AlignedLyrics
+
+PRE_ROLL_SECONDS = 1.0  # a line appears up to this long before its first word is sung
+LINGER_SECONDS = 0.6  # and stays this long after its last word when nothing follows at once
+
+SUNG = "&H0000D7FF"  # gold (ASS colours are &HAABBGGRR; alpha 00 = opaque)
+UNSUNG = "&H00FFFFFF"  # white
+NEXT = "&H60FFFFFF"  # white, partly transparent
+OUTLINE = "&H00000000"
+NEXT_OUTLINE = "&H60000000"
+SHADOW = "&H80000000"
+
+_WORD_JOINER = "\u2060"  # invisible; breaks libass escapes like \N after a provider backslash
+_WHITESPACE = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class AssLayout:
+    """Where and how big the lyrics are drawn, in the video's own pixels (PlayResX/Y)."""
+
+    width: int
+    height: int
+    font_size: int
+    margin_x: int
+    current_y: int  # centre of the current line
+    next_y: int  # centre of the next line
+    font_name: str = "DejaVu Sans"
+
+    @property
+    def max_line_width(self) -> float:
+        """Room for one line, in multiples of the font size."""
+        return (self.width - 2 * self.margin_x) / self.font_size
+
+
+def layout_for(width: int, height: int) -> AssLayout:
+    """The layout of a render size: 720x1280, 720x720 and 1280x720, or any scale of them."""
+    if width > height:  # 16:9: wide side margins keep lines short enough to read at a glance
+        font, margin = round(height / 15), round(width / 10)
+    else:  # 9:16 and 1:1
+        font, margin = round(width / 13.85), round(width / 18)
+    spacing = round(font * 1.45)
+    current_y = round(height / 2 - spacing / 2)
+    return AssLayout(width, height, font, margin, current_y, current_y + spacing)
+
+
+def karaoke_ass(lyrics: AlignedLyrics, layout: AssLayout) -> str | None:
+    """The lyrics track of a render, or None when there is nothing to show (instrumental)."""
+    mode = presentation(lyrics)
+    if mode is Presentation.NONE:
+        return None
+    lines = build_lines(lyrics.words, layout.max_line_width)
+    return render_ass(lines, layout, sweep=mode is Presentation.SWEEP)
+
+
+def render_ass(lines: tuple[LyricLine, ...], layout: AssLayout, *, sweep: bool) -> str:
+    """The ASS document: each line current in its own window, previewed dim in the one before."""
+    events: list[str] = []
+    shown_until = 0.0
+    for index, line in enumerate(lines):
+        following = lines[index + 1] if index + 1 < len(lines) else None
+        show = max(line.start - PRE_ROLL_SECONDS, shown_until, 0.0)
+        hide = line.end + LINGER_SECONDS
+        if following is not None:
+            hide = min(hide, following.start)
+        start_cs, end_cs = _centiseconds(show), max(_centiseconds(hide), _centiseconds(show) + 1)
+        window = (start_cs, end_cs)
+        text = _karaoke(line, start_cs) if sweep else escape_ass_text(line.text)
+        events.append(_dialogue(window, "Current", layout, line, text))
+        if following is not None:
+            events.append(
+                _dialogue(window, "Next", layout, following, escape_ass_text(following.text))
+            )
+        shown_until = hide
+    return _header(layout) + "".join(events)
+
+
+def escape_ass_text(text: str) -> str:
+    """Provider text made inert for ASS: no override blocks, no \\N, \\n or \\h escapes."""
+    flat = _WHITESPACE.sub(" ", _CONTROL.sub(" ", text))
+    return flat.replace("\\", "\\" + _WORD_JOINER).replace("{", "\\{").replace("}", "\\}")
+
+
+def ass_time(centiseconds: int) -> str:
+    """`H:MM:SS.cc`, the ASS event time format."""
+    seconds, cs = divmod(centiseconds, 100)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}.{cs:02d}"
+
+
+def _karaoke(line: LyricLine, start_cs: int) -> str:
+    # Syllable boundaries are the words' rounded start times, so rounding never accumulates:
+    # word k's sweep begins at exactly round(startS·100) cs. A pause inside the line is added to
+    # the word before it, which sweeps a little slower.
+    bounds = [_centiseconds(word.start) for word in line.words]
+    bounds.append(max(_centiseconds(line.end), bounds[-1]))
+    parts = [f"{{\\k{bounds[0] - start_cs}}}"] if bounds[0] > start_cs else []
+    for index, word in enumerate(line.words):
+        following = line.words[index + 1].text if index + 1 < len(line.words) else None
+        gap = word_separator(word.text, following) if following is not None else ""
+        parts.append(
+            f"{{\\kf{bounds[index + 1] - bounds[index]}}}{escape_ass_text(word.text)}{gap}"
+        )
+    return "".join(parts)
+
+
+def _dialogue(
+    window: tuple[int, int], style: str, layout: AssLayout, line: LyricLine, text: str
+) -> str:
+    y = layout.current_y if style == "Current" else layout.next_y
+    overrides = f"\\pos({layout.width // 2},{y})"
+    width = text_width(line.text)
+    if width > layout.max_line_width:  # one word longer than the line: squeeze it to fit
+        overrides += f"\\fscx{math.floor(100 * layout.max_line_width / width)}"
+    start, end = ass_time(window[0]), ass_time(window[1])
+    return f"Dialogue: 0,{start},{end},{style},,0,0,0,,{{{overrides}}}{text}\n"
+
+
+def _header(layout: AssLayout) -> str:
+    font, size, margin = layout.font_name, layout.font_size, layout.margin_x
+    outline = max(1, round(size / 16))
+    fields = "0,0,0,0,100,100,0,0,1"  # Bold..StrikeOut, ScaleX/Y, Spacing, Angle, BorderStyle
+    return (
+        "[Script Info]\n"
+        "ScriptType: v4.00+\n"
+        f"PlayResX: {layout.width}\n"
+        f"PlayResY: {layout.height}\n"
+        "WrapStyle: 2\n"  # never wrap: lines are already broken to fit
+        "ScaledBorderAndShadow: yes\n"
+        "\n"
+        "[V4+ Styles]\n"
+        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
+        "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
+        "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n"
+        f"Style: Current,{font},{size},{SUNG},{UNSUNG},{OUTLINE},{SHADOW},{fields},"
+        f"{outline},1,5,{margin},{margin},0,1\n"
+        f"Style: Next,{font},{size},{NEXT},{NEXT},{NEXT_OUTLINE},{SHADOW},{fields},"
+        f"{outline},0,5,{margin},{margin},0,1\n"
+        "\n"
+        "[Events]\n"
+        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+    )
+
+
+def _centiseconds(seconds: float) -> int:
+    return round(seconds * 100)
