@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,16 @@ from bot.rendering.budget import (
 )
 from bot.rendering.errors import BadInput, TrackTooLong
 from bot.rendering.filter_syntax import filter_value
+from bot.rendering.filtergraph import (
+    Clip,
+    RenderPlan,
+    TextLayer,
+    build_args,
+    build_filter_graph,
+)
 from bot.rendering.formats import VideoFormat, parse_format
 from bot.rendering.layout import LAYOUTS, TextSlot, clean_text, fit_text
-from bot.rendering.palette import palette_from_pixels
+from bot.rendering.palette import Palette, palette_from_pixels
 from bot.rendering.probe import parse_media_info
 from bot.rendering.progress import ProgressParser
 from bot.rendering.thumbnail import thumbnail_size
@@ -210,3 +218,42 @@ def test_thumbnail_fits_320() -> None:
     assert thumbnail_size(720, 1280) == (180, 320)
     assert thumbnail_size(1280, 720) == (320, 180)
     assert thumbnail_size(720, 720) == (320, 320)
+
+
+def _plan(**changes: object) -> RenderPlan:
+    layer = TextLayer(Path("/w/it's: a [file];.txt"), "Noto Sans CJK JP", 40)
+    plan = RenderPlan(
+        audio=Path("/w/a.wav"),
+        cover=Path("/w/c.png"),
+        output=Path("/w/video.mp4"),
+        video_format=VideoFormat.VERTICAL,
+        duration=3.0,
+        bitrates=plan_bitrates(3.0),
+        palette=Palette(dominant=(1, 2, 3), accent=(250, 10, 20)),
+        title=layer,
+        author=layer,
+        domain=None,
+    )
+    return replace(plan, **changes)  # type: ignore[arg-type]
+
+
+def test_filter_graph_reads_text_from_files_without_expansion() -> None:
+    graph = build_filter_graph(_plan())
+    assert graph.count("drawtext=") == 2
+    assert graph.count(":expansion=none:") == 2
+    assert "textfile=/w/it\\\\\\'s\\\\: a \\[file\\]\\;.txt" in graph
+    assert "colors=0xFA0A14|0xFA0A14" in graph
+    assert "ass=" not in graph
+
+
+def test_subtitles_hook_and_teaser_fades() -> None:
+    plan = _plan(subtitles=Path("/w/l'y.ass"), clip=Clip(start=10, duration=3.0, fade=1.0))
+    graph = build_filter_graph(plan)
+    assert "ass=filename=/w/l\\\\\\'y.ass" in graph
+    assert "fade=t=out:st=2.000:d=1.000" in graph
+    assert "afade=t=in:st=0:d=1.000" in graph
+    args = build_args(plan)
+    assert args[args.index("-ss") + 1] == "10.000"
+    assert args[args.index("-movflags") + 1] == "+faststart"
+    assert args[args.index("-pix_fmt") + 1] == "yuv420p"
+    assert args[-1] == "/w/video.mp4"
