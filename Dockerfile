@@ -7,6 +7,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DATABASE_PATH=/data/bot.sqlite3
 
+# Fonts for rendered videos (README, "Fonts"): Noto for Latin and Cyrillic, Noto CJK for
+# Chinese, Japanese and Korean, and fontconfig's configuration that the bundled ffmpeg reads.
+# Versions follow the base image's Debian release, so they are not pinned.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fontconfig-config fonts-noto-core fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot

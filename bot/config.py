@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -17,6 +18,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain import DEFAULT_BASE_URL, MAX_DOMAIN_LENGTH, Provider
+from bot.rendering.ffmpeg_binary import default_ffmpeg_binary
 
 IdList = Annotated[frozenset[int], NoDecode]
 
@@ -56,6 +58,9 @@ class Settings(BaseSettings):
     quota_per_hour: int = Field(default=10, ge=0)
     max_upload_mb: int = Field(default=50, gt=0, le=2000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    render_fallback: bool = True
+    render_concurrency: int = Field(default=1, ge=1, le=64)
+    ffmpeg_binary: Path = Field(default_factory=default_ffmpeg_binary)
 
     @field_validator("allowed_user_ids", "allowed_chat_ids", "admin_user_ids", mode="before")
     @classmethod
@@ -113,6 +118,13 @@ class Settings(BaseSettings):
             if problems:
                 raise ValueError("; ".join(problems))
         return self
+
+    @field_validator("ffmpeg_binary")
+    @classmethod
+    def _executable(cls, value: Path) -> Path:
+        if not value.is_file() or not os.access(value, os.X_OK):
+            raise ValueError("must be the path of an executable ffmpeg")
+        return value
 
     @property
     def upstream_base_url(self) -> str:

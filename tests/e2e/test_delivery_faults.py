@@ -138,7 +138,7 @@ async def test_shutdown_during_an_upload_removes_the_temp_file(
         h.upstream.complete(video_task, video_size=500_000)
         await h.upstream.fire_callback(video_task, h.web)
         await h.telegram.wait_for("sendVideo", lambda c: bool(c.files))
-        assert len(list(temp_files.iterdir())) == 1  # noqa: ASYNC240 - the download in upload
+        assert len(list(temp_files.iterdir())) == 1
     # leaving `running_bot` stopped the bot mid-upload; the fixture checks the directory
 
 

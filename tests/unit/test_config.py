@@ -1,9 +1,11 @@
 """Settings: names, defaults and readable errors (design.md §5)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import imageio_ffmpeg
 import pytest
 from pydantic import ValidationError
 
@@ -34,6 +36,9 @@ ALL_NAMES = [
     "QUOTA_PER_HOUR",
     "MAX_UPLOAD_MB",
     "LOG_LEVEL",
+    "RENDER_FALLBACK",
+    "RENDER_CONCURRENCY",
+    "FFMPEG_BINARY",
 ]
 
 
@@ -63,6 +68,10 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.max_upload_mb == 50
     assert settings.log_level == "INFO"
     assert settings.allowed_user_ids == frozenset()
+    assert settings.render_fallback is True
+    assert settings.render_concurrency == 1
+    assert settings.ffmpeg_binary == Path(imageio_ffmpeg.get_ffmpeg_exe())
+    assert os.access(settings.ffmpeg_binary, os.X_OK)
 
 
 def test_every_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,6 +97,9 @@ def test_every_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
         "QUOTA_PER_HOUR": "0",
         "MAX_UPLOAD_MB": "2000",
         "LOG_LEVEL": "debug",
+        "RENDER_FALLBACK": "false",
+        "RENDER_CONCURRENCY": "3",
+        "FFMPEG_BINARY": sys.executable,  # any executable file passes the check
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -106,6 +118,9 @@ def test_every_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.max_upload_mb == 2000
     assert s.log_level == "DEBUG"
     assert s.default_domain_name == "example.com"
+    assert s.render_fallback is False
+    assert s.render_concurrency == 3
+    assert s.ffmpeg_binary == Path(sys.executable)
 
 
 def test_empty_optional_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -150,6 +165,29 @@ def test_bad_values_give_one_line_each(monkeypatch: pytest.MonkeyPatch) -> None:
         "POLL_INTERVAL_SECONDS",
         "PUBLIC_BASE_URL",
     ]
+
+
+def test_bad_render_settings_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    not_executable = tmp_path / "ffmpeg"
+    not_executable.write_text("")
+    lines = _errors(
+        monkeypatch,
+        **REQUIRED,
+        RENDER_FALLBACK="maybe",
+        RENDER_CONCURRENCY="0",
+        FFMPEG_BINARY=str(not_executable),
+    )
+    assert sorted(line.split(":")[0] for line in lines) == [
+        "FFMPEG_BINARY",
+        "RENDER_CONCURRENCY",
+        "RENDER_FALLBACK",
+    ]
+    assert any("executable ffmpeg" in line for line in lines)
+
+
+def test_missing_ffmpeg_binary_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = _errors(monkeypatch, **REQUIRED, FFMPEG_BINARY="/nonexistent/ffmpeg")
+    assert lines == ["FFMPEG_BINARY: must be the path of an executable ffmpeg"]
 
 
 def test_webhook_mode_needs_secret_and_public_url(monkeypatch: pytest.MonkeyPatch) -> None:

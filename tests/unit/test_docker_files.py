@@ -24,3 +24,11 @@ def test_dockerfile_runs_unprivileged_with_a_health_check() -> None:
     assert re.search(r"^HEALTHCHECK .*(\n .*)*/healthz", dockerfile, re.MULTILINE)
     assert "DATABASE_PATH=/data/bot.sqlite3" in dockerfile
     assert 'CMD ["python", "-m", "bot"]' in dockerfile
+
+
+def test_dockerfile_installs_fonts_for_latin_cyrillic_and_cjk() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    install = re.search(r"apt-get install[^\n]*", dockerfile)
+    assert install is not None
+    for package in ("fontconfig-config", "fonts-noto-core", "fonts-noto-cjk"):
+        assert package in install.group(0)

@@ -1,0 +1,45 @@
+"""Our own renderer: audio + cover + texts + format -> an MP4 and its probed facts (issue 10).
+
+The public interface is re-exported here; the job engine imports nothing else from this
+package. Must not import Telegram, storage or the job engine.
+"""
+
+from bot.rendering.audio_file import AudioFileFacts, read_audio_file
+from bot.rendering.budget import DEFAULT_MAX_BYTES, TEASER_MAX_BYTES, max_duration
+from bot.rendering.engine import RenderedVideo, Renderer, RenderSpec
+from bot.rendering.errors import (
+    BadInput,
+    FfmpegFailed,
+    OutputTooLarge,
+    RenderError,
+    RenderTimedOut,
+    TrackTooLong,
+)
+from bot.rendering.filtergraph import Clip
+from bot.rendering.fonts import FontReport, Script
+from bot.rendering.formats import VideoFormat, parse_format
+from bot.rendering.queue import QueuePosition, RenderQueue
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "TEASER_MAX_BYTES",
+    "AudioFileFacts",
+    "BadInput",
+    "Clip",
+    "FfmpegFailed",
+    "FontReport",
+    "OutputTooLarge",
+    "QueuePosition",
+    "RenderError",
+    "RenderQueue",
+    "RenderSpec",
+    "RenderTimedOut",
+    "RenderedVideo",
+    "Renderer",
+    "Script",
+    "TrackTooLong",
+    "VideoFormat",
+    "max_duration",
+    "parse_format",
+    "read_audio_file",
+]

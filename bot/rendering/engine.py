@@ -1,0 +1,236 @@
+"""The renderer's entry point: RenderSpec in, RenderedVideo out (one ffmpeg child per step).
+
+Narrow on purpose (files and texts in, a file and its probed facts out) so rendering can move
+to worker processes later. Must not import Telegram, storage or the job engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from bot.rendering.budget import DEFAULT_MAX_BYTES, plan_bitrates
+from bot.rendering.cover_art import generate_cover
+from bot.rendering.errors import BadInput, FfmpegFailed, OutputTooLarge
+from bot.rendering.filtergraph import Clip, RenderPlan, TextLayer, build_args
+from bot.rendering.fonts import FontReport, detect_fonts
+from bot.rendering.formats import VideoFormat
+from bot.rendering.layout import LAYOUTS, TextSlot, clean_text, fit_text
+from bot.rendering.palette import Palette, cover_palette
+from bot.rendering.probe import MediaInfo, probe
+from bot.rendering.runner import Ffmpeg, ProgressCallback
+from bot.rendering.thumbnail import make_thumbnail
+
+log = logging.getLogger(__name__)
+
+OUTPUT_NAME = "video.mp4"
+THUMBNAIL_NAME = "thumbnail.jpg"
+GENERATED_COVER_NAME = "generated-cover.png"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderSpec:
+    """What to render. Paths are local files; texts are raw user text (escaped here)."""
+
+    audio: Path
+    title: str
+    video_format: VideoFormat = VideoFormat.VERTICAL
+    cover: Path | None = None
+    author: str | None = None
+    domain: str | None = None
+    subtitles: Path | None = None  # an ASS file burned in on top (karaoke lyrics)
+    clip: Clip | None = None  # part of the track (teaser); None = all of it
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedVideo:
+    """The finished MP4 and the facts Telegram's sendVideo wants, probed from the file."""
+
+    path: Path
+    width: int
+    height: int
+    duration: float
+    size: int
+    thumbnail: Path
+    cover: Path  # the image used (the given cover or a generated one), for sendVideo's cover
+
+
+def _noop(_: float) -> None:
+    return None
+
+
+class Renderer:
+    """Renders specs with one ffmpeg binary and the fonts found at start."""
+
+    def __init__(
+        self,
+        ffmpeg: Ffmpeg,
+        fonts: FontReport,
+        *,
+        time_limit_base: float = 120.0,
+        time_limit_per_second: float = 1.5,
+    ) -> None:
+        self._ffmpeg = Ffmpeg(ffmpeg.binary, {**ffmpeg.env, **fonts.env}, ffmpeg.niceness)
+        self._fonts = fonts
+        self._limit_base = time_limit_base
+        self._limit_per_second = time_limit_per_second
+
+    @classmethod
+    async def start(cls, binary: Path, state_dir: Path, **limits: float) -> Renderer:
+        """Detect fonts (logging a warning for scripts that would show as boxes)."""
+        ffmpeg = Ffmpeg(binary)
+        fonts = await detect_fonts(ffmpeg, state_dir / "fontconfig")
+        if fonts.warning:
+            log.warning("rendering: %s", fonts.warning)
+        return cls(ffmpeg, fonts, **limits)
+
+    @property
+    def ffmpeg(self) -> Ffmpeg:
+        """The ffmpeg this renderer runs (with the fontconfig environment)."""
+        return self._ffmpeg
+
+    @property
+    def fonts(self) -> FontReport:
+        """The fonts found at start."""
+        return self._fonts
+
+    def time_limit(self, duration: float) -> float:
+        """Seconds an encode of `duration` seconds may take before it is killed."""
+        return self._limit_base + self._limit_per_second * duration
+
+    async def render(
+        self, spec: RenderSpec, *, workdir: Path, on_progress: ProgressCallback = _noop
+    ) -> RenderedVideo:
+        """Render `spec` into `workdir`; temporary files go, the outputs stay on success only."""
+        spec, workdir, scratch = await asyncio.to_thread(_prepare, spec, workdir)
+        outputs = [workdir / OUTPUT_NAME, workdir / THUMBNAIL_NAME, workdir / GENERATED_COVER_NAME]
+        try:
+            video = await self._render(spec, workdir, scratch, on_progress)
+        except BaseException:
+            await asyncio.to_thread(_remove, outputs)
+            raise
+        finally:
+            await asyncio.to_thread(shutil.rmtree, scratch, True)
+        return video
+
+    async def _render(
+        self, spec: RenderSpec, workdir: Path, scratch: Path, on_progress: ProgressCallback
+    ) -> RenderedVideo:
+        audio = await probe(self._ffmpeg, spec.audio)
+        duration = _output_duration(audio, spec.clip)
+        bitrates = plan_bitrates(duration, spec.max_bytes)
+        cover, palette = await self._cover(spec, workdir)
+        layout = LAYOUTS[spec.video_format]
+        texts = await asyncio.to_thread(
+            self._write_texts,
+            scratch,
+            [
+                (spec.title, layout.title),
+                (spec.author, layout.author),
+                (spec.domain, layout.domain),
+            ],
+        )
+        plan = RenderPlan(
+            audio=spec.audio,
+            cover=cover,
+            output=workdir / OUTPUT_NAME,
+            video_format=spec.video_format,
+            duration=duration,
+            bitrates=bitrates,
+            palette=palette,
+            title=texts[0],
+            author=texts[1],
+            domain=texts[2],
+            subtitles=spec.subtitles,
+            clip=spec.clip,
+        )
+        await self._ffmpeg.run(
+            build_args(plan), time_limit=self.time_limit(duration), progress=(duration, on_progress)
+        )
+        return await self._finish(plan, spec.max_bytes, workdir)
+
+    async def _cover(self, spec: RenderSpec, workdir: Path) -> tuple[Path, Palette]:
+        """The given cover and its colours; a generated one when there is none or it is broken."""
+        if spec.cover is not None:
+            try:
+                return spec.cover, await cover_palette(self._ffmpeg, spec.cover)
+            except (FfmpegFailed, BadInput) as err:
+                log.warning("rendering: unreadable cover, using a generated one: %s", err)
+        cover = await generate_cover(self._ffmpeg, workdir / GENERATED_COVER_NAME, spec.title)
+        return cover, await cover_palette(self._ffmpeg, cover)
+
+    def _write_texts(
+        self, scratch: Path, texts: list[tuple[str | None, TextSlot]]
+    ) -> list[TextLayer | None]:
+        layers: list[TextLayer | None] = []
+        for index, (raw, slot) in enumerate(texts):
+            text = clean_text(raw or "")
+            if not text:
+                layers.append(None)
+                continue
+            fitted, size = fit_text(text, slot)
+            path = scratch / f"text-{index}.txt"
+            path.write_text(fitted, encoding="utf-8")
+            layers.append(TextLayer(path, self._fonts.family_for(fitted), size))
+        return layers
+
+    async def _finish(self, plan: RenderPlan, max_bytes: int, workdir: Path) -> RenderedVideo:
+        info = await probe(self._ffmpeg, plan.output)
+        video = info.video
+        if video is None or video.width is None or video.height is None or not info.duration:
+            raise BadInput("the rendered file has no video stream")
+        size = (await asyncio.to_thread(plan.output.stat)).st_size
+        if size > max_bytes:
+            raise OutputTooLarge(size, max_bytes)
+        thumbnail = await make_thumbnail(
+            self._ffmpeg,
+            plan.output,
+            workdir / THUMBNAIL_NAME,
+            width=video.width,
+            height=video.height,
+            at=min(info.duration / 2, 5.0),
+        )
+        return RenderedVideo(
+            path=plan.output,
+            width=video.width,
+            height=video.height,
+            duration=info.duration,
+            size=size,
+            thumbnail=thumbnail,
+            cover=plan.cover,
+        )
+
+
+def _output_duration(audio: MediaInfo, clip: Clip | None) -> float:
+    if audio.audio is None or not audio.duration:
+        raise BadInput("the file has no audio")
+    if clip is None:
+        return audio.duration
+    if clip.start >= audio.duration:
+        raise BadInput("the clip starts after the end of the track")
+    return min(clip.duration, audio.duration - clip.start)
+
+
+def _prepare(spec: RenderSpec, workdir: Path) -> tuple[RenderSpec, Path, Path]:
+    """Absolute paths (ffmpeg must never read a path as an option or protocol) and a scratch dir."""
+    workdir = workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    spec = replace(
+        spec,
+        audio=spec.audio.resolve(),
+        cover=spec.cover.resolve() if spec.cover else None,
+        subtitles=spec.subtitles.resolve() if spec.subtitles else None,
+    )
+    return spec, workdir, Path(tempfile.mkdtemp(prefix="render-", dir=workdir))
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()

@@ -1,0 +1,162 @@
+"""Builds the ffmpeg command line of one render: filter graph, encoder and muxer flags; no I/O.
+
+Inputs: 0 = the cover image, 1 = the audio. The still layers (blurred fill, sharp cover,
+texts) are composed once and repeated with `loop`, so per frame only the visualisation, the
+optional subtitles and the encoder run. User text never enters the graph: drawtext reads it
+from files (`textfile=`, `expansion=none`), and every path is escaped (filter_syntax).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.rendering.budget import Bitrates
+from bot.rendering.filter_syntax import filter_value
+from bot.rendering.formats import VideoFormat
+from bot.rendering.layout import LAYOUTS, TextSlot
+from bot.rendering.palette import Palette
+
+FPS = 25
+X264_PRESET = "veryfast"  # README "Rendering": ≥ 4x real time at 720x1280 on 2 cores
+X264_CRF = 23
+BLUR_SIGMA = 30
+
+
+@dataclass(frozen=True, slots=True)
+class TextLayer:
+    """A line drawn from a UTF-8 file (already cleaned and fitted) in a font family."""
+
+    file: Path
+    family: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Clip:
+    """Part of the track (teaser): start and length in seconds, fade in/out length."""
+
+    start: float
+    duration: float
+    fade: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RenderPlan:
+    """Everything the command line needs, with every path and size already decided."""
+
+    audio: Path
+    cover: Path
+    output: Path
+    video_format: VideoFormat
+    duration: float  # of the output
+    bitrates: Bitrates
+    palette: Palette
+    title: TextLayer | None
+    author: TextLayer | None
+    domain: TextLayer | None
+    subtitles: Path | None = None
+    clip: Clip | None = None
+    preset: str = X264_PRESET
+
+
+def _drawtext(layer: TextLayer, slot: TextSlot, color: str, x: str) -> str:
+    return (
+        f"drawtext=font={filter_value(layer.family)}:textfile={filter_value(str(layer.file))}"
+        f":expansion=none:fontsize={layer.size}:fontcolor={color}:x={x}:y={slot.y}"
+        ":shadowcolor=black@0.6:shadowx=2:shadowy=2"
+    )
+
+
+def _text_filters(plan: RenderPlan) -> list[str]:
+    layout = LAYOUTS[plan.video_format]
+    accent = Palette.hex(plan.palette.accent)
+    filters = []
+    for layer, slot, color in (
+        (plan.title, layout.title, "white"),
+        (plan.author, layout.author, accent),
+    ):
+        if layer is not None:
+            x = str(slot.x) if slot.x is not None else "(w-text_w)/2"
+            filters.append(_drawtext(layer, slot, color, x))
+    if plan.domain is not None:
+        slot = layout.domain
+        x = "(w-text_w)/2"
+        if layout.domain_right_aligned and slot.x is not None:
+            x = f"w-text_w-{plan.video_format.width - slot.x - slot.max_width}"
+        filters.append(_drawtext(plan.domain, slot, "white@0.75", x))
+    return filters
+
+
+def _still_chain(plan: RenderPlan) -> str:
+    width, height = plan.video_format.size
+    cover = LAYOUTS[plan.video_format].cover
+    fill = (
+        f"[fill]scale={width}:{height}:force_original_aspect_ratio=increase,"
+        f"crop={width}:{height},gblur=sigma={BLUR_SIGMA},"
+        f"drawbox=c=black@0.45:t=fill[bg]"
+    )
+    art = (
+        f"[art]scale={cover.width}:{cover.height}:force_original_aspect_ratio=increase,"
+        f"crop={cover.width}:{cover.height}[sharp]"
+    )
+    still = ",".join(
+        [
+            f"[bg][sharp]overlay={cover.x}:{cover.y}",
+            *_text_filters(plan),
+            "format=yuv420p",
+            "loop=loop=-1:size=1:start=0",
+            f"settb=1/{FPS}",
+            "setpts=N",
+        ]
+    )
+    return ";".join(["[0:v]setsar=1,format=rgb24,split[fill][art]", fill, art, f"{still}[still]"])
+
+
+def _audio_chain(plan: RenderPlan) -> str:
+    vis = LAYOUTS[plan.video_format].visualisation
+    colors = "|".join([Palette.hex(plan.palette.accent)] * 2)
+    fades = _fades(plan, "afade")
+    return (
+        f"[1:a]aformat=channel_layouts=stereo,{fades}asplit[aout][awave];"
+        f"[awave]showwaves=s={vis.width}x{vis.height}:mode=cline:rate={FPS}"
+        f":scale=sqrt:draw=full:colors={colors},format=rgba[waves]"
+    )
+
+
+def _fades(plan: RenderPlan, name: str) -> str:
+    if plan.clip is None or plan.clip.fade <= 0:
+        return ""
+    fade, length = plan.clip.fade, plan.duration
+    return (
+        f"{name}=t=in:st=0:d={fade:.3f},{name}=t=out:st={max(length - fade, 0):.3f}:d={fade:.3f},"
+    )
+
+
+def build_filter_graph(plan: RenderPlan) -> str:
+    """The -filter_complex text; its outputs are [vout] and [aout]."""
+    vis = LAYOUTS[plan.video_format].visualisation
+    video = f"[still][waves]overlay={vis.x}:{vis.y}:format=yuv420:eof_action=repeat"
+    if plan.subtitles is not None:
+        # Hook for karaoke lyrics: an ASS file burned in on top of everything else.
+        video += f",ass=filename={filter_value(str(plan.subtitles))}"
+    video += f",{_fades(plan, 'fade')}format=yuv420p[vout]"
+    return ";".join([_still_chain(plan), _audio_chain(plan), video])
+
+
+def build_args(plan: RenderPlan) -> list[str]:
+    """ffmpeg arguments (after the binary) that render `plan` into `plan.output`."""
+    audio_input = ["-i", str(plan.audio)]
+    if plan.clip is not None:
+        audio_input = ["-ss", f"{plan.clip.start:.3f}", "-t", f"{plan.duration:.3f}", *audio_input]
+    rates = plan.bitrates
+    return [
+        *("-y", "-loglevel", "error", "-i", str(plan.cover), *audio_input),
+        *("-filter_complex", build_filter_graph(plan), "-map", "[vout]", "-map", "[aout]"),
+        *("-c:v", "libx264", "-preset", plan.preset, "-tune", "stillimage"),
+        *("-crf", str(X264_CRF), "-maxrate", f"{rates.video_kbps}k"),
+        *("-bufsize", f"{rates.bufsize_kbits}k", "-pix_fmt", "yuv420p", "-r", str(FPS)),
+        *("-c:a", "aac", "-b:a", f"{rates.audio_kbps}k"),
+        *("-t", f"{plan.duration:.3f}", "-movflags", "+faststart", "-f", "mp4"),
+        str(plan.output),
+    ]

@@ -1,0 +1,94 @@
+"""The ffmpeg runner: progress, failure tail, time limit, cancel kills the group, low priority."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from bot.rendering.errors import FfmpegFailed, RenderTimedOut
+from bot.rendering.runner import NICENESS, Ffmpeg
+from tests.rendering.conftest import FFMPEG, processes_with
+
+pytestmark = pytest.mark.usefixtures("no_stray_ffmpeg")
+
+
+def _endless(marker: str) -> list[str]:
+    """An encode that runs until stopped; `marker` finds it in /proc."""
+    return [
+        *("-re", "-f", "lavfi", "-i", "sine=f=440:sample_rate=8000"),
+        *("-metadata", f"comment={marker}", "-f", "null", "-"),
+    ]
+
+
+async def _wait_for_process(marker: str) -> int:
+    async with asyncio.timeout(20):
+        while not (pids := processes_with(marker)):
+            await asyncio.sleep(0.05)
+    return pids[0]
+
+
+async def test_progress_is_reported_up_to_one() -> None:
+    seen: list[float] = []
+    await Ffmpeg(FFMPEG).run(
+        ["-f", "lavfi", "-i", "sine=d=2", "-f", "null", "-"],
+        time_limit=30,
+        progress=(2.0, seen.append),
+    )
+    assert seen
+    assert seen == sorted(seen)
+    assert seen[-1] == 1.0
+
+
+async def test_failure_keeps_the_stderr_tail() -> None:
+    with pytest.raises(FfmpegFailed) as info:
+        await Ffmpeg(FFMPEG).run(["-i", "/nonexistent/in.wav", "-f", "null", "-"], time_limit=30)
+    assert info.value.returncode != 0
+    assert "No such file or directory" in info.value.stderr_tail
+
+
+async def test_time_limit_kills_the_process() -> None:
+    marker = uuid.uuid4().hex
+    task = asyncio.create_task(Ffmpeg(FFMPEG).run(_endless(marker), time_limit=1.0))
+    pid = await _wait_for_process(marker)
+    with pytest.raises(RenderTimedOut):
+        await task
+    assert processes_with(marker) == []
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+async def test_cancel_kills_the_whole_group_at_lower_priority() -> None:
+    marker = uuid.uuid4().hex
+    task = asyncio.create_task(Ffmpeg(FFMPEG).run(_endless(marker), time_limit=60))
+    pid = await _wait_for_process(marker)
+    assert os.getpgid(pid) == pid != os.getpgid(0)  # a process group of its own
+    nice = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+    assert nice >= min(NICENESS, 19)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert processes_with(marker) == []
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pid, 0)
+
+
+async def test_event_loop_stays_responsive_while_ffmpeg_runs() -> None:
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticking = asyncio.create_task(ticker())
+    await Ffmpeg(FFMPEG).run(
+        ["-f", "lavfi", "-i", "testsrc=d=1:s=640x360", "-c:v", "libx264", "-f", "null", "-"],
+        time_limit=30,
+    )
+    ticking.cancel()
+    assert ticks > 5
