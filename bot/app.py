@@ -40,6 +40,7 @@ from bot.status_messages import StatusMessages
 from bot.update_intake import InboxWorker, TelegramPoller, UpdateFetcher, webhook_sink
 from bot.upstream.client import UpstreamClient, make_http_client
 from bot.upstream.dialect import dialect_for
+from bot.video_hosts import VideoHosts
 from bot.web import build_web_app, telegram_webhook_route
 from handlers.admin import AdminHandlers
 from handlers.commands import CommandHandlers
@@ -59,7 +60,9 @@ from storage.picks import TrackPickRepository
 
 log = logging.getLogger(__name__)
 
-STOP_GRACE_SECONDS = 8.0
+# uvicorn stops within 1 s; then updates in hand and the loops' steps share this grace, so a
+# stop always ends well inside 10 s (design.md §7.8).
+STOP_GRACE_SECONDS = 6.0
 PICK_RETENTION = timedelta(days=30)  # older track buttons answer "no longer available"
 
 
@@ -187,7 +190,7 @@ class BotApp:
         loops = self._build_loops(core)
         for loop in loops:
             self._start_loop(loop)
-        stack.push_async_callback(self._stop_loops, loops)
+        stack.push_async_callback(self._stop_work, loops, self.inbox_worker)
         await self._start_intake(application, inbox, self.inbox_worker)
         log.info(
             "bot started: mode=%s provider=%s callbacks=%s",
@@ -210,6 +213,7 @@ class BotApp:
         settings = self.settings
         family = PROVIDER_FAMILY[settings.music_api_provider]
         dialect = dialect_for(settings.music_api_provider)
+        video_hosts = VideoHosts()
         status = StatusMessages(bot, job_timeout_minutes=settings.job_timeout_minutes)
         upstream = UpstreamClient(
             upstream_http,
@@ -237,6 +241,7 @@ class BotApp:
             wake_submitter=self._submitter_wakeup.set,
             wake_reconciler=self._reconciler_wakeup.set,
             wake_delivery=self._delivery_wakeup.set,
+            video_hosts=video_hosts,
         )
         callbacks = CallbackIntake(
             repo=repo,
@@ -244,6 +249,8 @@ class BotApp:
             config=config,
             clock=self._clock,
             wake_reconciler=self._reconciler_wakeup.set,
+            wake_delivery=self._delivery_wakeup.set,
+            video_hosts=video_hosts,
         )
         delivery = Delivery(
             bot=bot,
@@ -382,7 +389,6 @@ class BotApp:
         """Start handling stored updates, then take new ones: long polling or the webhook."""
         settings = self.settings
         self._start_intake_task(worker.run(), "inbox-worker")
-        self._stack.push_async_callback(self._stop_intake, worker)
         if settings.bot_mode == "polling":
             intake_http = httpx.AsyncClient(transport=self._telegram_transport)
             self._stack.push_async_callback(intake_http.aclose)
@@ -435,30 +441,26 @@ class BotApp:
         task.add_done_callback(_log_loop_end)
         self._intake_tasks.append(task)
 
-    async def _stop_intake(self, worker: InboxWorker) -> None:
-        """Stop taking updates, let the ones in hand finish for a few seconds, then cancel
-        (a cancelled update stays in the inbox and is handled after the next start)."""
+    async def _stop_work(self, loops: list[DueLoop], worker: InboxWorker) -> None:
+        """Stop taking updates and new work, let what is in hand finish within one shared
+        grace, then cancel the rest (a cancelled update stays in the inbox, a cancelled step's
+        lease is released at the next start: both are picked up again then)."""
         for task in self._intake_tasks:
             if task.get_name() == "telegram-poller":
                 task.cancel()
-        await worker.drain(STOP_GRACE_SECONDS / 2)
-        for task in self._intake_tasks:
+        for loop in loops:
+            loop.stop()
+        draining = asyncio.create_task(worker.drain(STOP_GRACE_SECONDS))
+        await asyncio.wait([*self._tasks, draining], timeout=STOP_GRACE_SECONDS)
+        rest = [*self._tasks, *self._intake_tasks, draining]
+        for task in rest:
             task.cancel()
-        await asyncio.gather(*self._intake_tasks, return_exceptions=True)
+        await asyncio.gather(*rest, return_exceptions=True)
 
     def _start_loop(self, loop: DueLoop) -> None:
         task = asyncio.create_task(loop.run(), name=loop.name)
         task.add_done_callback(_log_loop_end)
         self._tasks.append(task)
-
-    async def _stop_loops(self, loops: list[DueLoop]) -> None:
-        """Let in-flight work finish for a few seconds, then cancel what is left."""
-        for loop in loops:
-            loop.stop()
-        _, pending = await asyncio.wait(self._tasks, timeout=STOP_GRACE_SECONDS)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _log_loop_end(task: asyncio.Task[None]) -> None:

@@ -57,6 +57,9 @@ RELAY_WAIT_SECONDS = 20.0  # longest wait for a relay slot before the job steps 
 RELAY_BUSY_RETRY_SECONDS = 5.0
 
 
+_SETTLED_BY_THE_VIDEO = frozenset({Phase.RENDERING.value, Phase.DELIVERED.value})
+
+
 class Delivery:
     """Processes one due job of the delivery loop."""
 
@@ -147,8 +150,12 @@ class Delivery:
         )
         if won:
             log.info("job %s delivered chat=%s state=delivered", job.id, job.chat_id)
-            delivered = await self._repo.get(job.id)
-            await self._status.show(delivered or job, Phase.DELIVERED)
+            # The video itself says "done". The status message is edited only when it shows
+            # something the video does not settle ("retrying", "uploading"…): on the happy
+            # path a video costs two Telegram calls (design.md §7.3).
+            delivered = await self._repo.get(job.id) or job
+            if delivered.status_phase not in _SETTLED_BY_THE_VIDEO:
+                await self._status.show(delivered, Phase.DELIVERED)
 
     async def _send(self, job: Job) -> Message:
         cached = job.file_id or await self._cached_file_id(job)
@@ -189,7 +196,8 @@ class Delivery:
         except TimeoutError as exc:
             raise _RelayBusy from exc
         try:
-            await self._status.show(job, Phase.UPLOADING)  # a download and upload take a while
+            if await self._status.show(job, Phase.UPLOADING):  # a download and upload take a while
+                await self._repo.record_status_phase(job.id, Phase.UPLOADING.value)
             path = await self._download(job, url)
             if path is None:
                 return None

@@ -15,6 +15,7 @@ from bot.domain import Family, JobState, VideoResult, VideoStatus
 from bot.job_model import CallbackVerdict, EngineConfig, ErrorKind
 from bot.upstream.dialect import Dialect
 from bot.upstream.errors import MalformedResponse
+from bot.video_hosts import VideoHosts
 from storage.jobs import Job, JobRepository
 
 log = logging.getLogger(__name__)
@@ -34,12 +35,16 @@ class CallbackIntake:
         config: EngineConfig,
         clock: Callable[[], datetime],
         wake_reconciler: Callable[[], None],
+        wake_delivery: Callable[[], None],
+        video_hosts: VideoHosts,
     ) -> None:
         self._repo = repo
         self._dialect = dialect
         self._config = config
         self._clock = clock
         self._wake_reconciler = wake_reconciler
+        self._wake_delivery = wake_delivery
+        self._video_hosts = video_hosts
 
     # -- callbacks --------------------------------------------------------------------------
 
@@ -69,8 +74,37 @@ class CallbackIntake:
             )
             return CallbackVerdict.ACCEPTED
         log.info("job %s: callback status=%s state=%s", job.id, result.status, job.state)
-        await self._record_hint(job, result, signed=signed is True)
+        if not await self._deliver_trusted(job, result, signed=signed is True):
+            await self._record_hint(job, result, signed=signed is True)
         return CallbackVerdict.ACCEPTED
+
+    async def _deliver_trusted(self, job: Job, result: VideoResult, *, signed: bool) -> bool:
+        """A success callback for the task this job follows, signed or with a video URL on a
+        host the provider's details answers use, is delivered without a confirming poll."""
+        url = result.video_url
+        if (
+            job.state is not JobState.PENDING
+            or job.video_task_id is None
+            or result.task_id != job.video_task_id
+            or result.status is not VideoStatus.SUCCEEDED
+            or url is None
+            or not (signed or self._video_hosts.vouches_for(url))
+        ):
+            return False
+        now = self._clock()
+        won = await self._repo.transition(
+            job.id,
+            expected=JobState.PENDING,
+            to=JobState.SUCCEEDED,
+            video_url=url,
+            completed_at=now,
+            next_poll_at=None,
+            next_delivery_at=now,
+        )
+        if won:
+            log.info("job %s succeeded (trusted callback) state=succeeded", job.id)
+            self._wake_delivery()
+        return won
 
     async def _record_hint(self, job: Job, result: VideoResult, *, signed: bool) -> None:
         """Remember what the callback said and wake the reconciler; nothing more.

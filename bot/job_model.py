@@ -47,7 +47,9 @@ class ErrorKind(StrEnum):
 class StatusNotifier(Protocol):
     """Shows a job's phase to its chat (the one status message). Best effort."""
 
-    async def show(self, job: Job, phase: Phase) -> None: ...
+    async def show(self, job: Job, phase: Phase) -> bool:
+        """True when the status message now shows `phase`."""
+        ...
 
 
 class AdminAlerts(Protocol):

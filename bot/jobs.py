@@ -37,6 +37,7 @@ from bot.upstream.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
+from bot.video_hosts import VideoHosts
 from storage.jobs import Job, JobRepository, NewJob
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,10 @@ class JobService:
         wake_submitter: Callable[[], None],
         wake_reconciler: Callable[[], None],
         wake_delivery: Callable[[], None],
+        video_hosts: VideoHosts,
     ) -> None:
         self._repo = repo
+        self._video_hosts = video_hosts
         self._client = client
         self._config = config
         self._tokens = tokens
@@ -122,9 +125,10 @@ class JobService:
         """Whether the job's row is written but its status message not yet recorded."""
         return job.state is JobState.SUBMITTING and job.next_poll_at is None
 
-    async def announce(self, job: Job, status_message_id: int | None) -> None:
-        """Record the status message (None if it could not be sent) and queue the submission."""
-        if await self._repo.announce(job.id, status_message_id, self._clock()):
+    async def announce(self, job: Job, status_message_id: int | None, phase: Phase) -> None:
+        """Record the status message (None if it could not be sent), the phase it shows, and
+        queue the submission."""
+        if await self._repo.announce(job.id, status_message_id, phase.value, self._clock()):
             self._wake_submitter()
 
     # -- the loops' steps -------------------------------------------------------------------
@@ -445,6 +449,7 @@ class JobService:
         ):
             log.debug("job %s: upstream status %s", job.id, result.raw_status)
         if result is not None and result.status is VideoStatus.SUCCEEDED and result.video_url:
+            self._video_hosts.learn(result.video_url)
             won = await self._repo.transition(
                 job.id,
                 expected=JobState.PENDING,
@@ -514,9 +519,14 @@ class JobService:
             self._wake_delivery()
 
     async def _show(self, job_id: int, phase: Phase) -> None:
+        """Show `phase` unless the status message already says it (no needless edit)."""
         job = await self._repo.get(job_id)
-        if job is not None:
-            await self._notifier.show(job, phase)
+        if (
+            job is not None
+            and job.status_phase != phase.value
+            and await self._notifier.show(job, phase)
+        ):
+            await self._repo.record_status_phase(job.id, phase.value)
 
 
 _HAS_VIDEO = frozenset({JobState.SUCCEEDED, JobState.DELIVERED})

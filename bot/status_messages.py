@@ -75,12 +75,15 @@ class StatusMessages:
         self._bot = bot
         self._job_timeout_minutes = job_timeout_minutes
 
-    async def show(self, job: Job, phase: Phase) -> None:
-        """Best effort: a failure to show an intermediate phase is logged, never raised."""
+    async def show(self, job: Job, phase: Phase) -> bool:
+        """Best effort: a failure to show an intermediate phase is logged, never raised.
+        True when the message now shows `phase`."""
         try:
             await self.update(job, phase)
         except TelegramError as exc:
             log.info("job %s: status message not updated (%s): %s", job.id, phase, exc)
+            return False
+        return True
 
     async def update(self, job: Job, phase: Phase) -> None:
         """Show `phase`; a final phase whose message is gone is sent anew. Raises TelegramError."""

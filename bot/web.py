@@ -68,9 +68,11 @@ def telegram_webhook_route(secret: str, on_update: UpdateSink) -> Route:
         if not hmac.compare_digest(given.encode(), secret.encode()):
             return JSONResponse({"error": "forbidden"}, status_code=403)
         try:
-            data = json.loads(await read_body(request, MAX_UPDATE_BYTES))
+            data = json.loads(await read_body(request, MAX_UPDATE_BYTES, BODY_READ_SECONDS))
         except BodyTooLarge:
             return JSONResponse({"error": "body too large"}, status_code=413)
+        except BodyTooSlow:
+            return JSONResponse({"error": "body not received in time"}, status_code=408)
         except ValueError:
             data = None
         # Anything that is not an update is logged and acknowledged: a non-2xx answer would

@@ -12,8 +12,9 @@ from dataclasses import replace
 from telegram import Message, Update
 
 from bot.admission import Admission, Admitted, AlreadyInFlight, NotAllowed, QuotaExceeded
-from bot.job_model import JobRequest
+from bot.job_model import JobRequest, Phase
 from bot.jobs import JobService
+from bot.status_messages import check_status_markup
 from bot.texts import text
 from handlers.common import language_of, reply, sender_id, topic_of
 from storage.chats import ChatSettingsRepository
@@ -107,14 +108,17 @@ class JobStarter:
             )
 
     async def _announce(self, job: Job, command: Message, language: str) -> None:
-        """Post the status message; the job is queued for submission whatever happens."""
+        """Post the status message; the job is queued for submission whatever happens.
+
+        It already says the video is being made: on the happy path it is never edited, so a
+        video costs two Telegram calls (this message and the video)."""
         status_message_id = None
         try:
-            status_message_id = (
-                await reply(command, text(language, "status_submitting"))
-            ).message_id
+            body = text(language, "status_rendering")
+            markup = check_status_markup(job, Phase.RENDERING)
+            status_message_id = (await reply(command, body, reply_markup=markup)).message_id
         finally:
-            await self._jobs.announce(job, status_message_id)
+            await self._jobs.announce(job, status_message_id, Phase.RENDERING)
 
 
 Refusal = NotAllowed | AlreadyInFlight | QuotaExceeded

@@ -57,6 +57,7 @@ class Job:
     title: str | None = None  # migration 2: the track title, when the picker knew it
     intake_update_id: int | None = None  # migration 3: the Telegram update that made it
     callback_task_id: str | None = None  # migration 3: a task id an unsigned callback named
+    status_phase: str | None = None  # migration 3: what the status message shows now
 
 
 @dataclass(frozen=True)
@@ -184,15 +185,18 @@ class JobRepository:
         """The job the Telegram update `update_id` created, or None."""
         return await self._one("SELECT * FROM jobs WHERE intake_update_id = ?", (update_id,))
 
-    async def announce(self, job_id: int, status_message_id: int | None, now: datetime) -> bool:
-        """Record the job's status message and make its submission due; True if this call
-        did it (only a job written but not yet announced qualifies)."""
+    async def announce(
+        self, job_id: int, status_message_id: int | None, status_phase: str, now: datetime
+    ) -> bool:
+        """Record the job's status message (and the phase it shows) and make its submission
+        due; True if this call did it (only a job written but not yet announced qualifies)."""
         sql = (
             "UPDATE jobs SET status_message_id = COALESCE(?, status_message_id),"
-            " next_poll_at = ?, updated_at = ? WHERE id = ? AND state = ? AND next_poll_at IS NULL"
+            " status_phase = ?, next_poll_at = ?, updated_at = ?"
+            " WHERE id = ? AND state = ? AND next_poll_at IS NULL"
         )
         at = to_timestamp(now)
-        params = (status_message_id, at, at, job_id, JobState.SUBMITTING.value)
+        params = (status_message_id, status_phase, at, at, job_id, JobState.SUBMITTING.value)
         return await self._db.execute(sql, params) == 1
 
     async def get(self, job_id: int) -> Job | None:
@@ -388,6 +392,11 @@ class JobRepository:
         """Move every job of a migrated chat to its new id; return how many moved."""
         sql = "UPDATE jobs SET chat_id = ?, updated_at = ? WHERE chat_id = ?"
         return await self._db.execute(sql, (new_chat_id, self._now(), old_chat_id))
+
+    async def record_status_phase(self, job_id: int, phase: str) -> None:
+        """Remember what the job's status message shows now (whatever the job's state)."""
+        sql = "UPDATE jobs SET status_phase = ? WHERE id = ?"
+        await self._db.execute(sql, (phase, job_id))
 
     async def count_due_polls(self) -> int:
         """How many jobs have a planned submission or poll (cheap: a partial index)."""

@@ -107,6 +107,9 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # The hourly quota of senders without a user id (channel posts, anonymous admins,
         # "send as channel"), counted per chat.
         "CREATE INDEX jobs_anonymous_created ON jobs (chat_id, created_at) WHERE user_id IS NULL",
+        # The phase the job's status message shows, so an edit that would change nothing
+        # is never sent (two Telegram calls per video on the happy path).
+        "ALTER TABLE jobs ADD COLUMN status_phase TEXT NULL",
         # Facts about this database itself, e.g. the random salt of its callback tokens.
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),

@@ -223,3 +223,51 @@ async def test_provider_retry_after_header_is_honoured(tmp_path: Path) -> None:
         job = await h.job()
         assert job.next_poll_at is not None
         assert (job.next_poll_at - h.app.clock()).total_seconds() > 50
+
+
+async def test_a_signed_callback_is_delivered_without_a_confirming_poll(tmp_path: Path) -> None:
+    key = "hmac-key"
+    async with running_bot(tmp_path, Provider.KIE, music_api_webhook_hmac_key=key) as h:
+        await h.submit(user_id=USER)
+        video_task = await h.video_task_id()
+        h.upstream.complete(video_task)
+        stamp = str(int(h.app.clock().timestamp()))
+        headers = {
+            "X-Webhook-Timestamp": stamp,
+            "X-Webhook-Signature": h.upstream.sign_kie(key, video_task, stamp),
+        }
+        assert (
+            await h.upstream.fire_callback(video_task, h.web, headers=headers)
+        ).status_code == 200
+        await h.wait_state(JobState.DELIVERED)
+        assert h.upstream.details_calls[video_task] == 0
+
+
+async def test_an_unsigned_callback_is_trusted_only_on_a_host_the_details_used(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, Provider.SUNOAPI) as h:
+        await h.submit(user_id=USER)
+        first = await h.video_task_id()
+        h.upstream.complete(first)
+        await h.upstream.fire_callback(first, h.web)
+        await h.wait_state(JobState.DELIVERED)
+        assert h.upstream.details_calls[first] == 1  # unknown host: confirmed first
+
+        await h.submit(f"/video {TASK_ID} audio-2", user_id=USER)
+        second = await h.video_task_id(job_id=2)
+        h.upstream.complete(second)
+        await h.upstream.fire_callback(second, h.web)
+        await h.wait_state(JobState.DELIVERED, job_id=2)
+        assert h.upstream.details_calls[second] == 0  # the host is known now
+
+        h.upstream.add_music_task("task-3", tracks=[("audio-3", "Song C", 90.0)])
+        await h.submit("/video task-3 audio-3", user_id=USER + 1)
+        third = await h.video_task_id(job_id=3)
+        h.upstream.complete(third)
+        body = h.upstream.callback_body(third)
+        body["data"]["video_url"] = "https://elsewhere.example/x.mp4"
+        await h.upstream.fire_callback(third, h.web, body=body)
+        delivered = await h.wait_state(JobState.DELIVERED, job_id=3)
+        assert h.upstream.details_calls[third] == 1
+        assert "elsewhere.example" not in str(delivered.video_url)

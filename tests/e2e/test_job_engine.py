@@ -40,8 +40,11 @@ async def test_happy_path_with_callback_posts_the_video_once(tmp_path: Path) -> 
 
         job = await h.wait_state(JobState.DELIVERED)
         assert job.file_id
-        await h.wait_until(lambda: "Done" in h.status_text(USER))
         assert len(h.telegram.calls_to("sendVideo")) == 1
+        # Two Telegram calls for the whole job: the status message and the video.
+        to_chat = [c for c in h.telegram.calls if c.params.get("chat_id") == USER]
+        assert [c.method for c in to_chat] == ["sendMessage", "sendVideo"]
+        assert "Rendering" in h.status_text(USER)
 
 
 async def test_poll_only_without_public_url(tmp_path: Path) -> None:

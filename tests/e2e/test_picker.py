@@ -73,7 +73,7 @@ async def test_tap_makes_the_video_of_that_track_once(tmp_path: Path) -> None:
         [answer] = h.telegram.calls_to("answerCallbackQuery")
         assert answer.params["callback_query_id"] == tap["callback_query"]["id"]
         status = h.telegram.calls_to("sendMessage")[-1]
-        assert "Sending your video request" in status.params["text"]
+        assert "Rendering your video" in status.params["text"]
         assert status.params["reply_parameters"]["message_id"] == command_id
         chosen = next(
             m for m in h.telegram.messages(GROUP) if m["message_id"] == picker["message_id"]

@@ -63,7 +63,10 @@ async def test_process_delivers_survives_sigkill_and_stops_on_sigterm(
         while not upstream.video_task_ids():
             await asyncio.sleep(0.02)
     [video_task] = upstream.video_task_ids()
-    await telegram.wait_for("editMessageText", timeout=10)  # "rendering"
+    await telegram.wait_for("sendMessage", timeout=10)  # the status message
+    async with asyncio.timeout(10):
+        while (await _health(health)).get("due_polls") != 1:  # the job is pending
+            await asyncio.sleep(0.05)
 
     # Killed while the job is pending: nothing is lost.
     assert await bot.stop(signal.SIGKILL) == -signal.SIGKILL
@@ -113,3 +116,10 @@ async def test_sigterm_stops_within_10_s_despite_a_half_sent_callback(
             await bot.process.wait()
         writer.close()
         await writer.wait_closed()
+
+
+async def _health(url: str) -> dict[str, object]:
+    async with httpx.AsyncClient() as client:
+        body = (await client.get(url)).json()
+    assert isinstance(body, dict)
+    return body

@@ -243,6 +243,10 @@ class FakeTelegram:
         self._query_ids = itertools.count(4_382_000_000_000_000_000)
         self._commands: dict[str, list[Json]] = {}
         self._refuse_urls = False
+        # Flood control like Telegram's: off unless a test turns it on.
+        self.flood_control = False
+        self.flood_answers = 0  # how many 429s flood control gave
+        self._buckets: dict[object, _Bucket] = {}
         self.app = Starlette(
             routes=[Route("/bot{token}/{method}", self._handle, methods=["GET", "POST"])]
         )
@@ -518,10 +522,32 @@ class FakeTelegram:
             return ApiError(404, "Not Found").response()
         try:
             self._raise_injected(method, params)
+            self._check_flood(method, params)
             result = await implementation(params, files)
         except ApiError as err:
             return err.response()
         return JSONResponse({"ok": True, "result": result})
+
+    def _check_flood(self, method: str, params: Json) -> None:
+        """With `flood_control`: at most 30 messages a second overall and 20 a minute per
+        group or channel (sends and edits), else 429 with retry_after, as Telegram answers."""
+        if not self.flood_control or not (_posts(method) or method.lower().startswith("edit")):
+            return
+        chat_id = params.get("chat_id")
+        buckets = [("all", 30, 1.0)]
+        if isinstance(chat_id, int | str) and str(chat_id).startswith("-"):
+            buckets.append((str(chat_id), 20, 60.0))
+        now = time.monotonic()
+        for key, size, period in buckets:
+            bucket = self._buckets.setdefault(key, _Bucket(size, size / period, size, now))
+            if bucket.wait(now) > 0:
+                self.flood_answers += 1
+                seconds = max(1, round(bucket.wait(now) + 0.5))
+                raise ApiError(
+                    429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds}
+                )
+        for key, _, _ in buckets:
+            self._buckets[key].take(now)
 
     def _raise_injected(self, method: str, params: Json) -> None:
         for rule in self._failures:
@@ -786,6 +812,29 @@ def _message_id(params: Json) -> int:
     if not isinstance(message_id, int):
         raise ApiError(400, "Bad Request: message identifier is not specified")
     return message_id
+
+
+@dataclass
+class _Bucket:
+    """A token bucket: `size` messages at once, refilled at `rate` per second."""
+
+    size: int
+    rate: float
+    tokens: float
+    at: float
+
+    def _refill(self, now: float) -> None:
+        self.tokens = min(self.size, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+
+    def wait(self, now: float) -> float:
+        """Seconds until one message fits (0 when it fits now)."""
+        self._refill(now)
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self, now: float) -> None:
+        self._refill(now)
+        self.tokens -= 1
 
 
 def _posts(method: str) -> bool:
