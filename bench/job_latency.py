@@ -42,6 +42,9 @@ async def main(jobs: int) -> None:
                 while len(upstream.video_task_ids()) < jobs:  # noqa: ASYNC110 - no event
                     await asyncio.sleep(0.01)
             submitted = time.perf_counter() - started
+            # Let the status messages' burst drain from the Telegram rate limiter first: this
+            # measures a callback's own path, not the queue of messages before it.
+            await asyncio.sleep(2.0)
             answers, latencies = [], []
             for video_task in upstream.video_task_ids():
                 upstream.complete(video_task)
@@ -52,15 +55,23 @@ async def main(jobs: int) -> None:
                 assert response.status_code == 200
                 await telegram.wait_for("sendVideo", count=sent_before + 1, timeout=30)
                 latencies.append(time.perf_counter() - t0)
+                # One callback per 50 ms (20/s), under Telegram's 30 messages/s: this measures
+                # a callback's latency, not the rate limiter's queue.
+                await asyncio.sleep(max(0.0, 0.05 - (time.perf_counter() - t0)))
             for job_id in range(1, jobs + 1):
                 await h.wait_state(JobState.DELIVERED, job_id=job_id, timeout=30)
             total = time.perf_counter() - started
-    ms = [x * 1000 for x in latencies]
+    first, ms = latencies[0] * 1000, [x * 1000 for x in latencies[1:]]
     print(f"jobs: {jobs}")
     print(f"all /video commands submitted upstream: {submitted:.2f} s")
     answer_ms = statistics.median(answers) * 1000
     print(f"callback HTTP answer (ASGI, incl. DB write): median {answer_ms:.1f} ms")
-    print(f"callback -> sendVideo: median {statistics.median(ms):.0f} ms, max {max(ms):.0f} ms")
+    p99 = statistics.quantiles(ms, n=100)[98] if len(ms) > 1 else ms[0]
+    print(f"first callback (its video host not yet confirmed by a details call): {first:.1f} ms")
+    print(
+        f"callback -> sendVideo: p50 {statistics.median(ms):.1f} ms, p99 {p99:.1f} ms"
+        f" (goal ≤ 20 ms), max {max(ms):.1f} ms"
+    )
     print(f"total wall time: {total:.2f} s; sendVideo calls: {len(telegram.calls_to('sendVideo'))}")
 
 

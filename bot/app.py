@@ -125,6 +125,10 @@ class BotApp:
         """The app's notion of now."""
         return self._clock()
 
+    def wake_delivery(self) -> None:
+        """Make the delivery loop look for due jobs now."""
+        self._delivery_wakeup.set()
+
     def wake_reconciler(self) -> None:
         """Make the submit and poll loops look for due jobs now."""
         self._submitter_wakeup.set()
@@ -430,7 +434,9 @@ class BotApp:
             .base_file_url(settings.telegram_api_file_url)
             .request(request(read_timeout=30.0))
             .get_updates_request(request(read_timeout=40.0))
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            # A little under Telegram's 30 messages/s and 20 per minute per group, so jitter
+            # between our clock and Telegram's never earns a 429 in a burst.
+            .rate_limiter(AIORateLimiter(overall_max_rate=29, group_max_rate=19, max_retries=3))
         )
         # Updates come through our own inbox (bot/update_intake.py), never PTB's Updater.
         return builder.updater(None).build()
