@@ -135,6 +135,10 @@ class BotApp:
         self._submitter_wakeup.set()
         self._reconciler_wakeup.set()
 
+    def wake_poster(self) -> None:
+        """Make the channel poster look for newly delivered videos now."""
+        self._poster_wakeup.set()
+
     async def __aenter__(self) -> BotApp:
         try:
             await self._start()
