@@ -40,7 +40,8 @@ NOT_MODIFIED = (
 )
 # Form values PTB sends as raw strings; every other form value is JSON ("JSON-in-form").
 _TEXT_PARAMS = frozenset((
-    "text", "caption", "data", "url", "parse_mode", "callback_query_id", "secret_token", "title",
+    "text", "caption", "data", "url", "parse_mode", "callback_query_id", "inline_query_id",
+    "secret_token", "title",
     "description", "language_code", "business_connection_id", "inline_message_id", "action",
     "name", "video", "document", "photo", "audio", "animation", "thumbnail",
 ))  # fmt: skip
