@@ -16,6 +16,7 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "/list — recent videos; tap one to get it again\n"
             "/author <name> — default signature here (- clears)\n"
             "/domain <name> — default watermark here (- clears)\n"
+            "/autopost @channel — also post the videos here to your channel\n"
             "/credits — remaining credits (bot admins)\n\n"
             "taskId is the id of your music generation task; audioId is the id of one track "
             "in it (sunoData[].id). Both are in your music API's response or dashboard."
@@ -29,6 +30,7 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "/list — последние видео; нажмите, чтобы получить снова\n"
             "/author <имя> — подпись по умолчанию в этом чате (- сбросить)\n"
             "/domain <имя> — водяной знак по умолчанию (- сбросить)\n"
+            "/autopost @канал — также публиковать видео отсюда в ваш канал\n"
             "/credits — остаток кредитов (для админов бота)\n\n"
             "taskId — id задачи генерации музыки; audioId — id одного трека в ней "
             "(sunoData[].id). Оба есть в ответе музыкального API или в личном кабинете."
@@ -402,6 +404,10 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
     "menu_domain": {
         "en": "This chat's watermark",
         "ru": "Водяной знак этого чата",
+    },
+    "menu_autopost": {
+        "en": "Also post this chat's videos to your channel",
+        "ru": "Публиковать видео этого чата и в ваш канал",
     },
     # --- access: allowed lists, quota, in-flight (add keys below) ---
     "not_allowed": {

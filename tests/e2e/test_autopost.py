@@ -6,8 +6,6 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from bot.channel_poster import CHANNEL_POSTS_PER_WINDOW
 from bot.domain import JobState, Provider
 from storage.autopost_links import AutopostLinkRepository
