@@ -331,7 +331,8 @@ class BotApp:
 
     async def _start_channel_poster(self, db: Database, core: _Core) -> ChannelPoster:
         """The auto-post worker with a Bot of its own, without the shared rate limiter: a
-        channel's flood wait then postpones only that channel's posts (docs in README)."""
+        channel's flood wait (RetryAfter) then postpones only that channel's rows, where the
+        shared AIORateLimiter would pause every request of the bot for it."""
         posts = ChannelPostRepository(db, self._clock)
         await posts.release_leases(self._clock())
         channel_bot = Bot(
