@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from types import TracebackType
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -27,6 +28,8 @@ from telegram.request import HTTPXRequest
 from bot.admin_alerts import TelegramAdminAlerts
 from bot.admission import AccessPolicy, Admission
 from bot.callback_tokens import SALT_KEY, CallbackTokens, new_salt
+from bot.channel_poster import STEP_DEADLINE as POST_STEP_DEADLINE
+from bot.channel_poster import ChannelPoster
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.domain import LINK_RETENTION_DAYS, PROVIDER_FAMILY
@@ -43,18 +46,22 @@ from bot.upstream.dialect import dialect_for
 from bot.video_hosts import VideoHosts
 from bot.web import build_web_app, telegram_webhook_route
 from handlers.admin import AdminHandlers
+from handlers.autopost import AutopostHandlers
 from handlers.commands import CommandHandlers
 from handlers.errors import on_error
 from handlers.history import HistoryHandlers
+from handlers.inline_share import InlineShareHandlers
 from handlers.menu import publish_command_menu
 from handlers.picker import TrackPicker
 from handlers.settings import ChatSettingsHandlers
 from handlers.stale_buttons import register_stale_buttons
 from handlers.submit import JobStarter
+from storage.autopost_links import AutopostLinkRepository
+from storage.channel_posts import ChannelPostRepository
 from storage.chats import ChatSettingsRepository
 from storage.db import Database
 from storage.inbox import UpdateInbox
-from storage.jobs import JobRepository
+from storage.jobs import Job, JobRepository
 from storage.meta import MetaRepository
 from storage.picks import TrackPickRepository
 
@@ -117,6 +124,7 @@ class BotApp:
         self._submitter_wakeup = asyncio.Event()
         self._reconciler_wakeup = asyncio.Event()
         self._delivery_wakeup = asyncio.Event()
+        self._poster_wakeup = asyncio.Event()  # a video was delivered: maybe post it
         self._intake_tasks: list[asyncio.Task[None]] = []
         self.inbox_worker: InboxWorker | None = None
         self.poller: TelegramPoller | None = None
@@ -133,6 +141,10 @@ class BotApp:
         """Make the submit and poll loops look for due jobs now."""
         self._submitter_wakeup.set()
         self._reconciler_wakeup.set()
+
+    def wake_poster(self) -> None:
+        """Make the channel poster look for newly delivered videos now."""
+        self._poster_wakeup.set()
 
     async def __aenter__(self) -> BotApp:
         try:
@@ -191,7 +203,8 @@ class BotApp:
 
         await application.start()
         stack.push_async_callback(application.stop)
-        loops = self._build_loops(core)
+        poster = await self._start_channel_poster(db, core)
+        loops = self._build_loops(core, poster)
         for loop in loops:
             self._start_loop(loop)
         stack.push_async_callback(self._stop_work, loops, self.inbox_worker)
@@ -284,7 +297,7 @@ class BotApp:
             retention_days=LINK_RETENTION_DAYS[family],
         )
 
-    def _build_loops(self, core: _Core) -> list[DueLoop]:
+    def _build_loops(self, core: _Core, poster: ChannelPoster) -> list[DueLoop[Any]]:
         """The submitter, the poll reconciler and the delivery worker (design.md §2).
 
         Submissions have their own loop so a backlog of them (waiting on the provider's rate)
@@ -309,12 +322,49 @@ class BotApp:
             "delivery",
             fetch_due=core.repo.due_for_delivery,
             next_due=core.repo.next_due_delivery_at,
-            process=core.delivery.process,
+            process=partial(_then_wake, core.delivery.process, self._poster_wakeup),
             clock=self._clock,
             wakeup=self._delivery_wakeup,
             step_timeout=core.delivery.step_deadline,
         )
-        return [submitter, reconciler, delivery_loop]
+        # Channel posts: their own loop and pace, so they never hold up videos to chats.
+        poster_loop = DueLoop(
+            "channel-poster",
+            fetch_due=poster.fetch_due,
+            next_due=poster.next_due_at,
+            process=poster.process,
+            clock=self._clock,
+            wakeup=self._poster_wakeup,
+            concurrency=4,
+            step_timeout=POST_STEP_DEADLINE,
+        )
+        return [submitter, reconciler, delivery_loop, poster_loop]
+
+    async def _start_channel_poster(self, db: Database, core: _Core) -> ChannelPoster:
+        """The auto-post worker with a Bot of its own, without the shared rate limiter: a
+        channel's flood wait (RetryAfter) then postpones only that channel's rows, where the
+        shared AIORateLimiter would pause every request of the bot for it."""
+        posts = ChannelPostRepository(db, self._clock)
+        await posts.release_leases(self._clock())
+        channel_bot = Bot(
+            self.settings.telegram_bot_token.get_secret_value(),
+            base_url=self.settings.telegram_api_base_url,
+            base_file_url=self.settings.telegram_api_file_url,
+            request=self._telegram_request(read_timeout=60.0),
+        )
+        await channel_bot.initialize()
+        self._stack.push_async_callback(channel_bot.shutdown)
+        assert self.application is not None
+        return ChannelPoster(
+            bot=channel_bot,
+            notifier=self.application.bot,
+            posts=posts,
+            links=AutopostLinkRepository(db, self._clock),
+            jobs=core.repo,
+            tracks=core.upstream.tracks,
+            clock=self._clock,
+            rng=self._rng,
+        )
 
     async def _register_handlers(
         self,
@@ -348,6 +398,10 @@ class BotApp:
             chats=chats, policy=core.policy, default_domain=settings.default_domain_name
         ).register(application)
         AdminHandlers(upstream=core.upstream, policy=core.policy).register(application)
+        AutopostHandlers(
+            links=AutopostLinkRepository(core.db, self._clock), policy=core.policy
+        ).register(application)
+        InlineShareHandlers(repo=core.repo).register(application)
         register_stale_buttons(application)  # last: answers taps no other handler took
         application.add_error_handler(on_error)
         await publish_command_menu(application.bot)
@@ -415,18 +469,18 @@ class BotApp:
             drop_pending_updates=False,
         )
 
+    def _telegram_request(self, read_timeout: float) -> HTTPXRequest:
+        kwargs = {"transport": self._telegram_transport} if self._telegram_transport else {}
+        return HTTPXRequest(
+            connection_pool_size=32,
+            read_timeout=read_timeout,
+            media_write_timeout=120.0,
+            httpx_kwargs=kwargs,
+        )
+
     def _build_application(self) -> Application:  # type: ignore[type-arg]
         settings = self.settings
-
-        def request(read_timeout: float) -> HTTPXRequest:
-            kwargs = {"transport": self._telegram_transport} if self._telegram_transport else {}
-            return HTTPXRequest(
-                connection_pool_size=32,
-                read_timeout=read_timeout,
-                media_write_timeout=120.0,
-                httpx_kwargs=kwargs,
-            )
-
+        request = self._telegram_request
         builder = (
             ApplicationBuilder()
             .token(settings.telegram_bot_token.get_secret_value())
@@ -447,7 +501,7 @@ class BotApp:
         task.add_done_callback(_log_loop_end)
         self._intake_tasks.append(task)
 
-    async def _stop_work(self, loops: list[DueLoop], worker: InboxWorker) -> None:
+    async def _stop_work(self, loops: list[DueLoop[Any]], worker: InboxWorker) -> None:
         """Stop taking updates and new work, let what is in hand finish within one shared
         grace, then cancel the rest (a cancelled update stays in the inbox, a cancelled step's
         lease is released at the next start: both are picked up again then)."""
@@ -463,10 +517,18 @@ class BotApp:
             task.cancel()
         await asyncio.gather(*rest, return_exceptions=True)
 
-    def _start_loop(self, loop: DueLoop) -> None:
+    def _start_loop(self, loop: DueLoop[Any]) -> None:
         task = asyncio.create_task(loop.run(), name=loop.name)
         task.add_done_callback(_log_loop_end)
         self._tasks.append(task)
+
+
+async def _then_wake(
+    process: Callable[[Job], Awaitable[None]], wakeup: asyncio.Event, job: Job
+) -> None:
+    """Run a delivery step, then wake the channel poster (the video may be due in a channel)."""
+    await process(job)
+    wakeup.set()
 
 
 def _log_loop_end(task: asyncio.Task[None]) -> None:

@@ -37,6 +37,7 @@ from bot.status_messages import (
     reply_to,
     telegram_deadline,
 )
+from bot.video_buttons import inline_sharing_enabled, video_markup
 from storage.chats import ChatSettingsRepository
 from storage.jobs import Job, JobRepository
 
@@ -247,6 +248,7 @@ class Delivery:
                 supports_streaming=True,
                 message_thread_id=job.thread_id,
                 reply_parameters=reply_to(job),
+                reply_markup=video_markup(job, share_enabled=inline_sharing_enabled(self._bot)),
                 write_timeout=write,
                 read_timeout=read,
             )

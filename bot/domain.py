@@ -132,6 +132,7 @@ class Track:
     audio_id: str
     title: str
     duration_seconds: float | None
+    tags: str | None = None  # the style tags, comma-separated, when the provider says
 
 
 @dataclass(frozen=True, slots=True)

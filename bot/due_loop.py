@@ -17,8 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import Enum
-
-from storage.jobs import Job
+from typing import Generic, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +35,17 @@ class _Fill(Enum):
     IDLE = "nothing more due now"
 
 
-class DueLoop:
+class DueRow(Protocol):
+    """What the loop needs of a due row (a job, a channel post): its id."""
+
+    @property
+    def id(self) -> int: ...
+
+
+RowT = TypeVar("RowT", bound=DueRow)
+
+
+class DueLoop(Generic[RowT]):
     """Repeatedly fetches due jobs and keeps up to `concurrency` of them in progress, then
     sleeps until the next due time, a wake-up or a finished job, whichever comes first."""
 
@@ -44,9 +53,9 @@ class DueLoop:
         self,
         name: str,
         *,
-        fetch_due: Callable[[datetime, int], Awaitable[list[Job]]],
+        fetch_due: Callable[[datetime, int], Awaitable[list[RowT]]],
         next_due: Callable[[], Awaitable[datetime | None]],
-        process: Callable[[Job], Awaitable[None]],
+        process: Callable[[RowT], Awaitable[None]],
         clock: Callable[[], datetime],
         batch_size: int = 50,
         concurrency: int = 8,
@@ -180,7 +189,7 @@ class DueLoop:
         if pending:
             log.warning("%s: cancelled %s steps still running at stop", self.name, len(pending))
 
-    async def _guarded(self, job: Job) -> bool:
+    async def _guarded(self, job: RowT) -> bool:
         """Process one job under the step deadline; a failure is logged with the job id and
         the loop goes on. True when the step completed."""
         deadline = asyncio.timeout(self._step_timeout)

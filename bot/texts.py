@@ -16,6 +16,7 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "/list — recent videos; tap one to get it again\n"
             "/author <name> — default signature here (- clears)\n"
             "/domain <name> — default watermark here (- clears)\n"
+            "/autopost @channel — also post the videos here to your channel\n"
             "/credits — remaining credits (bot admins)\n\n"
             "taskId is the id of your music generation task; audioId is the id of one track "
             "in it (sunoData[].id). Both are in your music API's response or dashboard."
@@ -29,6 +30,7 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "/list — последние видео; нажмите, чтобы получить снова\n"
             "/author <имя> — подпись по умолчанию в этом чате (- сбросить)\n"
             "/domain <имя> — водяной знак по умолчанию (- сбросить)\n"
+            "/autopost @канал — также публиковать видео отсюда в ваш канал\n"
             "/credits — остаток кредитов (для админов бота)\n\n"
             "taskId — id задачи генерации музыки; audioId — id одного трека в ней "
             "(sunoData[].id). Оба есть в ответе музыкального API или в личном кабинете."
@@ -403,6 +405,10 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "en": "This chat's watermark",
         "ru": "Водяной знак этого чата",
     },
+    "menu_autopost": {
+        "en": "Also post this chat's videos to your channel",
+        "ru": "Публиковать видео этого чата и в ваш канал",
+    },
     # --- access: allowed lists, quota, in-flight (add keys below) ---
     "not_allowed": {
         "en": "Sorry, this bot is private — ask its owner for access.",
@@ -417,6 +423,120 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "Try again after {time} UTC.",
         "ru": "За последний час вы сделали {limit} видео — это лимит. "
         "Попробуйте снова после {time} UTC.",
+    },
+    # --- distribution: auto-post to a channel, sharing (add keys below) ---
+    "button_share": {
+        "en": "↗️ Share",
+        "ru": "↗️ Поделиться",
+    },
+    "autopost_usage": {
+        "en": "/autopost @channel — also post every video of this chat to your channel\n"
+        "/autopost -100… — the same, by the channel's id (private channels)\n"
+        "/autopost off — stop\n"
+        "/autopost caption <text> — the post's caption; {{title}}, {{author}} and {{tags}} "
+        "are filled in (/autopost caption - restores the default)",
+        "ru": "/autopost @канал — также публиковать каждое видео этого чата в ваш канал\n"
+        "/autopost -100… — то же по id канала (для закрытых каналов)\n"
+        "/autopost off — перестать\n"
+        "/autopost caption <текст> — подпись к посту; {{title}}, {{author}} и {{tags}} "
+        "подставляются (/autopost caption - вернёт подпись по умолчанию)",
+    },
+    "autopost_status_off": {
+        "en": "Auto-post is off in this chat.",
+        "ru": "Автопубликация в этом чате выключена.",
+    },
+    "autopost_status_on": {
+        "en": "Every video delivered here is also posted to {channel}.",
+        "ru": "Каждое видео из этого чата также публикуется в {channel}.",
+    },
+    "autopost_caption_preview": {
+        "en": "Caption template:\n{template}",
+        "ru": "Шаблон подписи:\n{template}",
+    },
+    "autopost_linked": {
+        "en": "✅ Linked: from now on every video delivered here is also posted to {channel}.",
+        "ru": "✅ Готово: теперь каждое видео из этого чата также публикуется в {channel}.",
+    },
+    "autopost_unlinked": {
+        "en": "Auto-post is off: videos stay in this chat only.",
+        "ru": "Автопубликация выключена: видео остаются только в этом чате.",
+    },
+    "autopost_caption_saved": {
+        "en": "Caption template saved.",
+        "ru": "Шаблон подписи сохранён.",
+    },
+    "autopost_caption_reset": {
+        "en": "Caption template reset to the default.",
+        "ru": "Шаблон подписи сброшен на стандартный.",
+    },
+    "autopost_caption_too_long": {
+        "en": "The caption template is {length} characters long; the limit is {limit}.",
+        "ru": "Шаблон подписи длиной {length} символов, а можно не больше {limit}.",
+    },
+    "autopost_where": {
+        "en": "Use /autopost in a private chat with me or in a group.",
+        "ru": "Используйте /autopost в личном чате со мной или в группе.",
+    },
+    "autopost_anonymous": {
+        "en": "Please send /autopost from your own account, not anonymously: I need to check "
+        "that you are an admin of the channel.",
+        "ru": "Отправьте /autopost от своего имени, не анонимно: мне нужно проверить, что вы "
+        "администратор канала.",
+    },
+    "autopost_admins_only": {
+        "en": "Only this group's admins can set up auto-post.",
+        "ru": "Настраивать автопубликацию могут только администраторы этой группы.",
+    },
+    "autopost_channel_not_found": {
+        "en": "I can't find the channel {channel}. Add me to it as an administrator first "
+        "(for a private channel, use its -100… id).",
+        "ru": "Не нахожу канал {channel}. Сначала добавьте меня в него администратором "
+        "(для закрытого канала укажите его id -100…).",
+    },
+    "autopost_not_a_channel": {
+        "en": "{channel} is not a channel. Auto-post works with channels only.",
+        "ru": "{channel} — не канал. Автопубликация работает только с каналами.",
+    },
+    "autopost_bot_not_admin": {
+        "en": "I'm not an administrator of {channel}. Add me as an admin with the right to "
+        "post messages, then send the command again.",
+        "ru": "Я не администратор {channel}. Добавьте меня администратором с правом "
+        "публиковать сообщения и повторите команду.",
+    },
+    "autopost_bot_cannot_post": {
+        "en": "I'm an administrator of {channel} but may not post messages there. Turn on "
+        '"Post messages" for me in the channel\'s admin settings.',
+        "ru": "Я администратор {channel}, но без права публиковать сообщения. Включите мне "
+        "«Публикация сообщений» в настройках администраторов канала.",
+    },
+    "autopost_user_not_admin": {
+        "en": "Only the owner or an administrator of {channel} can link it, and Telegram says "
+        "you are neither.",
+        "ru": "Привязать {channel} может только его владелец или администратор, а по данным "
+        "Telegram вы ни то, ни другое.",
+    },
+    "autopost_check_failed": {
+        "en": "I couldn't check {channel} with Telegram just now. Please try again later.",
+        "ru": "Не удалось проверить {channel} в Telegram. Попробуйте позже.",
+    },
+    "autopost_rights_lost": {
+        "en": "⚠️ I can no longer post to {channel} (I was removed or lost the right to post), "
+        "so auto-post is now off. Add me back as an admin and send /autopost again.",
+        "ru": "⚠️ Я больше не могу публиковать в {channel} (меня удалили или лишили права "
+        "публикации), поэтому автопубликация выключена. Верните меня администратором и "
+        "снова отправьте /autopost.",
+    },
+    "autopost_default_title": {
+        "en": "Track {audio_id}",
+        "ru": "Трек {audio_id}",
+    },
+    "share_caption": {
+        "en": "🎬 {headline}",
+        "ru": "🎬 {headline}",
+    },
+    "share_description": {
+        "en": "Video #{job_id}, made {date}",
+        "ru": "Видео #{job_id}, сделано {date}",
     },
     # --- buttons no handler knows (stale or forged) ---
     "button_unavailable": {

@@ -14,7 +14,7 @@ from bot.texts import text
 
 log = logging.getLogger(__name__)
 
-PUBLIC_COMMANDS = ("start", "help", "video", "status", "list", "author", "domain")
+PUBLIC_COMMANDS = ("start", "help", "video", "status", "list", "author", "domain", "autopost")
 # (catalogue language, Telegram language_code): None is the menu for every other language.
 MENU_LANGUAGES = (("en", None), ("ru", "ru"))
 

@@ -358,6 +358,14 @@ class JobRepository:
         states = sorted(state.value for state in ACTIVE_STATES)
         return await self._one(sql, (chat_id, task_id, audio_id, *states))
 
+    async def delivered_to_user(self, user_id: int, *, limit: int = 1000) -> list[Job]:
+        """The user's delivered videos that have a Telegram file_id, newest first."""
+        sql = (
+            "SELECT * FROM jobs WHERE user_id = ? AND state = 'delivered' AND file_id IS NOT NULL"
+            " ORDER BY id DESC LIMIT ?"
+        )
+        return await self._all(sql, (user_id, limit))
+
     async def count_created_by_user_since(self, user_id: int, since: datetime) -> int:
         """How many jobs a user has created at or after `since` (for the quota)."""
         sql = "SELECT COUNT(*) FROM jobs WHERE user_id = ? AND created_at >= ?"

@@ -113,6 +113,33 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # Facts about this database itself, e.g. the random salt of its callback tokens.
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),
+    (
+        # Auto-post: a chat linked to a channel (channel_id NULL = off; the caption template
+        # is kept across links). linked_at: only videos delivered after it are posted.
+        "CREATE TABLE autopost_links ("
+        " chat_id INTEGER PRIMARY KEY, channel_id INTEGER NULL, channel_title TEXT NULL,"
+        " caption_template TEXT NULL, language TEXT NOT NULL DEFAULT 'en',"
+        " linked_at REAL NULL, linked_by INTEGER NULL, updated_at REAL NOT NULL)",
+        # One row per video and channel: posted exactly once, with its own due time and lease.
+        "CREATE TABLE channel_posts ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL,"
+        " chat_id INTEGER NOT NULL, channel_id INTEGER NOT NULL, linked_at REAL NOT NULL,"
+        " file_id TEXT NOT NULL, state TEXT NOT NULL, caption TEXT NULL,"
+        " message_id INTEGER NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+        " next_attempt_at REAL NULL, sent_at REAL NULL, error TEXT NULL,"
+        " created_at REAL NOT NULL, updated_at REAL NOT NULL, posted_at REAL NULL,"
+        " UNIQUE (job_id, channel_id))",
+        "CREATE INDEX channel_posts_due ON channel_posts (next_attempt_at)"
+        " WHERE next_attempt_at IS NOT NULL",
+        # The per-channel pace looks at the sends of the last minute.
+        "CREATE INDEX channel_posts_sent ON channel_posts (channel_id, sent_at)"
+        " WHERE sent_at IS NOT NULL",
+        # Delivered videos with a file_id: per chat (auto-post) and per user (inline sharing).
+        "CREATE INDEX jobs_chat_delivered ON jobs (chat_id, delivered_at)"
+        " WHERE state = 'delivered' AND file_id IS NOT NULL",
+        "CREATE INDEX jobs_user_delivered ON jobs (user_id, id DESC)"
+        " WHERE state = 'delivered' AND file_id IS NOT NULL",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

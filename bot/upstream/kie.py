@@ -306,7 +306,12 @@ def _tracks(data: Mapping[str, Any]) -> tuple[Track, ...]:
     if not isinstance(items, list):
         return ()
     return tuple(
-        Track(audio_id, text_field(item, "title") or "", seconds_or_none(item.get("duration")))
+        Track(
+            audio_id,
+            text_field(item, "title") or "",
+            seconds_or_none(item.get("duration")),
+            text_field(item, "tags"),
+        )
         for item in items
         if isinstance(item, dict) and (audio_id := text_field(item, "id"))
     )

@@ -40,7 +40,8 @@ NOT_MODIFIED = (
 )
 # Form values PTB sends as raw strings; every other form value is JSON ("JSON-in-form").
 _TEXT_PARAMS = frozenset((
-    "text", "caption", "data", "url", "parse_mode", "callback_query_id", "secret_token", "title",
+    "text", "caption", "data", "url", "parse_mode", "callback_query_id", "inline_query_id",
+    "secret_token", "title",
     "description", "language_code", "business_connection_id", "inline_message_id", "action",
     "name", "video", "document", "photo", "audio", "animation", "thumbnail",
 ))  # fmt: skip
@@ -54,6 +55,8 @@ _GIFT_TYPES = (
     "unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription",
     "gifts_from_channels",
 )  # fmt: skip
+CHANNEL_POSTS_PER_MINUTE = 20  # Telegram's limit for one channel; more answers 429
+_CHANNEL_CAN_POST = ("can_post_messages", "can_edit_messages")
 _ADMIN_RIGHTS = (
     "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
     "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
@@ -93,6 +96,19 @@ class ApiError(Exception):
         if self.parameters:
             body["parameters"] = self.parameters
         return JSONResponse(body, status_code=self.error_code)
+
+
+@dataclass
+class Channel:
+    """A channel the fake knows: who administers it and what the bot may do there."""
+
+    chat_id: int
+    title: str
+    username: str | None
+    members: dict[int, str]  # user id → "creator", "administrator", "member"
+    bot_status: str  # "administrator", "member" or "left"
+    bot_can_post: bool
+    posted_at: list[float]  # monotonic times of the bot's posts
 
 
 @dataclass
@@ -247,6 +263,11 @@ class FakeTelegram:
         self.flood_control = False
         self.flood_answers = 0  # how many 429s flood control gave
         self._buckets: dict[object, _Bucket] = {}
+        self.supports_inline_queries = False  # inline mode, as /setinline in @BotFather
+        self.channels: dict[int, Channel] = {}
+        self.enforce_channel_pace = True  # the 21st post a minute into one channel gets a 429
+        self.channel_rate_limited: list[int] = []  # channels that were answered with a 429
+        self.inline_answers: dict[str, Json] = {}  # inline query id → answerInlineQuery params
         self.app = Starlette(
             routes=[Route("/bot{token}/{method}", self._handle, methods=["GET", "POST"])]
         )
@@ -359,6 +380,42 @@ class FakeTelegram:
     def refuse_video_urls(self) -> None:
         """Telegram cannot fetch video URLs any more; uploads and file_ids still work."""
         self._refuse_urls = True
+
+    def add_channel(
+        self,
+        chat_id: int = DEFAULT_CHANNEL_ID,
+        *,
+        title: str = "My Channel",
+        username: str | None = "mychannel",
+        members: dict[int, str] | None = None,
+        bot_status: str = "administrator",
+        bot_can_post: bool = True,
+    ) -> Channel:
+        """A channel: `members` maps user ids to "creator"/"administrator"/"member"; the bot
+        is an admin allowed to post unless told otherwise. A private channel (no username)
+        the bot is not in cannot even be looked up, as on Telegram."""
+        chat: Json = {"id": chat_id, "title": title, "type": "channel"}
+        if username:
+            chat["username"] = username
+        self._chats[chat_id] = chat
+        channel = Channel(
+            chat_id, title, username, dict(members or {}), bot_status, bot_can_post, []
+        )
+        self.channels[chat_id] = channel
+        return channel
+
+    def kick_from_channel(self, chat_id: int = DEFAULT_CHANNEL_ID) -> None:
+        """The channel's owner removed the bot."""
+        self.channels[chat_id].bot_status = "left"
+        self.channels[chat_id].bot_can_post = False
+
+    def add_video_file(self, file_name: str = "video.mp4") -> str:
+        """A video Telegram already stores (e.g. delivered earlier); returns its file_id."""
+        return str(self._new_file("video", file_name, 1_048_576)["file_id"])
+
+    def channel_posts(self, chat_id: int = DEFAULT_CHANNEL_ID) -> list[Json]:
+        """The bot's messages in a channel, oldest first."""
+        return self.messages(chat_id)
 
     # --- updates ----------------------------------------------------------------------------
 
@@ -477,6 +534,24 @@ class FakeTelegram:
         query.update(chat_instance=chat_instance, data=data)
         return self._update("callback_query", query, update_id)
 
+    def inline_query(
+        self,
+        query: str,
+        *,
+        user_id: int = DEFAULT_USER_ID,
+        chat_type: str = "sender",
+        update_id: int | None = None,
+    ) -> Json:
+        """An update for `@Bot <query>` typed by `user_id` (in a chat of `chat_type`)."""
+        payload = {
+            "id": str(next(self._query_ids)),
+            "from": self._user(user_id, "Ann", "en"),
+            "query": query,
+            "offset": "",
+            "chat_type": chat_type,
+        }
+        return self._update("inline_query", payload, update_id)
+
     def _update(self, kind: str, payload: Json, update_id: int | None) -> Json:
         return {
             "update_id": next(self._update_ids) if update_id is None else update_id,
@@ -563,10 +638,33 @@ class FakeTelegram:
     async def _api_answer_callback_query(self, _params: Json, _files: Files) -> bool:
         return True
 
+    async def _api_answer_inline_query(self, params: Json, _files: Files) -> bool:
+        query_id = str(params.get("inline_query_id") or "")
+        results = params.get("results")
+        if not isinstance(results, list):
+            raise ApiError(400, "Bad Request: can't parse inline query results")
+        if len(results) > 50:
+            raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        if len({str(r.get("id")) for r in results}) != len(results):
+            raise ApiError(400, "Bad Request: RESULT_ID_DUPLICATE")
+        for result in results:
+            if result.get("type") == "video" and result.get("video_file_id") not in self._files:
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            if utf16_len(str(result.get("caption") or "")) > 1024:
+                raise ApiError(400, "Bad Request: message caption is too long")
+        if query_id in self.inline_answers:
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
+        self.inline_answers[query_id] = params
+        return True
+
     _api_send_chat_action = _api_answer_callback_query
 
     async def _api_get_me(self, _params: Json, _files: Files) -> Json:
         flags = dict.fromkeys(_NO_BOT_FEATURES, False)
+        flags["supports_inline_queries"] = self.supports_inline_queries
         return {**self._bot_user(), "can_join_groups": True, **flags}
 
     async def _api_get_updates(self, params: Json, _files: Files) -> list[Json]:
@@ -674,7 +772,11 @@ class FakeTelegram:
 
     async def _api_get_chat(self, params: Json, _files: Files) -> Json:
         gifts = dict.fromkeys(_GIFT_TYPES, False)
-        chat = self._chat(self._chat_id(params))
+        chat_id = self._chat_id(params)
+        channel = self.channels.get(chat_id)
+        if channel is not None and channel.username is None and channel.bot_status == "left":
+            raise ApiError(400, "Bad Request: chat not found")
+        chat = self._chat(chat_id)
         return {
             **chat,
             "accent_color_id": 0,
@@ -684,6 +786,8 @@ class FakeTelegram:
 
     async def _api_get_chat_member(self, params: Json, _files: Files) -> Json:
         chat_id, user_id = self._chat_id(params), int(params.get("user_id") or 0)
+        if chat_id in self.channels:
+            return self._channel_member(self.channels[chat_id], user_id)
         return self._member(user_id, admin=user_id in self._admins.get(chat_id, []))
 
     async def _api_get_chat_administrators(self, params: Json, _files: Files) -> list[Json]:
@@ -707,11 +811,15 @@ class FakeTelegram:
         kind = "supergroup" if chat_id < -1_000_000_000_000 else "group"
         return {"id": chat_id, "title": "Test Group", "type": kind}
 
-    @staticmethod
-    def _chat_id(params: Json) -> int:
+    def _chat_id(self, params: Json) -> int:
         chat_id = params.get("chat_id")
         if chat_id is None or chat_id == "":
             raise ApiError(400, "Bad Request: chat_id is empty")
+        if isinstance(chat_id, str) and chat_id.startswith("@"):
+            for channel in self.channels.values():
+                if channel.username and channel.username.lower() == chat_id[1:].lower():
+                    return channel.chat_id
+            raise ApiError(400, "Bad Request: chat not found")
         if not isinstance(chat_id, int) or isinstance(chat_id, bool):
             raise ApiError(400, "Bad Request: chat not found")
         return chat_id
@@ -722,6 +830,8 @@ class FakeTelegram:
 
     def _post(self, params: Json, content: Json) -> Json:
         chat_id = self._chat_id(params)
+        if chat_id in self.channels:
+            self._check_channel_post(self.channels[chat_id])
         chat = self._chat(chat_id)
         replied = self._replied_message(chat_id, params)
         message_id = self._new_message_id(chat_id)
@@ -790,6 +900,41 @@ class FakeTelegram:
             media.update(width=1280, height=720, duration=30, mime_type="video/mp4")
         self._files[media["file_id"]] = media
         return media
+
+    def _check_channel_post(self, channel: Channel) -> None:
+        if channel.bot_status == "left":
+            raise ApiError(403, "Forbidden: bot is not a member of the channel chat")
+        if channel.bot_status != "administrator" or not channel.bot_can_post:
+            raise ApiError(400, "Bad Request: need administrator rights in the channel chat")
+        now = time.monotonic()
+        recent = [at for at in channel.posted_at if at > now - 60.0]
+        if self.enforce_channel_pace and len(recent) >= CHANNEL_POSTS_PER_MINUTE:
+            self.channel_rate_limited.append(channel.chat_id)
+            wait = int(recent[0] + 60.0 - now) + 1
+            raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+        channel.posted_at.append(now)
+
+    def _channel_member(self, channel: Channel, user_id: int) -> Json:
+        if user_id == self.bot_id:
+            if channel.bot_status != "administrator":
+                user = self._bot_user()
+                return {"status": channel.bot_status, "user": user}
+            member = self._member(user_id, admin=True)
+            member["user"] = self._bot_user()
+            member.update(dict.fromkeys(_CHANNEL_CAN_POST, channel.bot_can_post))
+            return member
+        if channel.bot_status != "administrator":
+            raise ApiError(400, "Bad Request: member list is inaccessible")
+        status = channel.members.get(user_id, "left")
+        if status == "creator":
+            user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+            return {"status": "creator", "user": user, "is_anonymous": False}
+        if status == "administrator":
+            member = self._member(user_id, admin=True)
+            member.update(dict.fromkeys(_CHANNEL_CAN_POST, True))
+            return member
+        user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+        return {"status": status, "user": user}
 
     def _member(self, user_id: int, *, admin: bool) -> Json:
         user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}

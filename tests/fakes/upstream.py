@@ -135,6 +135,7 @@ class FakeUpstream:
         self.auto_complete_after_polls = auto_complete_after_polls  # N pending answers, then done
         self.credits: int | float = 100
         self.music_tasks: dict[str, MusicTask] = {}
+        self.track_tags: dict[str, str] = {}  # audio id → its style tags in track listings
         self.videos: dict[str, VideoTask] = {}
         self.requests: list[RecordedRequest] = []  # every API request, CDN excluded
         self.creates: list[dict[str, Any]] = []  # bodies of creates carried out, any answer
@@ -387,14 +388,18 @@ class FakeUpstream:
         error = "Audio generation failed" if failed else None
         offered = music.status in {"finished", "FIRST_SUCCESS", "SUCCESS", "CALLBACK_EXCEPTION"}
         if self._unified:
-            files = [{"audio_id": a, "title": t, "duration": d} for a, t, d in music.tracks]
+            files = [{"audio_id": a, "title": t, "duration": d, **self._tags(a)}
+                     for a, t, d in music.tracks]  # fmt: skip
             return self._ok({"task_id": music_task_id, "status": music.status,
                              "files": files if offered else [], "created_time": _iso(),
                              "error_message": error})  # fmt: skip
-        suno = [{"id": a, "title": t, "duration": d} for a, t, d in music.tracks]
+        suno = [{"id": a, "title": t, "duration": d, **self._tags(a)} for a, t, d in music.tracks]
         return self._ok({"taskId": music_task_id, "status": music.status,
                          "response": {"taskId": music_task_id, "sunoData": suno if offered else []},
                          "errorCode": 500 if failed else None, "errorMessage": error})  # fmt: skip
+
+    def _tags(self, audio_id: str) -> dict[str, str]:
+        return {"tags": self.track_tags[audio_id]} if audio_id in self.track_tags else {}
 
     def _lyrics(self, payload: Any) -> Response:
         fields = payload if isinstance(payload, dict) else {}

@@ -22,10 +22,23 @@ EXPECTED_INDEXES = {
     "jobs_track",
     "jobs_user_created",
     "jobs_anonymous_created",
+    "channel_posts_due",
+    "channel_posts_sent",
+    "jobs_chat_delivered",
+    "jobs_user_delivered",
 }
 
 
-ALL_TABLES = {"jobs", "chat_settings", "track_picks", "update_inbox", "intake_state", "meta"}
+ALL_TABLES = {
+    "jobs",
+    "chat_settings",
+    "track_picks",
+    "update_inbox",
+    "intake_state",
+    "meta",
+    "autopost_links",
+    "channel_posts",
+}
 
 
 async def _objects(db: Database, kind: str) -> set[str]:

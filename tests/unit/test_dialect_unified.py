@@ -77,8 +77,8 @@ TRACKS: dict[str, TrackList] = {
     "tracks_finished": TrackList(
         TrackListStatus.READY,
         (
-            Track("a1b2c3d4-0000-4000-8000-000000000001", "Night Drive", 198.44),
-            Track("a1b2c3d4-0000-4000-8000-000000000002", "Night Drive (alt)", 201.2),
+            Track("a1b2c3d4-0000-4000-8000-000000000001", "Night Drive", 198.44, "synthwave"),
+            Track("a1b2c3d4-0000-4000-8000-000000000002", "Night Drive (alt)", 201.2, "synthwave"),
         ),
     ),
     "tracks_running": TrackList(TrackListStatus.PENDING),

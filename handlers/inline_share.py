@@ -1,0 +1,65 @@
+"""Inline mode: `@Bot words` in any chat lists the asker's own delivered videos to share.
+
+Telegram-facing only: reads the query, asks the jobs repository for the asker's videos,
+picks and renders them via `bot.inline_share`. Always answers (an empty list when nothing
+matches), personal, so Telegram's result cache never shows one user's list to another.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineQueryResultCachedVideo, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, InlineQueryHandler
+
+from bot.domain import JobState
+from bot.inline_share import pick_videos, share_caption, share_description, share_title
+from bot.video_buttons import parse_share_query
+from handlers.common import Context
+from storage.jobs import Job, JobRepository
+
+log = logging.getLogger(__name__)
+
+INLINE_CACHE_SECONDS = 10  # a new video shows up in the list within seconds
+
+
+class InlineShareHandlers:
+    """Answers inline queries with cached videos (by file_id, no upload)."""
+
+    def __init__(self, *, repo: JobRepository) -> None:
+        self._repo = repo
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        """Add the inline query handler."""
+        application.add_handler(InlineQueryHandler(self.on_inline_query))
+
+    async def on_inline_query(self, update: Update, context: Context) -> None:
+        """List the asker's own videos matching the query, newest first."""
+        query = update.inline_query
+        if query is None:
+            return
+        jobs = pick_videos(await self._candidates(query.from_user.id, query.query), query.query)
+        results = [
+            InlineQueryResultCachedVideo(
+                id=str(job.id),
+                video_file_id=str(job.file_id),
+                title=share_title(job),
+                description=share_description(job),
+                caption=share_caption(job),
+            )
+            for job in jobs
+        ]
+        try:
+            await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=True)
+        except BadRequest as exc:  # answered too late (e.g. handled again after a restart)
+            log.info("inline query %s not answered: %s", query.id, exc)
+
+    async def _candidates(self, user_id: int, query: str) -> list[Job]:
+        """The asker's delivered videos; for a Share button's `#<job id>`, just that one."""
+        wanted = parse_share_query(query)
+        if wanted is None:
+            return await self._repo.delivered_to_user(user_id)
+        job = await self._repo.get(wanted)
+        mine = job is not None and job.user_id == user_id and job.state is JobState.DELIVERED
+        return [job] if mine and job is not None else []
