@@ -115,7 +115,14 @@ def parse_tracks(response: HttpResponse) -> TrackList:
     status = (text_field(data, "status") or "").lower()
     if status == "finished":
         tracks = tuple(
-            Track(audio_id, text_field(item, "title") or "", seconds_or_none(item.get("duration")))
+            Track(
+                audio_id,
+                text_field(item, "title") or "",
+                seconds_or_none(item.get("duration")),
+                audio_url=text_field(item, "audio_url"),
+                image_url=text_field(item, "image_url"),
+                tags=text_field(item, "tags"),
+            )
             for item in _files(data)
             if (audio_id := text_field(item, "audio_id"))
         )

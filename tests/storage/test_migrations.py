@@ -22,6 +22,8 @@ EXPECTED_INDEXES = {
     "jobs_track",
     "jobs_user_created",
     "jobs_anonymous_created",
+    "jobs_due_render",
+    "jobs_fallback_of",
 }
 
 
