@@ -37,7 +37,7 @@ from bot.job_callbacks import CallbackIntake
 from bot.job_model import EngineConfig
 from bot.jobs import JobService
 from bot.render_jobs import RenderJobs
-from bot.rendering import RenderError, Renderer, RenderQueue
+from bot.rendering import Renderer, RenderError, RenderQueue
 from bot.safe_fetch import SafeFetcher
 from bot.status_messages import StatusMessages
 from bot.update_intake import InboxWorker, TelegramPoller, UpdateFetcher, webhook_sink

@@ -199,7 +199,7 @@ class RenderJobs:
         self._wake_delivery = wake_delivery
         self._lease_seconds = lease_seconds
         self._progress_interval = progress_interval
-        self._running: dict[int, asyncio.Task[RenderedVideo]] = {}
+        self._running: dict[int, asyncio.Task[tuple[RenderedVideo, str]]] = {}
         self._cancelled: set[int] = set()
 
     @property
@@ -226,14 +226,11 @@ class RenderJobs:
         folder = self._work_root / f"job{job.id}"
         await asyncio.to_thread(_fresh_dir, folder)
         try:
-            video = await self._run(job, folder)
+            done = await self._run(job, folder)
         except BaseException:
             remove_work_dir(folder)
             raise
-        if video is None:
-            remove_work_dir(folder)
-            return
-        if not await self._succeeded(job, video):
+        if done is None or not await self._succeeded(job, *done):
             remove_work_dir(folder)
 
     async def cancel(self, job_id: int) -> bool:
@@ -275,6 +272,7 @@ class RenderJobs:
             to=JobState.SUCCEEDED,
             file_id=done.file_id,
             render_facts=done.render_facts,
+            title=job.title or done.title,
             completed_at=self._clock(),
             next_poll_at=None,
             next_delivery_at=self._clock(),
@@ -284,7 +282,7 @@ class RenderJobs:
             self._wake_delivery()
         return True
 
-    async def _run(self, job: Job, folder: Path) -> RenderedVideo | None:
+    async def _run(self, job: Job, folder: Path) -> tuple[RenderedVideo, str] | None:
         """Render in a child task Cancel can stop; None when the job ended otherwise."""
         reporter = ProgressReporter(self._bot, job, interval=self._progress_interval)
         task = asyncio.create_task(self._render(job, folder, reporter), name=f"render-{job.id}")
@@ -310,7 +308,9 @@ class RenderJobs:
             await reporter.close()
         return None
 
-    async def _render(self, job: Job, folder: Path, reporter: ProgressReporter) -> RenderedVideo:
+    async def _render(
+        self, job: Job, folder: Path, reporter: ProgressReporter
+    ) -> tuple[RenderedVideo, str]:
         renderer = await self._renderer()
         sources = await self._sources(job, folder, renderer)
         spec = RenderSpec(
@@ -323,7 +323,8 @@ class RenderJobs:
         )
         async with self._queue.slot(on_position=reporter.queued):
             reporter.progress(0.0)
-            return await renderer.render(spec, workdir=folder, on_progress=reporter.progress)
+            video = await renderer.render(spec, workdir=folder, on_progress=reporter.progress)
+        return video, sources.title
 
     async def _sources(self, job: Job, folder: Path, renderer: Renderer) -> _Sources:
         if job.source_file_id is not None:
@@ -378,7 +379,7 @@ class RenderJobs:
         facts = await read_audio_file(renderer.ffmpeg, path, file_name=name, workdir=folder)
         return _Sources(path, facts.cover, job.title or facts.title, job.author or facts.artist)
 
-    async def _succeeded(self, job: Job, video: RenderedVideo) -> bool:
+    async def _succeeded(self, job: Job, video: RenderedVideo, title: str) -> bool:
         facts = {
             "width": video.width,
             "height": video.height,
@@ -393,6 +394,7 @@ class RenderJobs:
             to=JobState.SUCCEEDED,
             output_path=str(video.path),
             render_facts=json.dumps(facts),
+            title=title,
             completed_at=self._clock(),
             next_poll_at=None,
             next_delivery_at=self._clock(),

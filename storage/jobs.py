@@ -393,15 +393,15 @@ class JobRepository:
         return await self._one(sql, (chat_id, task_id, audio_id, video_format, *states))
 
     async def find_rendered(self, job: Job) -> Job | None:
-        """A delivered render of the same track, format and look (title, author, domain) whose
-        Telegram file_id can be sent again instead of rendering anew."""
+        """A delivered render of the same track, format and look (author, domain; the title is
+        the track's) whose Telegram file_id can be sent again instead of rendering anew."""
         sql = (
             "SELECT * FROM jobs WHERE provider = ? AND task_id = ? AND audio_id = ?"
-            " AND kind = 'render' AND video_format IS ? AND title IS ? AND author IS ?"
+            " AND kind = 'render' AND video_format IS ? AND author IS ?"
             " AND domain_name IS ? AND state = ? AND file_id IS NOT NULL AND id <> ?"
             " ORDER BY id DESC LIMIT 1"
         )
-        params = (job.provider, job.task_id, job.audio_id, job.video_format, job.title)
+        params = (job.provider, job.task_id, job.audio_id, job.video_format)
         more = (job.author, job.domain_name, JobState.DELIVERED.value, job.id)
         return await self._one(sql, (*params, *more))
 
