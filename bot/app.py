@@ -193,6 +193,8 @@ class BotApp:
         await application.start()
         stack.push_async_callback(application.stop)
         self._start_renderer()
+        if swept := await core.renders.sweep():
+            log.info("removed %s render work dirs left by the previous run", swept)
         loops = self._build_loops(core)
         for loop in loops:
             self._start_loop(loop)

@@ -119,8 +119,9 @@ class ProgressReporter:
         self._pending: str | None = None
 
     def queued(self, position: QueuePosition) -> None:
-        """The RenderQueue's callback: `ahead` renders wait before this one."""
-        self._post(render_progress_text(self._job, percent=None, ahead=position.ahead), force=True)
+        """The RenderQueue's callback: renders running or waiting before this one."""
+        ahead = position.ahead + position.running
+        self._post(render_progress_text(self._job, percent=None, ahead=ahead), force=True)
 
     def progress(self, fraction: float) -> None:
         """The engine's callback: ffmpeg's progress from 0 to 1."""
@@ -232,6 +233,18 @@ class RenderJobs:
             raise
         if done is None or not await self._succeeded(job, *done):
             remove_work_dir(folder)
+
+    async def sweep(self) -> int:
+        """At start: remove work dirs no render waits on (a kill can leave them behind); a
+        rendered file waiting for delivery stays."""
+        folders = await asyncio.to_thread(_job_dirs, self._work_root)
+        removed = 0
+        for job_id, folder in folders:
+            job = await self._repo.get(job_id)
+            if job is None or job.state is not JobState.SUCCEEDED:
+                await asyncio.to_thread(remove_work_dir, folder)
+                removed += 1
+        return removed
 
     async def cancel(self, job_id: int) -> bool:
         """Cancel a render not yet finished (ffmpeg is killed); True if this call did it."""
@@ -437,6 +450,17 @@ def _current_cancelling() -> bool:
     """Whether the current task itself is being cancelled (shutdown), not just the child."""
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
+
+
+def _job_dirs(root: Path) -> list[tuple[int, Path]]:
+    if not root.is_dir():
+        return []
+    found = []
+    for folder in root.iterdir():
+        number = folder.name.removeprefix("job")
+        if folder.is_dir() and folder.name.startswith("job") and number.isdigit():
+            found.append((int(number), folder))
+    return found
 
 
 def _fresh_dir(folder: Path) -> None:

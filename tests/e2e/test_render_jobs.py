@@ -316,3 +316,19 @@ async def test_a_file_over_the_download_limit_is_refused_naming_it(tmp_path: Pat
         assert "25.0 MB" in refusal.params["text"]
         assert await h.repo.get(1) is None
         assert h.telegram.calls_to("getFile") == []
+
+
+async def test_a_waiting_render_shows_its_place_in_line(tmp_path: Path) -> None:
+    telegram, upstream = new_fakes(Provider.KIE)
+    upstream.media_seconds = 40.0  # the first render holds the only slot (RENDER_CONCURRENCY=1)
+    (tmp_path / "renders" / "job99").mkdir(parents=True)  # a kill's leftover
+    async with running_bot(tmp_path, fakes=(telegram, upstream), render_concurrency=1) as h:
+        assert work_dirs(h) == []
+        await h.submit(f"/render {TASK_ID} {AUDIO_ID}", user_id=USER)
+        await telegram.wait_for("editMessageText", lambda c: "%" in c.params["text"], timeout=30)
+        await h.submit(f"/render {TASK_ID} audio-2", user_id=USER)
+        [queued] = await telegram.wait_for(
+            "editMessageText", lambda c: "1 ahead of yours" in c.params["text"], timeout=30
+        )
+        assert queued.params["message_id"] == (await h.job(2)).status_message_id
+        assert buttons(queued) == ["✖ Cancel"]
