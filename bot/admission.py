@@ -87,12 +87,21 @@ class Admission:
         return self._policy
 
     async def check(
-        self, *, user_id: int | None, chat_id: int, task_id: str, audio_id: str
+        self,
+        *,
+        user_id: int | None,
+        chat_id: int,
+        task_id: str,
+        audio_id: str,
+        video_format: str | None = None,
     ) -> Verdict:
-        """The verdict for a new job of (`task_id`, `audio_id`) in `chat_id` by `user_id`."""
+        """The verdict for a new job of (`task_id`, `audio_id`) in `chat_id` by `user_id`; a
+        render (`video_format`) is in flight apart from the provider's video of the track."""
         if not self._policy.allows(user_id, chat_id):
             return NotAllowed()
-        running = await self._repo.find_active_for_chat_track(chat_id, task_id, audio_id)
+        running = await self._repo.find_active_for_chat_track(
+            chat_id, task_id, audio_id, video_format
+        )
         if running is not None:
             return AlreadyInFlight(running)
         if self._policy.is_admin(user_id):

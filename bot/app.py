@@ -7,6 +7,7 @@ database → HTTP clients → python-telegram-bot application → background loo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -38,6 +39,8 @@ from bot.housekeeping import Housekeeping
 from bot.job_callbacks import CallbackIntake
 from bot.job_model import EngineConfig
 from bot.jobs import JobService
+from bot.render_jobs import RenderJobs
+from bot.rendering import Renderer, RenderError, RenderQueue
 from bot.safe_fetch import SafeFetcher
 from bot.status_messages import StatusMessages
 from bot.update_intake import InboxWorker, TelegramPoller, UpdateFetcher, webhook_sink
@@ -53,6 +56,7 @@ from handlers.history import HistoryHandlers
 from handlers.inline_share import InlineShareHandlers
 from handlers.menu import publish_command_menu
 from handlers.picker import TrackPicker
+from handlers.render import RenderHandlers
 from handlers.settings import ChatSettingsHandlers
 from handlers.stale_buttons import register_stale_buttons
 from handlers.submit import JobStarter
@@ -70,6 +74,7 @@ log = logging.getLogger(__name__)
 # uvicorn stops within 1 s; then updates in hand and the loops' steps share this grace, so a
 # stop always ends well inside 10 s (design.md §7.8).
 STOP_GRACE_SECONDS = 6.0
+RENDER_WAITING_SLOTS = 15  # renders the loop holds beyond RENDER_CONCURRENCY (waiting in line)
 PICK_RETENTION = timedelta(days=30)  # older track buttons answer "no longer available"
 
 
@@ -91,6 +96,7 @@ class _Core:
     status: StatusMessages
     policy: AccessPolicy
     retention_days: int
+    renders: RenderJobs
 
 
 class BotApp:
@@ -125,6 +131,8 @@ class BotApp:
         self._reconciler_wakeup = asyncio.Event()
         self._delivery_wakeup = asyncio.Event()
         self._poster_wakeup = asyncio.Event()  # a video was delivered: maybe post it
+        self._renderer_wakeup = asyncio.Event()
+        self._renderer_start: asyncio.Task[Renderer] | None = None
         self._intake_tasks: list[asyncio.Task[None]] = []
         self.inbox_worker: InboxWorker | None = None
         self.poller: TelegramPoller | None = None
@@ -203,6 +211,9 @@ class BotApp:
 
         await application.start()
         stack.push_async_callback(application.stop)
+        self._start_renderer()
+        if swept := await core.renders.sweep():
+            log.info("removed %s render work dirs left by the previous run", swept)
         poster = await self._start_channel_poster(db, core)
         loops = self._build_loops(core, poster)
         for loop in loops:
@@ -245,6 +256,7 @@ class BotApp:
             poll_interval=settings.poll_interval_seconds,
             job_timeout=timedelta(minutes=settings.job_timeout_minutes),
             hmac_key=_secret(settings.music_api_webhook_hmac_key),
+            render_fallback=settings.render_fallback,
         )
         jobs = JobService(
             repo=repo,
@@ -259,6 +271,7 @@ class BotApp:
             wake_reconciler=self._reconciler_wakeup.set,
             wake_delivery=self._delivery_wakeup.set,
             video_hosts=video_hosts,
+            wake_renderer=self._renderer_wakeup.set,
         )
         callbacks = CallbackIntake(
             repo=repo,
@@ -269,10 +282,12 @@ class BotApp:
             wake_delivery=self._delivery_wakeup.set,
             video_hosts=video_hosts,
         )
+        fetcher = SafeFetcher(cdn, allowed_host=urlsplit(settings.upstream_base_url).hostname)
         delivery = Delivery(
             bot=bot,
             repo=repo,
-            fetcher=SafeFetcher(cdn, allowed_host=urlsplit(settings.upstream_base_url).hostname),
+            fetcher=fetcher,
+            wake_renderer=self._renderer_wakeup.set,
             status=status,
             chats=ChatSettingsRepository(db, self._clock),
             retention_days=LINK_RETENTION_DAYS[family],
@@ -285,7 +300,19 @@ class BotApp:
             allowed_chats=settings.allowed_chat_ids,
             admins=settings.admin_user_ids,
         )
+        renders = RenderJobs(
+            repo=repo,
+            upstream=upstream,
+            fetcher=fetcher,
+            bot=bot,
+            renderer=self._renderer,
+            queue=RenderQueue(settings.render_concurrency),
+            work_root=settings.database_path.parent / "renders",
+            clock=self._clock,
+            wake_delivery=self._delivery_wakeup.set,
+        )
         return _Core(
+            renders=renders,
             db=db,
             repo=repo,
             upstream=upstream,
@@ -338,7 +365,22 @@ class BotApp:
             concurrency=4,
             step_timeout=POST_STEP_DEADLINE,
         )
-        return [submitter, reconciler, delivery_loop, poster_loop]
+
+        # Renders wait in the RenderQueue (RENDER_CONCURRENCY at once) inside their steps, so
+        # the loop takes more than that: the waiting ones see their place in line. At stop a
+        # render is cancelled at once (ffmpeg killed): the next start renders it again.
+        renderer = DueLoop(
+            "renderer",
+            fetch_due=core.repo.due_for_render,
+            next_due=core.repo.next_due_render_at,
+            process=core.renders.process,
+            clock=self._clock,
+            wakeup=self._renderer_wakeup,
+            concurrency=self.settings.render_concurrency + RENDER_WAITING_SLOTS,
+            step_timeout=core.renders.step_deadline,
+            stop_grace_seconds=0.0,
+        )
+        return [submitter, reconciler, delivery_loop, poster_loop, renderer]
 
     async def _start_channel_poster(self, db: Database, core: _Core) -> ChannelPoster:
         """The auto-post worker with a Bot of its own, without the shared rate limiter: a
@@ -366,6 +408,29 @@ class BotApp:
             rng=self._rng,
         )
 
+    async def _renderer(self) -> Renderer:
+        """The renderer, once its start-up (font detection) is done."""
+        if self._renderer_start is None:
+            self._start_renderer()
+        assert self._renderer_start is not None
+        return await asyncio.shield(self._renderer_start)
+
+    def _start_renderer(self) -> None:
+        """Detect fonts in the background (a warning names scripts that would show as boxes)."""
+        state_dir = self.settings.database_path.parent
+        start = Renderer.start(self.settings.ffmpeg_binary, state_dir)
+        self._renderer_start = asyncio.create_task(start, name="renderer-start")
+        self._stack.push_async_callback(self._end_renderer_start, self._renderer_start)
+
+    @staticmethod
+    async def _end_renderer_start(task: asyncio.Task[Renderer]) -> None:
+        """Let the short start-up finish (its ffmpeg children end with it), then drop it."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait({task}, timeout=STOP_GRACE_SECONDS)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, OSError, RenderError):
+            await task
+
     async def _register_handlers(
         self,
         application: Application,  # type: ignore[type-arg]
@@ -386,6 +451,9 @@ class BotApp:
         )
         CommandHandlers(starter=starter, picker=picker).register(application)
         picker.register(application)
+        RenderHandlers(
+            starter=starter, picker=picker, renders=core.renders, repo=core.repo, policy=core.policy
+        ).register(application)
         HistoryHandlers(
             jobs=core.jobs,
             repo=core.repo,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.domain import MAX_AUTHOR_LENGTH
@@ -85,3 +86,46 @@ def command_arguments(text: str) -> str:
     """The text after the leading `/command[@bot]` word."""
     parts = text.split(maxsplit=1)
     return parts[1] if len(parts) > 1 else ""
+
+
+@dataclass(frozen=True, slots=True)
+class RenderArgs:
+    """The arguments of `/render [taskId [audioId]] [format] [author]` (issue 10).
+
+    No task id: render the audio file the command replies to. A task id alone: offer its
+    tracks. The format is None when not given (the caller's default applies)."""
+
+    task_id: str | None
+    audio_id: str | None
+    video_format: str | None
+    author: str | None
+
+
+def parse_render_args(arguments: str, is_format: Callable[[str], str | None]) -> RenderArgs:
+    """Parse the text after `/render`; `is_format` names the canonical format of a token."""
+    rest = arguments.strip().split("\n", 1)[0].strip()
+    word, rest = _next_word(rest)
+    if not word or is_format(word):
+        return RenderArgs(None, None, is_format(word) if word else None, None)
+    if not _ID.match(word):
+        raise BadId("taskId", word)
+    task_id = word
+    word, after = _next_word(rest)
+    audio_id = None
+    if word and not is_format(word):
+        if not _ID.match(word):
+            raise BadId("audioId", word)
+        audio_id, rest = word, after
+        word, after = _next_word(rest)
+    video_format = is_format(word) if word else None
+    if video_format is not None:
+        rest = after
+    author = parse_author(rest) if rest.strip() else None
+    return RenderArgs(task_id, audio_id, video_format, author)
+
+
+def _next_word(text: str) -> tuple[str, str]:
+    parts = text.strip().split(maxsplit=1)
+    if not parts:
+        return "", ""
+    return parts[0], parts[1] if len(parts) > 1 else ""

@@ -8,6 +8,8 @@ duplicate wake-up never posts twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import os
 import random
@@ -15,6 +17,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 from telegram import Bot, InputFile, Message
 from telegram.error import (
@@ -29,7 +32,8 @@ from telegram.error import (
 from bot.backoff import Backoff
 from bot.domain import JobState
 from bot.job_model import Phase
-from bot.render import gave_up_message, link_message, video_caption
+from bot.render import gave_up_message, link_message, render_caption, video_caption
+from bot.render_jobs import remove_work_dir, work_dir_of
 from bot.safe_fetch import FetchError, SafeFetcher
 from bot.status_messages import (
     MESSAGE_DEADLINE_SECONDS,
@@ -39,7 +43,7 @@ from bot.status_messages import (
 )
 from bot.video_buttons import inline_sharing_enabled, video_markup
 from storage.chats import ChatSettingsRepository
-from storage.jobs import Job, JobRepository
+from storage.jobs import KIND_RENDER, Job, JobRepository
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +82,7 @@ class Delivery:
         lease_seconds: float = 900.0,
         concurrent_relays: int = 1,
         chats: ChatSettingsRepository,
+        wake_renderer: Callable[[], None] | None = None,
     ) -> None:
         self._bot = bot
         self._repo = repo
@@ -93,6 +98,7 @@ class Delivery:
         # Downloads-and-uploads at once: each holds a temp file and much bandwidth.
         self._relay_slots = asyncio.Semaphore(concurrent_relays)
         self._url_refused: set[int] = set()  # jobs whose URL Telegram refused in this run
+        self._wake_renderer = wake_renderer or (lambda: None)
 
     async def process(self, job: Job) -> None:
         """Deliver a succeeded job, or tell the chat about a failed one."""
@@ -113,6 +119,8 @@ class Delivery:
             await self._retry(job, _seconds(exc.retry_after), str(exc))
         except _RelayBusy:
             await self._retry(job, RELAY_BUSY_RETRY_SECONDS, "waiting for another relay")
+        except _RenderLost:
+            await self._render_again(job)
         except ChatMigrated as exc:
             await self._migrate(job, exc.new_chat_id)
         except Forbidden as exc:
@@ -151,6 +159,7 @@ class Delivery:
         )
         if won:
             log.info("job %s delivered chat=%s state=delivered", job.id, job.chat_id)
+            remove_work_dir(work_dir_of(job.output_path))
             # The video itself says "done". The status message is edited only when it shows
             # something the video does not settle ("retrying", "uploading"…): on the happy
             # path a video costs two Telegram calls (design.md §7.3).
@@ -159,6 +168,8 @@ class Delivery:
                 await self._status.show(delivered, Phase.DELIVERED)
 
     async def _send(self, job: Job) -> Message:
+        if job.kind == KIND_RENDER:
+            return await self._send_rendered(job)
         cached = job.file_id or await self._cached_file_id(job)
         if cached:
             try:
@@ -253,6 +264,83 @@ class Delivery:
                 read_timeout=read,
             )
 
+    # -- our own renders (issue 10) -----------------------------------------------------------
+
+    async def _send_rendered(self, job: Job) -> Message:
+        """A render: by file_id when it was posted before, else the file itself, streamed
+        with its facts, thumbnail and cover. A file lost (e.g. a restart cleared it) is
+        rendered again (`_RenderLost`)."""
+        if job.file_id:
+            try:
+                return await self._send_rendered_video(job, job.file_id)
+            except BadRequest as exc:
+                if _chat_gone(exc) or _topic_gone(exc) or job.output_path is None:
+                    raise
+                log.info("job %s: cached file_id refused (%s); uploading", job.id, exc)
+        if job.output_path is None or not await asyncio.to_thread(Path(job.output_path).is_file):
+            raise _RenderLost
+        path = Path(job.output_path)
+        facts = json.loads(job.render_facts or "{}")
+        size = (await asyncio.to_thread(path.stat)).st_size
+        with contextlib.ExitStack() as files:
+            # Streamed from the files by httpx, 64 KiB at a time (never read whole).
+            names = (str(path), facts.get("thumbnail"), facts.get("cover"))
+            handles = await asyncio.to_thread(_open_files, files, names)
+            video, thumbnail, cover = (
+                InputFile(handle, filename=name, read_file_handle=False) if handle else None
+                for handle, name in zip(handles, _UPLOAD_NAMES, strict=True)
+            )
+            assert video is not None
+            return await self._send_rendered_video(
+                job, video, facts=facts, thumbnail=thumbnail, cover=cover, upload_size=size
+            )
+
+    async def _send_rendered_video(
+        self,
+        job: Job,
+        video: str | InputFile,
+        *,
+        facts: dict[str, object] | None = None,
+        thumbnail: InputFile | None = None,
+        cover: InputFile | None = None,
+        upload_size: int | None = None,
+    ) -> Message:
+        facts = facts or {}
+        write = _upload_seconds(upload_size) if upload_size is not None else 30.0
+        read = write if upload_size is not None else SEND_READ_TIMEOUT
+        duration = facts.get("duration")
+        async with telegram_deadline(SEND_DEADLINE + (write + read if upload_size else 0.0)):
+            return await self._bot.send_video(
+                job.chat_id,
+                video,
+                caption=render_caption(job),
+                width=_int_or_none(facts.get("width")),
+                height=_int_or_none(facts.get("height")),
+                duration=round(duration) if isinstance(duration, int | float) else None,
+                thumbnail=thumbnail,
+                cover=cover,
+                supports_streaming=True,
+                message_thread_id=job.thread_id,
+                reply_parameters=reply_to(job),
+                reply_markup=video_markup(job, share_enabled=inline_sharing_enabled(self._bot)),
+                write_timeout=write,
+                read_timeout=read,
+            )
+
+    async def _render_again(self, job: Job) -> None:
+        """The rendered file is gone: back to the renderer, which renders it anew."""
+        won = await self._repo.transition(
+            job.id,
+            expected=JobState.SUCCEEDED,
+            to=JobState.SUBMITTING,
+            output_path=None,
+            next_delivery_at=None,
+            next_poll_at=self._clock(),
+        )
+        if won:
+            log.info("job %s: rendered file lost; rendering it again", job.id)
+            self._wake_renderer()
+
     async def _cached_file_id(self, job: Job) -> str | None:
         for other in await self._repo.find_for_track(job.provider, job.task_id, job.audio_id):
             if other.file_id and other.video_url == job.video_url:
@@ -331,6 +419,7 @@ class Delivery:
         self._url_refused.discard(job.id)
         if not won:
             return
+        remove_work_dir(work_dir_of(job.output_path))
         log.warning("job %s: video not posted to chat %s: %s", job.id, job.chat_id, why)
         now = self._clock()
         url = job.video_url if self._link_expires_at(job) > now else None
@@ -350,6 +439,7 @@ class Delivery:
         """The chat cannot be posted to at all (blocked, gone): stop quietly."""
         log.warning("job %s: chat %s cannot be posted to: %s", job.id, job.chat_id, why)
         self._url_refused.discard(job.id)
+        remove_work_dir(work_dir_of(job.output_path))
         if job.state is JobState.SUCCEEDED:
             await self._repo.transition(
                 job.id,
@@ -390,6 +480,27 @@ class Delivery:
 
 class _RelayBusy(Exception):
     """Every relay slot stayed busy: try again shortly."""
+
+
+class _RenderLost(Exception):
+    """A render's file is not on disk any more (e.g. removed at a restart)."""
+
+
+_UPLOAD_NAMES = ("video.mp4", "thumbnail.jpg", "cover.jpg")
+
+
+def _open_files(stack: contextlib.ExitStack, names: tuple[object, ...]) -> list[BinaryIO | None]:
+    """Each named file open for reading (closed with `stack`), None where there is none."""
+    return [
+        stack.enter_context(Path(name).open("rb"))
+        if isinstance(name, str) and Path(name).is_file()
+        else None
+        for name in names
+    ]
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _chat_gone(error: BadRequest) -> bool:

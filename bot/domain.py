@@ -132,7 +132,10 @@ class Track:
     audio_id: str
     title: str
     duration_seconds: float | None
-    tags: str | None = None  # the style tags, comma-separated, when the provider says
+    # The music record's media, for our own renderer (upstream-api.md §5); None when absent.
+    audio_url: str | None = None
+    image_url: str | None = None
+    tags: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

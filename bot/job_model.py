@@ -27,6 +27,7 @@ class Phase(StrEnum):
     FAILED = "failed"
     TIMED_OUT = "timed_out"
     UNDELIVERABLE = "undeliverable"
+    FALLBACK = "fallback"  # the provider failed; our own renderer makes the video (issue 10)
 
 
 class ErrorKind(StrEnum):
@@ -42,6 +43,11 @@ class ErrorKind(StrEnum):
     ALREADY_EXISTS = "already_exists"
     TIMEOUT = "timeout"
     NOT_SUBMITTED = "not_submitted"  # still queued at JOB_TIMEOUT_MINUTES: never sent, no credits
+    # Our own renderer (issue 10).
+    RENDER_FAILED = "render_failed"  # ffmpeg failed or ran out of time
+    TRACK_TOO_LONG = "track_too_long"  # cannot fit into the size budget
+    SOURCE_UNAVAILABLE = "source_unavailable"  # the track's audio could not be fetched or read
+    CANCELLED = "cancelled"  # the owner or a chat admin pressed Cancel
 
 
 class StatusNotifier(Protocol):
@@ -80,6 +86,7 @@ class EngineConfig:
     submit_retry_window: timedelta = timedelta(minutes=10)
     lease_seconds: float = 120.0
     signature_max_age: float = 300.0
+    render_fallback: bool = False  # RENDER_FALLBACK: render locally when the provider fails
 
     @property
     def callbacks_enabled(self) -> bool:
@@ -103,3 +110,7 @@ class JobRequest:
     domain_name: str | None
     title: str | None = None
     update_id: int | None = None  # the Telegram update that asked for it (intake dedupe)
+    kind: str = "provider"  # "render": our own renderer makes it (issue 10)
+    video_format: str | None = None
+    source_file_id: str | None = None  # an uploaded audio file to render
+    source_file_name: str | None = None

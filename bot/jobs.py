@@ -38,7 +38,7 @@ from bot.upstream.errors import (
     UpstreamUnavailable,
 )
 from bot.video_hosts import VideoHosts
-from storage.jobs import Job, JobRepository, NewJob
+from storage.jobs import KIND_PROVIDER, KIND_RENDER, Job, JobRepository, NewJob
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class JobService:
         wake_reconciler: Callable[[], None],
         wake_delivery: Callable[[], None],
         video_hosts: VideoHosts,
+        wake_renderer: Callable[[], None] | None = None,
     ) -> None:
         self._repo = repo
         self._video_hosts = video_hosts
@@ -78,6 +79,7 @@ class JobService:
         self._wake_submitter = wake_submitter
         self._wake_reconciler = wake_reconciler
         self._wake_delivery = wake_delivery
+        self._wake_renderer = wake_renderer or wake_submitter
         rates = PROVIDER_RATES[config.family]
         self.create_limiter = SlidingWindowLimiter(*rates.creates)
         self.details_limiter = SlidingWindowLimiter(*rates.details)
@@ -111,6 +113,10 @@ class JobService:
                 next_poll_at=None,
                 title=request.title,
                 intake_update_id=request.update_id,
+                kind=request.kind,
+                video_format=request.video_format,
+                source_file_id=request.source_file_id,
+                source_file_name=request.source_file_name,
             )
         )
         log.info("job %s created chat=%s state=%s", job.id, job.chat_id, job.state)
@@ -127,9 +133,12 @@ class JobService:
 
     async def announce(self, job: Job, status_message_id: int | None, phase: Phase) -> None:
         """Record the status message (None if it could not be sent), the phase it shows, and
-        queue the submission."""
+        queue the submission (or the render)."""
         if await self._repo.announce(job.id, status_message_id, phase.value, self._clock()):
-            self._wake_submitter()
+            if job.kind == KIND_RENDER:
+                self._wake_renderer()
+            else:
+                self._wake_submitter()
 
     # -- the loops' steps -------------------------------------------------------------------
 
@@ -158,8 +167,8 @@ class JobService:
         a timed-out job is polled once more and delivered if the video turned up after all.
         """
         job = await self._repo.get(job_id)
-        if job is None:
-            return None
+        if job is None or job.kind == KIND_RENDER:  # renders are ours: nothing to ask
+            return job
         now = self._clock()
         if job.state in (JobState.PENDING, JobState.SUBMITTING) and job.next_poll_at is not None:
             idle = timedelta(seconds=MIN_POLL_GAP_SECONDS)
@@ -504,7 +513,16 @@ class JobService:
         kind: ErrorKind,
         detail: str | None,
     ) -> None:
-        """Move to a final failure state; the delivery loop then tells the chat (an outbox)."""
+        """Move to a final failure state; the delivery loop then tells the chat (an outbox).
+        A provider's own failure or a credits refusal becomes a local render instead when
+        RENDER_FALLBACK is on (issue 10)."""
+        fallback = to is JobState.FAILED and kind in _FALLBACK_KINDS
+        if (
+            fallback
+            and self._config.render_fallback
+            and await self._fall_back(job_id, expected, kind, detail)
+        ):
+            return
         won = await self._repo.transition(
             job_id,
             expected=expected,
@@ -518,6 +536,42 @@ class JobService:
             log.info("job %s %s (%s) state=%s", job_id, to, kind, to)
             self._wake_delivery()
 
+    async def _fall_back(
+        self, job_id: int, expected: JobState, kind: ErrorKind, detail: str | None
+    ) -> bool:
+        """Fail the job quietly and write the render that stands in for it; True if done."""
+        job = await self._repo.get(job_id)
+        if job is None or job.kind != KIND_PROVIDER or job.state is not expected:
+            return False
+        render = NewJob(
+            chat_id=job.chat_id,
+            thread_id=job.thread_id,
+            user_id=job.user_id,
+            command_message_id=job.command_message_id,
+            status_message_id=job.status_message_id,
+            language=job.language,
+            provider=job.provider,
+            task_id=job.task_id,
+            audio_id=job.audio_id,
+            author=job.author,
+            domain_name=job.domain_name,
+            callback_token_hash=placeholder_hash(),
+            next_poll_at=self._clock(),
+            title=job.title,
+            kind=KIND_RENDER,
+            video_format=FALLBACK_FORMAT,
+            fallback_of=job.id,
+        )
+        created = await self._repo.fail_into_fallback(
+            job_id, expected=expected, error_kind=kind.value, error=detail, render=render
+        )
+        if created is None:
+            return False
+        log.info("job %s failed (%s); rendering it locally as job %s", job_id, kind, created.id)
+        self._wake_renderer()
+        await self._notifier.show(created, Phase.FALLBACK)
+        return True
+
     async def _show(self, job_id: int, phase: Phase) -> None:
         """Show `phase` unless the status message already says it (no needless edit)."""
         job = await self._repo.get(job_id)
@@ -530,6 +584,10 @@ class JobService:
 
 
 _HAS_VIDEO = frozenset({JobState.SUCCEEDED, JobState.DELIVERED})
+# Failures our own renderer stands in for (issue 10): the provider's own failure to make the
+# video (GENERATE_MP4_FAILED, vidgo `failed`) and a refusal for credits.
+_FALLBACK_KINDS = frozenset({ErrorKind.PROVIDER_FAILED, ErrorKind.CREDITS})
+FALLBACK_FORMAT = "16:9"  # a fallback render stands in for the provider's landscape video
 # Final states a callback may still turn into a video (design.md §2; see `_recheck_final`).
 _RECHECKABLE = frozenset({JobState.FAILED, JobState.TIMED_OUT})
 

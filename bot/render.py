@@ -22,6 +22,7 @@ _PLAIN_PHASES = {
     Phase.UPLOADING: "status_uploading",
     Phase.DELIVERED: "status_delivered",
     Phase.UNDELIVERABLE: "status_undeliverable",
+    Phase.FALLBACK: "status_fallback",
 }
 
 _STATE_PHASES = {
@@ -89,6 +90,28 @@ def video_caption(job: Job, retention_days: int, now: datetime) -> str:
         return text(job.language, "caption", headline=head, expiry=expiry)
 
     return fit(caption, headline(job), CAPTION_LIMIT)
+
+
+def render_caption(job: Job) -> str:
+    """The caption under a video our own renderer made; a fallback says it stands in for the
+    provider's (issue 10)."""
+    key = "render_caption_fallback" if job.fallback_of is not None else "render_caption"
+
+    def caption(head: str) -> str:
+        return text(job.language, key, headline=head, video_format=job.video_format or "")
+
+    return fit(caption, headline(job), CAPTION_LIMIT)
+
+
+def render_progress_text(job: Job, *, percent: int | None, ahead: int | None) -> str:
+    """A render's status message: its place in line, or how far ffmpeg got."""
+    if ahead is not None:
+        return text(job.language, "render_status_queued", ahead=ahead)
+    if percent is not None:
+        return text(job.language, "render_status_progress", percent=percent)
+    if job.fallback_of is not None:
+        return text(job.language, "status_fallback")
+    return text(job.language, "render_status_started")
 
 
 def link_message(job: Job, url: str, retention_days: int, now: datetime) -> str:

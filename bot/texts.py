@@ -12,6 +12,8 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "/video <taskId> <audioId> [author] — make a video\n"
             '  e.g. /video 5c79be8e e231cadc7dc "DJ Ann"\n'
             "/video <taskId> — pick one of the task's tracks\n"
+            "/render <taskId> <audioId> [9:16|1:1|16:9] [author] — render it myself; "
+            "or just send me an audio file\n"
             "/status [job] — how is my latest video (or job #N) doing?\n"
             "/list — recent videos; tap one to get it again\n"
             "/author <name> — default signature here (- clears)\n"
@@ -26,6 +28,8 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "/video <taskId> <audioId> [автор] — сделать видео\n"
             '  напр. /video 5c79be8e e231cadc7dc "DJ Ann"\n'
             "/video <taskId> — выбрать трек из задачи\n"
+            "/render <taskId> <audioId> [9:16|1:1|16:9] [автор] — отрендерить самому; "
+            "или просто пришлите аудиофайл\n"
             "/status [номер] — как дела у последнего видео (или задачи №)?\n"
             "/list — последние видео; нажмите, чтобы получить снова\n"
             "/author <имя> — подпись по умолчанию в этом чате (- сбросить)\n"
@@ -537,6 +541,87 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
     "share_description": {
         "en": "Video #{job_id}, made {date}",
         "ru": "Видео #{job_id}, сделано {date}",
+    },
+    # --- our own renderer: /render, audio uploads, format buttons, fallback (issue 10) ---
+    "usage_render": {
+        "en": "Usage: /render <taskId> <audioId> [9:16|1:1|16:9] [author]\n"
+        "e.g. /render 5c79be8e e231cadc7dc 1:1 DJ Ann\n"
+        "Or send me an audio file (in a group: reply to one with /render [format]).",
+        "ru": "Формат: /render <taskId> <audioId> [9:16|1:1|16:9] [автор]\n"
+        "напр. /render 5c79be8e e231cadc7dc 1:1 DJ Ann\n"
+        "Или пришлите аудиофайл (в группе — ответьте на него командой /render [формат]).",
+    },
+    "render_status_started": {
+        "en": "🎬 Rendering the video myself…",
+        "ru": "🎬 Рендерю видео сам…",
+    },
+    "render_status_progress": {
+        "en": "🎬 Rendering the video myself… {percent}%",
+        "ru": "🎬 Рендерю видео сам… {percent}%",
+    },
+    "render_status_queued": {
+        "en": "⏳ Queued for rendering: {ahead} ahead of yours.",
+        "ru": "⏳ В очереди на рендер: перед вашим ещё {ahead}.",
+    },
+    "status_fallback": {
+        "en": "⚠️ The video service couldn't make this video, so I'm rendering it myself…",
+        "ru": "⚠️ Видеосервис не смог сделать это видео, поэтому я рендерю его сам…",
+    },
+    "render_caption": {
+        "en": "🎬 {headline}\nRendered by this bot ({video_format}).",
+        "ru": "🎬 {headline}\nОтрендерено этим ботом ({video_format}).",
+    },
+    "render_caption_fallback": {
+        "en": "🎬 {headline}\nThe video service couldn't make it, so this bot rendered it "
+        "locally ({video_format}).",
+        "ru": "🎬 {headline}\nВидеосервис не смог его сделать, поэтому бот отрендерил его "
+        "сам ({video_format}).",
+    },
+    "reason_render_failed": {
+        "en": "I could not render this video{detail}. Please try again later.",
+        "ru": "Не удалось отрендерить это видео{detail}. Попробуйте позже.",
+    },
+    "reason_track_too_long": {
+        "en": "This track is too long to fit into a 50 MB video{detail}.",
+        "ru": "Трек слишком длинный, чтобы уложиться в видео 50 МБ{detail}.",
+    },
+    "reason_source_unavailable": {
+        "en": "I could not get the track's audio{detail}.",
+        "ru": "Не удалось получить аудио трека{detail}.",
+    },
+    "reason_cancelled": {
+        "en": "Cancelled.",
+        "ru": "Отменено.",
+    },
+    "button_cancel": {
+        "en": "✖ Cancel",
+        "ru": "✖ Отменить",
+    },
+    "render_cancel_denied": {
+        "en": "Only the person who asked for this video or a chat admin can cancel it.",
+        "ru": "Отменить может только тот, кто заказал видео, или админ чата.",
+    },
+    "render_cancel_done": {
+        "en": "Cancelled.",
+        "ru": "Отменено.",
+    },
+    "render_cancel_too_late": {
+        "en": "This video is already finished.",
+        "ru": "Это видео уже готово.",
+    },
+    "render_starting": {
+        "en": "Rendering {video_format}…",
+        "ru": "Рендерю {video_format}…",
+    },
+    "audio_too_big": {
+        "en": "This file is {size} MB, but bots can only download files up to {limit} MB "
+        "from Telegram. Please send a smaller file (e.g. an MP3 at 192 kbps).",
+        "ru": "Файл весит {size} МБ, а боты могут скачивать из Telegram файлы только до "
+        "{limit} МБ. Пришлите файл поменьше (например, MP3 192 кбит/с).",
+    },
+    "render_reply_to_audio": {
+        "en": "Reply to an audio file with /render [9:16|1:1|16:9] to make its video.",
+        "ru": "Ответьте на аудиофайл командой /render [9:16|1:1|16:9], чтобы сделать видео.",
     },
     # --- buttons no handler knows (stale or forged) ---
     "button_unavailable": {

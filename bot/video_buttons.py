@@ -1,7 +1,9 @@
-"""The inline keyboard under a delivered video, built in one place (pure; no I/O).
+"""The inline keyboard under every delivered video, built in one place (pure; no I/O).
 
-The "Share" row opens Telegram's chat picker with `@Bot #<job id>` typed in, which the inline
-handler (handlers/inline_share.py) answers with exactly that video. Inline mode must be on in
+Format buttons: one per shape the video is not ("9:16", "1:1", "16:9"; the provider's video is
+landscape); a tap renders the same track in that shape (handlers/render.py). The "Share" row
+opens Telegram's chat picker with `@Bot #<job id>` typed in, which the inline handler
+(handlers/inline_share.py) answers with exactly that video. Inline mode must be on in
 @BotFather (README): without it (getMe's supports_inline_queries is false) the row is left out.
 """
 
@@ -12,11 +14,44 @@ from typing import Final
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.rendering import VideoFormat, parse_format
 from bot.texts import text
 from storage.jobs import Job
 
+FORMAT_PREFIX = "rf:"
+_CODES: dict[VideoFormat, str] = {
+    VideoFormat.VERTICAL: "v",
+    VideoFormat.SQUARE: "s",
+    VideoFormat.LANDSCAPE: "l",
+}
+_BY_CODE = {code: video_format for video_format, code in _CODES.items()}
 SHARE_TOKEN_PREFIX: Final = "#"  # noqa: S105 - a query prefix, not a secret
 _SHARE_TOKEN = re.compile(r"^#(\d{1,18})$")
+
+
+def format_of(job: Job) -> VideoFormat:
+    """The shape of a job's video: a render's own, else the provider's landscape video."""
+    return (parse_format(job.video_format) if job.video_format else None) or VideoFormat.LANDSCAPE
+
+
+def format_buttons(job: Job) -> list[InlineKeyboardButton]:
+    """A button for every format the job's video is not; callback data `rf:<job id>:<code>`."""
+    shown = format_of(job)
+    return [
+        InlineKeyboardButton(fmt.value, callback_data=f"{FORMAT_PREFIX}{job.id}:{code}")
+        for fmt, code in _CODES.items()
+        if fmt is not shown
+    ]
+
+
+def parse_format_button(data: str | None) -> tuple[int, VideoFormat] | None:
+    """(job id, format) from a format button's callback data; None when it is not one."""
+    rest = (data or "").removeprefix(FORMAT_PREFIX)
+    job_part, _, code = rest.partition(":")
+    if not (job_part.isascii() and job_part.isdigit() and len(job_part) <= 18):
+        return None
+    video_format = _BY_CODE.get(code)
+    return None if video_format is None else (int(job_part), video_format)
 
 
 def share_query(job_id: int) -> str:
@@ -38,10 +73,10 @@ def inline_sharing_enabled(bot: Bot) -> bool:
         return False
 
 
-def video_markup(job: Job, *, share_enabled: bool) -> InlineKeyboardMarkup | None:
-    """The buttons under a delivered video, or None when it has none."""
-    rows: list[list[InlineKeyboardButton]] = []
+def video_markup(job: Job, *, share_enabled: bool) -> InlineKeyboardMarkup:
+    """The keyboard of a delivered video (every sendVideo of a job uses this one function)."""
+    rows = [format_buttons(job)]
     if share_enabled and job.user_id is not None:  # only its owner can pick it inline
         label = text(job.language, "button_share")
         rows.append([InlineKeyboardButton(label, switch_inline_query=share_query(job.id))])
-    return InlineKeyboardMarkup(rows) if rows else None
+    return InlineKeyboardMarkup(rows)

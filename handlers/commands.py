@@ -23,7 +23,12 @@ class PickerOffer(Protocol):
     """What `/video <taskId>` needs from the track picker (handlers.picker)."""
 
     async def offer(
-        self, update: Update, command: Message, task_id: str, author: str | None
+        self,
+        update: Update,
+        command: Message,
+        task_id: str,
+        author: str | None,
+        video_format: str | None = None,
     ) -> None: ...
 
 

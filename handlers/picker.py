@@ -26,7 +26,7 @@ from bot.upstream.errors import (
     UpstreamRejected,
 )
 from handlers.common import Context, language_of, reply, sender_id
-from handlers.submit import JobStarter
+from handlers.submit import JobStarter, RenderSource
 from storage.picks import TrackPick, TrackPickRepository
 
 log = logging.getLogger(__name__)
@@ -56,9 +56,15 @@ class TrackPicker:
         application.add_handler(CallbackQueryHandler(self.on_pick, pattern=r"^pk:\d+$"))
 
     async def offer(
-        self, update: Update, command: Message, task_id: str, author: str | None
+        self,
+        update: Update,
+        command: Message,
+        task_id: str,
+        author: str | None,
+        video_format: str | None = None,
     ) -> None:
-        """Reply to `command` with one button per track of `task_id`, or say why there are none."""
+        """Reply to `command` with one button per track of `task_id`, or say why there are none.
+        With `video_format` (`/render <taskId>`) a tap renders the track in that format."""
         language = language_of(update)
         if not self._policy.allows(sender_id(update), command.chat_id):
             await reply(command, text(language, "not_allowed"))  # before any upstream call
@@ -73,7 +79,7 @@ class TrackPicker:
             await reply(command, _not_ready_text(language, task_id, tracks))
             return
         offered = [(t.audio_id, t.title, t.duration_seconds) for t in tracks.tracks[:MAX_BUTTONS]]
-        picks = await self._picks.offer(command.chat_id, task_id, offered, author)
+        picks = await self._picks.offer(command.chat_id, task_id, offered, author, video_format)
         extras = text(language, "picker_author", author=author) if author else ""
         body = text(language, "picker_choose", task_id=task_id, extras=extras)
         await reply(command, body, reply_markup=picker_markup(language, picks))
@@ -104,6 +110,7 @@ class TrackPicker:
             author=pick.author,
             title=pick.title or None,
             once_admitted=mark_chosen,
+            render=RenderSource(pick.video_format) if pick.video_format else None,
         )
 
     async def _pick_of_chat(self, data: str | None, message: Message | None) -> TrackPick | None:

@@ -1,24 +1,26 @@
 """Starting a job from Telegram: admission, chat defaults, the status message, the job row.
 
-Shared by `/video <taskId> <audioId>` and the track picker's buttons.
+Shared by `/video <taskId> <audioId>`, the track picker's buttons and every way to start a
+render (`/render`, audio uploads, format buttons; issue 10).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.admission import Admission, Admitted, AlreadyInFlight, NotAllowed, QuotaExceeded
 from bot.job_model import JobRequest, Phase
 from bot.jobs import JobService
+from bot.render_jobs import cancel_markup
 from bot.status_messages import check_status_markup
 from bot.texts import text
 from handlers.common import language_of, reply, sender_id, topic_of
 from storage.chats import ChatSettingsRepository
-from storage.jobs import Job
+from storage.jobs import KIND_RENDER, Job
 
 
 class JobStarter:
@@ -54,11 +56,12 @@ class JobStarter:
         author: str | None,
         title: str | None = None,
         once_admitted: Callable[[], Awaitable[object]] | None = None,
+        render: RenderSource | None = None,
     ) -> None:
         """Admit the request, write the job, then post its status message replying to `command`.
 
         `once_admitted` runs once the job row exists (e.g. the picker marks the chosen track),
-        never for a refused request."""
+        never for a refused request. With `render` our own renderer makes the video."""
         language = language_of(update)
         job = await self._jobs.job_for_update(update.update_id)
         if job is None:
@@ -76,6 +79,14 @@ class JobStarter:
                 title=title,
                 update_id=update.update_id,
             )
+            if render is not None:
+                request = replace(
+                    request,
+                    kind=KIND_RENDER,
+                    video_format=render.video_format,
+                    source_file_id=render.source_file_id,
+                    source_file_name=render.source_file_name,
+                )
             outcome = await self._admit(request)
             if not isinstance(outcome, Job):
                 await reply(command, refusal_text(language, outcome))
@@ -95,6 +106,7 @@ class JobStarter:
                 chat_id=request.chat_id,
                 task_id=request.task_id,
                 audio_id=request.audio_id,
+                video_format=request.video_format,
             )
             if not isinstance(verdict, Admitted):
                 return verdict
@@ -113,12 +125,28 @@ class JobStarter:
         It already says the video is being made: on the happy path it is never edited, so a
         video costs two Telegram calls (this message and the video)."""
         status_message_id = None
+        # A render's message shows its progress, so it gets a final edit; a provider job's
+        # message already says what happens next.
+        phase = Phase.SUBMITTING if job.kind == KIND_RENDER else Phase.RENDERING
+        markup: InlineKeyboardMarkup | None
         try:
-            body = text(language, "status_rendering")
-            markup = check_status_markup(job, Phase.RENDERING)
+            if job.kind == KIND_RENDER:
+                body, markup = text(language, "render_status_started"), cancel_markup(job)
+            else:
+                body = text(language, "status_rendering")
+                markup = check_status_markup(job, Phase.RENDERING)
             status_message_id = (await reply(command, body, reply_markup=markup)).message_id
         finally:
-            await self._jobs.announce(job, status_message_id, Phase.RENDERING)
+            await self._jobs.announce(job, status_message_id, phase)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderSource:
+    """What makes a request a render: its format and, for an uploaded file, that file."""
+
+    video_format: str
+    source_file_id: str | None = None
+    source_file_name: str | None = None
 
 
 Refusal = NotAllowed | AlreadyInFlight | QuotaExceeded

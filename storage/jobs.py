@@ -58,6 +58,14 @@ class Job:
     intake_update_id: int | None = None  # migration 3: the Telegram update that made it
     callback_task_id: str | None = None  # migration 3: a task id an unsigned callback named
     status_phase: str | None = None  # migration 3: what the status message shows now
+    # migration 4 (our own renderer, issue 10)
+    kind: str = "provider"  # "provider" | "render"
+    video_format: str | None = None  # a render's shape ("9:16", "1:1", "16:9")
+    output_path: str | None = None  # the rendered file waiting for delivery
+    render_facts: str | None = None  # JSON facts of that file (width, height, duration, ...)
+    source_file_id: str | None = None  # an uploaded audio file to render (Telegram file_id)
+    source_file_name: str | None = None
+    fallback_of: int | None = None  # the failed provider job this render stands in for
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,15 @@ class NewJob:
     next_poll_at: datetime | None
     title: str | None = None
     intake_update_id: int | None = None
+    kind: str = "provider"
+    video_format: str | None = None
+    source_file_id: str | None = None
+    source_file_name: str | None = None
+    fallback_of: int | None = None
 
+
+KIND_PROVIDER: Final = "provider"
+KIND_RENDER: Final = "render"
 
 COLUMNS: Final = tuple(f.name for f in fields(Job))
 _TIME_COLUMNS: Final = frozenset(
@@ -98,7 +114,12 @@ Counter = Literal["submit_attempts", "poll_attempts", "delivery_attempts"]
 # never starves polls (the literals match the partial indexes of migration 3).
 SQL_DUE_FOR_SUBMIT: Final = (
     "SELECT * FROM jobs WHERE next_poll_at IS NOT NULL AND state = 'submitting'"
-    " AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?"
+    " AND kind = 'provider' AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?"
+)
+# Renders waiting for the renderer loop (migration 4's partial index jobs_due_render).
+SQL_DUE_FOR_RENDER: Final = (
+    "SELECT * FROM jobs WHERE next_poll_at IS NOT NULL AND state = 'submitting'"
+    " AND kind = 'render' AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?"
 )
 SQL_DUE_FOR_CHECK: Final = (
     "SELECT * FROM jobs WHERE next_poll_at IS NOT NULL AND state <> 'submitting'"
@@ -110,7 +131,11 @@ SQL_DUE_FOR_DELIVERY: Final = (
 )
 SQL_NEXT_DUE_SUBMIT: Final = (
     "SELECT next_poll_at FROM jobs WHERE next_poll_at IS NOT NULL AND state = 'submitting'"
-    " ORDER BY next_poll_at LIMIT 1"
+    " AND kind = 'provider' ORDER BY next_poll_at LIMIT 1"
+)
+SQL_NEXT_DUE_RENDER: Final = (
+    "SELECT next_poll_at FROM jobs WHERE next_poll_at IS NOT NULL AND state = 'submitting'"
+    " AND kind = 'render' ORDER BY next_poll_at LIMIT 1"
 )
 SQL_NEXT_DUE_CHECK: Final = (
     "SELECT next_poll_at FROM jobs WHERE next_poll_at IS NOT NULL AND state <> 'submitting'"
@@ -166,7 +191,15 @@ class JobRepository:
 
     async def create(self, new: NewJob) -> Job:
         """Write a new job in SUBMITTING and return the stored row."""
-        now = self._now()
+        created = await self._insert(new, self._now())
+        if created is not None:
+            return created
+        assert new.intake_update_id is not None  # the only other unique column is random
+        existing = await self.for_update(new.intake_update_id)
+        assert existing is not None
+        return existing
+
+    async def _insert(self, new: NewJob, now: float) -> Job | None:
         values: dict[str, object] = {f.name: _to_sql(getattr(new, f.name)) for f in fields(new)}
         values |= {"state": JobState.SUBMITTING.value, "created_at": now, "updated_at": now}
         names = ", ".join(values)
@@ -174,12 +207,7 @@ class JobRepository:
         # Handling the same Telegram update twice (after a kill) finds the first one's job.
         sql = f"INSERT INTO jobs ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING RETURNING *"  # noqa: S608 — names are NewJob's fields
         rows = await self._db.fetch_all(sql, tuple(values.values()))
-        if rows:
-            return _job(rows[0])
-        assert new.intake_update_id is not None  # the only other unique column is random
-        existing = await self.for_update(new.intake_update_id)
-        assert existing is not None
-        return existing
+        return _job(rows[0]) if rows else None
 
     async def for_update(self, update_id: int) -> Job | None:
         """The job the Telegram update `update_id` created, or None."""
@@ -301,6 +329,15 @@ class JobRepository:
         """Jobs waiting to be submitted whose turn has come, earliest first."""
         return await self._all(SQL_DUE_FOR_SUBMIT, (to_timestamp(now), limit))
 
+    async def due_for_render(self, now: datetime, limit: int = 50) -> list[Job]:
+        """Renders waiting to be rendered whose turn has come, earliest first."""
+        return await self._all(SQL_DUE_FOR_RENDER, (to_timestamp(now), limit))
+
+    async def next_due_render_at(self) -> datetime | None:
+        """The earliest planned render, or None when nothing is planned."""
+        row = await self._db.fetch_one(SQL_NEXT_DUE_RENDER)
+        return None if row is None else from_timestamp(row[0])
+
     async def due_for_check(self, now: datetime, limit: int = 50) -> list[Job]:
         """Submitted jobs whose next poll (or re-check) is due, earliest first."""
         return await self._all(SQL_DUE_FOR_CHECK, (to_timestamp(now), limit))
@@ -347,16 +384,53 @@ class JobRepository:
         return await self._one(sql, (video_task_id, provider))
 
     async def find_active_for_chat_track(
-        self, chat_id: int, task_id: str, audio_id: str
+        self, chat_id: int, task_id: str, audio_id: str, video_format: str | None = None
     ) -> Job | None:
-        """The newest unfinished job for this track in this chat, or None."""
+        """The newest unfinished job for this track (and render format; None: the provider's
+        video) in this chat, or None."""
         marks = ", ".join("?" for _ in ACTIVE_STATES)
         sql = (
             "SELECT * FROM jobs WHERE chat_id = ? AND task_id = ? AND audio_id = ?"  # noqa: S608 — only placeholders
-            f" AND state IN ({marks}) ORDER BY id DESC LIMIT 1"
+            f" AND video_format IS ? AND state IN ({marks}) ORDER BY id DESC LIMIT 1"
         )
         states = sorted(state.value for state in ACTIVE_STATES)
-        return await self._one(sql, (chat_id, task_id, audio_id, *states))
+        return await self._one(sql, (chat_id, task_id, audio_id, video_format, *states))
+
+    async def find_rendered(self, job: Job) -> Job | None:
+        """A delivered render of the same track, format and look (author, domain; the title is
+        the track's) whose Telegram file_id can be sent again instead of rendering anew."""
+        sql = (
+            "SELECT * FROM jobs WHERE provider = ? AND task_id = ? AND audio_id = ?"
+            " AND kind = 'render' AND video_format IS ? AND author IS ?"
+            " AND domain_name IS ? AND state = ? AND file_id IS NOT NULL AND id <> ?"
+            " ORDER BY id DESC LIMIT 1"
+        )
+        params = (job.provider, job.task_id, job.audio_id, job.video_format)
+        more = (job.author, job.domain_name, JobState.DELIVERED.value, job.id)
+        return await self._one(sql, (*params, *more))
+
+    async def fail_into_fallback(
+        self, job_id: int, *, expected: JobState, error_kind: str, error: str | None, render: NewJob
+    ) -> Job | None:
+        """In one transaction: fail a provider job without telling its chat, and write the
+        render that stands in for it (due now). None when the failure was not ours to make."""
+        now = self._now()
+        async with self._db.transaction():
+            won = await self._db.execute(
+                "UPDATE jobs SET state = ?, error_kind = ?, error = ?, next_poll_at = NULL,"
+                " next_delivery_at = NULL, updated_at = ? WHERE id = ? AND state = ?",
+                (JobState.FAILED.value, error_kind, error, now, job_id, expected.value),
+            )
+            if won != 1:
+                return None
+            created = await self._insert(render, now)
+        log.info(
+            "job transition job_id=%s from=%s to=failed (fallback render %s)",
+            job_id,
+            expected.value,
+            created.id if created else None,
+        )
+        return created
 
     async def delivered_to_user(self, user_id: int, *, limit: int = 1000) -> list[Job]:
         """The user's delivered videos that have a Telegram file_id, newest first."""
@@ -368,7 +442,10 @@ class JobRepository:
 
     async def count_created_by_user_since(self, user_id: int, since: datetime) -> int:
         """How many jobs a user has created at or after `since` (for the quota)."""
-        sql = "SELECT COUNT(*) FROM jobs WHERE user_id = ? AND created_at >= ?"
+        sql = (
+            "SELECT COUNT(*) FROM jobs WHERE user_id = ? AND created_at >= ?"
+            " AND fallback_of IS NULL"  # a fallback render is the same request, not a new one
+        )
         return await self._count(sql, (user_id, to_timestamp(since)))
 
     async def oldest_created_by_user_since(self, user_id: int, since: datetime) -> datetime | None:
@@ -382,7 +459,10 @@ class JobRepository:
     async def count_created_anonymously_since(self, chat_id: int, since: datetime) -> int:
         """How many jobs without a user (channel posts, anonymous admins, messages sent as a
         channel) were created in `chat_id` at or after `since` (their shared quota)."""
-        sql = "SELECT COUNT(*) FROM jobs WHERE chat_id = ? AND user_id IS NULL AND created_at >= ?"
+        sql = (
+            "SELECT COUNT(*) FROM jobs WHERE chat_id = ? AND user_id IS NULL AND created_at >= ?"
+            " AND fallback_of IS NULL"
+        )
         return await self._count(sql, (chat_id, to_timestamp(since)))
 
     async def oldest_created_anonymously_since(

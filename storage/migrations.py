@@ -139,6 +139,27 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         " WHERE state = 'delivered' AND file_id IS NOT NULL",
         "CREATE INDEX jobs_user_delivered ON jobs (user_id, id DESC)"
         " WHERE state = 'delivered' AND file_id IS NOT NULL",
+        # Our own renderer (issue 10): a render is a job like the provider ones. `kind` tells
+        # them apart; `video_format` is the render's shape (NULL: the provider's video).
+        "ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'provider'",
+        "ALTER TABLE jobs ADD COLUMN video_format TEXT NULL",
+        # The rendered file waiting for delivery, and its facts (JSON: width, height, ...).
+        "ALTER TABLE jobs ADD COLUMN output_path TEXT NULL",
+        "ALTER TABLE jobs ADD COLUMN render_facts TEXT NULL",
+        # An uploaded audio file to render: its Telegram file_id and file name.
+        "ALTER TABLE jobs ADD COLUMN source_file_id TEXT NULL",
+        "ALTER TABLE jobs ADD COLUMN source_file_name TEXT NULL",
+        # The failed provider job a fallback render stands in for (one render per failure).
+        "ALTER TABLE jobs ADD COLUMN fallback_of INTEGER NULL",
+        "CREATE UNIQUE INDEX jobs_fallback_of ON jobs (fallback_of) WHERE fallback_of IS NOT NULL",
+        # Renders have their own due queue (the renderer loop), apart from the submitter's.
+        "DROP INDEX jobs_due_submit",
+        "CREATE INDEX jobs_due_submit ON jobs (next_poll_at)"
+        " WHERE next_poll_at IS NOT NULL AND state = 'submitting' AND kind = 'provider'",
+        "CREATE INDEX jobs_due_render ON jobs (next_poll_at)"
+        " WHERE next_poll_at IS NOT NULL AND state = 'submitting' AND kind = 'render'",
+        # The /render <taskId> picker remembers the format asked for (NULL: /video).
+        "ALTER TABLE track_picks ADD COLUMN video_format TEXT NULL",
     ),
 )
 

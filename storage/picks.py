@@ -24,6 +24,7 @@ class TrackPick:
     title: str
     duration_seconds: float | None
     author: str | None
+    video_format: str | None = None  # migration 4: a /render pick's format; None for /video
 
 
 class TrackPickRepository:
@@ -39,6 +40,7 @@ class TrackPickRepository:
         task_id: str,
         tracks: list[tuple[str, str, float | None]],
         author: str | None,
+        video_format: str | None = None,
     ) -> list[TrackPick]:
         """Store the offered `(audio_id, title, duration)` tracks; returns them with ids."""
         now = self._clock().timestamp()
@@ -47,12 +49,21 @@ class TrackPickRepository:
             for audio_id, title, duration in tracks:
                 rows = await self._db.fetch_all(
                     "INSERT INTO track_picks (chat_id, task_id, audio_id, title,"
-                    " duration_seconds, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                    " RETURNING id",
-                    (chat_id, task_id, audio_id, title, duration, author, now),
+                    " duration_seconds, author, created_at, video_format)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    (chat_id, task_id, audio_id, title, duration, author, now, video_format),
                 )
                 picks.append(
-                    TrackPick(rows[0]["id"], chat_id, task_id, audio_id, title, duration, author)
+                    TrackPick(
+                        rows[0]["id"],
+                        chat_id,
+                        task_id,
+                        audio_id,
+                        title,
+                        duration,
+                        author,
+                        video_format,
+                    )
                 )
         return picks
 
@@ -69,6 +80,7 @@ class TrackPickRepository:
             row["title"],
             row["duration_seconds"],
             row["author"],
+            row["video_format"],
         )
 
     async def forget_older_than(self, age: timedelta) -> int:

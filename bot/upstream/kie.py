@@ -310,7 +310,9 @@ def _tracks(data: Mapping[str, Any]) -> tuple[Track, ...]:
             audio_id,
             text_field(item, "title") or "",
             seconds_or_none(item.get("duration")),
-            text_field(item, "tags"),
+            audio_url=text_field(item, "audioUrl", "sourceAudioUrl", "streamAudioUrl"),
+            image_url=text_field(item, "imageUrl", "sourceImageUrl"),
+            tags=text_field(item, "tags"),
         )
         for item in items
         if isinstance(item, dict) and (audio_id := text_field(item, "id"))

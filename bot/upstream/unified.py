@@ -119,7 +119,9 @@ def parse_tracks(response: HttpResponse) -> TrackList:
                 audio_id,
                 text_field(item, "title") or "",
                 seconds_or_none(item.get("duration")),
-                text_field(item, "tags"),
+                audio_url=text_field(item, "audio_url"),
+                image_url=text_field(item, "image_url"),
+                tags=text_field(item, "tags"),
             )
             for item in _files(data)
             if (audio_id := text_field(item, "audio_id"))

@@ -39,6 +39,9 @@ def make_settings(tmp_path: Path, provider: Provider, **overrides: Any) -> Setti
         "poll_interval_seconds": 0.05,
         "job_timeout_minutes": 5,
         "admin_user_ids": frozenset({999}),
+        # The provider's own failures are what most tests look at; the fallback render
+        # (RENDER_FALLBACK, on by default) has its own tests (tests/e2e/test_render_jobs.py).
+        "render_fallback": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

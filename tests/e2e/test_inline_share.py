@@ -85,7 +85,7 @@ async def test_the_share_button_is_there_only_with_inline_mode(tmp_path: Path) -
     async with running_bot(tmp_path / "on", Provider.KIE, fakes=(telegram, upstream)) as h:
         job = await deliver(h, 1, user_id=USER)
         [video] = [m for m in telegram.messages(USER) if "video" in m]
-        [[button]] = video["reply_markup"]["inline_keyboard"]
+        *_, [button] = video["reply_markup"]["inline_keyboard"]  # below the format buttons
         assert button["text"] == "↗️ Share"
         assert button["switch_inline_query"] == f"#{job.id}"
         # Tapping it types `@Bot #1` in the chosen chat: exactly that video is offered.
@@ -96,4 +96,5 @@ async def test_the_share_button_is_there_only_with_inline_mode(tmp_path: Path) -
     async with running_bot(tmp_path / "off", Provider.KIE, fakes=(telegram, upstream)) as h:
         await deliver(h, 1, user_id=USER)
         [video] = [m for m in telegram.messages(USER) if "video" in m]
-        assert "reply_markup" not in video
+        rows = video["reply_markup"]["inline_keyboard"]
+        assert [[b["text"] for b in row] for row in rows] == [["9:16", "1:1"]]  # no Share row

@@ -17,13 +17,13 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 Json = dict[str, Any]
@@ -66,11 +66,13 @@ _ADMIN_RIGHTS = (
 
 @dataclass(frozen=True)
 class UploadedFile:
-    """A file part of a multipart request: its name, size and first bytes (never the rest)."""
+    """A file part of a multipart request: its name, size and first bytes; `content` holds
+    all of it (e.g. to decode an uploaded video)."""
 
     filename: str
     size: int
     head: bytes
+    content: bytes = field(default=b"", repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,7 @@ def _parse_multipart(body: bytes, content_type: str) -> tuple[dict[str, str], Fi
         name = re.search(r';\s*name="([^"]*)"', disposition)
         filename = re.search(r';\s*filename="([^"]*)"', disposition)
         if name and filename:
-            files[name[1]] = UploadedFile(filename[1], len(content), content[:HEAD_BYTES])
+            files[name[1]] = UploadedFile(filename[1], len(content), content[:HEAD_BYTES], content)
         elif name:
             fields[name[1]] = content.decode()
     return fields, files
@@ -268,8 +270,13 @@ class FakeTelegram:
         self.enforce_channel_pace = True  # the 21st post a minute into one channel gets a 429
         self.channel_rate_limited: list[int] = []  # channels that were answered with a 429
         self.inline_answers: dict[str, Json] = {}  # inline query id → answerInlineQuery params
+        self._file_bodies: dict[str, bytes] = {}  # file_path -> content (getFile downloads)
+        self.file_downloads: list[str] = []  # file paths downloaded through /file/bot<token>/
         self.app = Starlette(
-            routes=[Route("/bot{token}/{method}", self._handle, methods=["GET", "POST"])]
+            routes=[
+                Route("/bot{token}/{method}", self._handle, methods=["GET", "POST"]),
+                Route("/file/bot{token}/{path:path}", self._download, methods=["GET"]),
+            ]
         )
 
     # --- inspection -------------------------------------------------------------------------
@@ -411,7 +418,7 @@ class FakeTelegram:
 
     def add_video_file(self, file_name: str = "video.mp4") -> str:
         """A video Telegram already stores (e.g. delivered earlier); returns its file_id."""
-        return str(self._new_file("video", file_name, 1_048_576)["file_id"])
+        return str(self._new_file("video", file_name, 1_048_576, {})["file_id"])
 
     def channel_posts(self, chat_id: int = DEFAULT_CHANNEL_ID) -> list[Json]:
         """The bot's messages in a channel, oldest first."""
@@ -518,6 +525,57 @@ class FakeTelegram:
         message["edit_date"] = message["date"] + 1
         kind = "edited_channel_post" if is_channel else "edited_message"
         return self._update(kind, message, update_id)
+
+    def user_file(
+        self, kind: str, content: bytes, *, file_name: str, mime_type: str, size: int | None = None
+    ) -> Json:
+        """A file a user sends (kind audio, voice or document), downloadable through getFile;
+        `size` overrides the size Telegram reports (e.g. a file over the 20 MB limit)."""
+        number = next(self._file_numbers)
+        path = f"{'voice' if kind == 'voice' else 'music'}/file_{number}"
+        media: Json = dict(
+            file_id=f"CQACAgIAAxkBAAI{number:08d}user", file_unique_id=f"AgAU{number:08d}"
+        )
+        media.update(file_size=len(content) if size is None else size, mime_type=mime_type)
+        if kind != "voice":
+            media["file_name"] = file_name
+        if kind in ("audio", "voice"):
+            media["duration"] = 3
+        self._files[media["file_id"]] = {**media, "file_path": path}
+        self._file_bodies[path] = content
+        return media
+
+    def audio_message(
+        self,
+        media: Json,
+        *,
+        kind: str = "audio",
+        caption: str | None = None,
+        chat_id: int | None = None,
+        user_id: int = DEFAULT_USER_ID,
+        update_id: int | None = None,
+    ) -> Json:
+        """An update with an audio, voice or document message (`media` from `user_file`), in
+        the user's private chat or, with `chat_id`, in a supergroup."""
+        if chat_id is None:
+            chat: Json = {"id": user_id, "first_name": "Ann", "type": "private"}
+        else:
+            chat = {"id": chat_id, "title": "Test Group", "type": "supergroup"}
+        fields: Json = {"from": self._user(user_id, "Ann", "en"), kind: media}
+        if caption is not None:
+            fields["caption"] = caption
+        message = self._incoming(chat, "", fields)
+        del message["text"]
+        self._seen[chat["id"]][message["message_id"]].pop("text", None)
+        return self._update("message", message, update_id)
+
+    def reply_message(
+        self, text: str, *, to: Json, user_id: int = DEFAULT_USER_ID, update_id: int | None = None
+    ) -> Json:
+        """An update with a message replying to `to` (a message), in the same chat."""
+        chat = to["chat"]
+        fields: Json = {"from": self._user(user_id, "Ann", "en"), "reply_to_message": to}
+        return self._update("message", self._incoming(chat, text, fields), update_id)
 
     def callback_query(
         self,
@@ -659,6 +717,23 @@ class FakeTelegram:
             )
         self.inline_answers[query_id] = params
         return True
+
+    async def _api_get_file(self, params: Json, _files: Files) -> Json:
+        found = self._files.get(str(params.get("file_id") or ""))
+        if found is None or "file_path" not in found:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        if int(found.get("file_size") or 0) > 20 * 1024 * 1024:
+            raise ApiError(400, "Bad Request: file is too big")
+        keys = ("file_id", "file_unique_id", "file_size", "file_path")
+        return {key: found[key] for key in keys}
+
+    async def _download(self, request: Request) -> Response:
+        if request.path_params["token"] != self.token:
+            return Response(status_code=401)
+        path = request.path_params["path"]
+        self.file_downloads.append(path)
+        body = self._file_bodies.get(path)
+        return Response(status_code=404) if body is None else Response(body)
 
     _api_send_chat_action = _api_answer_callback_query
 
@@ -880,7 +955,7 @@ class FakeTelegram:
         value = params.get(kind)
         attached = value.removeprefix("attach://") if isinstance(value, str) else kind
         if upload := files.get(attached):
-            return self._new_file(kind, upload.filename, upload.size)
+            return self._new_file(kind, upload.filename, upload.size, params)
         if not isinstance(value, str) or not value:
             raise ApiError(400, f"Bad Request: there is no {kind} in the request")
         if value in self._files:
@@ -888,16 +963,17 @@ class FakeTelegram:
         if re.match(r"https?://", value):
             if self._refuse_urls:
                 raise ApiError(400, "Bad Request: failed to get HTTP URL content")
-            return self._new_file(kind, value.rsplit("/", 1)[-1].split("?")[0], 1_048_576)
+            return self._new_file(kind, value.rsplit("/", 1)[-1].split("?")[0], 1_048_576, params)
         raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
 
-    def _new_file(self, kind: str, file_name: str, size: int) -> Json:
+    def _new_file(self, kind: str, file_name: str, size: int, params: Json) -> Json:
         number = next(self._file_numbers)
         prefix = "BAACAgIAAxkBAAI" if kind == "video" else "BQACAgIAAxkBAAI"
         media: Json = dict(file_id=f"{prefix}{number:08d}fake", file_unique_id=f"AgAD{number:08d}")
         media.update(file_name=file_name, file_size=size)
         if kind == "video":
             media.update(width=1280, height=720, duration=30, mime_type="video/mp4")
+            media.update({k: params[k] for k in ("width", "height", "duration") if k in params})
         self._files[media["file_id"]] = media
         return media
 

@@ -8,10 +8,16 @@ upstream-api.md §2-§5. Must not import the bot's dialect modules: it is the ot
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
+import io
 import itertools
 import json
+import math
+import struct
+import wave
+import zlib
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -146,9 +152,15 @@ class FakeUpstream:
         self._injected: dict[Endpoint, list[_Injected]] = {}
         self._by_track: dict[tuple[str, str], str] = {}  # (music task, audio id) -> video task
         self._ids = itertools.count(1)
+        # The music record's media (issue 10's renderer): a generated tone of `media_seconds`
+        # (whatever duration the record states) and a solid-colour cover, both on the CDN.
+        self.media_seconds = 3.0
+        self.media_hits: list[str] = []  # names of media files served
+        self.missing_media: set[str] = set()  # names answered 404 ("audio-<audio id>.wav")
         self.app = Starlette(
             routes=[
                 Route("/cdn/{name}.mp4", self._cdn, methods=["GET", "HEAD"]),
+                Route("/media/{name}", self._media, methods=["GET"]),
                 Route("/{path:path}", self._api, methods=["GET", "POST"]),
             ]
         )
@@ -388,12 +400,17 @@ class FakeUpstream:
         error = "Audio generation failed" if failed else None
         offered = music.status in {"finished", "FIRST_SUCCESS", "SUCCESS", "CALLBACK_EXCEPTION"}
         if self._unified:
-            files = [{"audio_id": a, "title": t, "duration": d, **self._tags(a)}
-                     for a, t, d in music.tracks]  # fmt: skip
+            files = [
+                {"audio_id": a, "title": t, "duration": d, **self._track_media(a, unified=True)}
+                for a, t, d in music.tracks
+            ]
             return self._ok({"task_id": music_task_id, "status": music.status,
                              "files": files if offered else [], "created_time": _iso(),
                              "error_message": error})  # fmt: skip
-        suno = [{"id": a, "title": t, "duration": d, **self._tags(a)} for a, t, d in music.tracks]
+        suno = [
+            {"id": a, "title": t, "duration": d, **self._track_media(a, unified=False)}
+            for a, t, d in music.tracks
+        ]
         return self._ok({"taskId": music_task_id, "status": music.status,
                          "response": {"taskId": music_task_id, "sunoData": suno if offered else []},
                          "errorCode": 500 if failed else None, "errorMessage": error})  # fmt: skip
@@ -449,7 +466,26 @@ class FakeUpstream:
             return int(moment.timestamp() * 1000)
         return moment.strftime("%Y-%m-%d %H:%M:%S")
 
+    def _track_media(self, audio_id: str, *, unified: bool) -> dict[str, str]:
+        """A track's audio and cover URLs and tags (§5: sunoData[] / files[])."""
+        audio = f"{self.public_base_url}/media/audio-{audio_id}.wav"
+        cover = f"{self.public_base_url}/media/cover-{audio_id}.png"
+        if unified:
+            return {"audio_url": audio, "image_url": cover, **self._tags(audio_id)}
+        return {"audioUrl": audio, "imageUrl": cover, **self._tags(audio_id)}
+
     # ---- the CDN --------------------------------------------------------------------------
+
+    async def _media(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        self.media_hits.append(name)
+        if name in self.missing_media:
+            return Response(status_code=404)
+        if name.startswith("audio-") and name.endswith(".wav"):
+            return Response(tone_wav(self.media_seconds), media_type="audio/wav")
+        if name.startswith("cover-") and name.endswith(".png"):
+            return Response(solid_png(64, 64, (30, 90, 200)), media_type="image/png")
+        return Response(status_code=404)
 
     async def _cdn(self, request: Request) -> Response:
         name = request.path_params["name"]
@@ -465,6 +501,36 @@ class FakeUpstream:
 
 _MODEL = "create-music-video"
 _KIE_KEYS = ("taskId", "audioId", "callBackUrl")
+
+
+@functools.cache
+def tone_wav(seconds: float, rate: int = 22050, frequency: float = 440.0) -> bytes:
+    """A mono 16-bit WAV of a sine tone: small audio any ffmpeg reads."""
+    frames = int(seconds * rate)
+    samples = (int(12000 * math.sin(2 * math.pi * frequency * i / rate)) for i in range(frames))
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(struct.pack(f"<{frames}h", *samples))
+    return buffer.getvalue()
+
+
+@functools.cache
+def solid_png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A PNG of one colour, written without any imaging library."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + bytes(rgb) * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(row * height)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
 
 
 def _iso(moment: datetime | None = None) -> str:

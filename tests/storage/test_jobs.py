@@ -196,6 +196,8 @@ async def test_due_for_delivery_and_next_due_delivery(repo: JobRepository) -> No
         "SQL_NEXT_DUE_SUBMIT",
         "SQL_NEXT_DUE_CHECK",
         "SQL_NEXT_DUE_DELIVERY",
+        "SQL_DUE_FOR_RENDER",
+        "SQL_NEXT_DUE_RENDER",
     ],
 )
 async def test_due_queries_use_the_partial_indexes(

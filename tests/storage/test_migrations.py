@@ -26,6 +26,8 @@ EXPECTED_INDEXES = {
     "channel_posts_sent",
     "jobs_chat_delivered",
     "jobs_user_delivered",
+    "jobs_due_render",
+    "jobs_fallback_of",
 }
 
 

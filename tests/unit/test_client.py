@@ -147,10 +147,22 @@ async def test_credits(fake: FakeUpstream, client: UpstreamClient) -> None:
     assert await client.credits() == Credits(Decimal("12.5"))
 
 
-async def test_tracks_of_a_finished_music_task(client: UpstreamClient) -> None:
+async def test_tracks_of_a_finished_music_task(fake: FakeUpstream, client: UpstreamClient) -> None:
     tracks = await client.tracks("music-1")
     assert tracks.status is TrackListStatus.READY
-    assert tracks.tracks == (Track("audio-1", "Song A", 198.4), Track("audio-2", "Song B", 201))
+
+    def track(audio_id: str, title: str, duration: float) -> Track:
+        media = f"{fake.public_base_url}/media"
+        return Track(
+            audio_id,
+            title,
+            duration,
+            audio_url=f"{media}/audio-{audio_id}.wav",
+            image_url=f"{media}/cover-{audio_id}.png",
+            tags=fake.track_tags.get(audio_id),
+        )
+
+    assert tracks.tracks == (track("audio-1", "Song A", 198.4), track("audio-2", "Song B", 201))
 
 
 @pytest.mark.parametrize(

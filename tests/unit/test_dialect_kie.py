@@ -109,11 +109,22 @@ CALLBACKS: dict[str, VideoResult] = {
     ),
 }
 
+_MEDIA = {"tags": "electrifying, rock"}
 _TRACK_0 = Track(
-    "e231a9c1-2f0b-4b7e-9a51-6f3c8cadc7d0", "Night Drive", 198.44, "electrifying, rock"
+    "e231a9c1-2f0b-4b7e-9a51-6f3c8cadc7d0",
+    "Night Drive",
+    198.44,
+    audio_url="https://example.com/0.mp3",
+    image_url="https://example.com/0.jpeg",
+    **_MEDIA,
 )
 _TRACK_1 = Track(
-    "e231a9c1-2f0b-4b7e-9a51-6f3c8cadc7d1", "Night Drive (alt)", 201.2, "electrifying, rock"
+    "e231a9c1-2f0b-4b7e-9a51-6f3c8cadc7d1",
+    "Night Drive (alt)",
+    201.2,
+    audio_url="https://example.com/1.mp3",
+    image_url="https://example.com/1.jpeg",
+    **_MEDIA,
 )
 TRACKS: dict[str, TrackList] = {
     "tracks_success": TrackList(TrackListStatus.READY, (_TRACK_0, _TRACK_1)),

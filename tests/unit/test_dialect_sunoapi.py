@@ -114,13 +114,20 @@ TRACKS: dict[str, TrackList] = {
         TrackListStatus.READY,
         (
             Track(
-                "e231a9c1-2f0b-4b7e-9a51-6f3c8cadc7d0", "Night Drive", 198.44, "electrifying, rock"
+                "e231a9c1-2f0b-4b7e-9a51-6f3c8cadc7d0",
+                "Night Drive",
+                198.44,
+                audio_url="https://example.com/0.mp3",
+                image_url="https://example.com/0.jpeg",
+                tags="electrifying, rock",
             ),
             Track(
                 "e231a9c1-2f0b-4b7e-9a51-6f3c8cadc7d1",
                 "Night Drive (alt)",
                 201.2,
-                "electrifying, rock",
+                audio_url="https://example.com/1.mp3",
+                image_url="https://example.com/1.jpeg",
+                tags="electrifying, rock",
             ),
         ),
     ),

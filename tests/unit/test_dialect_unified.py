@@ -77,8 +77,22 @@ TRACKS: dict[str, TrackList] = {
     "tracks_finished": TrackList(
         TrackListStatus.READY,
         (
-            Track("a1b2c3d4-0000-4000-8000-000000000001", "Night Drive", 198.44, "synthwave"),
-            Track("a1b2c3d4-0000-4000-8000-000000000002", "Night Drive (alt)", 201.2, "synthwave"),
+            Track(
+                "a1b2c3d4-0000-4000-8000-000000000001",
+                "Night Drive",
+                198.44,
+                audio_url="https://storage.vidgo.ai/a1.mp3",
+                image_url="https://storage.vidgo.ai/a1.jpeg",
+                tags="synthwave",
+            ),
+            Track(
+                "a1b2c3d4-0000-4000-8000-000000000002",
+                "Night Drive (alt)",
+                201.2,
+                audio_url="https://storage.vidgo.ai/a2.mp3",
+                image_url="https://storage.vidgo.ai/a2.jpeg",
+                tags="synthwave",
+            ),
         ),
     ),
     "tracks_running": TrackList(TrackListStatus.PENDING),

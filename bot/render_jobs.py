@@ -1,0 +1,468 @@
+"""The renderer loop's step: turn a due render job into an MP4 waiting for delivery (issue 10).
+
+A render is a job like the provider ones: the row exists before any work, every change is a
+compare-and-set, the lease is released at start (so a restart renders again) and the finished
+file goes out through the delivery loop. This module fetches the sources (the music record's
+audio and cover, or the uploaded file), runs `bot.rendering` in a RenderQueue slot, reports
+progress on the status message and handles Cancel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import shutil
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, NetworkError, TelegramError
+
+from bot.domain import JobState, Track
+from bot.job_model import ErrorKind
+from bot.render import render_progress_text
+from bot.rendering import (
+    BadInput,
+    QueuePosition,
+    RenderedVideo,
+    Renderer,
+    RenderError,
+    RenderQueue,
+    RenderSpec,
+    TrackTooLong,
+    VideoFormat,
+    parse_format,
+    read_audio_file,
+)
+from bot.safe_fetch import FetchError, SafeFetcher, TooLarge, UnsafeUrl
+from bot.status_messages import (
+    MESSAGE_DEADLINE_SECONDS,
+    is_gone,
+    is_not_modified,
+    telegram_deadline,
+)
+from bot.texts import text
+from bot.upstream.client import UpstreamClient
+from bot.upstream.errors import MalformedResponse, UpstreamError, UpstreamUnavailable
+from storage.jobs import KIND_RENDER, Job, JobRepository
+
+log = logging.getLogger(__name__)
+
+CANCEL_PREFIX = "rc:"
+PROGRESS_INTERVAL_SECONDS = 5.0  # at most one status edit per 5 s while rendering
+MAX_SOURCE_BYTES = 100 * 1024 * 1024  # a music record's audio file (a 10-minute WAV fits)
+MAX_COVER_BYTES = 10 * 1024 * 1024
+SOURCE_RETRIES = 3  # transient failures to fetch the sources, then the job fails
+SOURCE_RETRY_SECONDS = 15.0
+CANCEL_NOTICE_DELAY = timedelta(seconds=2)  # the delivery loop tells "cancelled" after this
+_AUDIO_NAME = "source-audio"
+_COVER_NAME = "source-cover"
+
+
+class SourceUnavailable(Exception):
+    """The track's audio cannot be had (no record, no audio URL, refused download)."""
+
+
+class _Transient(Exception):
+    """The sources could not be fetched now; worth another try."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Sources:
+    audio: Path
+    cover: Path | None
+    title: str
+    author: str | None
+
+
+def cancel_markup(job: Job) -> InlineKeyboardMarkup:
+    """The Cancel button of a render's status message."""
+    label = text(job.language, "button_cancel")
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=f"{CANCEL_PREFIX}{job.id}")]]
+    )
+
+
+def work_dir_of(output_path: str | None) -> Path | None:
+    """The per-job work dir holding a rendered file (None when there is none)."""
+    if output_path is None:
+        return None
+    folder = Path(output_path).parent
+    return folder if folder.name.startswith("job") else None
+
+
+def remove_work_dir(folder: Path | None) -> None:
+    """Delete a job's work dir. Synchronous on purpose: it also runs while a task is being
+    cancelled, where an await could be interrupted."""
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class ProgressReporter:
+    """Shows a render's queue position and percentage on its status message (throttled)."""
+
+    def __init__(
+        self, bot: Bot, job: Job, *, interval: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._bot = bot
+        self._job = job
+        self._interval = interval
+        self._clock = clock
+        self._last = -float("inf")
+        self._shown = ""
+        self._edit: asyncio.Task[None] | None = None
+        self._pending: str | None = None
+
+    def queued(self, position: QueuePosition) -> None:
+        """The RenderQueue's callback: renders running or waiting before this one."""
+        ahead = position.ahead + position.running
+        self._post(render_progress_text(self._job, percent=None, ahead=ahead), force=True)
+
+    def progress(self, fraction: float) -> None:
+        """The engine's callback: ffmpeg's progress from 0 to 1."""
+        percent = max(0, min(99, int(fraction * 100)))
+        self._post(render_progress_text(self._job, percent=percent, ahead=None), force=False)
+
+    async def close(self) -> None:
+        """Stop editing (a pending edit is cancelled: the job's next phase comes next)."""
+        self._pending = None
+        if self._edit is not None:
+            self._edit.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._edit
+
+    def _post(self, body: str, *, force: bool) -> None:
+        if self._job.status_message_id is None or body == self._shown:
+            return
+        if not force and self._clock() - self._last < self._interval:
+            return
+        if self._edit is not None and not self._edit.done():
+            self._pending = body  # shown once the edit in flight is answered
+            return
+        self._start_edit(body)
+
+    def _start_edit(self, body: str) -> None:
+        self._last = self._clock()
+        self._shown = body
+        self._edit = asyncio.create_task(self._send(body), name=f"render-progress-{self._job.id}")
+
+    async def _send(self, body: str) -> None:
+        job = self._job
+        try:
+            async with telegram_deadline(MESSAGE_DEADLINE_SECONDS):
+                await self._bot.edit_message_text(
+                    body,
+                    chat_id=job.chat_id,
+                    message_id=job.status_message_id,
+                    reply_markup=cancel_markup(job),
+                )
+        except BadRequest as exc:
+            if not (is_not_modified(exc) or is_gone(exc)):
+                log.info("job %s: progress not shown: %s", job.id, exc)
+        except TelegramError as exc:
+            log.info("job %s: progress not shown: %s", job.id, exc)
+        pending, self._pending = self._pending, None
+        if pending is not None and pending != self._shown:
+            self._start_edit(pending)
+
+
+class RenderJobs:
+    """Renders due render jobs, one RenderQueue slot each, and cancels them on request."""
+
+    def __init__(
+        self,
+        *,
+        repo: JobRepository,
+        upstream: UpstreamClient,
+        fetcher: SafeFetcher,
+        bot: Bot,
+        renderer: Callable[[], Awaitable[Renderer]],
+        queue: RenderQueue,
+        work_root: Path,
+        clock: Callable[[], datetime],
+        wake_delivery: Callable[[], None],
+        lease_seconds: float = 4 * 3600.0,
+        progress_interval: float = PROGRESS_INTERVAL_SECONDS,
+    ) -> None:
+        self._repo = repo
+        self._upstream = upstream
+        self._fetcher = fetcher
+        self._bot = bot
+        self._renderer = renderer
+        self._queue = queue
+        self._work_root = work_root
+        self._clock = clock
+        self._wake_delivery = wake_delivery
+        self._lease_seconds = lease_seconds
+        self._progress_interval = progress_interval
+        self._running: dict[int, asyncio.Task[tuple[RenderedVideo, str]]] = {}
+        self._cancelled: set[int] = set()
+
+    @property
+    def step_deadline(self) -> float:
+        """The longest one step may take: waiting in the queue, fetching and rendering."""
+        return self._lease_seconds
+
+    async def process(self, job: Job) -> None:
+        """The renderer loop's step: lease the job, render it, hand it to delivery."""
+        if job.state is not JobState.SUBMITTING or job.kind != KIND_RENDER:
+            return
+        now = self._clock()
+        if not await self._repo.claim(
+            job.id,
+            expected=JobState.SUBMITTING,
+            column="next_poll_at",
+            now=now,
+            lease_until=now + timedelta(seconds=self._lease_seconds),
+            counter="submit_attempts",
+        ):
+            return
+        if await self._reuse(job):
+            return
+        folder = self._work_root / f"job{job.id}"
+        await asyncio.to_thread(_fresh_dir, folder)
+        try:
+            done = await self._run(job, folder)
+        except BaseException:
+            remove_work_dir(folder)
+            raise
+        if done is None or not await self._succeeded(job, *done):
+            remove_work_dir(folder)
+
+    async def sweep(self) -> int:
+        """At start: remove work dirs no render waits on (a kill can leave them behind); a
+        rendered file waiting for delivery stays."""
+        folders = await asyncio.to_thread(_job_dirs, self._work_root)
+        removed = 0
+        for job_id, folder in folders:
+            job = await self._repo.get(job_id)
+            if job is None or job.state is not JobState.SUCCEEDED:
+                await asyncio.to_thread(remove_work_dir, folder)
+                removed += 1
+        return removed
+
+    async def cancel(self, job_id: int) -> bool:
+        """Cancel a render not yet finished (ffmpeg is killed); True if this call did it."""
+        job = await self._repo.get(job_id)
+        if job is None or job.kind != KIND_RENDER or job.state is not JobState.SUBMITTING:
+            return False
+        won = await self._repo.transition(
+            job.id,
+            expected=JobState.SUBMITTING,
+            to=JobState.FAILED,
+            error_kind=ErrorKind.CANCELLED.value,
+            error=None,
+            next_poll_at=None,
+            next_delivery_at=self._clock() + CANCEL_NOTICE_DELAY,
+        )
+        if not won:
+            return False
+        task = self._running.get(job.id)
+        if task is not None:
+            self._cancelled.add(job.id)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(asyncio.shield(task), 10.0)
+        await self._repo.transition(
+            job.id, expected=JobState.FAILED, next_delivery_at=self._clock()
+        )
+        self._wake_delivery()
+        return True
+
+    async def _reuse(self, job: Job) -> bool:
+        """The same track, format and look was rendered and posted before: send it again."""
+        done = await self._repo.find_rendered(job)
+        if done is None:
+            return False
+        won = await self._repo.transition(
+            job.id,
+            expected=JobState.SUBMITTING,
+            to=JobState.SUCCEEDED,
+            file_id=done.file_id,
+            render_facts=done.render_facts,
+            title=job.title or done.title,
+            completed_at=self._clock(),
+            next_poll_at=None,
+            next_delivery_at=self._clock(),
+        )
+        if won:
+            log.info("job %s: rendered before as job %s; sending it again", job.id, done.id)
+            self._wake_delivery()
+        return True
+
+    async def _run(self, job: Job, folder: Path) -> tuple[RenderedVideo, str] | None:
+        """Render in a child task Cancel can stop; None when the job ended otherwise."""
+        reporter = ProgressReporter(self._bot, job, interval=self._progress_interval)
+        task = asyncio.create_task(self._render(job, folder, reporter), name=f"render-{job.id}")
+        self._running[job.id] = task
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if job.id in self._cancelled and not _current_cancelling():
+                log.info("job %s: render cancelled by the user", job.id)
+                return None
+            raise
+        except _Transient as exc:
+            await self._retry_or_fail(job, exc)
+        except (SourceUnavailable, BadInput) as exc:
+            await self._fail(job, ErrorKind.SOURCE_UNAVAILABLE, str(exc))
+        except TrackTooLong as exc:
+            await self._fail(job, ErrorKind.TRACK_TOO_LONG, None, log_detail=str(exc))
+        except RenderError as exc:
+            await self._fail(job, ErrorKind.RENDER_FAILED, None, log_detail=str(exc))
+        finally:
+            self._running.pop(job.id, None)
+            self._cancelled.discard(job.id)
+            await reporter.close()
+        return None
+
+    async def _render(
+        self, job: Job, folder: Path, reporter: ProgressReporter
+    ) -> tuple[RenderedVideo, str]:
+        renderer = await self._renderer()
+        sources = await self._sources(job, folder, renderer)
+        spec = RenderSpec(
+            audio=sources.audio,
+            title=sources.title,
+            video_format=parse_format(job.video_format or "") or VideoFormat.VERTICAL,
+            cover=sources.cover,
+            author=sources.author,
+            domain=job.domain_name,
+        )
+        async with self._queue.slot(on_position=reporter.queued):
+            reporter.progress(0.0)
+            video = await renderer.render(spec, workdir=folder, on_progress=reporter.progress)
+        return video, sources.title
+
+    async def _sources(self, job: Job, folder: Path, renderer: Renderer) -> _Sources:
+        if job.source_file_id is not None:
+            return await self._uploaded(job, folder, renderer)
+        track = await self._track(job)
+        if not track.audio_url:
+            raise SourceUnavailable("the music record has no audio URL")
+        audio = folder / _AUDIO_NAME
+        await self._download(track.audio_url, audio, MAX_SOURCE_BYTES)
+        cover: Path | None = None
+        if track.image_url:
+            try:
+                await self._download(track.image_url, folder / _COVER_NAME, MAX_COVER_BYTES)
+                cover = folder / _COVER_NAME
+            except (SourceUnavailable, _Transient) as exc:
+                log.info("job %s: no cover (%s); a generated one is used", job.id, exc)
+        title = job.title or track.title or job.audio_id
+        return _Sources(audio, cover, title, job.author)
+
+    async def _track(self, job: Job) -> Track:
+        try:
+            tracks = await self._upstream.tracks(job.task_id)
+        except (UpstreamUnavailable, MalformedResponse) as exc:
+            raise _Transient(str(exc)) from exc
+        except UpstreamError as exc:
+            raise SourceUnavailable(str(exc)) from exc
+        for track in tracks.tracks:
+            if track.audio_id == job.audio_id:
+                return track
+        raise SourceUnavailable(f"track {job.audio_id} is not in music task {job.task_id}")
+
+    async def _download(self, url: str, path: Path, max_bytes: int) -> None:
+        try:
+            with await asyncio.to_thread(path.open, "wb") as sink:
+                await self._fetcher.download(url, sink, max_bytes=max_bytes)
+        except (UnsafeUrl, TooLarge) as exc:
+            raise SourceUnavailable(str(exc)) from exc
+        except (FetchError, OSError) as exc:
+            raise _Transient(str(exc)) from exc
+
+    async def _uploaded(self, job: Job, folder: Path, renderer: Renderer) -> _Sources:
+        assert job.source_file_id is not None
+        path = folder / _AUDIO_NAME
+        try:
+            telegram_file = await self._bot.get_file(job.source_file_id)
+            await telegram_file.download_to_drive(path)
+        except BadRequest as exc:
+            raise SourceUnavailable(str(exc)) from exc
+        except (NetworkError, OSError) as exc:
+            raise _Transient(str(exc)) from exc
+        name = job.source_file_name or "audio"
+        facts = await read_audio_file(renderer.ffmpeg, path, file_name=name, workdir=folder)
+        return _Sources(path, facts.cover, job.title or facts.title, job.author or facts.artist)
+
+    async def _succeeded(self, job: Job, video: RenderedVideo, title: str) -> bool:
+        facts = {
+            "width": video.width,
+            "height": video.height,
+            "duration": video.duration,
+            "size": video.size,
+            "thumbnail": str(video.thumbnail),
+            "cover": str(video.cover),
+        }
+        won = await self._repo.transition(
+            job.id,
+            expected=JobState.SUBMITTING,
+            to=JobState.SUCCEEDED,
+            output_path=str(video.path),
+            render_facts=json.dumps(facts),
+            title=title,
+            completed_at=self._clock(),
+            next_poll_at=None,
+            next_delivery_at=self._clock(),
+        )
+        if won:
+            log.info("job %s rendered (%s bytes) state=succeeded", job.id, video.size)
+            self._wake_delivery()
+        return won
+
+    async def _retry_or_fail(self, job: Job, exc: Exception) -> None:
+        fresh = await self._repo.get(job.id) or job
+        if fresh.submit_attempts >= SOURCE_RETRIES:
+            await self._fail(job, ErrorKind.SOURCE_UNAVAILABLE, None, log_detail=str(exc))
+            return
+        log.info("job %s: sources not fetched (%s); retrying", job.id, exc)
+        await self._repo.transition(
+            job.id,
+            expected=JobState.SUBMITTING,
+            next_poll_at=self._clock() + timedelta(seconds=SOURCE_RETRY_SECONDS),
+        )
+
+    async def _fail(
+        self, job: Job, kind: ErrorKind, detail: str | None, *, log_detail: str | None = None
+    ) -> None:
+        log.warning("job %s: render failed (%s): %s", job.id, kind, log_detail or detail)
+        won = await self._repo.transition(
+            job.id,
+            expected=JobState.SUBMITTING,
+            to=JobState.FAILED,
+            error_kind=kind.value,
+            error=detail[:300] if detail else None,
+            next_poll_at=None,
+            next_delivery_at=self._clock(),
+        )
+        if won:
+            self._wake_delivery()
+
+
+def _current_cancelling() -> bool:
+    """Whether the current task itself is being cancelled (shutdown), not just the child."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _job_dirs(root: Path) -> list[tuple[int, Path]]:
+    if not root.is_dir():
+        return []
+    found = []
+    for folder in root.iterdir():
+        number = folder.name.removeprefix("job")
+        if folder.is_dir() and folder.name.startswith("job") and number.isdigit():
+            found.append((int(number), folder))
+    return found
+
+
+def _fresh_dir(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)  # a previous attempt's leftovers
+    folder.mkdir(parents=True)
