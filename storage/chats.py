@@ -46,11 +46,14 @@ class ChatSettingsRepository:
         await self._upsert(chat_id, "domain_name", domain_name)
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
-        """Carry settings over when a group becomes a supergroup."""
-        await self._db.execute(
-            "UPDATE OR IGNORE chat_settings SET chat_id = ? WHERE chat_id = ?",
-            (new_chat_id, old_chat_id),
-        )
+        """Carry a chat's settings over when a group becomes a supergroup: its defaults and
+        its auto-post link (the two tables that are keyed by the chat)."""
+        async with self._db.transaction():
+            for table in ("chat_settings", "autopost_links"):
+                await self._db.execute(
+                    f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE chat_id = ?",  # noqa: S608 - fixed names
+                    (new_chat_id, old_chat_id),
+                )
 
     async def _upsert(self, chat_id: int, column: str, value: str | None) -> None:
         assert column in ("author", "domain_name")

@@ -19,6 +19,7 @@ from bot.delivery import MAX_NOTICE_ATTEMPTS, Delivery
 from bot.domain import LINK_RETENTION_DAYS, Family, JobState, Provider
 from bot.safe_fetch import SafeFetcher
 from bot.status_messages import StatusMessages
+from storage.autopost_links import AutopostLinkRepository
 from storage.chats import ChatSettingsRepository
 from storage.db import Database
 from storage.jobs import JobRepository
@@ -224,6 +225,8 @@ async def test_chat_migration_moves_the_chat_settings_too(tmp_path: Path) -> Non
         chats = ChatSettingsRepository(h.app.db)
         await chats.set_author(old, "DJ Old")
         await chats.set_domain(old, "old.example")
+        links = AutopostLinkRepository(h.app.db)
+        await links.link(old, -100_777, title="Channel", by=1, language="en")
         h.telegram.push_update(
             h.telegram.group_message(f"/video {TASK_ID} {AUDIO_ID}", chat_id=old)
         )
@@ -234,6 +237,10 @@ async def test_chat_migration_moves_the_chat_settings_too(tmp_path: Path) -> Non
         assert job.chat_id == new
         moved = await chats.get(new)
         assert (moved.author, moved.domain_name) == ("DJ Old", "old.example")
+        link = await links.get(new)
+        assert link is not None
+        assert link.channel_id == -100_777
+        assert await links.get(old) is None
 
 
 @pytest.mark.parametrize(("attempts_before", "retried"), [(11, True), (29, False)])
