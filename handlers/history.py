@@ -26,7 +26,14 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.delivery import SEND_DEADLINE, SEND_READ_TIMEOUT
 from bot.domain import JobState
 from bot.jobs import JobService
-from bot.render import headline, link_message, phase_of, status_text, video_caption
+from bot.render import (
+    headline,
+    link_message,
+    phase_of,
+    render_caption,
+    status_text,
+    video_caption,
+)
 from bot.status_messages import (
     CHECK_STATUS_PREFIX,
     MESSAGE_DEADLINE_SECONDS,
@@ -37,8 +44,9 @@ from bot.status_messages import (
     telegram_deadline,
 )
 from bot.texts import text
+from bot.video_buttons import inline_sharing_enabled, video_markup
 from handlers.common import NEW_COMMANDS, Context, language_of, reply, topic_of
-from storage.jobs import Job, JobRepository
+from storage.jobs import KIND_RENDER, Job, JobRepository
 
 LIST_PREFIX = "ls:"
 RESEND_PREFIX = "rs:"
@@ -205,7 +213,9 @@ class HistoryHandlers:
                 bot, message.chat.id, job, job.video_url, topic=topic, now=now
             )
             return
-        if self._link_valid(job, now):
+        if job.kind == KIND_RENDER:  # our own file: no provider link to date
+            caption = render_caption(job)
+        elif self._link_valid(job, now):
             caption = video_caption(job, self._retention_days, now)
         else:  # the caption's "link valid until" would be a date in the past
             caption = text(job.language, "history_resend_caption", headline=headline(job))
@@ -215,6 +225,7 @@ class HistoryHandlers:
             caption=caption,
             supports_streaming=True,
             message_thread_id=topic,
+            reply_markup=video_markup(job, share_enabled=inline_sharing_enabled(bot)),
         )
 
     async def _send_from_link(
