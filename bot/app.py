@@ -135,6 +135,8 @@ class BotApp:
         self._renderer_start: asyncio.Task[Renderer] | None = None
         self._intake_tasks: list[asyncio.Task[None]] = []
         self.inbox_worker: InboxWorker | None = None
+        self._inbox: UpdateInbox | None = None
+        self._loops: list[DueLoop[Any]] = []
         self.poller: TelegramPoller | None = None
 
     def clock(self) -> datetime:
@@ -195,6 +197,7 @@ class BotApp:
         core = self._build_core(db, repo, upstream_http, cdn, application.bot, salt=salt)
         await self._register_handlers(application, core)
         inbox = UpdateInbox(db, self._clock)
+        self._inbox = inbox
         picks = TrackPickRepository(db, self._clock)
         await stack.enter_async_context(
             Housekeeping(
@@ -585,7 +588,23 @@ class BotApp:
             task.cancel()
         await asyncio.gather(*rest, return_exceptions=True)
 
+    async def is_idle(self) -> bool:
+        """Whether nothing is in hand or due now: no update waiting or being handled, no
+        step running, no loop with a due row (tests wait for this instead of sleeping)."""
+        worker, inbox = self.inbox_worker, self._inbox
+        if worker is None or inbox is None or worker.busy or await inbox.count_pending():
+            return False
+        if any(loop.in_progress for loop in self._loops):
+            return False
+        now = self._clock()
+        for loop in self._loops:
+            due = await loop.next_due_at()
+            if due is not None and due <= now:
+                return False
+        return True
+
     def _start_loop(self, loop: DueLoop[Any]) -> None:
+        self._loops.append(loop)
         task = asyncio.create_task(loop.run(), name=loop.name)
         task.add_done_callback(_log_loop_end)
         self._tasks.append(task)

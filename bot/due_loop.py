@@ -79,6 +79,10 @@ class DueLoop(Generic[RowT]):
         self._running: dict[int, asyncio.Task[bool]] = {}  # job id → its step: never two
         self._cooldown: dict[int, float] = {}  # job id → monotonic time it may run again
 
+    async def next_due_at(self) -> datetime | None:
+        """The earliest planned due time of this loop's rows, or None."""
+        return await self._next_due()
+
     @property
     def in_progress(self) -> frozenset[int]:
         """Ids of the jobs being processed right now."""

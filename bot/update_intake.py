@@ -261,11 +261,12 @@ class InboxWorker:
 
 
 def _lane_key(update: Update) -> int | None:
-    """Updates of one chat (or, without a chat, of one user) are handled in order."""
-    if update.effective_chat is not None:
-        return update.effective_chat.id
-    if update.effective_user is not None:
-        return update.effective_user.id
+    """Updates of one chat (or, without a chat, of one user) are handled in order. A
+    malformed id (python-telegram-bot does not check types) gets no lane."""
+    for holder in (update.effective_chat, update.effective_user):
+        key = getattr(holder, "id", None)
+        if isinstance(key, int) and not isinstance(key, bool):
+            return key
     return None
 
 

@@ -76,6 +76,15 @@ class Harness:
                 await asyncio.sleep(0.01)
         return job
 
+    async def settle(self, timeout: float = 5.0) -> None:
+        """Wait until the bot has nothing in hand and nothing due (twice, 20 ms apart): what
+        a test then sees is all that will happen without a new event."""
+        async with asyncio.timeout(timeout):
+            calm = 0
+            while calm < 2:
+                calm = calm + 1 if await self.app.is_idle() else 0
+                await asyncio.sleep(0.02)
+
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         """Wait until `predicate()` holds."""
         async with asyncio.timeout(timeout):

@@ -70,7 +70,7 @@ async def test_a_user_links_a_channel_and_each_video_is_posted_there(tmp_path: P
         off = await ask(h, telegram.private_message("/autopost off", user_id=USER), USER)
         assert "off" in off
         await deliver(h, 2, user_id=USER, audio_id="audio-2")
-        await asyncio.sleep(0.3)
+        await h.settle()
         assert len(channel_videos(h)) == 1
 
 
@@ -139,7 +139,7 @@ async def test_each_video_is_posted_once_across_a_restart(tmp_path: Path) -> Non
         )  # fmt: skip
         await deliver(h, 2, user_id=USER, audio_id="audio-2")
         await h.wait_until(lambda: len(telegram.calls_to("sendVideo")) == 4)
-        await asyncio.sleep(0.1)
+        await h.settle()
         [pending] = await posts_repo(h).for_job(2)
         assert pending.state is PostState.PENDING
     async with running_bot(tmp_path, Provider.KIE, fakes=(telegram, upstream)) as h:
@@ -147,9 +147,9 @@ async def test_each_video_is_posted_once_across_a_restart(tmp_path: Path) -> Non
         await stored_video(h, chat_id=USER, user_id=USER, title="Third")
         h.app.wake_poster()
         await h.wait_until(lambda: len(channel_videos(h)) == 3)
-        await asyncio.sleep(0.3)
+        await h.settle()
     async with running_bot(tmp_path, Provider.KIE, fakes=(telegram, upstream)) as h:
-        await asyncio.sleep(0.3)
+        await h.settle()
         files = [m["video"]["file_id"] for m in channel_videos(h)]  # type: ignore[index]
         assert len(files) == len(set(files)) == 3
         for job_id in (1, 2, 3):
@@ -216,7 +216,7 @@ async def test_losing_rights_tells_the_chat_once_and_switches_off(tmp_path: Path
         # Later videos are not posted (no rows at all), and /autopost says it is off.
         later = await stored_video(h, chat_id=USER, user_id=USER, title="Later")
         h.app.wake_poster()
-        await asyncio.sleep(0.3)
+        await h.settle()
         assert await posts_repo(h).for_job(later.id) == []
         shown = await ask(h, telegram.private_message("/autopost", user_id=USER), USER)
         assert "Auto-post is off" in shown
@@ -241,7 +241,7 @@ async def test_channel_posts_keep_the_pace_without_delaying_other_chats(tmp_path
         await stored_video(h, chat_id=555, user_id=555, title="Elsewhere")
         h.app.wake_poster()
         await h.wait_until(lambda: len(channel_videos(h, -1005)) == 1)
-        await asyncio.sleep(0.5)
+        await h.settle()
         assert len(channel_videos(h)) == CHANNEL_POSTS_PER_WINDOW  # not one more this minute
         assert telegram.channel_rate_limited == []  # the fake never had to say 429
         posts = [p for job in burst for p in await posts_repo(h).for_job(job.id)]

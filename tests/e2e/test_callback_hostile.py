@@ -236,7 +236,7 @@ async def test_signed_callbacks_only_with_a_fresh_valid_signature(tmp_path: Path
         await h.wait_state(JobState.DELIVERED)
         again = await h.upstream.fire_callback(video_task, h.web, headers=fresh)
         assert again.status_code == 200  # a duplicate is accepted and changes nothing
-        await asyncio.sleep(0.2)
+        await h.settle()
         assert len(h.telegram.calls_to("sendVideo")) == 1
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from pathlib import Path
@@ -198,7 +197,7 @@ async def test_webhook_mode_registers_checks_secret_and_dedupes(tmp_path: Path) 
         for _ in range(3):  # Telegram redelivers when it misses our answer
             assert (await h.web.post("/telegram", json=update, headers=right)).status_code == 200
         await h.video_task_id()
-        await asyncio.sleep(0.2)
+        await h.settle()
         assert len(h.upstream.creates) == 1
         assert len(h.telegram.calls_to("sendMessage")) == 1
         assert h.telegram.calls_to("getUpdates") == []

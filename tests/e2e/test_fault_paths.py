@@ -121,7 +121,7 @@ async def test_a_callback_naming_a_foreign_task_is_not_adopted_after_already_exi
         hostile = upstream.callback_body(foreign)
         assert (await h.web.post(own_url, json=hostile)).status_code == 200
         await h.wait_until(lambda: upstream.details_calls[foreign] == 1)
-        await asyncio.sleep(0.2)
+        await h.settle()
         job = await h.job()
         assert job.state is JobState.PENDING
         assert job.video_task_id is None

@@ -283,7 +283,7 @@ async def test_check_status_polls_once_edits_the_status_message_and_then_deliver
         edited = asyncio.create_task(next_edit(h, job.status_message_id))
         query_id = await tap(h, "st:1", status)
         await edited
-        await asyncio.sleep(0.2)  # time for an error report, were there one
+        await h.settle()
         assert len(answers_to(h, query_id)) == 1
         assert h.upstream.details_calls[video_task] == 2
         assert len(h.telegram.calls_to("sendMessage")) == sends
@@ -310,5 +310,5 @@ async def test_not_modified_edit_on_check_is_not_an_error(tmp_path: Path) -> Non
         edited = asyncio.create_task(next_edit(h, card["message_id"]))
         await tap(h, "st:1", card)
         await edited
-        await asyncio.sleep(0.2)  # time for an error report, were there one
+        await h.settle()
         assert len(h.telegram.calls_to("sendMessage")) == sends

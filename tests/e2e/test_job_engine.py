@@ -165,7 +165,7 @@ async def test_duplicate_callbacks_in_a_row_post_one_video(tmp_path: Path) -> No
         await h.wait_state(JobState.DELIVERED)
         for _ in range(3):
             assert (await h.upstream.fire_callback(video_task, h.web)).status_code == 200
-        await asyncio.sleep(0.3)
+        await h.settle()
         assert len(h.telegram.calls_to("sendVideo")) == 1
 
 
@@ -179,7 +179,7 @@ async def test_concurrent_duplicate_callbacks_post_one_video(tmp_path: Path) -> 
         )
         assert {r.status_code for r in responses} == {200}
         await h.wait_state(JobState.DELIVERED)
-        await asyncio.sleep(0.3)
+        await h.settle()
         assert len(h.telegram.calls_to("sendVideo")) == 1
 
 
@@ -209,7 +209,7 @@ async def test_restart_in_the_middle_posts_once(tmp_path: Path) -> None:
     fakes[1].complete(video_task)
     async with running_bot(tmp_path, Provider.KIE, fakes=fakes) as h:
         await h.wait_state(JobState.DELIVERED)
-        await asyncio.sleep(0.2)
+        await h.settle()
         assert len(h.telegram.calls_to("sendVideo")) == 1
         assert len(h.upstream.creates) == 1
 
@@ -292,7 +292,7 @@ async def test_group_command_with_bot_name_and_other_bot(tmp_path: Path) -> None
             h.telegram.group_message(f"/video@MusicVideoBot {TASK_ID} {AUDIO_ID}", chat_id=group)
         )
         video_task = await h.video_task_id()
-        await asyncio.sleep(0.2)
+        await h.settle()
         assert len(h.upstream.creates) == 1
         h.upstream.complete(video_task)
         [video] = await h.telegram.wait_for("sendVideo")
@@ -305,7 +305,7 @@ async def test_edited_command_never_resubmits(tmp_path: Path) -> None:
             h.telegram.edited_message(f"/video {TASK_ID} {AUDIO_ID}", user_id=USER)
         )
         await h.telegram.wait_for("getUpdates", count=3)
-        await asyncio.sleep(0.2)
+        await h.settle()
         assert h.upstream.creates == []
         assert h.telegram.calls_to("sendMessage") == []
 
@@ -369,7 +369,7 @@ async def test_admins_are_alerted_once_per_hour_per_cause(tmp_path: Path) -> Non
         await h.wait_state(JobState.FAILED)
         await h.submit("/video task-2 audio-9", user_id=USER)
         await h.wait_state(JobState.FAILED, job_id=2)
-        await asyncio.sleep(0.2)
+        await h.settle()
         alerts = [c for c in h.telegram.calls_to("sendMessage") if int(c.params["chat_id"]) == 999]
         assert len(alerts) == 1
         assert "credits" in alerts[0].params["text"]

@@ -7,7 +7,6 @@ cover); every uploaded video is decoded back with the wheel's ffmpeg.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -235,7 +234,7 @@ async def test_a_restart_in_the_middle_of_a_render_renders_and_delivers_once(
         job = await h.wait_state(JobState.DELIVERED)
         assert job.submit_attempts == 2
         assert (await decoded(call.files["video"], tmp_path)).duration == pytest.approx(3, abs=0.1)
-        await asyncio.sleep(0.3)  # nothing else is on its way
+        await h.settle()
         assert len(later.calls_to("sendVideo")) == 1
     assert telegram.calls_to("sendVideo") == []
 
