@@ -81,11 +81,6 @@ class Admission:
         self._quota = quota_per_hour
         self._clock = clock
 
-    @property
-    def policy(self) -> AccessPolicy:
-        """The allowed lists and admins."""
-        return self._policy
-
     async def check(
         self,
         *,

@@ -79,7 +79,6 @@ class JobState(StrEnum):
 
 
 ACTIVE_STATES = frozenset({JobState.SUBMITTING, JobState.PENDING, JobState.SUCCEEDED})
-FINAL_STATES = frozenset(set(JobState) - ACTIVE_STATES)
 
 
 @dataclass(frozen=True, slots=True)

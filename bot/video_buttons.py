@@ -14,6 +14,7 @@ from typing import Final
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.callback_data import number_after
 from bot.rendering import VideoFormat, parse_format
 from bot.texts import text
 from storage.jobs import Job
@@ -46,12 +47,10 @@ def format_buttons(job: Job) -> list[InlineKeyboardButton]:
 
 def parse_format_button(data: str | None) -> tuple[int, VideoFormat] | None:
     """(job id, format) from a format button's callback data; None when it is not one."""
-    rest = (data or "").removeprefix(FORMAT_PREFIX)
-    job_part, _, code = rest.partition(":")
-    if not (job_part.isascii() and job_part.isdigit() and len(job_part) <= 18):
-        return None
+    job_part, _, code = (data or "").rpartition(":")
+    job_id = number_after(FORMAT_PREFIX, job_part)
     video_format = _BY_CODE.get(code)
-    return None if video_format is None else (int(job_part), video_format)
+    return None if job_id is None or video_format is None else (job_id, video_format)
 
 
 def share_query(job_id: int) -> str:

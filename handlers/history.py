@@ -23,6 +23,7 @@ from telegram.constants import CallbackQueryLimit
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.callback_data import number_after
 from bot.delivery import SEND_DEADLINE, SEND_READ_TIMEOUT
 from bot.domain import JobState
 from bot.jobs import JobService
@@ -43,6 +44,7 @@ from bot.status_messages import (
     is_not_modified,
     telegram_deadline,
 )
+from bot.text_limits import shorten
 from bot.texts import text
 from bot.video_buttons import inline_sharing_enabled, video_markup
 from handlers.common import NEW_COMMANDS, Context, language_of, reply, topic_of
@@ -142,7 +144,7 @@ class HistoryHandlers:
         await query.answer()
         if query.message is None:
             return
-        offset = _number_after(LIST_PREFIX, query.data) or 0
+        offset = number_after(LIST_PREFIX, query.data) or 0
         body, markup = await self._page(query.message.chat.id, offset, language_of(update))
         await _edit(context.bot, query.message, body, markup)
 
@@ -264,7 +266,7 @@ class HistoryHandlers:
         self, data: str | None, message: MaybeInaccessibleMessage | None, prefix: str
     ) -> Job | None:
         """The job a button names, only if it belongs to the chat the button is in."""
-        job_id = _number_after(prefix, data)
+        job_id = number_after(prefix, data)
         if job_id is None or message is None:
             return None
         return await self._job_of_chat(job_id, message.chat.id)
@@ -302,7 +304,7 @@ def button_label(job: Job) -> str:
     parts = [job.title or job.audio_id, *([job.author] if job.author else [])]
     icon = "🔗" if job.state is JobState.DELIVERED and not job.file_id else _ICONS[job.state]
     label = f"{icon} #{job.id} {' · '.join(parts)}"
-    return label if len(label) <= LABEL_LIMIT else label[: LABEL_LIMIT - 1].rstrip() + "…"
+    return shorten(label, LABEL_LIMIT)
 
 
 def list_markup(jobs: Sequence[Job], offset: int, total: int) -> InlineKeyboardMarkup:
@@ -323,17 +325,9 @@ def list_markup(jobs: Sequence[Job], offset: int, total: int) -> InlineKeyboardM
     return InlineKeyboardMarkup(rows)
 
 
-def _number_after(prefix: str, data: str | None) -> int | None:
-    """The number in callback data like `rs:12`; None for anything else (forged, garbled)."""
-    rest = (data or "").removeprefix(prefix)
-    return int(rest) if rest.isascii() and rest.isdigit() and len(rest) <= 18 else None
-
-
 def _toast(sentence: str) -> str:
     """A callback answer shows at most 200 characters."""
-    if len(sentence) <= _TOAST_LIMIT:
-        return sentence
-    return sentence[: _TOAST_LIMIT - 1] + "…"
+    return shorten(sentence, _TOAST_LIMIT)
 
 
 async def _edit(

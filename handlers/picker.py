@@ -13,6 +13,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.admission import AccessPolicy
+from bot.callback_data import number_after
 from bot.domain import TrackList, TrackListStatus
 from bot.render import provider_detail, track_label
 from bot.status_messages import is_gone, is_not_modified
@@ -115,10 +116,10 @@ class TrackPicker:
 
     async def _pick_of_chat(self, data: str | None, message: Message | None) -> TrackPick | None:
         """The pick a button names, only if it was offered in the chat the button is in."""
-        rest = (data or "").removeprefix(PICK_PREFIX)
-        if message is None or not (rest.isascii() and rest.isdigit() and len(rest) <= 18):
+        number = number_after(PICK_PREFIX, data)
+        if message is None or number is None:
             return None
-        pick = await self._picks.get(int(rest))
+        pick = await self._picks.get(number)
         return pick if pick is not None and pick.chat_id == message.chat_id else None
 
     async def _mark_chosen(self, message: Message, pick: TrackPick, language: str) -> bool:

@@ -378,11 +378,6 @@ class JobRepository:
         )
         return await self._all(sql, (provider, task_id, audio_id))
 
-    async def find_by_video_task_id(self, provider: str, video_task_id: str) -> Job | None:
-        """The newest job of `provider` with this upstream video task id, or None."""
-        sql = "SELECT * FROM jobs WHERE video_task_id = ? AND provider = ? ORDER BY id DESC LIMIT 1"
-        return await self._one(sql, (video_task_id, provider))
-
     async def find_active_for_chat_track(
         self, chat_id: int, task_id: str, audio_id: str, video_format: str | None = None
     ) -> Job | None:

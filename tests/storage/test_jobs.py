@@ -226,18 +226,13 @@ async def test_latest_and_count_for_chat(repo: JobRepository) -> None:
     assert await repo.count_for_chat(3) == 0
 
 
-async def test_find_for_track_and_by_video_task_id(repo: JobRepository) -> None:
+async def test_find_for_track(repo: JobRepository) -> None:
     first = await repo.create(new_job(task_id="t", audio_id="a"))
     second = await repo.create(new_job(task_id="t", audio_id="a"))
     await repo.create(new_job(task_id="t", audio_id="b"))
     await repo.create(new_job(task_id="t", audio_id="a", provider="vidgo"))
     found = await repo.find_for_track("kie", "t", "a")
     assert [j.id for j in found] == [second.id, first.id]
-    await repo.transition(first.id, expected=first.state, video_task_id="v-9")
-    by_video = await repo.find_by_video_task_id("kie", "v-9")
-    assert by_video is not None
-    assert by_video.id == first.id
-    assert await repo.find_by_video_task_id("vidgo", "v-9") is None
 
 
 async def test_find_active_for_chat_track_ignores_finished_jobs(repo: JobRepository) -> None:
