@@ -16,6 +16,7 @@ from typing import Literal
 from bot.backoff import Backoff
 from bot.callback_tokens import CallbackTokens, callback_url, hash_token, placeholder_hash
 from bot.domain import PROVIDER_RATES, JobState, VideoRequest, VideoResult, VideoStatus
+from bot.error_kinds import kind_of
 from bot.job_model import (
     AdminAlerts,
     EngineConfig,
@@ -28,12 +29,9 @@ from bot.rate_limit import SlidingWindowLimiter
 from bot.upstream.client import UpstreamClient
 from bot.upstream.errors import (
     AlreadyExists,
-    InsufficientCredits,
-    InvalidTrack,
     Maintenance,
     MalformedResponse,
     RateLimited,
-    Unauthorized,
     UpstreamRejected,
     UpstreamUnavailable,
 )
@@ -246,10 +244,10 @@ class JobService:
         factor = 3.0 if self._config.callbacks_enabled else 1.0
         return max(MIN_POLL_GAP_SECONDS, self._config.poll_interval * factor)
 
-    async def _retry_submit(self, job: Job, exc: Exception) -> None:
+    async def _retry_submit(self, job: Job, exc: UpstreamUnavailable | MalformedResponse) -> None:
         now = self._clock()
         if now - job.created_at >= self._config.submit_retry_window:
-            kind = ErrorKind.RATE_LIMITED if isinstance(exc, RateLimited) else ErrorKind.UNAVAILABLE
+            kind = kind_of(exc)
             log.warning("job %s: giving up submitting after retries: %s", job.id, exc)
             await self._finish(job.id, JobState.SUBMITTING, JobState.FAILED, kind, str(exc))
             return
@@ -264,7 +262,7 @@ class JobService:
             await self._show(job.id, phase)
 
     async def _fail_rejected(self, job: Job, expected: JobState, exc: UpstreamRejected) -> None:
-        kind = _rejection_kind(exc)
+        kind = kind_of(exc)
         log.warning("job %s rejected by upstream (%s): %s", job.id, kind, exc.reason)
         if kind in (ErrorKind.CREDITS, ErrorKind.UNAUTHORIZED):
             await self._alerts.alert(kind, exc.reason)
@@ -590,13 +588,3 @@ _FALLBACK_KINDS = frozenset({ErrorKind.PROVIDER_FAILED, ErrorKind.CREDITS})
 FALLBACK_FORMAT = "16:9"  # a fallback render stands in for the provider's landscape video
 # Final states a callback may still turn into a video (design.md §2; see `_recheck_final`).
 _RECHECKABLE = frozenset({JobState.FAILED, JobState.TIMED_OUT})
-
-
-def _rejection_kind(exc: UpstreamRejected) -> ErrorKind:
-    if isinstance(exc, InsufficientCredits):
-        return ErrorKind.CREDITS
-    if isinstance(exc, Unauthorized):
-        return ErrorKind.UNAUTHORIZED
-    if isinstance(exc, InvalidTrack):
-        return ErrorKind.INVALID_TRACK
-    return ErrorKind.REJECTED

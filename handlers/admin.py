@@ -11,14 +11,12 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot.admission import AccessPolicy
-from bot.render import format_credits, provider_detail
+from bot.error_kinds import error_text
+from bot.render import format_credits
 from bot.texts import text
 from bot.upstream.client import UpstreamClient
 from bot.upstream.errors import (
-    InsufficientCredits,
-    Unauthorized,
     UpstreamError,
-    UpstreamRejected,
 )
 from handlers.common import NEW_COMMANDS, Context, language_of, reply, sender_id
 
@@ -49,17 +47,7 @@ class AdminHandlers:
             credits = await self._upstream.credits()
         except UpstreamError as err:
             log.warning("credits not known: %r", err)
-            await reply(message, _error_text(language, err))
+            await reply(message, error_text(language, "credits", err))
             return
         amount = format_credits(credits.remaining)
         await reply(message, text(language, "credits_remaining", credits=amount))
-
-
-def _error_text(language: str, err: UpstreamError) -> str:
-    if isinstance(err, InsufficientCredits):
-        return text(language, "credits_out", detail=provider_detail(err.reason))
-    if isinstance(err, Unauthorized):
-        return text(language, "credits_unauthorized", detail=provider_detail(err.reason))
-    if isinstance(err, UpstreamRejected):
-        return text(language, "credits_rejected", detail=provider_detail(err.reason))
-    return text(language, "credits_unavailable")  # unavailable, rate-limited, unreadable

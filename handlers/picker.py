@@ -15,16 +15,13 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.admission import AccessPolicy
 from bot.callback_data import number_after
 from bot.domain import TrackList, TrackListStatus
+from bot.error_kinds import error_text
 from bot.render import provider_detail, track_label
 from bot.status_messages import is_gone, is_not_modified
 from bot.texts import text
 from bot.upstream.client import UpstreamClient
 from bot.upstream.errors import (
-    InsufficientCredits,
-    InvalidTrack,
-    Unauthorized,
     UpstreamError,
-    UpstreamRejected,
 )
 from handlers.common import Context, language_of, reply, sender_id
 from handlers.submit import JobStarter, RenderSource
@@ -74,7 +71,7 @@ class TrackPicker:
             tracks = await self._upstream.tracks(task_id)
         except UpstreamError as err:
             log.info("tracks of music task %s not listed: %r", task_id, err)
-            await reply(command, _error_text(language, task_id, err))
+            await reply(command, error_text(language, "picker", err, task_id=task_id))
             return
         if tracks.status is not TrackListStatus.READY or not tracks.tracks:
             await reply(command, _not_ready_text(language, task_id, tracks))
@@ -158,17 +155,3 @@ def _not_ready_text(language: str, task_id: str, tracks: TrackList) -> str:
             language, "picker_failed", task_id=task_id, detail=provider_detail(tracks.error)
         )
     return text(language, "picker_no_tracks", task_id=task_id)
-
-
-def _error_text(language: str, task_id: str, err: UpstreamError) -> str:
-    if isinstance(err, InvalidTrack):
-        return text(language, "picker_not_found", task_id=task_id)
-    if isinstance(err, InsufficientCredits):
-        return text(language, "picker_credits")
-    if isinstance(err, Unauthorized):
-        return text(language, "picker_unauthorized")
-    if isinstance(err, UpstreamRejected):
-        return text(
-            language, "picker_rejected", task_id=task_id, detail=provider_detail(err.reason)
-        )
-    return text(language, "picker_unavailable")  # unavailable, rate-limited, unreadable

@@ -28,8 +28,8 @@ from bot.upstream.http import HttpResponse
 
 log = logging.getLogger(__name__)
 
-ErrorKind = type[UpstreamUnavailable] | type[UpstreamRejected]
-ErrorTable = Mapping[int, ErrorKind]
+ErrorClass = type[UpstreamUnavailable] | type[UpstreamRejected]
+ErrorTable = Mapping[int, ErrorClass]
 
 # A code the generated docs show as success (upstream-api.md §7.3). Accepted only together with
 # a body that carries the data the caller needs, so a placeholder example still fails as malformed.
@@ -39,7 +39,7 @@ SUCCESS_CODES = frozenset({200, GENERATED_DOCS_SUCCESS_CODE})
 # A bare HTTP status (no body code) keeps its HTTP meaning where the family's table has none.
 # 429 is always "slow down" at the HTTP layer: SUNOAPI's body code 429 means "out of credits"
 # (§3.4), but a throttling proxy in front of it answers HTTP 429 without a body code.
-_HTTP_STATUS_ERRORS: dict[int, ErrorKind] = {
+_HTTP_STATUS_ERRORS: dict[int, ErrorClass] = {
     400: InvalidTrack,
     401: Unauthorized,
     402: InsufficientCredits,
@@ -49,7 +49,7 @@ _HTTP_STATUS_ERRORS: dict[int, ErrorKind] = {
     409: AlreadyExists,
     422: InvalidTrack,
 }
-_HTTP_STATUS_OVERRIDES: dict[int, ErrorKind] = {429: RateLimited}
+_HTTP_STATUS_OVERRIDES: dict[int, ErrorClass] = {429: RateLimited}
 
 _MAX_REASON_CHARS = 300
 _EPOCH_MS_THRESHOLD = 100_000_000_000  # below: unix seconds (year 5138); above: milliseconds
