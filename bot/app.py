@@ -292,6 +292,7 @@ class BotApp:
             fetch=upstream.timestamped_lyrics,
         )
         delivery = Delivery(
+            lyrics=lyrics,
             bot=bot,
             repo=repo,
             fetcher=fetcher,
