@@ -67,7 +67,8 @@ async def test_an_instrumental_is_stored_and_not_asked_again(
 ) -> None:
     source, fake = kie
     lyrics = await source.lyrics("music-1", "audio-2")
-    assert lyrics is not None and lyrics.instrumental
+    assert lyrics is not None
+    assert lyrics.instrumental
     assert await source.lyrics("music-1", "audio-2") == lyrics
     assert fake.lyrics_calls[("music-1", "audio-2")] == 1
     assert chorus_start(lyrics) is None
@@ -83,7 +84,8 @@ async def test_failures_render_without_lyrics_and_are_not_stored(
     assert await source.lyrics(*TRACK) is None
     assert await source.stored(*TRACK) is None
     again = await source.lyrics(*TRACK)  # asked again next time, and kept then
-    assert again is not None and len(again.words) == 3
+    assert again is not None
+    assert len(again.words) == 3
     assert fake.lyrics_calls[TRACK] == 1  # the answered request (the failed one is injected)
     assert sum(r.path.endswith("get-timestamped-lyrics") for r in fake.requests) == 2
 
@@ -94,7 +96,8 @@ async def test_vidgo_unified_has_no_lyrics_and_that_is_stored(db: Database) -> N
         assert await source.lyrics(*TRACK) is None
         assert fake.lyrics_calls[TRACK] == 0  # Unsupported before any request
         stored = await LyricsRepository(db).get(Family.UNIFIED.value, *TRACK)
-        assert stored is not None and stored.body is None
+        assert stored is not None
+        assert stored.body is None
 
 
 def test_codec_round_trip() -> None:
