@@ -39,6 +39,7 @@ from bot.housekeeping import Housekeeping
 from bot.job_callbacks import CallbackIntake
 from bot.job_model import EngineConfig
 from bot.jobs import JobService
+from bot.lyrics_source import LyricsSource
 from bot.render_jobs import RenderJobs
 from bot.rendering import Renderer, RenderError, RenderQueue
 from bot.safe_fetch import SafeFetcher
@@ -60,12 +61,14 @@ from handlers.render import RenderHandlers
 from handlers.settings import ChatSettingsHandlers
 from handlers.stale_buttons import register_stale_buttons
 from handlers.submit import JobStarter
+from handlers.teaser import TeaserHandlers
 from storage.autopost_links import AutopostLinkRepository
 from storage.channel_posts import ChannelPostRepository
 from storage.chats import ChatSettingsRepository
 from storage.db import Database
 from storage.inbox import UpdateInbox
 from storage.jobs import Job, JobRepository
+from storage.lyrics import LyricsRepository
 from storage.meta import MetaRepository
 from storage.picks import TrackPickRepository
 
@@ -286,7 +289,13 @@ class BotApp:
             video_hosts=video_hosts,
         )
         fetcher = SafeFetcher(cdn, allowed_host=urlsplit(settings.upstream_base_url).hostname)
+        lyrics = LyricsSource(
+            repo=LyricsRepository(db, self._clock),
+            provider=settings.music_api_provider.value,
+            fetch=upstream.timestamped_lyrics,
+        )
         delivery = Delivery(
+            lyrics=lyrics,
             bot=bot,
             repo=repo,
             fetcher=fetcher,
@@ -313,6 +322,7 @@ class BotApp:
             work_root=settings.database_path.parent / "renders",
             clock=self._clock,
             wake_delivery=self._delivery_wakeup.set,
+            lyrics=lyrics,
         )
         return _Core(
             renders=renders,
@@ -457,6 +467,7 @@ class BotApp:
         RenderHandlers(
             starter=starter, picker=picker, renders=core.renders, repo=core.repo, policy=core.policy
         ).register(application)
+        TeaserHandlers(starter=starter, repo=core.repo).register(application)
         HistoryHandlers(
             jobs=core.jobs,
             repo=core.repo,

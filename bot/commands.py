@@ -99,6 +99,10 @@ class RenderArgs:
     audio_id: str | None
     video_format: str | None
     author: str | None
+    lyrics: bool = True  # False: `nolyrics` after the ids or the format (issue 11)
+
+
+NO_LYRICS = "nolyrics"
 
 
 def parse_render_args(arguments: str, is_format: Callable[[str], str | None]) -> RenderArgs:
@@ -112,7 +116,7 @@ def parse_render_args(arguments: str, is_format: Callable[[str], str | None]) ->
     task_id = word
     word, after = _next_word(rest)
     audio_id = None
-    if word and not is_format(word):
+    if word and not is_format(word) and not _is_no_lyrics(word):
         if not _ID.match(word):
             raise BadId("audioId", word)
         audio_id, rest = word, after
@@ -120,8 +124,37 @@ def parse_render_args(arguments: str, is_format: Callable[[str], str | None]) ->
     video_format = is_format(word) if word else None
     if video_format is not None:
         rest = after
+    lyrics = True
+    word, after = _next_word(rest)
+    if _is_no_lyrics(word):
+        lyrics, rest = False, after
     author = parse_author(rest) if rest.strip() else None
-    return RenderArgs(task_id, audio_id, video_format, author)
+    return RenderArgs(task_id, audio_id, video_format, author, lyrics)
+
+
+@dataclass(frozen=True, slots=True)
+class TeaserArgs:
+    """The arguments of `/teaser <taskId> <audioId> [nolyrics]` (issue 11)."""
+
+    task_id: str
+    audio_id: str
+    lyrics: bool = True
+
+
+def parse_teaser_args(arguments: str) -> TeaserArgs:
+    """Parse the text after `/teaser`: both ids are required."""
+    parts = arguments.strip().split("\n", 1)[0].split()
+    if len(parts) < 2:
+        raise MissingArguments("taskId and audioId are required")
+    for name, value in (("taskId", parts[0]), ("audioId", parts[1])):
+        if not _ID.match(value):
+            raise BadId(name, value)
+    lyrics = not (len(parts) > 2 and _is_no_lyrics(parts[2]))
+    return TeaserArgs(parts[0], parts[1], lyrics)
+
+
+def _is_no_lyrics(word: str) -> bool:
+    return word.lower() == NO_LYRICS
 
 
 def _next_word(text: str) -> tuple[str, str]:

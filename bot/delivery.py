@@ -32,6 +32,7 @@ from telegram.error import (
 from bot.backoff import Backoff
 from bot.domain import JobState
 from bot.job_model import Phase
+from bot.lyrics_source import LyricsSource, chorus_start
 from bot.render import gave_up_message, link_message, render_caption, video_caption
 from bot.render_jobs import remove_work_dir, work_dir_of
 from bot.safe_fetch import FetchError, SafeFetcher
@@ -83,8 +84,10 @@ class Delivery:
         concurrent_relays: int = 1,
         chats: ChatSettingsRepository,
         wake_renderer: Callable[[], None] | None = None,
+        lyrics: LyricsSource | None = None,
     ) -> None:
         self._bot = bot
+        self._lyrics = lyrics
         self._repo = repo
         self._fetcher = fetcher
         self._chats = chats
@@ -251,18 +254,28 @@ class Delivery:
             read = write  # Telegram answers once it has taken the file in
         else:
             write, read = 30.0, SEND_READ_TIMEOUT
+        start = await self._chorus_start(job)
         async with telegram_deadline(SEND_DEADLINE + (write + read if upload else 0.0)):
             return await self._bot.send_video(
                 job.chat_id,
                 video,
                 caption=video_caption(job, self._retention_days, self._clock()),
                 supports_streaming=True,
+                start_timestamp=start,
                 message_thread_id=job.thread_id,
                 reply_parameters=reply_to(job),
                 reply_markup=video_markup(job, share_enabled=inline_sharing_enabled(self._bot)),
                 write_timeout=write,
                 read_timeout=read,
             )
+
+    async def _chorus_start(self, job: Job) -> int | None:
+        """Where the provider's video starts playing: the chorus, when the track's lyrics are
+        already stored (never fetched for this; issue 11)."""
+        if self._lyrics is None:
+            return None
+        lyrics = await self._lyrics.stored(job.task_id, job.audio_id)
+        return chorus_start(lyrics) if lyrics is not None else None
 
     # -- our own renders (issue 10) -----------------------------------------------------------
 

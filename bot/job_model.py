@@ -114,3 +114,5 @@ class JobRequest:
     video_format: str | None = None
     source_file_id: str | None = None  # an uploaded audio file to render
     source_file_name: str | None = None
+    lyrics: bool = True  # a render burns in the lyrics (issue 11)
+    teaser: bool = False  # a render of the chorus only

@@ -115,6 +115,8 @@ class JobService:
                 video_format=request.video_format,
                 source_file_id=request.source_file_id,
                 source_file_name=request.source_file_name,
+                lyrics=request.lyrics,
+                teaser=request.teaser,
             )
         )
         log.info("job %s created chat=%s state=%s", job.id, job.chat_id, job.state)

@@ -97,8 +97,12 @@ def render_caption(job: Job) -> str:
     provider's (issue 10)."""
     key = "render_caption_fallback" if job.fallback_of is not None else "render_caption"
 
+    shape = job.video_format or ""
+    if job.teaser:
+        shape = text(job.language, "render_caption_teaser", video_format=shape)
+
     def caption(head: str) -> str:
-        return text(job.language, key, headline=head, video_format=job.video_format or "")
+        return text(job.language, key, headline=head, video_format=shape)
 
     return fit(caption, headline(job), CAPTION_LIMIT)
 

@@ -25,9 +25,17 @@ from telegram.error import BadRequest, NetworkError, TelegramError
 
 from bot.domain import JobState, Track
 from bot.job_model import ErrorKind
+from bot.lyrics.ass import karaoke_ass, layout_for
+from bot.lyrics.chorus import Loudness, clip_lyrics, is_chorus_tag, teaser_window
+from bot.lyrics.model import AlignedLyrics
+from bot.lyrics_source import LyricsSource
 from bot.render import render_progress_text
 from bot.rendering import (
+    DEFAULT_MAX_BYTES,
+    LOUDNESS_STEP_SECONDS,
+    TEASER_MAX_BYTES,
     BadInput,
+    Clip,
     QueuePosition,
     RenderedVideo,
     Renderer,
@@ -36,7 +44,9 @@ from bot.rendering import (
     RenderSpec,
     TrackTooLong,
     VideoFormat,
+    loudness_levels,
     parse_format,
+    probe,
     read_audio_file,
 )
 from bot.safe_fetch import FetchError, SafeFetcher, TooLarge, UnsafeUrl
@@ -62,6 +72,8 @@ SOURCE_RETRY_SECONDS = 15.0
 CANCEL_NOTICE_DELAY = timedelta(seconds=2)  # the delivery loop tells "cancelled" after this
 _AUDIO_NAME = "source-audio"
 _COVER_NAME = "source-cover"
+_LYRICS_NAME = "lyrics.ass"
+TEASER_FADE_SECONDS = 1.0
 
 
 class SourceUnavailable(Exception):
@@ -188,8 +200,10 @@ class RenderJobs:
         wake_delivery: Callable[[], None],
         lease_seconds: float = 4 * 3600.0,
         progress_interval: float = PROGRESS_INTERVAL_SECONDS,
+        lyrics: LyricsSource | None = None,
     ) -> None:
         self._repo = repo
+        self._lyrics = lyrics
         self._upstream = upstream
         self._fetcher = fetcher
         self._bot = bot
@@ -326,18 +340,51 @@ class RenderJobs:
     ) -> tuple[RenderedVideo, str]:
         renderer = await self._renderer()
         sources = await self._sources(job, folder, renderer)
+        video_format = parse_format(job.video_format or "") or VideoFormat.VERTICAL
+        lyrics = await self._track_lyrics(job)
+        clip = None
+        if job.teaser:
+            clip, lyrics = await self._teaser(renderer, sources.audio, lyrics)
         spec = RenderSpec(
             audio=sources.audio,
             title=sources.title,
-            video_format=parse_format(job.video_format or "") or VideoFormat.VERTICAL,
+            video_format=video_format,
             cover=sources.cover,
             author=sources.author,
             domain=job.domain_name,
+            subtitles=await _karaoke_file(lyrics, video_format, folder) if job.lyrics else None,
+            clip=clip,
+            max_bytes=TEASER_MAX_BYTES if job.teaser else DEFAULT_MAX_BYTES,
         )
         async with self._queue.slot(on_position=reporter.queued):
             reporter.progress(0.0)
             video = await renderer.render(spec, workdir=folder, on_progress=reporter.progress)
         return video, sources.title
+
+    async def _track_lyrics(self, job: Job) -> AlignedLyrics | None:
+        """A provider track's lyrics when the render shows them or needs its chorus; an
+        uploaded file has none."""
+        if self._lyrics is None or job.source_file_id is not None:
+            return None
+        if not (job.lyrics or job.teaser):
+            return None
+        return await self._lyrics.lyrics(job.task_id, job.audio_id)
+
+    async def _teaser(
+        self, renderer: Renderer, audio: Path, lyrics: AlignedLyrics | None
+    ) -> tuple[Clip, AlignedLyrics | None]:
+        """The teaser's part of the track (from the chorus, else the loudest stretch by the
+        provider's waveform or the audio's own loudness) and the lyrics moved into it."""
+        info = await probe(renderer.ffmpeg, audio)
+        if info.audio is None or not info.duration:
+            raise BadInput("the file has no audio")
+        loudness = None
+        if not _knows_chorus(lyrics):
+            levels = await loudness_levels(renderer.ffmpeg, audio)
+            loudness = Loudness(levels, LOUDNESS_STEP_SECONDS) if levels else None
+        window = teaser_window(info.duration, lyrics, loudness)
+        clip = Clip(window.start, window.duration, TEASER_FADE_SECONDS)
+        return clip, clip_lyrics(lyrics, window) if lyrics is not None else None
 
     async def _sources(self, job: Job, folder: Path, renderer: Renderer) -> _Sources:
         if job.source_file_id is not None:
@@ -444,6 +491,27 @@ class RenderJobs:
         )
         if won:
             self._wake_delivery()
+
+
+def _knows_chorus(lyrics: AlignedLyrics | None) -> bool:
+    """Whether the lyrics place the teaser by themselves (a chorus tag or waveformData)."""
+    if lyrics is None:
+        return False
+    return bool(lyrics.waveform) or any(
+        is_chorus_tag(tag) for word in lyrics.words for tag in word.tags
+    )
+
+
+async def _karaoke_file(
+    lyrics: AlignedLyrics | None, video_format: VideoFormat, folder: Path
+) -> Path | None:
+    """The lyrics as an ASS file in the job's work dir; None for an instrumental or none."""
+    document = karaoke_ass(lyrics, layout_for(*video_format.size)) if lyrics is not None else None
+    if document is None:
+        return None
+    path = folder / _LYRICS_NAME
+    await asyncio.to_thread(path.write_text, document, encoding="utf-8")
+    return path
 
 
 def _current_cancelling() -> bool:

@@ -12,12 +12,14 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "/video <taskId> <audioId> [author] — make a video\n"
             '  e.g. /video 5c79be8e e231cadc7dc "DJ Ann"\n'
             "/video <taskId> — pick one of the task's tracks\n"
-            "/render <taskId> <audioId> [9:16|1:1|16:9] [author] — render it myself; "
-            "or just send me an audio file\n"
+            "/render <taskId> <audioId> [9:16|1:1|16:9] [nolyrics] [author] — render it myself, "
+            "with karaoke lyrics; or just send me an audio file\n"
+            "/teaser <taskId> <audioId> — a 15–30 s vertical clip from the chorus\n"
             "/status [job] — how is my latest video (or job #N) doing?\n"
             "/list — recent videos; tap one to get it again\n"
             "/author <name> — default signature here (- clears)\n"
             "/domain <name> — default watermark here (- clears)\n"
+            "/lyrics on|off — karaoke lyrics in renders here\n"
             "/autopost @channel — also post the videos here to your channel\n"
             "/credits — remaining credits (bot admins)\n\n"
             "taskId is the id of your music generation task; audioId is the id of one track "
@@ -28,12 +30,14 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "/video <taskId> <audioId> [автор] — сделать видео\n"
             '  напр. /video 5c79be8e e231cadc7dc "DJ Ann"\n'
             "/video <taskId> — выбрать трек из задачи\n"
-            "/render <taskId> <audioId> [9:16|1:1|16:9] [автор] — отрендерить самому; "
-            "или просто пришлите аудиофайл\n"
+            "/render <taskId> <audioId> [9:16|1:1|16:9] [nolyrics] [автор] — отрендерить "
+            "самому, с караоке-текстом; или просто пришлите аудиофайл\n"
+            "/teaser <taskId> <audioId> — вертикальный ролик 15–30 с с припева\n"
             "/status [номер] — как дела у последнего видео (или задачи №)?\n"
             "/list — последние видео; нажмите, чтобы получить снова\n"
             "/author <имя> — подпись по умолчанию в этом чате (- сбросить)\n"
             "/domain <имя> — водяной знак по умолчанию (- сбросить)\n"
+            "/lyrics on|off — караоке-текст в рендерах этого чата\n"
             "/autopost @канал — также публиковать видео отсюда в ваш канал\n"
             "/credits — остаток кредитов (для админов бота)\n\n"
             "taskId — id задачи генерации музыки; audioId — id одного трека в ней "
@@ -622,6 +626,47 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
     "render_reply_to_audio": {
         "en": "Reply to an audio file with /render [9:16|1:1|16:9] to make its video.",
         "ru": "Ответьте на аудиофайл командой /render [9:16|1:1|16:9], чтобы сделать видео.",
+    },
+    # --- karaoke lyrics and the chorus teaser (issue 11) ---
+    "lyrics_state_on": {
+        "en": "🎤 Karaoke lyrics are on in this chat: renders of vocal tracks show the sung "
+        "words. Turn them off with /lyrics off (or add nolyrics to one /render).",
+        "ru": "🎤 Караоке-текст в этом чате включён: в рендерах треков с вокалом видны "
+        "слова. Выключить: /lyrics off (или добавьте nolyrics к одной команде /render).",
+    },
+    "lyrics_state_off": {
+        "en": "🎤 Karaoke lyrics are off in this chat. Turn them on with /lyrics on.",
+        "ru": "🎤 Караоке-текст в этом чате выключен. Включить: /lyrics on.",
+    },
+    "lyrics_saved_on": {
+        "en": "✅ Renders made in this chat now show the lyrics.",
+        "ru": "✅ Рендеры этого чата теперь показывают текст песни.",
+    },
+    "lyrics_saved_off": {
+        "en": "✅ Renders made in this chat no longer show the lyrics.",
+        "ru": "✅ Рендеры этого чата больше не показывают текст песни.",
+    },
+    "usage_lyrics": {
+        "en": "Usage: /lyrics on, /lyrics off, or /lyrics to see the setting.",
+        "ru": "Формат: /lyrics on, /lyrics off или /lyrics, чтобы увидеть настройку.",
+    },
+    "usage_teaser": {
+        "en": "Usage: /teaser <taskId> <audioId> [nolyrics]\n"
+        "A 15–30 s vertical clip from the chorus, e.g. /teaser 5c79be8e e231cadc7dc",
+        "ru": "Формат: /teaser <taskId> <audioId> [nolyrics]\n"
+        "Вертикальный ролик 15–30 с с припева, напр. /teaser 5c79be8e e231cadc7dc",
+    },
+    "button_teaser": {
+        "en": "✂️ Teaser",
+        "ru": "✂️ Тизер",
+    },
+    "teaser_starting": {
+        "en": "Making the chorus teaser…",
+        "ru": "Делаю тизер с припева…",
+    },
+    "render_caption_teaser": {
+        "en": "{video_format}, chorus teaser",
+        "ru": "{video_format}, тизер с припева",
     },
     # --- buttons no handler knows (stale or forged) ---
     "button_unavailable": {

@@ -1,7 +1,8 @@
 """The inline keyboard under every delivered video, built in one place (pure; no I/O).
 
 Format buttons: one per shape the video is not ("9:16", "1:1", "16:9"; the provider's video is
-landscape); a tap renders the same track in that shape (handlers/render.py). The "Share" row
+landscape); a tap renders the same track in that shape (handlers/render.py). "Teaser" makes a
+chorus clip of the track (handlers/teaser.py; not under a teaser itself). The "Share" row
 opens Telegram's chat picker with `@Bot #<job id>` typed in, which the inline handler
 (handlers/inline_share.py) answers with exactly that video. Inline mode must be on in
 @BotFather (README): without it (getMe's supports_inline_queries is false) the row is left out.
@@ -20,6 +21,7 @@ from bot.texts import text
 from storage.jobs import Job
 
 FORMAT_PREFIX = "rf:"
+TEASER_PREFIX = "tz:"
 _CODES: dict[VideoFormat, str] = {
     VideoFormat.VERTICAL: "v",
     VideoFormat.SQUARE: "s",
@@ -72,9 +74,26 @@ def inline_sharing_enabled(bot: Bot) -> bool:
         return False
 
 
+def teaser_button(job: Job) -> list[InlineKeyboardButton]:
+    """The Teaser button (`tz:<job id>`): a chorus teaser of the video's track (issue 11);
+    none under a teaser itself."""
+    if job.teaser:
+        return []
+    label = text(job.language, "button_teaser")
+    return [InlineKeyboardButton(label, callback_data=f"{TEASER_PREFIX}{job.id}")]
+
+
+def parse_teaser_button(data: str | None) -> int | None:
+    """The job id of a Teaser button's callback data; None when it is not one."""
+    rest = (data or "").removeprefix(TEASER_PREFIX)
+    if (data or "").startswith(TEASER_PREFIX) and rest.isascii() and rest.isdigit():
+        return int(rest) if len(rest) <= 18 else None
+    return None
+
+
 def video_markup(job: Job, *, share_enabled: bool) -> InlineKeyboardMarkup:
     """The keyboard of a delivered video (every sendVideo of a job uses this one function)."""
-    rows = [format_buttons(job)]
+    rows = [format_buttons(job) + teaser_button(job)]
     if share_enabled and job.user_id is not None:  # only its owner can pick it inline
         label = text(job.language, "button_share")
         rows.append([InlineKeyboardButton(label, switch_inline_query=share_query(job.id))])

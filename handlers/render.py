@@ -115,7 +115,7 @@ class RenderHandlers:
                 task_id=args.task_id,
                 audio_id=args.audio_id,
                 author=args.author,
-                render=RenderSource(video_format),
+                render=RenderSource(video_format, lyrics=args.lyrics),
             )
 
     async def on_audio(self, update: Update, context: Context) -> None:

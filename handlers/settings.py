@@ -1,4 +1,5 @@
-"""`/author` and `/domain`: a chat's default signature and watermark (design.md §1).
+"""`/author`, `/domain` and `/lyrics`: a chat's default signature, watermark and karaoke
+lyrics switch (design.md §1, issue 11).
 
 Telegram-facing only: parses the argument, checks who may change a group's defaults, stores
 through the chat settings repository and renders via `bot.texts`/`bot.render`.
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 CLEAR = "-"
 _GROUPS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 _ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
+_SWITCH = {"on": True, "off": False, "вкл": True, "выкл": False}
 
 
 class DomainTooLong(CommandSyntaxError):
@@ -85,6 +87,7 @@ class ChatSettingsHandlers:
         """Add the commands (messages and channel posts, never edits)."""
         application.add_handler(CommandHandler("author", self.on_author, NEW_COMMANDS))
         application.add_handler(CommandHandler("domain", self.on_domain, NEW_COMMANDS))
+        application.add_handler(CommandHandler("lyrics", self.on_lyrics, NEW_COMMANDS))
 
     async def on_author(self, update: Update, context: Context) -> None:
         """Show, set or clear the chat's default author."""
@@ -93,6 +96,35 @@ class ChatSettingsHandlers:
     async def on_domain(self, update: Update, context: Context) -> None:
         """Show, set or clear the chat's default watermark."""
         await self._handle(update, context.bot, self._domain)
+
+    async def on_lyrics(self, update: Update, context: Context) -> None:
+        """`/lyrics on|off` turns karaoke lyrics in this chat's renders on or off; `/lyrics`
+        shows the setting (issue 11). Admins only in groups, as /author."""
+        message = update.effective_message
+        if message is None or message.text is None:
+            return
+        language = language_of(update)
+        if not self._policy.allows(sender_id(update), message.chat_id):
+            await reply(message, text(language, "not_allowed"))
+            return
+        raw = command_arguments(message.text).strip().split("\n", 1)[0].strip().lower()
+        if not raw:
+            on = (await self._chats.get(message.chat_id)).lyrics
+            await reply(message, text(language, "lyrics_state_on" if on else "lyrics_state_off"))
+            return
+        if raw not in _SWITCH:
+            await reply(message, text(language, "usage_lyrics"))
+            return
+        may_change = await _may_change_settings(context.bot, message)
+        if not may_change:
+            refusal = (
+                "settings_admins_only" if may_change is False else "settings_admin_check_failed"
+            )
+            await reply(message, text(language, refusal))
+            return
+        on = _SWITCH[raw]
+        await self._chats.set_lyrics(message.chat_id, on)
+        await reply(message, text(language, "lyrics_saved_on" if on else "lyrics_saved_off"))
 
     async def _handle(self, update: Update, bot: Bot, setting: _Setting) -> None:
         message = update.effective_message

@@ -86,6 +86,8 @@ class JobStarter:
                     video_format=render.video_format,
                     source_file_id=render.source_file_id,
                     source_file_name=render.source_file_name,
+                    lyrics=render.lyrics,
+                    teaser=render.teaser,
                 )
             outcome = await self._admit(request)
             if not isinstance(outcome, Job):
@@ -107,6 +109,7 @@ class JobStarter:
                 task_id=request.task_id,
                 audio_id=request.audio_id,
                 video_format=request.video_format,
+                teaser=request.teaser,
             )
             if not isinstance(verdict, Admitted):
                 return verdict
@@ -116,6 +119,7 @@ class JobStarter:
                     request,
                     author=request.author or defaults.author,
                     domain_name=defaults.domain_name or self._default_domain,
+                    lyrics=request.lyrics and defaults.lyrics,
                 )
             )
 
@@ -147,6 +151,8 @@ class RenderSource:
     video_format: str
     source_file_id: str | None = None
     source_file_name: str | None = None
+    lyrics: bool = True  # False: `nolyrics` (the chat's `/lyrics off` applies on top)
+    teaser: bool = False  # the chorus teaser (issue 11)
 
 
 Refusal = NotAllowed | AlreadyInFlight | QuotaExceeded

@@ -1,4 +1,4 @@
-"""Per-chat settings (`chat_settings`): the default author and domain watermark of a chat.
+"""Per-chat settings (`chat_settings`): a chat's default author, watermark and lyrics switch.
 
 Must not import Telegram, httpx or anything from `bot` except `bot.domain`.
 """
@@ -19,6 +19,7 @@ class ChatSettings:
     chat_id: int
     author: str | None = None
     domain_name: str | None = None
+    lyrics: bool = True  # renders burn in the track's lyrics (`/lyrics on|off`)
 
 
 class ChatSettingsRepository:
@@ -31,11 +32,16 @@ class ChatSettingsRepository:
     async def get(self, chat_id: int) -> ChatSettings:
         """The chat's settings (all None when it has never set any)."""
         row = await self._db.fetch_one(
-            "SELECT author, domain_name FROM chat_settings WHERE chat_id = ?", (chat_id,)
+            "SELECT author, domain_name, lyrics FROM chat_settings WHERE chat_id = ?", (chat_id,)
         )
         if row is None:
             return ChatSettings(chat_id)
-        return ChatSettings(chat_id, author=row["author"], domain_name=row["domain_name"])
+        return ChatSettings(
+            chat_id,
+            author=row["author"],
+            domain_name=row["domain_name"],
+            lyrics=bool(row["lyrics"]),
+        )
 
     async def set_author(self, chat_id: int, author: str | None) -> None:
         """Set (or with None, clear) the chat's default author."""
@@ -44,6 +50,10 @@ class ChatSettingsRepository:
     async def set_domain(self, chat_id: int, domain_name: str | None) -> None:
         """Set (or with None, clear) the chat's default domain watermark."""
         await self._upsert(chat_id, "domain_name", domain_name)
+
+    async def set_lyrics(self, chat_id: int, on: bool) -> None:
+        """Turn the chat's karaoke lyrics on or off."""
+        await self._upsert(chat_id, "lyrics", int(on))
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """Carry a chat's settings over when a group becomes a supergroup: its defaults and
@@ -55,10 +65,10 @@ class ChatSettingsRepository:
                     (new_chat_id, old_chat_id),
                 )
 
-    async def _upsert(self, chat_id: int, column: str, value: str | None) -> None:
-        assert column in ("author", "domain_name")
+    async def _upsert(self, chat_id: int, column: str, value: str | int | None) -> None:
+        assert column in ("author", "domain_name", "lyrics")
         sql = (
-            f"INSERT INTO chat_settings (chat_id, {column}, updated_at) VALUES (?, ?, ?)"  # noqa: S608 - column is one of two fixed names
+            f"INSERT INTO chat_settings (chat_id, {column}, updated_at) VALUES (?, ?, ?)"  # noqa: S608 - column is one of three fixed names
             f" ON CONFLICT (chat_id) DO UPDATE SET {column} = excluded.{column},"
             " updated_at = excluded.updated_at"
         )

@@ -66,6 +66,9 @@ class Job:
     source_file_id: str | None = None  # an uploaded audio file to render (Telegram file_id)
     source_file_name: str | None = None
     fallback_of: int | None = None  # the failed provider job this render stands in for
+    # migration 5 (karaoke lyrics and the chorus teaser, issue 11)
+    lyrics: bool = True  # a render burns in the track's lyrics
+    teaser: bool = False  # a render of the chorus only (15-30 s, 9:16)
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ class NewJob:
     source_file_id: str | None = None
     source_file_name: str | None = None
     fallback_of: int | None = None
+    lyrics: bool = True
+    teaser: bool = False
 
 
 KIND_PROVIDER: Final = "provider"
@@ -164,6 +169,8 @@ def _to_sql(value: object) -> object:
         return to_timestamp(value)
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, bool):
+        return int(value)
     return value
 
 
@@ -176,6 +183,7 @@ def _job(row: aiosqlite.Row) -> Job:
     for name in _TIME_COLUMNS:
         values[name] = from_timestamp(values[name])
     values["state"] = JobState(values["state"])
+    values["lyrics"], values["teaser"] = bool(values["lyrics"]), bool(values["teaser"])
     return Job(**values)
 
 
@@ -379,29 +387,39 @@ class JobRepository:
         return await self._all(sql, (provider, task_id, audio_id))
 
     async def find_active_for_chat_track(
-        self, chat_id: int, task_id: str, audio_id: str, video_format: str | None = None
+        self,
+        chat_id: int,
+        task_id: str,
+        audio_id: str,
+        video_format: str | None = None,
+        *,
+        teaser: bool = False,
     ) -> Job | None:
         """The newest unfinished job for this track (and render format; None: the provider's
-        video) in this chat, or None."""
+        video; a teaser apart from the full render) in this chat, or None."""
         marks = ", ".join("?" for _ in ACTIVE_STATES)
         sql = (
             "SELECT * FROM jobs WHERE chat_id = ? AND task_id = ? AND audio_id = ?"  # noqa: S608 — only placeholders
-            f" AND video_format IS ? AND state IN ({marks}) ORDER BY id DESC LIMIT 1"
+            f" AND video_format IS ? AND teaser = ? AND state IN ({marks})"
+            " ORDER BY id DESC LIMIT 1"
         )
         states = sorted(state.value for state in ACTIVE_STATES)
-        return await self._one(sql, (chat_id, task_id, audio_id, video_format, *states))
+        params = (chat_id, task_id, audio_id, video_format, int(teaser))
+        return await self._one(sql, (*params, *states))
 
     async def find_rendered(self, job: Job) -> Job | None:
-        """A delivered render of the same track, format and look (author, domain; the title is
-        the track's) whose Telegram file_id can be sent again instead of rendering anew."""
+        """A delivered render of the same track, format and look (author, domain, lyrics on or
+        off, teaser or not; the title is the track's) whose Telegram file_id can be sent again
+        instead of rendering anew."""
         sql = (
             "SELECT * FROM jobs WHERE provider = ? AND task_id = ? AND audio_id = ?"
             " AND kind = 'render' AND video_format IS ? AND author IS ?"
-            " AND domain_name IS ? AND state = ? AND file_id IS NOT NULL AND id <> ?"
-            " ORDER BY id DESC LIMIT 1"
+            " AND domain_name IS ? AND lyrics = ? AND teaser = ? AND state = ?"
+            " AND file_id IS NOT NULL AND id <> ? ORDER BY id DESC LIMIT 1"
         )
         params = (job.provider, job.task_id, job.audio_id, job.video_format)
-        more = (job.author, job.domain_name, JobState.DELIVERED.value, job.id)
+        look = (job.author, job.domain_name, int(job.lyrics), int(job.teaser))
+        more = (*look, JobState.DELIVERED.value, job.id)
         return await self._one(sql, (*params, *more))
 
     async def fail_into_fallback(

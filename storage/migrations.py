@@ -161,6 +161,19 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # The /render <taskId> picker remembers the format asked for (NULL: /video).
         "ALTER TABLE track_picks ADD COLUMN video_format TEXT NULL",
     ),
+    (
+        # Karaoke lyrics (issue 11): a track's aligned lyrics, fetched once and kept (the
+        # provider's price is not documented). body: JSON of the parsed lyrics; NULL = none
+        # (the provider has no lyrics endpoint).
+        "CREATE TABLE track_lyrics ("
+        " provider TEXT NOT NULL, task_id TEXT NOT NULL, audio_id TEXT NOT NULL,"
+        " body TEXT NULL, fetched_at REAL NOT NULL, PRIMARY KEY (provider, task_id, audio_id))",
+        # A render burns in the lyrics unless asked not to (`nolyrics`, `/lyrics off`); a
+        # teaser is a render of the chorus.
+        "ALTER TABLE jobs ADD COLUMN lyrics INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE jobs ADD COLUMN teaser INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE chat_settings ADD COLUMN lyrics INTEGER NOT NULL DEFAULT 1",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -18,16 +18,21 @@ from bot.rendering.errors import (
 from bot.rendering.filtergraph import Clip
 from bot.rendering.fonts import FontReport, Script
 from bot.rendering.formats import VideoFormat, parse_format
+from bot.rendering.loudness import STEP_SECONDS as LOUDNESS_STEP_SECONDS
+from bot.rendering.loudness import loudness_levels
+from bot.rendering.probe import MediaInfo, probe
 from bot.rendering.queue import QueuePosition, RenderQueue
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "LOUDNESS_STEP_SECONDS",
     "TEASER_MAX_BYTES",
     "AudioFileFacts",
     "BadInput",
     "Clip",
     "FfmpegFailed",
     "FontReport",
+    "MediaInfo",
     "OutputTooLarge",
     "QueuePosition",
     "RenderError",
@@ -39,7 +44,9 @@ __all__ = [
     "Script",
     "TrackTooLong",
     "VideoFormat",
+    "loudness_levels",
     "max_duration",
     "parse_format",
+    "probe",
     "read_audio_file",
 ]

@@ -216,7 +216,7 @@ async def test_tapping_a_delivered_job_resends_its_file_id_after_the_link_expire
         assert "valid until" not in again.params["caption"]  # that date is in the past
         # The same buttons as the first delivery: the other formats.
         rows = again.params["reply_markup"]["inline_keyboard"]
-        assert [b["text"] for b in rows[0]] == ["9:16", "1:1"]
+        assert [b["text"] for b in rows[0]] == ["9:16", "1:1", "✂️ Teaser"]
         assert len(answers_to(h, query_id)) == 1
         assert len(h.upstream.requests) == upstream_requests
         assert len(h.upstream.cdn_hits) == cdn_hits

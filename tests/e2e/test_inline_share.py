@@ -97,4 +97,6 @@ async def test_the_share_button_is_there_only_with_inline_mode(tmp_path: Path) -
         await deliver(h, 1, user_id=USER)
         [video] = [m for m in telegram.messages(USER) if "video" in m]
         rows = video["reply_markup"]["inline_keyboard"]
-        assert [[b["text"] for b in row] for row in rows] == [["9:16", "1:1"]]  # no Share row
+        assert [[b["text"] for b in row] for row in rows] == [
+            ["9:16", "1:1", "✂️ Teaser"]
+        ]  # no Share

@@ -805,9 +805,13 @@ class FakeTelegram:
         return self._post(params, {"text": text})
 
     async def _api_send_video(self, params: Json, files: Files) -> Json:
-        return self._post(
-            params, {"video": self._media("video", params, files), **_caption(params)}
-        )
+        video = self._media("video", params, files)
+        if "start_timestamp" in params:  # Bot API 9.0: where the video starts playing
+            start = params["start_timestamp"]
+            if not isinstance(start, int) or isinstance(start, bool) or start < 0:
+                raise ApiError(400, "Bad Request: invalid start timestamp specified")
+            video = {**video, "start_timestamp": start}
+        return self._post(params, {"video": video, **_caption(params)})
 
     async def _api_send_document(self, params: Json, files: Files) -> Json:
         return self._post(

@@ -40,6 +40,7 @@ ALL_TABLES = {
     "meta",
     "autopost_links",
     "channel_posts",
+    "track_lyrics",
 }
 
 

@@ -6,7 +6,11 @@ from bot.commands import (
     AuthorTooLong,
     BadId,
     MissingArguments,
+    RenderArgs,
+    TeaserArgs,
     command_arguments,
+    parse_render_args,
+    parse_teaser_args,
     parse_video_args,
     strip_quotes,
 )
@@ -75,3 +79,34 @@ def test_ids_with_foreign_characters_are_refused(raw: str, name: str) -> None:
 def test_command_arguments_drops_the_command_and_bot_name() -> None:
     assert command_arguments("/video@MusicVideoBot t a DJ") == "t a DJ"
     assert command_arguments("/video") == ""
+
+
+def _format(token: str) -> str | None:
+    return {"9:16": "9:16", "1x1": "1:1", "16:9": "16:9"}.get(token)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("t1 a1", RenderArgs("t1", "a1", None, None, True)),
+        ("t1 a1 9:16 nolyrics", RenderArgs("t1", "a1", "9:16", None, False)),
+        ("t1 a1 nolyrics DJ Ann", RenderArgs("t1", "a1", None, "DJ Ann", False)),
+        ("t1 a1 1x1 NoLyrics 'DJ Ann'", RenderArgs("t1", "a1", "1:1", "DJ Ann", False)),
+        # after an author the word is part of the author
+        ("t1 a1 16:9 DJ nolyrics", RenderArgs("t1", "a1", "16:9", "DJ nolyrics", True)),
+        # never taken for an audio id
+        ("t1 nolyrics", RenderArgs("t1", None, None, None, False)),
+        ("9:16", RenderArgs(None, None, "9:16", None, True)),
+    ],
+)
+def test_render_args_with_nolyrics(raw: str, expected: RenderArgs) -> None:
+    assert parse_render_args(raw, _format) == expected
+
+
+def test_teaser_args() -> None:
+    assert parse_teaser_args("t1 a1") == TeaserArgs("t1", "a1", True)
+    assert parse_teaser_args("t1 a1 nolyrics\nmore") == TeaserArgs("t1", "a1", False)
+    with pytest.raises(MissingArguments):
+        parse_teaser_args("t1")
+    with pytest.raises(BadId):
+        parse_teaser_args("t1 a/1")
