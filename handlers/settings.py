@@ -1,4 +1,4 @@
-"""`/author` and `/domain`: a chat's default signature and watermark (design.md §1).
+"""`/author` and `/domain`: a chat's default signature and watermark (docs/architecture.md §3.2).
 
 Telegram-facing only: parses the argument, checks who may change a group's defaults, stores
 through the chat settings repository and renders via `bot.texts`/`bot.render`.
