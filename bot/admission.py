@@ -1,6 +1,6 @@
 """Who may start a job, and when: allowed lists, hourly quota, one job in flight per track.
 
-Pure policy over the jobs table; no Telegram types (design.md §7.6).
+Pure policy over the jobs table; no Telegram types (docs/architecture.md §3.1).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Composition root and lifecycle: open resources in order, close them in reverse (style.md).
+"""Composition root and lifecycle: open resources in order, close them in reverse.
 
 database → HTTP clients → python-telegram-bot application → background loops → update intake;
-`run` adds uvicorn and the signal handling of `python -m bot`.
+`run` adds uvicorn and the signal handling of `python -m bot` (docs/architecture.md §1.3).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ from storage.picks import TrackPickRepository
 log = logging.getLogger(__name__)
 
 # uvicorn stops within 1 s; then updates in hand and the loops' steps share this grace, so a
-# stop always ends well inside 10 s (design.md §7.8).
+# stop always ends well inside 10 s (docs/architecture.md §7.3).
 STOP_GRACE_SECONDS = 6.0
 RENDER_WAITING_SLOTS = 15  # renders the loop holds beyond RENDER_CONCURRENCY (waiting in line)
 PICK_RETENTION = timedelta(days=30)  # older track buttons answer "no longer available"
@@ -338,7 +338,7 @@ class BotApp:
         )
 
     def _build_loops(self, core: _Core, poster: ChannelPoster) -> list[DueLoop[Any]]:
-        """The submitter, the poll reconciler and the delivery worker (design.md §2).
+        """The submitter, the poll reconciler and the delivery worker (docs/architecture.md §5.2).
 
         Submissions have their own loop so a backlog of them (waiting on the provider's rate)
         never holds back polls, callbacks' re-checks and deliveries."""

@@ -2,9 +2,9 @@
 
 A token is HMAC(secret + database salt, job id). Deriving it (instead of storing it) means a
 resubmission after a crash sends the *same* callback URL, so a callback for the first,
-already-accepted request still finds its job (design.md §2), while the database alone never
-reveals a usable token. The salt is random per database, so a reset database (job ids counting
-from 1 again) never hands out a token that an earlier database already gave away.
+already-accepted request still finds its job (docs/architecture.md §4.7), while the database
+alone never reveals a usable token. The salt is random per database, so a reset database (job
+ids counting from 1 again) never hands out a token that an earlier database already gave away.
 """
 
 from __future__ import annotations

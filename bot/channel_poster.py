@@ -118,7 +118,7 @@ class ChannelPoster:
                 await self._rights_lost(post, link, exc.message)
             else:
                 await self._give_up(post, exc.message)
-        except NetworkError as exc:  # TimedOut included: it may have landed (design.md §7.5)
+        except NetworkError as exc:  # TimedOut too: it may have landed (docs/architecture.md §7.2)
             if post.attempts + 1 >= MAX_ATTEMPTS:
                 await self._give_up(post, str(exc))
             else:

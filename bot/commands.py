@@ -1,4 +1,4 @@
-"""Pure parsing of command arguments (design.md §7.1). No Telegram types, no I/O."""
+"""Pure parsing of command arguments (docs/architecture.md §13.1). No Telegram types, no I/O."""
 
 from __future__ import annotations
 

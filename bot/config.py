@@ -1,4 +1,4 @@
-"""Settings read from the environment or `.env` (design.md §5). Names are a public contract."""
+"""Settings from the environment or `.env` (docs/architecture.md §12). Names are a contract."""
 
 from __future__ import annotations
 
@@ -25,12 +25,12 @@ IdList = Annotated[frozenset[int], NoDecode]
 # Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and - in a webhook secret token.
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 # Only kie signs its callbacks; apikley, the SUNOAPI family and vidgo document no signature
-# (upstream-api.md §2.3, §6), so with them a webhook HMAC key would refuse every callback.
+# (docs/providers.md §2.3, §6.1), so with them a webhook HMAC key would refuse every callback.
 SIGNING_PROVIDERS = frozenset({Provider.KIE})
 
 
 class Settings(BaseSettings):
-    """Every configuration variable of design.md §5, validated at start-up."""
+    """Every configuration variable of docs/architecture.md §12, validated at start-up."""
 
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore"

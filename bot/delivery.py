@@ -1,8 +1,8 @@
 """The delivery worker's step: post a finished video (or tell a failure) to its chat, once.
 
-Order of attempts (design.md §3): cached file_id → sendVideo by URL → download and upload →
-a message with the link. Every outcome is recorded with a compare-and-set, so a restart or a
-duplicate wake-up never posts twice.
+Order of attempts (docs/architecture.md §6.1): cached file_id → sendVideo by URL → download and
+upload → a message with the link. Every outcome is recorded with a compare-and-set, so a restart
+or a duplicate wake-up never posts twice.
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ class Delivery:
             remove_work_dir(work_dir_of(job.output_path))
             # The video itself says "done". The status message is edited only when it shows
             # something the video does not settle ("retrying", "uploading"…): on the happy
-            # path a video costs two Telegram calls (design.md §7.3).
+            # path a video costs two Telegram calls (docs/architecture.md §4.8).
             delivered = await self._repo.get(job.id) or job
             if delivered.status_phase not in _SETTLED_BY_THE_VIDEO:
                 await self._status.show(delivered, Phase.DELIVERED)

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 
 class Provider(StrEnum):
-    """A reseller of the Suno "Create Music Video" API (upstream-api.md §1)."""
+    """A reseller of the Suno "Create Music Video" API (docs/providers.md §1)."""
 
     KIE = "kie"
     APIKLEY = "apikley"
@@ -19,7 +19,7 @@ class Provider(StrEnum):
 
 
 class Family(StrEnum):
-    """Providers that speak the same dialect (upstream-api.md §1)."""
+    """Providers that speak the same dialect (docs/providers.md §1)."""
 
     KIE = "kie"
     SUNOAPI = "sunoapi"
@@ -42,7 +42,7 @@ DEFAULT_BASE_URL: dict[Provider, str] = {
     Provider.VIDGO: "https://api.vidgo.ai",
 }
 
-# How long the provider keeps the generated video link (upstream-api.md §7.1; vidgo unpublished).
+# How long the provider keeps the generated video link (docs/providers.md §7.1; vidgo unpublished).
 LINK_RETENTION_DAYS: dict[Family, int] = {Family.KIE: 14, Family.SUNOAPI: 15, Family.UNIFIED: 14}
 
 
@@ -55,7 +55,7 @@ class ProviderRates:
 
 
 # KIE: 20 new tasks per 10 s per account, 10 queries/s per key; SUNOAPI: 20 requests per
-# 10 s; vidgo publishes none, so it gets the strictest documented figures (docs/providers.md).
+# 10 s; vidgo publishes none, so it gets the strictest documented figures (docs/providers.md §6.2).
 PROVIDER_RATES: dict[Family, ProviderRates] = {
     Family.KIE: ProviderRates(creates=(20, 10.0), details=(10, 1.0)),
     Family.SUNOAPI: ProviderRates(creates=(20, 10.0), details=(10, 1.0)),
@@ -67,7 +67,7 @@ MAX_DOMAIN_LENGTH = 50
 
 
 class JobState(StrEnum):
-    """Where a job is in its life (design.md §2)."""
+    """Where a job is in its life (docs/architecture.md §4.2)."""
 
     SUBMITTING = "submitting"  # row written; the upstream has not confirmed a video task id yet
     PENDING = "pending"  # the upstream accepted; waiting for the video
@@ -117,7 +117,7 @@ class VideoResult:
 
 
 class TrackListStatus(StrEnum):
-    """Whether a music task's tracks can be offered (upstream-api.md §5)."""
+    """Whether a music task's tracks can be offered (docs/providers.md §5)."""
 
     READY = "ready"
     PENDING = "pending"
@@ -131,7 +131,7 @@ class Track:
     audio_id: str
     title: str
     duration_seconds: float | None
-    # The music record's media, for our own renderer (upstream-api.md §5); None when absent.
+    # The music record's media, for our own renderer (docs/providers.md §5); None when absent.
     audio_url: str | None = None
     image_url: str | None = None
     tags: str | None = None

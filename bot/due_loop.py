@@ -1,5 +1,5 @@
 """One loop over rows that are due, woken early by an event: the shape of the poll reconciler
-and the delivery worker (design.md §2). No per-job timers; nothing lost on restart.
+and the delivery worker (docs/architecture.md §5.1). No per-job timers; nothing lost on restart.
 
 A sliding window: up to `concurrency` jobs run at once, and a free slot is refilled as soon as
 any job finishes, so one slow job never holds back the others. Every step runs under

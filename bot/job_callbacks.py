@@ -1,6 +1,7 @@
 """Provider callbacks: find the job by its token, check the body and signature, record the hint.
 
-The decision stays with the poll (design.md §2): a callback only makes the job's poll due now.
+The decision stays with the poll (docs/architecture.md §4.7): a callback only makes the job's
+poll due now.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class CallbackIntake:
     async def accept_callback(
         self, token: str, body: bytes, headers: Mapping[str, str]
     ) -> CallbackVerdict:
-        """Check and record a provider callback; the decision stays with the poll (§2)."""
+        """Check and record a provider callback; the decision stays with the poll (§4.7)."""
         job = await self._repo.by_callback_token_hash(hash_token(token))
         # The lookup finds the row by hash; the final check is a constant-time comparison.
         if job is None or not token_matches(token, job.callback_token_hash):
@@ -111,7 +112,7 @@ class CallbackIntake:
 
         A task id it names is kept as a hint until a details answer ties it to this job, and
         its video URL is kept only when the callback was signed: an unsigned body decides
-        neither which task a job follows nor what is downloaded (design.md §2).
+        neither which task a job follows nor what is downloaded (docs/architecture.md §4.7).
         """
         changes: dict[str, Any] = {}
         if job.video_task_id is None and result.task_id:

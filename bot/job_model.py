@@ -65,7 +65,7 @@ class AdminAlerts(Protocol):
 
 
 class CallbackVerdict(StrEnum):
-    """How the HTTP layer should answer a provider callback (design.md §6)."""
+    """How the HTTP layer should answer a provider callback (docs/architecture.md §4.7)."""
 
     ACCEPTED = "accepted"
     UNKNOWN_TOKEN = "unknown_token"  # noqa: S105 - a verdict name, not a password

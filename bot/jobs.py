@@ -1,7 +1,8 @@
 """The jobs service: create jobs, submit them upstream, apply poll and callback results.
 
 Plain typed Python: no Telegram types, no user-facing strings. Every state change is a
-compare-and-set in storage, so whoever wins a transition does the follow-up work (design.md §2).
+compare-and-set in storage, so whoever wins a transition does the follow-up work
+(docs/architecture.md §4.3).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 
 _Counter = Literal["submit_attempts", "poll_attempts", "delivery_attempts"]
 
-MIN_POLL_GAP_SECONDS = 0.35  # keeps every task under 3 details requests per second (§7.11)
+MIN_POLL_GAP_SECONDS = 0.35  # keeps every task under 3 details requests per second (§13.11)
 
 
 class JobService:
@@ -163,8 +164,8 @@ class JobService:
 
         A pending job is polled at once, unless its row changed within MIN_POLL_GAP_SECONDS (a
         poll just started or ended): concurrent or rapid taps never push a task past three
-        requests a second (design.md §7.11). A job still being submitted is retried at once;
-        a timed-out job is polled once more and delivered if the video turned up after all.
+        requests a second (docs/architecture.md §13.11). A job still being submitted is retried
+        at once; a timed-out job is polled once more and delivered if the video turned up after all.
         """
         job = await self._repo.get(job_id)
         if job is None or job.kind == KIND_RENDER:  # renders are ours: nothing to ask
@@ -271,7 +272,7 @@ class JobService:
         await self._finish(job.id, expected, JobState.FAILED, kind, exc.reason)
 
     async def _recover_existing(self, job: Job, exc: AlreadyExists) -> None:
-        """ "Already exists" is recovered, not reported (design.md §2)."""
+        """ "Already exists" is recovered, not reported (docs/architecture.md §4.5)."""
         if await self._reuse_known_video(job):
             return
         existing = exc.existing_task_id or await self._known_video_task(job)
@@ -348,7 +349,7 @@ class JobService:
         result = await self._details(job, job.video_task_id)
         fresh = await self._repo.get(job.id) or job
         if result is None and fresh.callback_video_url:
-            # The poll could not answer; a signed callback's word is the best we have (§2).
+            # The poll could not answer; a signed callback's word is the best we have (§4.7).
             result = VideoResult(
                 task_id=None, status=VideoStatus.SUCCEEDED, video_url=fresh.callback_video_url
             )
@@ -588,5 +589,5 @@ _HAS_VIDEO = frozenset({JobState.SUCCEEDED, JobState.DELIVERED})
 # video (GENERATE_MP4_FAILED, vidgo `failed`) and a refusal for credits.
 _FALLBACK_KINDS = frozenset({ErrorKind.PROVIDER_FAILED, ErrorKind.CREDITS})
 FALLBACK_FORMAT = "16:9"  # a fallback render stands in for the provider's landscape video
-# Final states a callback may still turn into a video (design.md §2; see `_recheck_final`).
+# Final states a callback may still turn into a video (docs/architecture.md §4.2; `_recheck_final`).
 _RECHECKABLE = frozenset({JobState.FAILED, JobState.TIMED_OUT})

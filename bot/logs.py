@@ -15,7 +15,7 @@ _QUIET_LOGGERS = ("httpx", "httpcore", "hpack", "uvicorn.access", "aiosqlite")
 
 
 class SecretRedactor(logging.Filter):
-    """Replaces every known secret in a record's final message (design.md §7.9)."""
+    """Replaces every known secret in a record's final message (docs/architecture.md §13.9)."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()

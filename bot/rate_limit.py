@@ -2,7 +2,7 @@
 
 Token buckets (aiolimiter) let a full bucket through at once and then refill, so a burst at
 the start of a backlog passes twice the documented rate within the first window; providers
-count in windows (docs/providers.md), so this limiter does too. `pause` honours a provider's
+count in windows (docs/providers.md §6.2), so this limiter does too. `pause` honours a provider's
 Retry-After for every caller.
 """
 

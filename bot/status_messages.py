@@ -1,4 +1,4 @@
-"""The one status message per job: edited through its phases (design.md §7.3)."""
+"""The one status message per job: edited through its phases (docs/architecture.md §4.8)."""
 
 from __future__ import annotations
 

@@ -679,7 +679,7 @@ LANGUAGES: Final = ("en", "ru")
 
 
 def language_for(language_code: str | None) -> str:
-    """Russian for Russian-speaking users, English for everyone else (design.md §7.10)."""
+    """Russian for Russian-speaking users, English for the rest (docs/architecture.md §13.10)."""
     return "ru" if (language_code or "").lower().split("-")[0] == "ru" else "en"
 
 

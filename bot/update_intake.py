@@ -4,7 +4,7 @@ they arrived, and are handled from there, concurrently across chats and in order
 Polling: the next getUpdates offset (which confirms everything before it) is stored in the
 same transaction as the updates it confirms, so a kill between fetch and handling loses
 nothing. Webhook: the update is stored before the 200. An update is marked handled only when
-its handler returned; a restart handles whatever is still pending (docs/architecture.md).
+its handler returned; a restart handles whatever is still pending (docs/architecture.md §2.1).
 An update that cannot be parsed is logged and retired, never retried, and never stops intake.
 """
 

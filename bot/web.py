@@ -1,4 +1,7 @@
-"""The bot's own HTTP endpoint (design.md §6): provider callbacks and /healthz. Thin on purpose."""
+"""The bot's own HTTP endpoint (docs/architecture.md §11): provider callbacks and /healthz.
+
+Thin on purpose.
+"""
 
 from __future__ import annotations
 

@@ -10,10 +10,11 @@ from bot.texts import language_for
 
 Context = ContextTypes.DEFAULT_TYPE
 
-# New messages and channel posts only: an edited command never resubmits (design.md §7.7).
+# New messages and channel posts only: an edit never resubmits (docs/architecture.md §13.7).
 NEW_COMMANDS = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
 
-# Senders that stand for "someone anonymous in this chat", judged by the chat (design.md §7.6).
+# Senders that stand for "someone anonymous in this chat", judged by the chat
+# (docs/architecture.md §13.6).
 _ANONYMOUS_SENDERS = frozenset({ChatID.ANONYMOUS_ADMIN, ChatID.FAKE_CHANNEL})
 
 
@@ -29,7 +30,7 @@ def sender_id(update: Update) -> int | None:
 
 
 def language_of(update: Update) -> str:
-    """The reply language: Russian for `ru` users, English otherwise (design.md §7.10)."""
+    """The reply language: Russian for `ru` users, else English (docs/architecture.md §13.10)."""
     user = update.effective_user
     return language_for(user.language_code if user else None)
 

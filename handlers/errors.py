@@ -1,4 +1,4 @@
-"""The application's error handler: the single broad net (style.md, "Errors by layer")."""
+"""The application's error handler: the single broad net (docs/architecture.md §1.2)."""
 
 from __future__ import annotations
 

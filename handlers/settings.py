@@ -1,5 +1,5 @@
 """`/author`, `/domain` and `/lyrics`: a chat's default signature, watermark and karaoke
-lyrics switch (design.md §1, issue 11).
+lyrics switch (docs/architecture.md §3.2, §9).
 
 Telegram-facing only: parses the argument, checks who may change a group's defaults, stores
 through the chat settings repository and renders via `bot.texts`/`bot.render`.

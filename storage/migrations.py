@@ -81,7 +81,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     (
         # The update inbox: every Telegram update is stored here before it is confirmed to
         # Telegram (polling offset, webhook 200) and marked handled once its handler returned,
-        # so a kill at any moment neither loses nor repeats a command (docs/architecture.md).
+        # so a kill at any moment neither loses nor repeats a command (docs/architecture.md §2.1).
         "CREATE TABLE update_inbox ("
         " update_id INTEGER PRIMARY KEY, body TEXT NOT NULL,"
         " received_at REAL NOT NULL, handled_at REAL NULL)",

@@ -20,7 +20,7 @@ from bot.lyrics.model import AlignedLyrics, AlignedWord
 
 PAUSE_BREAK_SECONDS = 0.5  # a longer silence between two words starts a new line
 # Poor alignment: more than a quarter of the words failed, or the provider's own error measure
-# is high. The documented example of a normal song has hootCer 0.38 (upstream-api.md §5.1), and
+# is high. The documented example of a normal song has hootCer 0.38 (docs/providers.md §5.1), and
 # sung lyrics often transcribe at 0.2-0.5, so the bar sits well above that.
 POOR_FAILED_SHARE = 0.25
 POOR_HOOT_CER = 0.6

@@ -1,7 +1,7 @@
 """Aligned lyrics as values: words with timing, section tags and line breaks kept as structure.
 
 The provider hides tags (`[Verse]`, `[Chorus]`) and line breaks inside its word tokens
-(upstream-api.md §5.1); `aligned_lyrics` parses them out once, so nothing downstream ever shows
+(docs/providers.md §5.1); `aligned_lyrics` parses them out once, so nothing downstream ever shows
 a tag. Pure: no I/O.
 """
 

@@ -18,7 +18,7 @@ from bot.rendering.layout import LAYOUTS, TextSlot
 from bot.rendering.palette import Palette
 
 FPS = 25
-X264_PRESET = "veryfast"  # README "Rendering": ≥ 4x real time at 720x1280 on 2 cores
+X264_PRESET = "veryfast"  # goal ≥ 4x real time at 720x1280 on 2 cores (docs/architecture.md §8.1)
 X264_CRF = 23
 BLUR_SIGMA = 30
 

@@ -73,7 +73,7 @@ class UpstreamClient:
         return self._dialect.parse_tracks(response)
 
     async def timestamped_lyrics(self, task_id: str, audio_id: str) -> AlignedLyrics:
-        """A track's aligned words (upstream-api.md §5.1); Unsupported on vidgo, before any I/O."""
+        """A track's aligned words (docs/providers.md §5.1); Unsupported on vidgo, before I/O."""
         request = self._dialect.build_timestamped_lyrics(task_id, audio_id)
         return self._dialect.parse_timestamped_lyrics(await self._send(request))
 

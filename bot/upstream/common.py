@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 ErrorClass = type[UpstreamUnavailable] | type[UpstreamRejected]
 ErrorTable = Mapping[int, ErrorClass]
 
-# A code the generated docs show as success (upstream-api.md §7.3). Accepted only together with
+# A code the generated docs show as success (docs/providers.md §7.3). Accepted only together with
 # a body that carries the data the caller needs, so a placeholder example still fails as malformed.
 GENERATED_DOCS_SUCCESS_CODE = 0
 SUCCESS_CODES = frozenset({200, GENERATED_DOCS_SUCCESS_CODE})
@@ -98,7 +98,7 @@ def int_code(value: object) -> int | None:
 
 
 def mentions_already_exists(message: str | None) -> bool:
-    """Whether a provider message says the video was already made (upstream-api.md §7.5)."""
+    """Whether a provider message says the video was already made (docs/providers.md §7.5)."""
     return message is not None and "already exists" in message.lower()
 
 
@@ -139,7 +139,7 @@ def error_for(
 def checked_payload(response: HttpResponse, table: ErrorTable) -> dict[str, Any]:
     """The JSON payload of a successful answer; raises the error tree otherwise.
 
-    Errors come in two layers (upstream-api.md §7.9): a body `code` (usually with HTTP 200)
+    Errors come in two layers (docs/providers.md §7.9): a body `code` (usually with HTTP 200)
     wins; without one, a non-2xx HTTP status decides. A "slow down" carries the provider's
     Retry-After, when it sent one.
     """
@@ -175,7 +175,7 @@ def _checked_payload(response: HttpResponse, table: ErrorTable) -> dict[str, Any
 def parse_timestamp(value: object) -> datetime | None:
     """An aware UTC datetime from epoch ms/s, "YYYY-MM-DD HH:MM:SS" or ISO-8601; else None.
 
-    Zone-less strings are read as UTC: no provider documents a zone (upstream-api.md §7.2).
+    Zone-less strings are read as UTC: no provider documents a zone (docs/providers.md §7.2).
     """
     if isinstance(value, bool) or value is None:
         return None

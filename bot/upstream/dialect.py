@@ -69,5 +69,5 @@ def dialect_for_family(family: Family) -> Dialect:
 
 
 def dialect_for(provider: Provider) -> Dialect:
-    """The dialect module a provider speaks (upstream-api.md §1)."""
+    """The dialect module a provider speaks (docs/providers.md §1)."""
     return dialect_for_family(PROVIDER_FAMILY[provider])

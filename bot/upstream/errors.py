@@ -1,4 +1,4 @@
-"""The typed error tree every upstream failure maps into (style.md, "Upstream client")."""
+"""The typed error tree every upstream failure maps into (docs/architecture.md §1.2)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ class AlreadyExists(UpstreamRejected):
 
 
 class Unsupported(UpstreamRejected):
-    """The provider's API has no such endpoint (vidgo: timestamped lyrics, upstream-api.md §5.1)."""
+    """The provider has no such endpoint (vidgo: timestamped lyrics, docs/providers.md §5.1)."""
 
 
 class MalformedResponse(UpstreamError):

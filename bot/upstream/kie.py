@@ -1,4 +1,4 @@
-"""The KIE dialect (kie.ai, apikley; upstream-api.md §2): build requests, parse answers.
+"""The KIE dialect (kie.ai, apikley; docs/providers.md §2): build requests, parse answers.
 
 Pure: no I/O, must not import httpx. The SUNOAPI module reuses the wire shapes defined here
 (`*_from` functions), since §3 is the same shape with another code table.
@@ -58,7 +58,7 @@ CREDITS_PATH = "/api/v1/chat/credit"
 LYRICS_PATH = "/api/v1/generate/get-timestamped-lyrics"
 
 # §2.4. 409 and any "already exists" text become AlreadyExists in common.error_for; 422 is a
-# validation error otherwise (design.md §7.2).
+# validation error otherwise (docs/providers.md §7.5).
 ERRORS: ErrorTable = {
     400: InvalidTrack,
     401: Unauthorized,

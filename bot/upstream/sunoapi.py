@@ -1,4 +1,4 @@
-"""The SUNOAPI dialect (sunoapi.org, api.box; upstream-api.md §3): build requests, parse answers.
+"""The SUNOAPI dialect (sunoapi.org, api.box; docs/providers.md §3): build requests, parse answers.
 
 The wire shapes are KIE's (§3.1-§3.3), so they are reused from `bot.upstream.kie`; what differs
 is the code table (429 means *out of credits* here, §7.8), the credits path and the absence of

@@ -1,4 +1,4 @@
-"""The UNIFIED dialect (vidgo, PoYo; upstream-api.md §4): build requests, parse answers.
+"""The UNIFIED dialect (vidgo, PoYo; docs/providers.md §4): build requests, parse answers.
 
 One submit endpoint for every model, snake_case, an `input` object; failures of a task arrive
 with code 200 and `status: failed`. Pure: no I/O, must not import httpx.
@@ -136,7 +136,7 @@ def parse_tracks(response: HttpResponse) -> TrackList:
 
 
 def build_timestamped_lyrics(task_id: str, audio_id: str) -> HttpRequest:
-    """vidgo documents no timestamped lyrics (upstream-api.md §5.1): always Unsupported."""
+    """vidgo documents no timestamped lyrics (§5.1): always Unsupported."""
     raise Unsupported(f"no timestamped lyrics on this provider (task {task_id}, audio {audio_id})")
 
 

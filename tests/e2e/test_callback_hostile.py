@@ -1,4 +1,4 @@
-"""The callback endpoint against hostile or broken callers (design.md §6, §7.4), end to end.
+"""The callback endpoint against hostile or broken callers, end to end (docs/architecture.md §13.4).
 
 Bodies that are not callbacks get 400, more than 64 KiB gets 413 (chunked bodies counted as they
 stream, a lying Content-Length refused unread), a slow body does not hold up other requests,
@@ -44,7 +44,8 @@ NOT_CALLBACKS = [
     b'{"code": 200, "data": {"task_id": 7}}',
     b'{"data": {"task_id": {"nested": true}}, "status": 1}',
 ]
-NOT_CALLBACKS_OF = {  # the code decides for kie and sunoapi; vidgo's status is a string (§4.3)
+# The code decides for kie and sunoapi; vidgo's status is a string (docs/providers.md §4.3).
+NOT_CALLBACKS_OF = {
     Provider.KIE: [b'{"code": "two hundred", "data": {"task_id": "t"}}'],
     Provider.SUNOAPI: [b'{"code": null, "data": {"task_id": "t"}}'],
     Provider.VIDGO: [b'{"task_id": "t", "status": 5}', b'{"data": {"task_id": "t", "status": []}}'],

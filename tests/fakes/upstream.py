@@ -2,7 +2,7 @@
 
 In process: `httpx.AsyncClient(transport=httpx.ASGITransport(app=fake.app))`; on loopback:
 serve `fake.app` with uvicorn and set `public_base_url` to its address. Bodies follow
-upstream-api.md §2-§5. Must not import the bot's dialect modules: it is the other side.
+docs/providers.md §2-§5. Must not import the bot's dialect modules: it is the other side.
 """
 
 from __future__ import annotations
@@ -272,7 +272,7 @@ class FakeUpstream:
 
     @staticmethod
     def sign_kie(key: str, task_id: str, timestamp: str) -> str:
-        """X-Webhook-Signature for X-Webhook-Timestamp `timestamp` (upstream-api.md §2.3)."""
+        """X-Webhook-Signature for X-Webhook-Timestamp `timestamp` (§2.3)."""
         digest = hmac.new(key.encode(), f"{task_id}.{timestamp}".encode(), hashlib.sha256)
         return base64.b64encode(digest.digest()).decode()
 

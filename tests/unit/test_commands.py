@@ -1,4 +1,4 @@
-"""Parsing of `/video` arguments (design.md §7.1)."""
+"""Parsing of `/video` arguments (docs/architecture.md §13.1)."""
 
 import pytest
 

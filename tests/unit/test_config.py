@@ -1,4 +1,4 @@
-"""Settings: names, defaults and readable errors (design.md §5)."""
+"""Settings: names, defaults and readable errors (docs/architecture.md §12)."""
 
 import os
 import subprocess

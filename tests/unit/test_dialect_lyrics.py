@@ -1,4 +1,4 @@
-"""Timestamped lyrics (upstream-api.md §5.1) in the KIE and SUNOAPI dialects; vidgo has none."""
+"""Timestamped lyrics (docs/providers.md §5.1) in the KIE and SUNOAPI dialects; vidgo has none."""
 
 from __future__ import annotations
 

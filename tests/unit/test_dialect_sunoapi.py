@@ -57,7 +57,7 @@ CREATE_ERRORS: dict[str, type[UpstreamError]] = {
     "create_error_409_with_id": AlreadyExists,
     "create_error_409_no_id": AlreadyExists,
     "create_error_413": InvalidTrack,
-    "create_error_429": InsufficientCredits,  # not a rate limit in this family (§7.8)
+    "create_error_429": InsufficientCredits,  # not a rate limit here (docs/providers.md §7.8)
     "create_error_430": RateLimited,
     "create_error_455": Maintenance,
     "create_error_500": UpstreamUnavailable,

@@ -45,7 +45,7 @@ AT_0010 = datetime(2025, 1, 1, 0, 10, tzinfo=UTC)
         1735690200000,
         "1735690200000",
         1735690200000.0,
-        1735690200,  # unix seconds, as crun answers (§5)
+        1735690200,  # unix seconds, as crun answers (docs/providers.md §7.2)
         " 2025-01-01 00:10:00 ",
     ],
 )
