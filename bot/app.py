@@ -12,12 +12,10 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from starlette.applications import Starlette
@@ -26,49 +24,19 @@ from telegram import Bot, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
-from bot.admin_alerts import TelegramAdminAlerts
-from bot.admission import AccessPolicy, Admission
-from bot.callback_tokens import SALT_KEY, CallbackTokens, new_salt
-from bot.channel_poster import STEP_DEADLINE as POST_STEP_DEADLINE
-from bot.channel_poster import ChannelPoster
+from bot.callback_tokens import SALT_KEY, new_salt
 from bot.config import Settings
-from bot.delivery import Delivery
-from bot.domain import LINK_RETENTION_DAYS, PROVIDER_FAMILY
 from bot.due_loop import DueLoop
-from bot.housekeeping import Housekeeping
-from bot.job_callbacks import CallbackIntake
-from bot.job_model import EngineConfig
-from bot.jobs import JobService
-from bot.lyrics_source import LyricsSource
-from bot.render_jobs import RenderJobs
-from bot.rendering import Renderer, RenderError, RenderQueue
-from bot.safe_fetch import SafeFetcher
-from bot.status_messages import StatusMessages
+from bot.housekeeping import Chore, Housekeeping
+from bot.rendering import Renderer, RenderError
 from bot.update_intake import InboxWorker, TelegramPoller, UpdateFetcher, webhook_sink
-from bot.upstream.client import UpstreamClient, make_http_client
-from bot.upstream.dialect import dialect_for
-from bot.video_hosts import VideoHosts
+from bot.upstream.client import make_http_client
 from bot.web import build_web_app, telegram_webhook_route
-from handlers.admin import AdminHandlers
-from handlers.autopost import AutopostHandlers
-from handlers.commands import CommandHandlers
-from handlers.errors import on_error
-from handlers.history import HistoryHandlers
-from handlers.inline_share import InlineShareHandlers
+from bot.wiring import Resources, Services, Wakeups, build_loops, build_services, register_handlers
 from handlers.menu import publish_command_menu
-from handlers.picker import TrackPicker
-from handlers.render import RenderHandlers
-from handlers.settings import ChatSettingsHandlers
-from handlers.stale_buttons import register_stale_buttons
-from handlers.submit import JobStarter
-from handlers.teaser import TeaserHandlers
-from storage.autopost_links import AutopostLinkRepository
-from storage.channel_posts import ChannelPostRepository
-from storage.chats import ChatSettingsRepository
 from storage.db import Database
 from storage.inbox import UpdateInbox
-from storage.jobs import Job, JobRepository
-from storage.lyrics import LyricsRepository
+from storage.jobs import JobRepository
 from storage.meta import MetaRepository
 from storage.picks import TrackPickRepository
 
@@ -77,29 +45,12 @@ log = logging.getLogger(__name__)
 # uvicorn stops within 1 s; then updates in hand and the loops' steps share this grace, so a
 # stop always ends well inside 10 s (docs/architecture.md §7.3).
 STOP_GRACE_SECONDS = 6.0
-RENDER_WAITING_SLOTS = 15  # renders the loop holds beyond RENDER_CONCURRENCY (waiting in line)
 PICK_RETENTION = timedelta(days=30)  # older track buttons answer "no longer available"
 
 
 def utc_now() -> datetime:
     """The real clock."""
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class _Core:
-    """The services the handlers, web app and loops are built from."""
-
-    db: Database
-    repo: JobRepository
-    upstream: UpstreamClient
-    jobs: JobService
-    callbacks: CallbackIntake
-    delivery: Delivery
-    status: StatusMessages
-    policy: AccessPolicy
-    retention_days: int
-    renders: RenderJobs
 
 
 class BotApp:
@@ -125,21 +76,17 @@ class BotApp:
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._stack = AsyncExitStack()
+        self._wakeups = Wakeups()
         self._tasks: list[asyncio.Task[None]] = []
+        self._intake_tasks: list[asyncio.Task[None]] = []
+        self._loops: list[DueLoop[Any]] = []
+        self._renderer_start: asyncio.Task[Renderer] | None = None
+        self._inbox: UpdateInbox | None = None
         self.web: Starlette | None = None
         self.application: Application | None = None  # type: ignore[type-arg]
         self.db: Database | None = None
         self.repo: JobRepository | None = None
-        self._submitter_wakeup = asyncio.Event()
-        self._reconciler_wakeup = asyncio.Event()
-        self._delivery_wakeup = asyncio.Event()
-        self._poster_wakeup = asyncio.Event()  # a video was delivered: maybe post it
-        self._renderer_wakeup = asyncio.Event()
-        self._renderer_start: asyncio.Task[Renderer] | None = None
-        self._intake_tasks: list[asyncio.Task[None]] = []
         self.inbox_worker: InboxWorker | None = None
-        self._inbox: UpdateInbox | None = None
-        self._loops: list[DueLoop[Any]] = []
         self.poller: TelegramPoller | None = None
 
     def clock(self) -> datetime:
@@ -148,16 +95,16 @@ class BotApp:
 
     def wake_delivery(self) -> None:
         """Make the delivery loop look for due jobs now."""
-        self._delivery_wakeup.set()
+        self._wakeups.delivery.set()
 
     def wake_reconciler(self) -> None:
         """Make the submit and poll loops look for due jobs now."""
-        self._submitter_wakeup.set()
-        self._reconciler_wakeup.set()
+        self._wakeups.submitter.set()
+        self._wakeups.reconciler.set()
 
     def wake_poster(self) -> None:
         """Make the channel poster look for newly delivered videos now."""
-        self._poster_wakeup.set()
+        self._wakeups.poster.set()
 
     async def __aenter__(self) -> BotApp:
         try:
@@ -176,56 +123,29 @@ class BotApp:
         await self._stack.aclose()
 
     async def _start(self) -> None:
-        settings, stack = self.settings, self._stack
-        db = await Database.open(settings.database_path)
-        stack.push_async_callback(db.close)
-        self.db = db
-        repo = JobRepository(db, self._clock)
-        self.repo = repo
-        released = await repo.release_leases(self._clock())
-        if released:
-            log.info("resuming %s jobs left in flight by the previous run", released)
-        salt = await MetaRepository(db).get_or_create(SALT_KEY, new_salt())
-        upstream_http = make_http_client(transport=self._upstream_transport)
-        stack.push_async_callback(upstream_http.aclose)
-        cdn = httpx.AsyncClient(
-            transport=self._cdn_transport, timeout=httpx.Timeout(30.0), follow_redirects=False
+        """Open resources, wire the services, run the start-up step, start the loops and
+        the update intake; everything is closed in reverse by the exit stack."""
+        settings = self.settings
+        resources = await self._open_resources()
+        self.db, application = resources.db, self.application
+        assert application is not None
+        services = build_services(
+            settings, resources, wakeups=self._wakeups, clock=self._clock, rng=self._rng
         )
-        stack.push_async_callback(cdn.aclose)
-        application = self._build_application()
-        self.application = application
-        await application.initialize()
-        stack.push_async_callback(application.shutdown)
-
-        core = self._build_core(db, repo, upstream_http, cdn, application.bot, salt=salt)
-        await self._register_handlers(application, core)
-        inbox = UpdateInbox(db, self._clock)
-        self._inbox = inbox
-        picks = TrackPickRepository(db, self._clock)
-        await stack.enter_async_context(
-            Housekeeping(
-                {
-                    "track picks": partial(picks.forget_older_than, PICK_RETENTION),
-                    "handled updates": inbox.forget_old,
-                }
-            )
-        )
-        self.inbox_worker = InboxWorker(
+        self.repo = services.repo
+        register_handlers(application, settings, services, self._clock)
+        inbox = self._inbox = UpdateInbox(resources.db, self._clock)
+        worker = self.inbox_worker = InboxWorker(
             inbox=inbox, bot=application.bot, handle=application.process_update
         )
-        self.web = await self._build_web(application, core, inbox, self.inbox_worker)
-
+        self.web = self._build_web(services, inbox, worker)
+        await self._prepare_for_start(services, inbox)
         await application.start()
-        stack.push_async_callback(application.stop)
-        self._start_renderer()
-        if swept := await core.renders.sweep():
-            log.info("removed %s render work dirs left by the previous run", swept)
-        poster = await self._start_channel_poster(db, core)
-        loops = self._build_loops(core, poster)
-        for loop in loops:
+        self._stack.push_async_callback(application.stop)
+        for loop in build_loops(settings, services, self._wakeups, self._clock):
             self._start_loop(loop)
-        stack.push_async_callback(self._stop_work, loops, self.inbox_worker)
-        await self._start_intake(application, inbox, self.inbox_worker)
+        self._stack.push_async_callback(self._stop_work, worker)
+        await self._start_intake(application, inbox, worker)
         log.info(
             "bot started: mode=%s provider=%s callbacks=%s",
             settings.bot_mode,
@@ -233,193 +153,58 @@ class BotApp:
             "on" if settings.callbacks_enabled else "off (poll-only)",
         )
 
-    def _build_core(
-        self,
-        db: Database,
-        repo: JobRepository,
-        upstream_http: httpx.AsyncClient,
-        cdn: httpx.AsyncClient,
-        bot: Bot,
-        *,
-        salt: str,
-    ) -> _Core:
-        """The services: upstream client, jobs service, delivery, status messages."""
-        settings = self.settings
-        family = PROVIDER_FAMILY[settings.music_api_provider]
-        dialect = dialect_for(settings.music_api_provider)
-        video_hosts = VideoHosts()
-        status = StatusMessages(bot, job_timeout_minutes=settings.job_timeout_minutes)
-        upstream = UpstreamClient(
-            upstream_http,
-            dialect,
-            settings.upstream_base_url,
-            settings.music_api_key.get_secret_value(),
+    async def _open_resources(self) -> Resources:
+        """The database, HTTP clients, python-telegram-bot's application and the channel
+        poster's own Bot, each closed by the exit stack."""
+        settings, stack = self.settings, self._stack
+        db = await stack.enter_async_context(Database.connect(settings.database_path))
+        salt = await MetaRepository(db).get_or_create(SALT_KEY, new_salt())
+        upstream_http = make_http_client(transport=self._upstream_transport)
+        stack.push_async_callback(upstream_http.aclose)
+        cdn = httpx.AsyncClient(
+            transport=self._cdn_transport, timeout=httpx.Timeout(30.0), follow_redirects=False
         )
-        config = EngineConfig(
-            provider=settings.music_api_provider,
-            family=family,
-            public_base_url=settings.public_base_url,
-            poll_interval=settings.poll_interval_seconds,
-            job_timeout=timedelta(minutes=settings.job_timeout_minutes),
-            hmac_key=_secret(settings.music_api_webhook_hmac_key),
-            render_fallback=settings.render_fallback,
-        )
-        jobs = JobService(
-            repo=repo,
-            client=upstream,
-            config=config,
-            tokens=CallbackTokens(settings.telegram_bot_token.get_secret_value(), salt=salt),
-            notifier=status,
-            alerts=TelegramAdminAlerts(bot, settings.admin_user_ids, self._clock),
-            clock=self._clock,
-            rng=self._rng,
-            wake_submitter=self._submitter_wakeup.set,
-            wake_reconciler=self._reconciler_wakeup.set,
-            wake_delivery=self._delivery_wakeup.set,
-            video_hosts=video_hosts,
-            wake_renderer=self._renderer_wakeup.set,
-        )
-        callbacks = CallbackIntake(
-            repo=repo,
-            dialect=dialect,
-            config=config,
-            clock=self._clock,
-            wake_reconciler=self._reconciler_wakeup.set,
-            wake_delivery=self._delivery_wakeup.set,
-            video_hosts=video_hosts,
-        )
-        fetcher = SafeFetcher(cdn, allowed_host=urlsplit(settings.upstream_base_url).hostname)
-        lyrics = LyricsSource(
-            repo=LyricsRepository(db, self._clock),
-            provider=settings.music_api_provider.value,
-            fetch=upstream.timestamped_lyrics,
-        )
-        delivery = Delivery(
-            lyrics=lyrics,
-            bot=bot,
-            repo=repo,
-            fetcher=fetcher,
-            wake_renderer=self._renderer_wakeup.set,
-            status=status,
-            chats=ChatSettingsRepository(db, self._clock),
-            retention_days=LINK_RETENTION_DAYS[family],
-            max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
-            clock=self._clock,
-            rng=self._rng,
-        )
-        policy = AccessPolicy(
-            allowed_users=settings.allowed_user_ids,
-            allowed_chats=settings.allowed_chat_ids,
-            admins=settings.admin_user_ids,
-        )
-        renders = RenderJobs(
-            repo=repo,
-            upstream=upstream,
-            fetcher=fetcher,
-            bot=bot,
-            renderer=self._renderer,
-            queue=RenderQueue(settings.render_concurrency),
-            work_root=settings.database_path.parent / "renders",
-            clock=self._clock,
-            wake_delivery=self._delivery_wakeup.set,
-            lyrics=lyrics,
-        )
-        return _Core(
-            renders=renders,
-            db=db,
-            repo=repo,
-            upstream=upstream,
-            jobs=jobs,
-            callbacks=callbacks,
-            delivery=delivery,
-            status=status,
-            policy=policy,
-            retention_days=LINK_RETENTION_DAYS[family],
-        )
-
-    def _build_loops(self, core: _Core, poster: ChannelPoster) -> list[DueLoop[Any]]:
-        """The submitter, the poll reconciler and the delivery worker (docs/architecture.md §5.2).
-
-        Submissions have their own loop so a backlog of them (waiting on the provider's rate)
-        never holds back polls, callbacks' re-checks and deliveries."""
-        submitter = DueLoop(
-            "submitter",
-            fetch_due=core.repo.due_for_submit,
-            next_due=core.repo.next_due_submit_at,
-            process=core.jobs.submit_due,
-            clock=self._clock,
-            wakeup=self._submitter_wakeup,
-        )
-        reconciler = DueLoop(
-            "reconciler",
-            fetch_due=core.repo.due_for_check,
-            next_due=core.repo.next_due_check_at,
-            process=core.jobs.check_due,
-            clock=self._clock,
-            wakeup=self._reconciler_wakeup,
-        )
-        delivery_loop = DueLoop(
-            "delivery",
-            fetch_due=core.repo.due_for_delivery,
-            next_due=core.repo.next_due_delivery_at,
-            process=partial(_then_wake, core.delivery.process, self._poster_wakeup),
-            clock=self._clock,
-            wakeup=self._delivery_wakeup,
-            step_timeout=core.delivery.step_deadline,
-        )
-        # Channel posts: their own loop and pace, so they never hold up videos to chats.
-        poster_loop = DueLoop(
-            "channel-poster",
-            fetch_due=poster.fetch_due,
-            next_due=poster.next_due_at,
-            process=poster.process,
-            clock=self._clock,
-            wakeup=self._poster_wakeup,
-            concurrency=4,
-            step_timeout=POST_STEP_DEADLINE,
-        )
-
-        # Renders wait in the RenderQueue (RENDER_CONCURRENCY at once) inside their steps, so
-        # the loop takes more than that: the waiting ones see their place in line. At stop a
-        # render is cancelled at once (ffmpeg killed): the next start renders it again.
-        renderer = DueLoop(
-            "renderer",
-            fetch_due=core.repo.due_for_render,
-            next_due=core.repo.next_due_render_at,
-            process=core.renders.process,
-            clock=self._clock,
-            wakeup=self._renderer_wakeup,
-            concurrency=self.settings.render_concurrency + RENDER_WAITING_SLOTS,
-            step_timeout=core.renders.step_deadline,
-            stop_grace_seconds=0.0,
-        )
-        return [submitter, reconciler, delivery_loop, poster_loop, renderer]
-
-    async def _start_channel_poster(self, db: Database, core: _Core) -> ChannelPoster:
-        """The auto-post worker with a Bot of its own, without the shared rate limiter: a
-        channel's flood wait (RetryAfter) then postpones only that channel's rows, where the
-        shared AIORateLimiter would pause every request of the bot for it."""
-        posts = ChannelPostRepository(db, self._clock)
-        await posts.release_leases(self._clock())
+        stack.push_async_callback(cdn.aclose)
+        application = self.application = self._build_application()
+        await application.initialize()
+        stack.push_async_callback(application.shutdown)
         channel_bot = Bot(
-            self.settings.telegram_bot_token.get_secret_value(),
-            base_url=self.settings.telegram_api_base_url,
-            base_file_url=self.settings.telegram_api_file_url,
+            settings.telegram_bot_token.get_secret_value(),
+            base_url=settings.telegram_api_base_url,
+            base_file_url=settings.telegram_api_file_url,
             request=self._telegram_request(read_timeout=60.0),
         )
         await channel_bot.initialize()
-        self._stack.push_async_callback(channel_bot.shutdown)
-        assert self.application is not None
-        return ChannelPoster(
-            bot=channel_bot,
-            notifier=self.application.bot,
-            posts=posts,
-            links=AutopostLinkRepository(db, self._clock),
-            jobs=core.repo,
-            tracks=core.upstream.tracks,
-            clock=self._clock,
-            rng=self._rng,
+        stack.push_async_callback(channel_bot.shutdown)
+        return Resources(
+            db=db,
+            upstream_http=upstream_http,
+            cdn=cdn,
+            bot=application.bot,
+            channel_bot=channel_bot,
+            salt=salt,
+            renderer=self._renderer,
         )
+
+    async def _prepare_for_start(self, services: Services, inbox: UpdateInbox) -> None:
+        """The start-up side effects, in one place: work a killed run left leased is due
+        again, leftover render folders go, housekeeping starts (forgetting old updates and
+        track picks, then hourly), font detection starts, the command menu is published."""
+        now = self._clock()
+        if released := await services.repo.release_leases(now):
+            log.info("resuming %s jobs left in flight by the previous run", released)
+        await services.posts.release_leases(now)
+        if swept := await services.renders.sweep():
+            log.info("removed %s render work dirs left by the previous run", swept)
+        picks = TrackPickRepository(services.db, self._clock)
+        chores: dict[str, Chore] = {
+            "track picks": partial(picks.forget_older_than, PICK_RETENTION),
+            "handled updates": inbox.forget_old,
+        }
+        await self._stack.enter_async_context(Housekeeping(chores))
+        self._start_renderer()
+        assert self.application is not None
+        await publish_command_menu(self.application.bot)
 
     async def _renderer(self) -> Renderer:
         """The renderer, once its start-up (font detection) is done."""
@@ -430,6 +215,8 @@ class BotApp:
 
     def _start_renderer(self) -> None:
         """Detect fonts in the background (a warning names scripts that would show as boxes)."""
+        if self._renderer_start is not None:
+            return
         state_dir = self.settings.database_path.parent
         start = Renderer.start(self.settings.ffmpeg_binary, state_dir)
         self._renderer_start = asyncio.create_task(start, name="renderer-start")
@@ -444,57 +231,7 @@ class BotApp:
         with contextlib.suppress(asyncio.CancelledError, OSError, RenderError):
             await task
 
-    async def _register_handlers(
-        self,
-        application: Application,  # type: ignore[type-arg]
-        core: _Core,
-    ) -> None:
-        """Every Telegram handler, the error handler and the command menu."""
-        settings = self.settings
-        chats = ChatSettingsRepository(core.db, self._clock)
-        starter = JobStarter(
-            jobs=core.jobs,
-            admission=Admission(core.repo, core.policy, settings.quota_per_hour, self._clock),
-            chats=chats,
-            default_domain=settings.default_domain_name,
-        )
-        picks = TrackPickRepository(core.db, self._clock)
-        picker = TrackPicker(
-            upstream=core.upstream, picks=picks, policy=core.policy, starter=starter
-        )
-        CommandHandlers(starter=starter, picker=picker).register(application)
-        picker.register(application)
-        RenderHandlers(
-            starter=starter, picker=picker, renders=core.renders, repo=core.repo, policy=core.policy
-        ).register(application)
-        TeaserHandlers(starter=starter, repo=core.repo).register(application)
-        HistoryHandlers(
-            jobs=core.jobs,
-            repo=core.repo,
-            status=core.status,
-            retention_days=core.retention_days,
-            job_timeout_minutes=settings.job_timeout_minutes,
-            clock=self._clock,
-        ).register(application)
-        ChatSettingsHandlers(
-            chats=chats, policy=core.policy, default_domain=settings.default_domain_name
-        ).register(application)
-        AdminHandlers(upstream=core.upstream, policy=core.policy).register(application)
-        AutopostHandlers(
-            links=AutopostLinkRepository(core.db, self._clock), policy=core.policy
-        ).register(application)
-        InlineShareHandlers(repo=core.repo).register(application)
-        register_stale_buttons(application)  # last: answers taps no other handler took
-        application.add_error_handler(on_error)
-        await publish_command_menu(application.bot)
-
-    async def _build_web(
-        self,
-        application: Application,  # type: ignore[type-arg]
-        core: _Core,
-        inbox: UpdateInbox,
-        worker: InboxWorker,
-    ) -> Starlette:
+    def _build_web(self, core: Services, inbox: UpdateInbox, worker: InboxWorker) -> Starlette:
         """The HTTP endpoint: callbacks, /healthz and, in webhook mode, /telegram."""
 
         async def health() -> dict[str, object] | None:
@@ -583,14 +320,14 @@ class BotApp:
         task.add_done_callback(_log_loop_end)
         self._intake_tasks.append(task)
 
-    async def _stop_work(self, loops: list[DueLoop[Any]], worker: InboxWorker) -> None:
+    async def _stop_work(self, worker: InboxWorker) -> None:
         """Stop taking updates and new work, let what is in hand finish within one shared
         grace, then cancel the rest (a cancelled update stays in the inbox, a cancelled step's
         lease is released at the next start: both are picked up again then)."""
         for task in self._intake_tasks:
             if task.get_name() == "telegram-poller":
                 task.cancel()
-        for loop in loops:
+        for loop in self._loops:
             loop.stop()
         draining = asyncio.create_task(worker.drain(STOP_GRACE_SECONDS))
         await asyncio.wait([*self._tasks, draining], timeout=STOP_GRACE_SECONDS)
@@ -621,19 +358,6 @@ class BotApp:
         self._tasks.append(task)
 
 
-async def _then_wake(
-    process: Callable[[Job], Awaitable[None]], wakeup: asyncio.Event, job: Job
-) -> None:
-    """Run a delivery step, then wake the channel poster (the video may be due in a channel)."""
-    await process(job)
-    wakeup.set()
-
-
 def _log_loop_end(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.critical("%s loop died", task.get_name(), exc_info=task.exception())
-
-
-def _secret(value: object) -> str | None:
-    getter = getattr(value, "get_secret_value", None)
-    return getter() if getter is not None else None

@@ -1,0 +1,341 @@
+"""Wiring: builds the bot's object graph from Settings and the opened resources.
+
+Pure construction — no I/O, no start-up side effects (those are one named step in bot/app.py,
+`BotApp._prepare_for_start`), no lifecycle (docs/architecture.md §1.3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from telegram import Bot
+from telegram.ext import Application
+
+from bot.admin_alerts import TelegramAdminAlerts
+from bot.admission import AccessPolicy, Admission
+from bot.callback_tokens import CallbackTokens
+from bot.channel_poster import STEP_DEADLINE as POST_STEP_DEADLINE
+from bot.channel_poster import ChannelPoster
+from bot.config import Settings
+from bot.delivery import Delivery
+from bot.domain import LINK_RETENTION_DAYS, PROVIDER_FAMILY
+from bot.due_loop import DueLoop
+from bot.job_callbacks import CallbackIntake
+from bot.job_model import EngineConfig
+from bot.jobs import JobService
+from bot.lyrics_source import LyricsSource
+from bot.render_jobs import RenderJobs
+from bot.rendering import Renderer, RenderQueue
+from bot.safe_fetch import SafeFetcher
+from bot.status_messages import StatusMessages
+from bot.upstream.client import UpstreamClient
+from bot.upstream.dialect import dialect_for
+from bot.video_hosts import VideoHosts
+from handlers.admin import AdminHandlers
+from handlers.autopost import AutopostHandlers
+from handlers.commands import CommandHandlers
+from handlers.errors import on_error
+from handlers.history import HistoryHandlers
+from handlers.inline_share import InlineShareHandlers
+from handlers.picker import TrackPicker
+from handlers.render import RenderHandlers
+from handlers.settings import ChatSettingsHandlers
+from handlers.stale_buttons import register_stale_buttons
+from handlers.submit import JobStarter
+from handlers.teaser import TeaserHandlers
+from storage.autopost_links import AutopostLinkRepository
+from storage.channel_posts import ChannelPostRepository
+from storage.chats import ChatSettingsRepository
+from storage.db import Database
+from storage.jobs import Job, JobRepository
+from storage.lyrics import LyricsRepository
+from storage.picks import TrackPickRepository
+
+RENDER_WAITING_SLOTS = 15  # renders the loop holds beyond RENDER_CONCURRENCY (waiting in line)
+
+
+@dataclass(frozen=True, slots=True)
+class Wakeups:
+    """One event per loop: set it and that loop looks for due rows at once."""
+
+    submitter: asyncio.Event = field(default_factory=asyncio.Event)
+    reconciler: asyncio.Event = field(default_factory=asyncio.Event)
+    delivery: asyncio.Event = field(default_factory=asyncio.Event)
+    poster: asyncio.Event = field(default_factory=asyncio.Event)
+    renderer: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """What the lifecycle opened and the services are built on."""
+
+    db: Database
+    upstream_http: httpx.AsyncClient
+    cdn: httpx.AsyncClient
+    bot: Bot
+    channel_bot: Bot  # no shared rate limiter: a channel's flood wait stalls only its posts
+    salt: str
+    renderer: Callable[[], Awaitable[Renderer]]
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The services the handlers, the web app and the loops are built from."""
+
+    db: Database
+    repo: JobRepository
+    upstream: UpstreamClient
+    jobs: JobService
+    callbacks: CallbackIntake
+    delivery: Delivery
+    status: StatusMessages
+    policy: AccessPolicy
+    retention_days: int
+    renders: RenderJobs
+    poster: ChannelPoster
+    posts: ChannelPostRepository
+
+
+def build_services(
+    settings: Settings,
+    resources: Resources,
+    *,
+    wakeups: Wakeups,
+    clock: Callable[[], datetime],
+    rng: random.Random,
+) -> Services:
+    """Every service, wired to the resources and to each other (no I/O)."""
+    db, bot = resources.db, resources.bot
+    repo = JobRepository(db, clock)
+    family = PROVIDER_FAMILY[settings.music_api_provider]
+    dialect = dialect_for(settings.music_api_provider)
+    video_hosts = VideoHosts()
+    status = StatusMessages(bot, job_timeout_minutes=settings.job_timeout_minutes)
+    upstream = UpstreamClient(
+        resources.upstream_http,
+        dialect,
+        settings.upstream_base_url,
+        settings.music_api_key.get_secret_value(),
+    )
+    config = _engine_config(settings)
+    jobs = JobService(
+        repo=repo,
+        client=upstream,
+        config=config,
+        tokens=CallbackTokens(settings.telegram_bot_token.get_secret_value(), salt=resources.salt),
+        notifier=status,
+        alerts=TelegramAdminAlerts(bot, settings.admin_user_ids, clock),
+        clock=clock,
+        rng=rng,
+        wake_submitter=wakeups.submitter.set,
+        wake_reconciler=wakeups.reconciler.set,
+        wake_delivery=wakeups.delivery.set,
+        video_hosts=video_hosts,
+        wake_renderer=wakeups.renderer.set,
+    )
+    callbacks = CallbackIntake(
+        repo=repo,
+        dialect=dialect,
+        config=config,
+        clock=clock,
+        wake_reconciler=wakeups.reconciler.set,
+        wake_delivery=wakeups.delivery.set,
+        video_hosts=video_hosts,
+    )
+    host = urlsplit(settings.upstream_base_url).hostname
+    fetcher = SafeFetcher(resources.cdn, allowed_host=host)
+    lyrics = LyricsSource(
+        repo=LyricsRepository(db, clock),
+        provider=settings.music_api_provider.value,
+        fetch=upstream.timestamped_lyrics,
+    )
+    delivery = Delivery(
+        lyrics=lyrics,
+        bot=bot,
+        repo=repo,
+        fetcher=fetcher,
+        wake_renderer=wakeups.renderer.set,
+        status=status,
+        chats=ChatSettingsRepository(db, clock),
+        retention_days=LINK_RETENTION_DAYS[family],
+        max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
+        clock=clock,
+        rng=rng,
+    )
+    renders = RenderJobs(
+        repo=repo,
+        upstream=upstream,
+        fetcher=fetcher,
+        bot=bot,
+        renderer=resources.renderer,
+        queue=RenderQueue(settings.render_concurrency),
+        work_root=settings.database_path.parent / "renders",
+        clock=clock,
+        wake_delivery=wakeups.delivery.set,
+        lyrics=lyrics,
+    )
+    posts = ChannelPostRepository(db, clock)
+    poster = ChannelPoster(
+        bot=resources.channel_bot,
+        notifier=bot,
+        posts=posts,
+        links=AutopostLinkRepository(db, clock),
+        jobs=repo,
+        tracks=upstream.tracks,
+        clock=clock,
+        rng=rng,
+    )
+    policy = AccessPolicy(
+        allowed_users=settings.allowed_user_ids,
+        allowed_chats=settings.allowed_chat_ids,
+        admins=settings.admin_user_ids,
+    )
+    return Services(
+        db=db,
+        repo=repo,
+        upstream=upstream,
+        jobs=jobs,
+        callbacks=callbacks,
+        delivery=delivery,
+        status=status,
+        policy=policy,
+        retention_days=LINK_RETENTION_DAYS[family],
+        renders=renders,
+        poster=poster,
+        posts=posts,
+    )
+
+
+def _engine_config(settings: Settings) -> EngineConfig:
+    hmac_key = settings.music_api_webhook_hmac_key
+    return EngineConfig(
+        provider=settings.music_api_provider,
+        family=PROVIDER_FAMILY[settings.music_api_provider],
+        public_base_url=settings.public_base_url,
+        poll_interval=settings.poll_interval_seconds,
+        job_timeout=timedelta(minutes=settings.job_timeout_minutes),
+        hmac_key=hmac_key.get_secret_value() if hmac_key is not None else None,
+        render_fallback=settings.render_fallback,
+    )
+
+
+def build_loops(
+    settings: Settings, services: Services, wakeups: Wakeups, clock: Callable[[], datetime]
+) -> list[DueLoop[Any]]:
+    """The five loops over due rows (docs/architecture.md §5.2).
+
+    Submissions have their own loop so a backlog of them (waiting on the provider's rate) never
+    holds back polls, callbacks' re-checks and deliveries; channel posts and renders too.
+    """
+    repo = services.repo
+    delivery_step = partial(_then_wake, services.delivery.process, wakeups.poster)
+    return [
+        DueLoop(
+            "submitter",
+            fetch_due=repo.due_for_submit,
+            next_due=repo.next_due_submit_at,
+            process=services.jobs.submit_due,
+            clock=clock,
+            wakeup=wakeups.submitter,
+        ),
+        DueLoop(
+            "reconciler",
+            fetch_due=repo.due_for_check,
+            next_due=repo.next_due_check_at,
+            process=services.jobs.check_due,
+            clock=clock,
+            wakeup=wakeups.reconciler,
+        ),
+        DueLoop(
+            "delivery",
+            fetch_due=repo.due_for_delivery,
+            next_due=repo.next_due_delivery_at,
+            process=delivery_step,
+            clock=clock,
+            wakeup=wakeups.delivery,
+            step_timeout=services.delivery.step_deadline,
+        ),
+        DueLoop(
+            "channel-poster",
+            fetch_due=services.poster.fetch_due,
+            next_due=services.poster.next_due_at,
+            process=services.poster.process,
+            clock=clock,
+            wakeup=wakeups.poster,
+            concurrency=4,
+            step_timeout=POST_STEP_DEADLINE,
+        ),
+        # Renders wait in the RenderQueue (RENDER_CONCURRENCY at once) inside their steps, so
+        # the loop takes more than that: the waiting ones see their place in line. At stop a
+        # render is cancelled at once (ffmpeg killed): the next start renders it again.
+        DueLoop(
+            "renderer",
+            fetch_due=repo.due_for_render,
+            next_due=repo.next_due_render_at,
+            process=services.renders.process,
+            clock=clock,
+            wakeup=wakeups.renderer,
+            concurrency=settings.render_concurrency + RENDER_WAITING_SLOTS,
+            step_timeout=services.renders.step_deadline,
+            stop_grace_seconds=0.0,
+        ),
+    ]
+
+
+async def _then_wake(
+    process: Callable[[Job], Awaitable[None]], wakeup: asyncio.Event, job: Job
+) -> None:
+    """Run a delivery step, then wake the channel poster (the video may be due in a channel)."""
+    await process(job)
+    wakeup.set()
+
+
+def register_handlers(
+    application: Application,  # type: ignore[type-arg]
+    settings: Settings,
+    services: Services,
+    clock: Callable[[], datetime],
+) -> None:
+    """Every Telegram handler and the error handler (the catch-all for buttons comes last)."""
+    chats = ChatSettingsRepository(services.db, clock)
+    policy, repo = services.policy, services.repo
+    starter = JobStarter(
+        jobs=services.jobs,
+        admission=Admission(repo, policy, settings.quota_per_hour, clock),
+        chats=chats,
+        default_domain=settings.default_domain_name,
+    )
+    picks = TrackPickRepository(services.db, clock)
+    picker = TrackPicker(upstream=services.upstream, picks=picks, policy=policy, starter=starter)
+    CommandHandlers(starter=starter, picker=picker).register(application)
+    picker.register(application)
+    RenderHandlers(
+        starter=starter, picker=picker, renders=services.renders, repo=repo, policy=policy
+    ).register(application)
+    TeaserHandlers(starter=starter, repo=repo).register(application)
+    HistoryHandlers(
+        jobs=services.jobs,
+        repo=repo,
+        status=services.status,
+        retention_days=services.retention_days,
+        job_timeout_minutes=settings.job_timeout_minutes,
+        clock=clock,
+    ).register(application)
+    ChatSettingsHandlers(
+        chats=chats, policy=policy, default_domain=settings.default_domain_name
+    ).register(application)
+    AdminHandlers(upstream=services.upstream, policy=policy).register(application)
+    AutopostHandlers(links=AutopostLinkRepository(services.db, clock), policy=policy).register(
+        application
+    )
+    InlineShareHandlers(repo=repo).register(application)
+    register_stale_buttons(application)  # last: answers taps no other handler took
+    application.add_error_handler(on_error)
