@@ -100,51 +100,30 @@ class ChatSettingsHandlers:
     async def on_lyrics(self, update: Update, context: Context) -> None:
         """`/lyrics on|off` turns karaoke lyrics in this chat's renders on or off; `/lyrics`
         shows the setting (issue 11). Admins only in groups, as /author."""
-        message = update.effective_message
-        if message is None or message.text is None:
+        asked = await self._arguments(update)
+        if asked is None:
             return
-        language = language_of(update)
-        if not self._policy.allows(sender_id(update), message.chat_id):
-            await reply(message, text(language, "not_allowed"))
-            return
-        raw = command_arguments(message.text).strip().split("\n", 1)[0].strip().lower()
+        message, language, raw = asked
         if not raw:
             on = (await self._chats.get(message.chat_id)).lyrics
             await reply(message, text(language, "lyrics_state_on" if on else "lyrics_state_off"))
-            return
-        if raw not in _SWITCH:
+        elif raw.lower() not in _SWITCH:
             await reply(message, text(language, "usage_lyrics"))
-            return
-        may_change = await _may_change_settings(context.bot, message)
-        if not may_change:
-            refusal = (
-                "settings_admins_only" if may_change is False else "settings_admin_check_failed"
-            )
-            await reply(message, text(language, refusal))
-            return
-        on = _SWITCH[raw]
-        await self._chats.set_lyrics(message.chat_id, on)
-        await reply(message, text(language, "lyrics_saved_on" if on else "lyrics_saved_off"))
+        elif await self._may_change(context.bot, message, language):
+            on = _SWITCH[raw.lower()]
+            await self._chats.set_lyrics(message.chat_id, on)
+            await reply(message, text(language, "lyrics_saved_on" if on else "lyrics_saved_off"))
 
     async def _handle(self, update: Update, bot: Bot, setting: _Setting) -> None:
-        message = update.effective_message
-        if message is None or message.text is None:
+        asked = await self._arguments(update)
+        if asked is None:
             return
-        language = language_of(update)
-        if not self._policy.allows(sender_id(update), message.chat_id):
-            await reply(message, text(language, "not_allowed"))
-            return
-        raw = command_arguments(message.text).strip().split("\n", 1)[0].strip()
+        message, language, raw = asked
         if not raw:
             hint = text(language, f"settings_{setting.key}_hint", limit=setting.limit)
             await reply(message, f"{await self._summary(message.chat_id, language)}\n\n{hint}")
             return
-        may_change = await _may_change_settings(bot, message)
-        if not may_change:
-            refusal = (
-                "settings_admins_only" if may_change is False else "settings_admin_check_failed"
-            )
-            await reply(message, text(language, refusal))
+        if not await self._may_change(bot, message, language):
             return
         try:
             value = None if raw == CLEAR else setting.parse(raw)
@@ -155,10 +134,32 @@ class ChatSettingsHandlers:
             await reply(message, text(language, key, length=err.length, limit=err.limit))
             return
         await setting.save(message.chat_id, value)
-        done = text(
-            language, f"settings_{setting.key}_{'saved' if value else 'cleared'}", value=value
-        )
+        state = "saved" if value else "cleared"
+        done = text(language, f"settings_{setting.key}_{state}", value=value)
         await reply(message, f"{done}\n\n{await self._summary(message.chat_id, language)}")
+
+    async def _arguments(self, update: Update) -> tuple[Message, str, str] | None:
+        """The command's message, language and first-line argument; None (after saying so
+        when the sender is not allowed) when there is nothing to do."""
+        message = update.effective_message
+        if message is None or message.text is None:
+            return None
+        language = language_of(update)
+        if not self._policy.allows(sender_id(update), message.chat_id):
+            await reply(message, text(language, "not_allowed"))
+            return None
+        raw = command_arguments(message.text).strip().split("\n", 1)[0].strip()
+        return message, language, raw
+
+    async def _may_change(self, bot: Bot, message: Message, language: str) -> bool:
+        """Whether the sender may change this chat's defaults; says why not when not."""
+        may_change = await _may_change_settings(bot, message)
+        if not may_change:
+            refusal = (
+                "settings_admins_only" if may_change is False else "settings_admin_check_failed"
+            )
+            await reply(message, text(language, refusal))
+        return bool(may_change)
 
     async def _summary(self, chat_id: int, language: str) -> str:
         settings = await self._chats.get(chat_id)

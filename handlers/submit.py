@@ -65,30 +65,15 @@ class JobStarter:
         language = language_of(update)
         job = await self._jobs.job_for_update(update.update_id)
         if job is None:
-            request = JobRequest(
-                chat_id=command.chat_id,
-                thread_id=topic_of(command),
-                user_id=sender_id(update),
-                command_message_id=command.message_id,
-                status_message_id=None,
-                language=language,
+            request = job_request(
+                update,
+                command,
                 task_id=task_id,
                 audio_id=audio_id,
                 author=author,
-                domain_name=None,
                 title=title,
-                update_id=update.update_id,
+                render=render,
             )
-            if render is not None:
-                request = replace(
-                    request,
-                    kind=KIND_RENDER,
-                    video_format=render.video_format,
-                    source_file_id=render.source_file_id,
-                    source_file_name=render.source_file_name,
-                    lyrics=render.lyrics,
-                    teaser=render.teaser,
-                )
             outcome = await self._admit(request)
             if not isinstance(outcome, Job):
                 await reply(command, refusal_text(language, outcome))
@@ -156,6 +141,44 @@ class RenderSource:
 
 
 Refusal = NotAllowed | AlreadyInFlight | QuotaExceeded
+
+
+def job_request(
+    update: Update,
+    command: Message,
+    *,
+    task_id: str,
+    audio_id: str,
+    author: str | None,
+    title: str | None,
+    render: RenderSource | None,
+) -> JobRequest:
+    """What the update asks for, where to answer it, and (for a render) how to make it."""
+    request = JobRequest(
+        chat_id=command.chat_id,
+        thread_id=topic_of(command),
+        user_id=sender_id(update),
+        command_message_id=command.message_id,
+        status_message_id=None,
+        language=language_of(update),
+        task_id=task_id,
+        audio_id=audio_id,
+        author=author,
+        domain_name=None,
+        title=title,
+        update_id=update.update_id,
+    )
+    if render is None:
+        return request
+    return replace(
+        request,
+        kind=KIND_RENDER,
+        video_format=render.video_format,
+        source_file_id=render.source_file_id,
+        source_file_name=render.source_file_name,
+        lyrics=render.lyrics,
+        teaser=render.teaser,
+    )
 
 
 def refusal_text(language: str, refusal: Refusal) -> str:
