@@ -1,6 +1,7 @@
 """Benchmark: extra memory (RSS) of relaying a video (Telegram refuses the URL → download → upload).
 
-Runs the real delivery step (bot.delivery.Delivery with python-telegram-bot, httpx and the safe
+Runs the real delivery step (bot.telegram_io.delivery.Delivery with python-telegram-bot, httpx
+and the safe
 fetcher) in this process against the fakes, which run in a child process on loopback so their
 own buffers do not count: the fake CDN serves the body, the fake Bot API refuses video URLs and
 takes the upload. Prints, per size, the peak RSS during the relay minus the RSS just before.
@@ -28,10 +29,10 @@ import uvicorn
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.delivery import Delivery
 from bot.domain import Family, JobState
-from bot.safe_fetch import SafeFetcher
-from bot.status_messages import StatusMessages
+from bot.telegram_io.delivery import Delivery
+from bot.telegram_io.status_messages import StatusMessages
+from bot.upstream.safe_fetch import SafeFetcher
 from storage.chats import ChatSettingsRepository
 from storage.db import Database
 from storage.jobs import JobRepository, NewJob

@@ -24,12 +24,12 @@ from telegram import Bot, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
-from bot.callback_tokens import SALT_KEY, new_salt
 from bot.config import Settings
-from bot.due_loop import DueLoop
+from bot.engine.callback_tokens import SALT_KEY, new_salt
+from bot.engine.due_loop import DueLoop
 from bot.housekeeping import Chore, Housekeeping
 from bot.rendering import Renderer, RenderError
-from bot.update_intake import InboxWorker, TelegramPoller, UpdateFetcher, webhook_sink
+from bot.telegram_io.update_intake import InboxWorker, TelegramPoller, UpdateFetcher, webhook_sink
 from bot.upstream.client import make_http_client
 from bot.web import build_web_app, telegram_webhook_route
 from bot.wiring import Resources, Services, Wakeups, build_loops, build_services, register_handlers
@@ -311,7 +311,8 @@ class BotApp:
             # between our clock and Telegram's never earns a 429 in a burst.
             .rate_limiter(AIORateLimiter(overall_max_rate=29, group_max_rate=19, max_retries=3))
         )
-        # Updates come through our own inbox (bot/update_intake.py), never PTB's Updater.
+        # Updates come through our own inbox (bot/telegram_io/update_intake.py), never through
+        # python-telegram-bot's Updater.
         return builder.updater(None).build()
 
     def _start_intake_task(self, work: Awaitable[None], name: str) -> None:

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.job_model import CallbackVerdict
+from bot.engine.job_model import CallbackVerdict
 
 MAX_CALLBACK_BYTES = 64 * 1024
 MAX_UPDATE_BYTES = 1024 * 1024

@@ -19,26 +19,26 @@ import httpx
 from telegram import Bot
 from telegram.ext import Application
 
-from bot.admin_alerts import TelegramAdminAlerts
-from bot.admission import AccessPolicy, Admission
-from bot.callback_tokens import CallbackTokens
-from bot.channel_poster import STEP_DEADLINE as POST_STEP_DEADLINE
-from bot.channel_poster import ChannelPoster
 from bot.config import Settings
-from bot.delivery import Delivery
+from bot.distribution.channel_poster import STEP_DEADLINE as POST_STEP_DEADLINE
+from bot.distribution.channel_poster import ChannelPoster
 from bot.domain import LINK_RETENTION_DAYS, PROVIDER_FAMILY
-from bot.due_loop import DueLoop
-from bot.job_callbacks import CallbackIntake
-from bot.job_model import EngineConfig
-from bot.jobs import JobService
-from bot.lyrics_source import LyricsSource
-from bot.render_jobs import RenderJobs
+from bot.engine.admission import AccessPolicy, Admission
+from bot.engine.callback_tokens import CallbackTokens
+from bot.engine.due_loop import DueLoop
+from bot.engine.job_callbacks import CallbackIntake
+from bot.engine.job_model import EngineConfig
+from bot.engine.jobs import JobService
+from bot.engine.lyrics_source import LyricsSource
+from bot.engine.render_jobs import RenderJobs
+from bot.engine.video_hosts import VideoHosts
 from bot.rendering import Renderer, RenderQueue
-from bot.safe_fetch import SafeFetcher
-from bot.status_messages import StatusMessages
+from bot.telegram_io.admin_alerts import TelegramAdminAlerts
+from bot.telegram_io.delivery import Delivery
+from bot.telegram_io.status_messages import StatusMessages
 from bot.upstream.client import UpstreamClient
 from bot.upstream.dialect import dialect_for
-from bot.video_hosts import VideoHosts
+from bot.upstream.safe_fetch import SafeFetcher
 from handlers.admin import AdminHandlers
 from handlers.autopost import AutopostHandlers
 from handlers.commands import CommandHandlers

@@ -1,6 +1,6 @@
 """`/credits`: the upstream account's remaining credits, for ADMIN_USER_IDS only.
 
-Telegram-facing only: asks the upstream client and renders via `bot.texts`/`bot.render`.
+Telegram-facing only: asks the upstream client and renders via `bot.text.texts`/`bot.text.render`.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import logging
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.admission import AccessPolicy
-from bot.error_kinds import error_text
-from bot.render import format_credits
-from bot.texts import text
+from bot.engine.admission import AccessPolicy
+from bot.engine.error_kinds import error_text
+from bot.text.render import format_credits
+from bot.text.texts import text
 from bot.upstream.client import UpstreamClient
 from bot.upstream.errors import (
     UpstreamError,

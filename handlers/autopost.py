@@ -1,7 +1,7 @@
 """`/autopost`: link this chat to the user's channel, show or remove the link, set the caption.
 
-Telegram-facing only: parses via `bot.autopost`, checks the channel with Telegram
-(`check_channel`), stores through the links repository, renders via `bot.texts`. In a group
+Telegram-facing only: parses via `bot.distribution.autopost`, checks the channel with Telegram
+(`check_channel`), stores through the links repository, renders via `bot.text.texts`. In a group
 only its admins may change the link (as for /author). Handling the same update twice
 changes nothing: linking the same channel again keeps the first link.
 """
@@ -12,17 +12,17 @@ from telegram import Bot, Message, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CommandHandler
 
-from bot.admission import AccessPolicy
-from bot.autopost import (
+from bot.distribution.autopost import (
     Action,
     AutopostCommand,
     TemplateTooLong,
     check_channel,
     parse_autopost_args,
 )
-from bot.autopost_caption import DEFAULT_TEMPLATE
-from bot.commands import command_arguments
-from bot.texts import text
+from bot.distribution.autopost_caption import DEFAULT_TEMPLATE
+from bot.engine.admission import AccessPolicy
+from bot.text.commands import command_arguments
+from bot.text.texts import text
 from handlers.common import NEW_COMMANDS, Context, language_of, reply, sender_id
 from handlers.settings import _may_change_settings as may_change_settings
 from storage.autopost_links import AutopostLinkRepository

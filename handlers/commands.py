@@ -7,14 +7,14 @@ from typing import Protocol
 from telegram import Message, Update
 from telegram.ext import Application, CommandHandler
 
-from bot.commands import (
+from bot.text.commands import (
     AuthorTooLong,
     BadId,
     CommandSyntaxError,
     command_arguments,
     parse_video_args,
 )
-from bot.texts import text
+from bot.text.texts import text
 from handlers.common import NEW_COMMANDS, Context, language_of, reply
 from handlers.submit import JobStarter
 

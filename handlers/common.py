@@ -6,7 +6,7 @@ from telegram import Message, ReplyParameters, Update
 from telegram.constants import ChatID
 from telegram.ext import ContextTypes, filters
 
-from bot.texts import language_for
+from bot.text.texts import language_for
 
 Context = ContextTypes.DEFAULT_TYPE
 

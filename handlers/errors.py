@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.texts import language_for, text
+from bot.text.texts import language_for, text
 from handlers.common import topic_of
 
 log = logging.getLogger(__name__)

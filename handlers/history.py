@@ -1,7 +1,8 @@
 """`/status [job]`, `/list` and the buttons they carry: look back at this chat's jobs.
 
 Telegram-facing only: reads jobs through the repository, checks through the jobs service, and
-renders via `bot.texts`/`bot.render`. A chat only ever sees its own jobs, whatever a button says.
+renders via `bot.text.texts`/`bot.text.render`. A chat only ever sees its own jobs, whatever a
+button says.
 """
 
 from __future__ import annotations
@@ -23,19 +24,11 @@ from telegram.constants import CallbackQueryLimit
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.callback_data import number_after
-from bot.delivery import SEND_DEADLINE, SEND_READ_TIMEOUT
 from bot.domain import JobState
-from bot.jobs import JobService
-from bot.render import (
-    headline,
-    link_message,
-    phase_of,
-    render_caption,
-    status_text,
-    video_caption,
-)
-from bot.status_messages import (
+from bot.engine.jobs import JobService
+from bot.telegram_io.callback_data import number_after
+from bot.telegram_io.delivery import SEND_DEADLINE, SEND_READ_TIMEOUT
+from bot.telegram_io.status_messages import (
     CHECK_STATUS_PREFIX,
     MESSAGE_DEADLINE_SECONDS,
     StatusMessages,
@@ -44,9 +37,17 @@ from bot.status_messages import (
     is_not_modified,
     telegram_deadline,
 )
-from bot.text_limits import shorten
-from bot.texts import text
-from bot.video_buttons import inline_sharing_enabled, video_markup
+from bot.telegram_io.video_buttons import inline_sharing_enabled, video_markup
+from bot.text.render import (
+    headline,
+    link_message,
+    phase_of,
+    render_caption,
+    status_text,
+    video_caption,
+)
+from bot.text.text_limits import shorten
+from bot.text.texts import text
 from handlers.common import NEW_COMMANDS, Context, language_of, reply, topic_of
 from storage.jobs import KIND_RENDER, Job, JobRepository
 

@@ -1,7 +1,8 @@
 """Inline mode: `@Bot words` in any chat lists the asker's own delivered videos to share.
 
 Telegram-facing only: reads the query, asks the jobs repository for the asker's videos,
-picks and renders them via `bot.inline_share`. Always answers (an empty list when nothing
+picks and renders them via `bot.distribution.inline_share`. Always answers (an empty list
+when nothing
 matches), personal, so Telegram's result cache never shows one user's list to another.
 """
 
@@ -13,9 +14,9 @@ from telegram import InlineQueryResultCachedVideo, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, InlineQueryHandler
 
+from bot.distribution.inline_share import pick_videos, share_caption, share_description, share_title
 from bot.domain import JobState
-from bot.inline_share import pick_videos, share_caption, share_description, share_title
-from bot.video_buttons import parse_share_query
+from bot.telegram_io.video_buttons import parse_share_query
 from handlers.common import Context
 from storage.jobs import Job, JobRepository
 

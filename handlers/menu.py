@@ -1,6 +1,6 @@
 """The command menu Telegram shows beside the message field, in English and Russian.
 
-Telegram-facing only; texts come from `bot.texts`. Failing to set it is logged, never fatal.
+Telegram-facing only; texts come from `bot.text.texts`. Failing to set it is logged, never fatal.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.error import TelegramError
 
-from bot.texts import text
+from bot.text.texts import text
 
 log = logging.getLogger(__name__)
 

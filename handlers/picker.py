@@ -12,13 +12,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot.admission import AccessPolicy
-from bot.callback_data import number_after
 from bot.domain import TrackList, TrackListStatus
-from bot.error_kinds import error_text
-from bot.render import provider_detail, track_label
-from bot.status_messages import is_gone, is_not_modified
-from bot.texts import text
+from bot.engine.admission import AccessPolicy
+from bot.engine.error_kinds import error_text
+from bot.telegram_io.callback_data import number_after
+from bot.telegram_io.status_messages import is_gone, is_not_modified
+from bot.text.render import provider_detail, track_label
+from bot.text.texts import text
 from bot.upstream.client import UpstreamClient
 from bot.upstream.errors import (
     UpstreamError,

@@ -11,18 +11,18 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.admission import AccessPolicy
-from bot.commands import (
+from bot.engine.admission import AccessPolicy
+from bot.engine.render_jobs import CANCEL_PREFIX, RenderJobs
+from bot.rendering import VideoFormat, parse_format
+from bot.telegram_io.video_buttons import FORMAT_PREFIX, parse_format_button
+from bot.text.commands import (
     AuthorTooLong,
     BadId,
     CommandSyntaxError,
     command_arguments,
     parse_render_args,
 )
-from bot.render_jobs import CANCEL_PREFIX, RenderJobs
-from bot.rendering import VideoFormat, parse_format
-from bot.texts import text
-from bot.video_buttons import FORMAT_PREFIX, parse_format_button
+from bot.text.texts import text
 from handlers.commands import PickerOffer
 from handlers.common import NEW_COMMANDS, Context, language_of, reply
 from handlers.submit import JobStarter, RenderSource

@@ -2,7 +2,7 @@
 lyrics switch (docs/architecture.md §3.2, §9).
 
 Telegram-facing only: parses the argument, checks who may change a group's defaults, stores
-through the chat settings repository and renders via `bot.texts`/`bot.render`.
+through the chat settings repository and renders via `bot.text.texts`/`bot.text.render`.
 """
 
 from __future__ import annotations
@@ -16,17 +16,17 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler
 
-from bot.admission import AccessPolicy
-from bot.commands import (
+from bot.domain import MAX_AUTHOR_LENGTH, MAX_DOMAIN_LENGTH
+from bot.engine.admission import AccessPolicy
+from bot.text.commands import (
     AuthorTooLong,
     CommandSyntaxError,
     command_arguments,
     parse_author,
     strip_quotes,
 )
-from bot.domain import MAX_AUTHOR_LENGTH, MAX_DOMAIN_LENGTH
-from bot.render import render_chat_settings
-from bot.texts import text
+from bot.text.render import render_chat_settings
+from bot.text.texts import text
 from handlers.common import NEW_COMMANDS, Context, language_of, reply, sender_id
 from storage.chats import ChatSettingsRepository
 

@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot.texts import text
+from bot.text.texts import text
 from handlers.common import Context, language_of
 
 log = logging.getLogger(__name__)

@@ -12,12 +12,12 @@ from dataclasses import dataclass, replace
 
 from telegram import InlineKeyboardMarkup, Message, Update
 
-from bot.admission import Admission, Admitted, AlreadyInFlight, NotAllowed, QuotaExceeded
-from bot.job_model import JobRequest, Phase
-from bot.jobs import JobService
-from bot.render_jobs import cancel_markup
-from bot.status_messages import check_status_markup
-from bot.texts import text
+from bot.engine.admission import Admission, Admitted, AlreadyInFlight, NotAllowed, QuotaExceeded
+from bot.engine.job_model import JobRequest, Phase
+from bot.engine.jobs import JobService
+from bot.engine.render_jobs import cancel_markup
+from bot.telegram_io.status_messages import check_status_markup
+from bot.text.texts import text
 from handlers.common import language_of, reply, sender_id, topic_of
 from storage.chats import ChatSettingsRepository
 from storage.jobs import KIND_RENDER, Job

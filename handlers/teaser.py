@@ -8,10 +8,10 @@ from __future__ import annotations
 from telegram import Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.commands import BadId, CommandSyntaxError, command_arguments, parse_teaser_args
 from bot.rendering import VideoFormat
-from bot.texts import text
-from bot.video_buttons import TEASER_PREFIX, parse_teaser_button
+from bot.telegram_io.video_buttons import TEASER_PREFIX, parse_teaser_button
+from bot.text.commands import BadId, CommandSyntaxError, command_arguments, parse_teaser_args
+from bot.text.texts import text
 from handlers.common import NEW_COMMANDS, Context, language_of, reply
 from handlers.submit import JobStarter, RenderSource
 from storage.jobs import JobRepository

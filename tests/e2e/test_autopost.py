@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from bot.channel_poster import CHANNEL_POSTS_PER_WINDOW
+from bot.distribution.channel_poster import CHANNEL_POSTS_PER_WINDOW
 from bot.domain import JobState, Provider
 from storage.autopost_links import AutopostLinkRepository
 from storage.channel_posts import ChannelPostRepository, PostState

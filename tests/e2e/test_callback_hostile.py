@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from bot.domain import JobState, Provider
-from bot.job_model import CallbackVerdict
+from bot.engine.job_model import CallbackVerdict
 from bot.web import MAX_CALLBACK_BYTES, build_web_app
 from tests.e2e.harness import BOT_TOKEN, Harness, new_fakes, running_bot
 from tests.e2e.processes import serve

@@ -15,10 +15,10 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.delivery import MAX_NOTICE_ATTEMPTS, Delivery
 from bot.domain import LINK_RETENTION_DAYS, Family, JobState, Provider
-from bot.safe_fetch import SafeFetcher
-from bot.status_messages import StatusMessages
+from bot.telegram_io.delivery import MAX_NOTICE_ATTEMPTS, Delivery
+from bot.telegram_io.status_messages import StatusMessages
+from bot.upstream.safe_fetch import SafeFetcher
 from storage.autopost_links import AutopostLinkRepository
 from storage.chats import ChatSettingsRepository
 from storage.db import Database

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain import JobState, Provider
-from bot.jobs import MIN_POLL_GAP_SECONDS
+from bot.engine.jobs import MIN_POLL_GAP_SECONDS
 from tests.e2e.harness import AUDIO_ID, TASK_ID, Harness, new_fakes, running_bot
 from tests.fakes.telegram import NOT_MODIFIED, Call, FakeTelegram
 from tests.fakes.upstream import FakeUpstream

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from bot.domain import Family
+from bot.engine.lyrics_source import LyricsSource, chorus_start
 from bot.lyrics.codec import lyrics_from_json, lyrics_to_json
 from bot.lyrics.model import AlignedLyrics, AlignedWord
-from bot.lyrics_source import LyricsSource, chorus_start
 from bot.upstream.client import UpstreamClient, make_http_client
 from bot.upstream.dialect import dialect_for_family
 from storage.db import Database

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.autopost import Action, TemplateTooLong, parse_autopost_args
-from bot.autopost_caption import hashtags, render_caption
-from bot.text_limits import utf16_length
-from bot.video_buttons import parse_share_query, share_query
+from bot.distribution.autopost import Action, TemplateTooLong, parse_autopost_args
+from bot.distribution.autopost_caption import hashtags, render_caption
+from bot.telegram_io.video_buttons import parse_share_query, share_query
+from bot.text.text_limits import utf16_length
 
 
 def test_default_caption_names_title_author_and_tags() -> None:

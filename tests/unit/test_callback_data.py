@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.callback_data import number_after
 from bot.rendering import VideoFormat
-from bot.video_buttons import parse_format_button
+from bot.telegram_io.callback_data import number_after
+from bot.telegram_io.video_buttons import parse_format_button
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.commands import (
+from bot.text.commands import (
     AuthorTooLong,
     BadId,
     MissingArguments,

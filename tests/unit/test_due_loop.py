@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain import JobState
-from bot.due_loop import DueLoop
+from bot.engine.due_loop import DueLoop
 from storage.db import Database
 from storage.jobs import Job, JobRepository
 from tests.storage.factories import new_job
@@ -116,7 +116,7 @@ async def test_a_step_over_its_deadline_is_cancelled_and_the_loop_goes_on(
                 cancelled.set()
                 raise
 
-    with caplog.at_level(logging.WARNING, logger="bot.due_loop"):
+    with caplog.at_level(logging.WARNING, logger="bot.engine.due_loop"):
         async with running(repo, work, concurrency=1, step_timeout=0.2) as loop:
             await asyncio.wait_for(cancelled.wait(), 2)
             other = await add_job(repo)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.error_kinds import error_text, kind_of
-from bot.job_model import ErrorKind
+from bot.engine.error_kinds import error_text, kind_of
+from bot.engine.job_model import ErrorKind
 from bot.upstream.errors import (
     AlreadyExists,
     InsufficientCredits,

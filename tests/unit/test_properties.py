@@ -21,8 +21,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.commands import CommandSyntaxError, parse_video_args
 from bot.domain import MAX_AUTHOR_LENGTH, Credits, TrackList, VideoResult, VideoStatus
+from bot.text.commands import CommandSyntaxError, parse_video_args
 from bot.upstream import kie, sunoapi, unified
 from bot.upstream.common import int_code, parse_timestamp
 from bot.upstream.errors import MalformedResponse, UpstreamError

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
-from bot.safe_fetch import FetchError, SafeFetcher, TooLarge, UnsafeUrl, system_resolver
+from bot.upstream.safe_fetch import FetchError, SafeFetcher, TooLarge, UnsafeUrl, system_resolver
 
 API_HOST = "api.provider.test"
 PUBLIC_IP = "93.184.216.34"

@@ -6,17 +6,17 @@ import random
 
 import pytest
 
-from bot.backoff import Backoff
-from bot.callback_tokens import (
+from bot.config import Settings
+from bot.engine.backoff import Backoff
+from bot.engine.callback_tokens import (
     CallbackTokens,
     callback_url,
     hash_token,
     placeholder_hash,
     token_matches,
 )
-from bot.config import Settings
 from bot.logs import REDACTED, configure_logging
-from bot.texts import _CATALOGUE, LANGUAGES, language_for, text
+from bot.text.texts import _CATALOGUE, LANGUAGES, language_for, text
 
 
 def test_backoff_grows_and_is_capped_with_jitter() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.text_limits import fit, shorten, utf16_length
+from bot.text.text_limits import fit, shorten, utf16_length
 
 
 def test_text_that_fits_is_unchanged() -> None:

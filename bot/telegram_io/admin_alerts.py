@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.job_model import ErrorKind
-from bot.texts import text
+from bot.engine.job_model import ErrorKind
+from bot.text.texts import text
 
 log = logging.getLogger(__name__)
 

@@ -24,12 +24,11 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, TelegramError
 
 from bot.domain import JobState, Track
-from bot.job_model import ErrorKind
+from bot.engine.job_model import ErrorKind
+from bot.engine.lyrics_source import LyricsSource
 from bot.lyrics.ass import karaoke_ass, layout_for
 from bot.lyrics.chorus import Loudness, clip_lyrics, is_chorus_tag, teaser_window
 from bot.lyrics.model import AlignedLyrics
-from bot.lyrics_source import LyricsSource
-from bot.render import render_progress_text
 from bot.rendering import (
     DEFAULT_MAX_BYTES,
     LOUDNESS_STEP_SECONDS,
@@ -49,16 +48,17 @@ from bot.rendering import (
     probe,
     read_audio_file,
 )
-from bot.safe_fetch import FetchError, SafeFetcher, TooLarge, UnsafeUrl
-from bot.status_messages import (
+from bot.telegram_io.status_messages import (
     MESSAGE_DEADLINE_SECONDS,
     is_gone,
     is_not_modified,
     telegram_deadline,
 )
-from bot.texts import text
+from bot.text.render import render_progress_text
+from bot.text.texts import text
 from bot.upstream.client import UpstreamClient
 from bot.upstream.errors import MalformedResponse, UpstreamError, UpstreamUnavailable
+from bot.upstream.safe_fetch import FetchError, SafeFetcher, TooLarge, UnsafeUrl
 from storage.jobs import KIND_RENDER, Job, JobRepository
 
 log = logging.getLogger(__name__)

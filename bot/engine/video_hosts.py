@@ -2,7 +2,8 @@
 
 A callback's video URL on one of them (or a signed callback's) is delivered at once instead of
 waiting for a confirming details call: Telegram fetches the URL itself, and our own downloads
-still go through the safe-download rules (bot/safe_fetch.py). Kept in memory: after a restart
+still go through the safe-download rules (bot/upstream/safe_fetch.py). Kept in memory: after a
+restart
 the first confirmed video teaches the host again.
 """
 

@@ -1,4 +1,4 @@
-"""Pure rendering of job facts into user-facing text, via the catalogue in `bot.texts`."""
+"""Pure rendering of job facts into user-facing text, via the catalogue in `bot.text.texts`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.domain import JobState
-from bot.job_model import ErrorKind, Phase
-from bot.text_limits import CAPTION_LIMIT, MESSAGE_LIMIT, fit, shorten
-from bot.texts import has_text, text
+from bot.engine.job_model import ErrorKind, Phase
+from bot.text.text_limits import CAPTION_LIMIT, MESSAGE_LIMIT, fit, shorten
+from bot.text.texts import has_text, text
 from storage.chats import ChatSettings
 from storage.jobs import Job
 

@@ -2,7 +2,7 @@
 
 The check asks getChat and getChatMember: the bot must be an administrator of the channel
 allowed to post, and the person linking it the channel's creator or an administrator. The
-verdict names what is missing as a `bot.texts` key; nothing here builds user-facing text.
+verdict names what is missing as a `bot.text.texts` key; nothing here builds user-facing text.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from telegram import Bot, ChatFullInfo, ChatMemberAdministrator
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.autopost_caption import TEMPLATE_LIMIT
-from bot.status_messages import MESSAGE_DEADLINE_SECONDS, telegram_deadline
-from bot.text_limits import utf16_length
+from bot.distribution.autopost_caption import TEMPLATE_LIMIT
+from bot.telegram_io.status_messages import MESSAGE_DEADLINE_SECONDS, telegram_deadline
+from bot.text.text_limits import utf16_length
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def _link_command(raw: str) -> AutopostCommand:
 
 @dataclass(frozen=True, slots=True)
 class ChannelVerdict:
-    """Whether a channel may be linked: its id and name, or the `bot.texts` key of what is
+    """Whether a channel may be linked: its id and name, or the `bot.text.texts` key of what is
     missing."""
 
     label: str  # how to name the channel to the user

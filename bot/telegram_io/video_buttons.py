@@ -15,9 +15,9 @@ from typing import Final
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callback_data import number_after
 from bot.rendering import VideoFormat, parse_format
-from bot.texts import text
+from bot.telegram_io.callback_data import number_after
+from bot.text.texts import text
 from storage.jobs import Job
 
 FORMAT_PREFIX = "rf:"

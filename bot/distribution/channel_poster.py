@@ -19,12 +19,12 @@ from datetime import datetime, timedelta
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
-from bot.autopost_caption import hashtags, render_caption
-from bot.backoff import Backoff
+from bot.distribution.autopost_caption import hashtags, render_caption
 from bot.domain import TrackList
-from bot.rate_limit import SlidingWindowLimiter
-from bot.status_messages import MESSAGE_DEADLINE_SECONDS, telegram_deadline
-from bot.texts import text
+from bot.engine.backoff import Backoff
+from bot.engine.rate_limit import SlidingWindowLimiter
+from bot.telegram_io.status_messages import MESSAGE_DEADLINE_SECONDS, telegram_deadline
+from bot.text.texts import text
 from bot.upstream.errors import UpstreamError
 from storage.autopost_links import AutopostLink, AutopostLinkRepository
 from storage.channel_posts import ChannelPost, ChannelPostRepository, PostState

@@ -29,20 +29,20 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.backoff import Backoff
 from bot.domain import JobState
-from bot.job_model import Phase
-from bot.lyrics_source import LyricsSource, chorus_start
-from bot.render import gave_up_message, link_message, render_caption, video_caption
-from bot.render_jobs import remove_work_dir, work_dir_of
-from bot.safe_fetch import FetchError, SafeFetcher
-from bot.status_messages import (
+from bot.engine.backoff import Backoff
+from bot.engine.job_model import Phase
+from bot.engine.lyrics_source import LyricsSource, chorus_start
+from bot.engine.render_jobs import remove_work_dir, work_dir_of
+from bot.telegram_io.status_messages import (
     MESSAGE_DEADLINE_SECONDS,
     StatusMessages,
     reply_to,
     telegram_deadline,
 )
-from bot.video_buttons import inline_sharing_enabled, video_markup
+from bot.telegram_io.video_buttons import inline_sharing_enabled, video_markup
+from bot.text.render import gave_up_message, link_message, render_caption, video_caption
+from bot.upstream.safe_fetch import FetchError, SafeFetcher
 from storage.chats import ChatSettingsRepository
 from storage.jobs import KIND_RENDER, Job, JobRepository
 

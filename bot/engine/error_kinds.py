@@ -1,16 +1,16 @@
 """The one mapping from upstream errors to what went wrong (ErrorKind) and to what the user
 reads: the job engine, /credits and the track picker all go through here.
 
-Pure: no Telegram types; the sentences live in bot/texts.py.
+Pure: no Telegram types; the sentences live in bot/text/texts.py.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from bot.job_model import ErrorKind
-from bot.render import provider_detail
-from bot.texts import text
+from bot.engine.job_model import ErrorKind
+from bot.text.render import provider_detail
+from bot.text.texts import text
 from bot.upstream.errors import (
     AlreadyExists,
     InsufficientCredits,

@@ -11,12 +11,12 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.callback_tokens import hash_token, token_matches
 from bot.domain import Family, JobState, VideoResult, VideoStatus
-from bot.job_model import CallbackVerdict, EngineConfig, ErrorKind
+from bot.engine.callback_tokens import hash_token, token_matches
+from bot.engine.job_model import CallbackVerdict, EngineConfig, ErrorKind
+from bot.engine.video_hosts import VideoHosts
 from bot.upstream.dialect import Dialect
 from bot.upstream.errors import MalformedResponse
-from bot.video_hosts import VideoHosts
 from storage.jobs import Job, JobRepository
 
 log = logging.getLogger(__name__)

@@ -10,9 +10,9 @@ from contextlib import asynccontextmanager
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram.error import BadRequest, TelegramError, TimedOut
 
-from bot.job_model import Phase
-from bot.render import status_text
-from bot.texts import text
+from bot.engine.job_model import Phase
+from bot.text.render import status_text
+from bot.text.texts import text
 from storage.jobs import Job
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bot.backoff import Backoff
-from bot.callback_tokens import CallbackTokens, callback_url, hash_token, placeholder_hash
 from bot.domain import PROVIDER_RATES, JobState, VideoRequest, VideoResult, VideoStatus
-from bot.error_kinds import kind_of
-from bot.job_model import (
+from bot.engine.backoff import Backoff
+from bot.engine.callback_tokens import CallbackTokens, callback_url, hash_token, placeholder_hash
+from bot.engine.error_kinds import kind_of
+from bot.engine.job_model import (
     AdminAlerts,
     EngineConfig,
     ErrorKind,
@@ -26,7 +26,8 @@ from bot.job_model import (
     Phase,
     StatusNotifier,
 )
-from bot.rate_limit import SlidingWindowLimiter
+from bot.engine.rate_limit import SlidingWindowLimiter
+from bot.engine.video_hosts import VideoHosts
 from bot.upstream.client import UpstreamClient
 from bot.upstream.errors import (
     AlreadyExists,
@@ -36,7 +37,6 @@ from bot.upstream.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
-from bot.video_hosts import VideoHosts
 from storage.jobs import KIND_PROVIDER, KIND_RENDER, Job, JobRepository, NewJob
 
 log = logging.getLogger(__name__)

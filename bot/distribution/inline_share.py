@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from bot.render import headline
-from bot.text_limits import CAPTION_LIMIT, fit
-from bot.texts import text
-from bot.video_buttons import parse_share_query
+from bot.telegram_io.video_buttons import parse_share_query
+from bot.text.render import headline
+from bot.text.text_limits import CAPTION_LIMIT, fit
+from bot.text.texts import text
 from storage.jobs import Job
 
 MAX_RESULTS: Final = 50  # Telegram's limit for one answerInlineQuery

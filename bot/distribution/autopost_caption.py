@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-from bot.text_limits import CAPTION_LIMIT, shorten
+from bot.text.text_limits import CAPTION_LIMIT, shorten
 
 PLACEHOLDERS: Final = ("title", "author", "tags")
 DEFAULT_TEMPLATE: Final = "🎬 {title}\n👤 {author}\n{tags}"

@@ -1,0 +1,1 @@
+"""Distribution: auto-post to a channel and inline sharing."""

@@ -1,0 +1,1 @@
+"""Telegram input and output: update intake, delivery, status messages, buttons, alerts."""

@@ -1,0 +1,1 @@
+"""Words: every user-facing sentence (en/ru), their rendering and command parsing."""
