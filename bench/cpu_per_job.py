@@ -152,12 +152,12 @@ async def main(jobs: int) -> None:
     per_job, took = await bot_job(jobs)
     print(
         f"CPU per echo round-trip, bare python-telegram-bot ({jobs} messages): "
-        f"{echo * 1000:.2f} ms (reference)"
+        f"{echo * 1000:.2f} ms (goal: none — the yardstick for the next line)"
     )
     print(
         f"CPU per job, python -m bot ({jobs} jobs in {took:.1f} s, callbacks): "
         f"{per_job * 1000:.2f} ms = {per_job / echo:.1f} echo round-trips "
-        f"(goal: ≤ 5 echo round-trips)"
+        f'(goal: none set in the issues — "a job costs little"; compare with the echo)'
     )
 
 
