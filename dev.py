@@ -103,7 +103,11 @@ def lock(args: list[str]) -> int:
     _create_venv()
     pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "install", UV], check=True)
-    uv = [str(BIN / "uv"), *COMPILE, *(["--upgrade"] if "--upgrade" in args else [])]
+    uv = [
+        str(BIN / ("uv.exe" if os.name == "nt" else "uv")),
+        *COMPILE,
+        *(["--upgrade"] if "--upgrade" in args else []),
+    ]
     subprocess.run([*uv, "-o", RUNTIME_LOCK.name], cwd=ROOT, check=True)
     # The dev lock is constrained by the runtime lock: both name the same runtime versions.
     dev = ["--extra", "dev", "-c", RUNTIME_LOCK.name, "-o", DEV_LOCK.name]
