@@ -2,7 +2,7 @@
 
 Runs each benchmark script of this folder as its own process (so one's memory does not count
 in the next), echoes what it prints and ends with a summary of the lines that carry a goal.
-`--quick` uses smaller sizes (about two minutes instead of about fifteen); `--only NAME,…`
+`--quick` uses smaller sizes (about two and a half minutes instead of about eight); `--only NAME,…`
 runs some sections. `python3 dev.py bench` runs this in the project's virtual environment.
 """
 
