@@ -16,11 +16,15 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
+# The exact versions of requirements.txt (the lock, README "Reproducible installs"), checked
+# against their hashes; then the project itself with --no-deps, so nothing else is resolved.
+COPY requirements.txt ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.txt
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir --no-deps . \
     && groupadd --gid 10001 botuser \
     && useradd --create-home --uid 10001 --gid 10001 botuser \
     && mkdir -p /data \

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Task runner: `python3 dev.py check` (the whole CI gate), `python3 dev.py run` (the bot).
+"""Task runner: `python3 dev.py check` (the whole CI gate), `run` (the bot), `bench` (figures),
+`lock` (refresh the lock files).
 
-Needs only Python >= 3.11: it creates `.venv/` beside this file and installs the project into it,
-reinstalling only when pyproject.toml changes.
+Needs only Python >= 3.11: it creates `.venv/` beside this file and installs into it the exact
+versions of requirements-dev.txt (the lock, README "Reproducible installs"), then the project
+itself without dependencies; it reinstalls only when pyproject.toml or a lock file changes.
 """
 
 from __future__ import annotations
@@ -20,25 +22,37 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".installed-from"
+RUNTIME_LOCK = ROOT / "requirements.txt"  # what the Docker image installs
+DEV_LOCK = ROOT / "requirements-dev.txt"  # the runtime lock plus the dev extras, for check
+UV = "uv==0.13.8"  # the lock tool, used by `lock` only
+COMPILE = ["pip", "compile", "pyproject.toml", "--universal", "--python-version", "3.11"]
+COMPILE += ["--generate-hashes", "--custom-compile-command", "python3 dev.py lock", "--quiet"]
 
 
 def _wanted_stamp() -> str:
-    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    for path in (ROOT / "pyproject.toml", RUNTIME_LOCK, DEV_LOCK):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
-def ensure_venv() -> None:
-    """Create the virtual environment and install the project (with dev extras) if stale."""
+def _create_venv() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - a clear message for an old interpreter
         sys.exit("Python 3.11 or newer is required")
     if not PYTHON.exists():
         print("creating .venv …", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
+
+
+def ensure_venv() -> None:
+    """Create the virtual environment and install the locked dev set and the project if stale."""
+    _create_venv()
     if STAMP.exists() and STAMP.read_text() == _wanted_stamp():
         return
     print("installing dependencies into .venv …", flush=True)
     pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "install", "-e", f"{ROOT}[dev]"], check=True)
+    subprocess.run([*pip, "install", "--require-hashes", "-r", str(DEV_LOCK)], check=True)
+    subprocess.run([*pip, "install", "--no-deps", "-e", str(ROOT)], check=True)
     STAMP.write_text(_wanted_stamp())
 
 
@@ -77,11 +91,40 @@ def run() -> int:
     os.execv(str(PYTHON), [str(PYTHON), "-m", "bot"])  # noqa: S606 - replaces this process
 
 
+def bench(args: list[str]) -> int:
+    """Print every benchmark figure with its goal (`python -m bench`; `--quick`: smaller runs)."""
+    ensure_venv()
+    return subprocess.run([str(PYTHON), "-m", "bench", *args], cwd=ROOT, check=False).returncode
+
+
+def lock(args: list[str]) -> int:
+    """Re-resolve the lock files from pyproject.toml; `--upgrade` moves every pin to the newest
+    version the ranges allow (otherwise pins that still fit are kept)."""
+    _create_venv()
+    pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", UV], check=True)
+    uv = [
+        str(BIN / ("uv.exe" if os.name == "nt" else "uv")),
+        *COMPILE,
+        *(["--upgrade"] if "--upgrade" in args else []),
+    ]
+    subprocess.run([*uv, "-o", RUNTIME_LOCK.name], cwd=ROOT, check=True)
+    # The dev lock is constrained by the runtime lock: both name the same runtime versions.
+    dev = ["--extra", "dev", "-c", RUNTIME_LOCK.name, "-o", DEV_LOCK.name]
+    subprocess.run([*uv, *dev], cwd=ROOT, check=True)
+    print(f"updated {RUNTIME_LOCK.name} and {DEV_LOCK.name}; review with `git diff`", flush=True)
+    return 0
+
+
+COMMANDS = {"check": check, "bench": bench, "lock": lock}
+USAGE = "usage: python3 dev.py check [pytest args…] | run | bench [--quick] | lock [--upgrade]"
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"check", "run"}:
-        print("usage: python3 dev.py check [pytest args…] | python3 dev.py run", file=sys.stderr)
+    if not argv or (argv[0] not in COMMANDS and argv[0] != "run"):
+        print(USAGE, file=sys.stderr)
         return 2
-    return check(argv[1:]) if argv[0] == "check" else run()
+    return run() if argv[0] == "run" else COMMANDS[argv[0]](argv[1:])
 
 
 if __name__ == "__main__":

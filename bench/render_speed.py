@@ -1,8 +1,12 @@
-"""Render a generated 3-minute track in every format (with and without a subtitles file).
+"""Benchmark: render speed (x real time) of a generated track in every format, with and
+without karaoke lyrics.
 
-Prints seconds, times real time, output MB and this process's RSS before/after each render
-(ffmpeg is a child, so the bot's own memory must not grow). Run:
-    python -m bench.render_speed [seconds]
+The lyrics are the bot's own: a dense generated timeline (a word every 0.35 s, sung from 2 s to
+the end, a section tag every 8 lines) through bot.lyrics.karaoke_ass with the format's layout,
+burned in by libass, as a vocal render does. Prints seconds, x real time, output MB, the extra
+time karaoke costs, and this process's RSS before/after each render (ffmpeg is a child, so the
+bot's own memory must not grow). Usage:
+    .venv/bin/python -m bench.render_speed [seconds]   (default 180, a 3-minute track)
 """
 
 from __future__ import annotations
@@ -17,23 +21,16 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
+from bot.lyrics.ass import karaoke_ass, layout_for
+from bot.lyrics.model import WordToken, aligned_lyrics
 from bot.rendering import Renderer, RenderSpec, VideoFormat
 
-ASS_HEADER = """[Script Info]
-ScriptType: v4.00+
-PlayResX: 720
-PlayResY: 1280
-
-[V4+ Styles]
-Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, \
-Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, \
-Shadow, Alignment, MarginL, MarginR, MarginV, Encoding
-Style: Lyrics,Sans,56,&H00FFFFFF,&H0000FFFF,&H00000000,&H80000000,1,0,0,0,100,100,0,0,1,3,0,5,\
-40,40,0,1
-
-[Events]
-Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
-"""
+WORDS = ("neon", "city", "lights", "полночь", "dreams", "真夜中", "drive", "forever", "we", "run")
+GOALS = {  # issue 10 (speed and size at 720x1280) and issue 11 (karaoke cost)
+    VideoFormat.VERTICAL: "goal: ≥ 4× real time (≤ 45 s for 3 min), ≤ 50 MB",
+}
+OTHER_GOAL = "goal: none set for this format (issue 10: report it), ≤ 50 MB"
+KARAOKE_GOAL = "goal: karaoke adds ≤ 25 % at 720x1280"
 
 
 def _rss_mb() -> float:
@@ -43,16 +40,21 @@ def _rss_mb() -> float:
     return float("nan")
 
 
-def _clock(seconds: float) -> str:
-    return f"{int(seconds // 3600)}:{int(seconds % 3600 // 60):02d}:{seconds % 60:05.2f}"
-
-
-def _subtitles(path: Path, duration: float) -> None:
-    lines = [ASS_HEADER]
-    for start in range(0, int(duration), 4):
-        words = "".join(f"{{\\k50}}word{n} " for n in range(6))
-        lines.append(f"Dialogue: 0,{_clock(start)},{_clock(start + 4)},Lyrics,,0,0,0,,{words}\n")
-    path.write_text("".join(lines), encoding="utf-8")
+def _lyrics_ass(path: Path, duration: float, width: int, height: int) -> None:
+    """Karaoke ASS for the whole track from a dense generated word timeline."""
+    tokens: list[WordToken] = []
+    t, n = 2.0, 0
+    while t + 0.3 < duration:
+        word = WORDS[n % len(WORDS)]
+        if n % 48 == 0:
+            word = f"[{'Chorus' if n % 96 else 'Verse'}]\n{word}"
+        elif n % 6 == 0:
+            word = f"\n{word}"
+        tokens.append(WordToken(word, t, t + 0.3))
+        t, n = t + 0.35, n + 1
+    document = karaoke_ass(aligned_lyrics(tokens, hoot_cer=0.05), layout_for(width, height))
+    assert document is not None
+    path.write_text(document, encoding="utf-8")
 
 
 def _inputs(folder: Path, duration: float) -> tuple[Path, Path]:
@@ -98,41 +100,49 @@ def _inputs(folder: Path, duration: float) -> tuple[Path, Path]:
     return audio, cover
 
 
+async def _render(
+    renderer: Renderer, spec: RenderSpec, workdir: Path
+) -> tuple[float, float, float, float]:
+    """(seconds, x real time, MB, RSS growth in MB) of one render."""
+    before = _rss_mb()
+    started = time.monotonic()
+    video = await renderer.render(spec, workdir=workdir)
+    took = time.monotonic() - started
+    video.path.unlink()
+    return took, video.duration / took, video.size / 1e6, _rss_mb() - before
+
+
 async def main(duration: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         audio, cover = _inputs(folder, duration)
-        subtitles = folder / "lyrics.ass"
-        _subtitles(subtitles, duration)
         renderer = await Renderer.start(Path(imageio_ffmpeg.get_ffmpeg_exe()), folder / "state")
         print(f"track: {duration:.0f} s; fonts missing: {renderer.fonts.missing or 'none'}")
-        print(
-            f"{'format':<7} {'subs':<5} {'seconds':>8} {'x real':>7} {'MB':>6} "
-            f"{'RSS before':>11} {'RSS after':>10}"
-        )
         for video_format in VideoFormat:
-            for with_subs in (False, True):
-                before = _rss_mb()
-                started = time.monotonic()
-                video = await renderer.render(
-                    RenderSpec(
-                        audio=audio,
-                        cover=cover,
-                        title="Midnight Drive — Полночь 真夜中",
-                        author="DJ Bench",
-                        domain="example.com",
-                        video_format=video_format,
-                        subtitles=subtitles if with_subs else None,
-                    ),
-                    workdir=folder / f"out-{video_format.width}x{video_format.height}-{with_subs}",
+            size = f"{video_format.width}x{video_format.height}"
+            lyrics = folder / f"lyrics-{size}.ass"
+            _lyrics_ass(lyrics, duration, video_format.width, video_format.height)
+            results = []
+            for subtitles in (None, lyrics):
+                spec = RenderSpec(
+                    audio=audio,
+                    cover=cover,
+                    title="Midnight Drive — Полночь 真夜中",
+                    author="DJ Bench",
+                    domain="example.com",
+                    video_format=video_format,
+                    subtitles=subtitles,
                 )
-                took = time.monotonic() - started
+                workdir = folder / f"out-{size}-{subtitles is not None}"
+                results.append(await _render(renderer, spec, workdir))
+            goal = GOALS.get(video_format, OTHER_GOAL)
+            for (took, speed, mb, grew), label in zip(results, ("", " with lyrics"), strict=True):
                 print(
-                    f"{video_format.value:<7} {'yes' if with_subs else 'no':<5} {took:8.1f} "
-                    f"{video.duration / took:7.1f} {video.size / 1e6:6.1f} "
-                    f"{before:9.1f}MB {_rss_mb():8.1f}MB"
+                    f"render {video_format.value} ({size}){label}: {speed:.1f}× real time "
+                    f"({took:.1f} s, {mb:.1f} MB, bot RSS {grew:+.1f} MB) ({goal})"
                 )
-                video.path.unlink()
+            extra = results[1][0] / results[0][0] - 1
+            print(f"karaoke cost {video_format.value}: {extra:+.0%} render time ({KARAOKE_GOAL})")
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"largest ffmpeg child RSS: {children:.0f} MB")
 

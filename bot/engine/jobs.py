@@ -226,8 +226,14 @@ class JobService:
         )
 
     async def accepted(self, job: Job, video_task_id: str, expected: JobState) -> None:
-        """Record the upstream's video task id and start polling it (if still `expected`)."""
-        first_poll = self._clock() + timedelta(seconds=self._first_poll_delay())
+        """Record the upstream's video task id and start polling it (if still `expected`).
+
+        A callback that named this very task while the create's answer was on its way (kept as
+        a hint) makes the first poll due at once instead of after the usual delay."""
+        fresh = await self._repo.get(job.id) or job
+        now = self._clock()
+        called_back = fresh.callback_task_id == video_task_id
+        first_poll = now if called_back else now + timedelta(seconds=self._first_poll_delay())
         won = await self._repo.transition(
             job.id,
             expected=expected,

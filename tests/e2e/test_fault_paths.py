@@ -271,3 +271,19 @@ async def test_an_unsigned_callback_is_trusted_only_on_a_host_the_details_used(
         delivered = await h.wait_state(JobState.DELIVERED, job_id=3)
         assert h.upstream.details_calls[third] == 1
         assert "elsewhere.example" not in str(delivered.video_url)
+
+
+async def test_a_callback_during_the_create_makes_the_first_poll_due_at_once(
+    tmp_path: Path,
+) -> None:
+    """The provider calls back before its create answer reached us: the hint is kept, and
+    once the answer names that task, the job is polled at once (not after the usual delay)."""
+    async with running_bot(tmp_path, Provider.KIE, poll_interval_seconds=30) as h:
+        h.upstream.answer_delay["create"] = 0.5
+        await h.submit(user_id=USER)
+        await h.wait_until(lambda: len(h.upstream.video_task_ids()) == 1)
+        [video_task] = h.upstream.video_task_ids()
+        h.upstream.complete(video_task)
+        assert (await h.upstream.fire_callback(video_task, h.web)).status_code == 200
+        assert (await h.job()).state is JobState.SUBMITTING  # the answer is still on its way
+        await h.wait_state(JobState.DELIVERED, timeout=3)  # not after the 90 s first poll

@@ -30,6 +30,7 @@ def _world(tmp_path: Path, telegram_url: str, upstream_url: str) -> tuple[dict[s
     port = free_port()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),  # this checkout's code
         "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
         "TELEGRAM_API_BASE_URL": f"{telegram_url}/bot",
         "TELEGRAM_API_FILE_URL": f"{telegram_url}/file/bot",

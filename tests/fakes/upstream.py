@@ -7,6 +7,7 @@ docs/providers.md §2-§5. Must not import the bot's dialect modules: it is the 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import functools
 import hashlib
@@ -150,6 +151,8 @@ class FakeUpstream:
         self.lyrics: dict[tuple[str, str], TrackLyrics] = {}  # unset: an instrumental's answer
         self.lyrics_calls: Counter[tuple[str, str]] = Counter()  # (music task, audio id)
         self._injected: dict[Endpoint, list[_Injected]] = {}
+        # Seconds between carrying out a call and answering it (the answer is slow).
+        self.answer_delay: dict[Endpoint, float] = {}
         self._by_track: dict[tuple[str, str], str] = {}  # (music task, audio id) -> video task
         self._ids = itertools.count(1)
         # The music record's media (issue 10's renderer): a generated tone of `media_seconds`
@@ -302,7 +305,10 @@ class FakeUpstream:
             return self._error(401, "You do not have access permissions")
         injected = self._take_injected(endpoint)
         if injected is None:
-            return self._carry_out(endpoint, payload, params, headers)
+            answer = self._carry_out(endpoint, payload, params, headers)
+            if delay := self.answer_delay.get(endpoint):
+                await asyncio.sleep(delay)
+            return answer
         if injected.accept:
             self._carry_out(endpoint, payload, params, headers)
         answer = self._error(injected.code, injected.message, http_status=injected.http_status)
