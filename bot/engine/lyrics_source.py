@@ -55,6 +55,11 @@ class LyricsSource:
             log.warning("lyrics of %s/%s unreadable: %s", task_id, audio_id, exc)
             return None
 
+    async def known(self, task_id: str, audio_id: str) -> bool:
+        """Whether the provider's answer for this track is stored (lyrics, or that it has
+        none); False after a failed ask, which a later render asks again."""
+        return await self._repo.get(self._provider, task_id, audio_id) is not None
+
     async def lyrics(self, task_id: str, audio_id: str) -> AlignedLyrics | None:
         """The track's lyrics (an instrumental's are empty); None when there are none to have:
         the provider has no lyrics endpoint, or asking failed this time (then not stored)."""

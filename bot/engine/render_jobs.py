@@ -368,7 +368,16 @@ class RenderJobs:
             return None
         if not (job.lyrics or job.teaser):
             return None
-        return await self._lyrics.lyrics(job.task_id, job.audio_id)
+        lyrics = await self._lyrics.lyrics(job.task_id, job.audio_id)
+        if (
+            lyrics is None
+            and job.lyrics
+            and not await self._lyrics.known(job.task_id, job.audio_id)
+        ):
+            # Asking failed this time: this video has no lyrics, so it must not be re-sent
+            # later as the "with lyrics" look (that look is rendered again once they come).
+            await self._repo.transition(job.id, expected=job.state, lyrics=False)
+        return lyrics
 
     async def _teaser(
         self, renderer: Renderer, audio: Path, lyrics: AlignedLyrics | None

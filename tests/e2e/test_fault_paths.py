@@ -287,3 +287,18 @@ async def test_a_callback_during_the_create_makes_the_first_poll_due_at_once(
         assert (await h.upstream.fire_callback(video_task, h.web)).status_code == 200
         assert (await h.job()).state is JobState.SUBMITTING  # the answer is still on its way
         await h.wait_state(JobState.DELIVERED, timeout=3)  # not after the 90 s first poll
+
+
+async def test_the_callback_endpoint_answers_without_calling_telegram(tmp_path: Path) -> None:
+    """Record, wake the loop, answer: the provider never waits on a Telegram call (a callback
+    arriving while the create's answer is on its way used to edit the status message first)."""
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        h.upstream.answer_delay["create"] = 0.5
+        await h.submit(user_id=USER)
+        await h.wait_until(lambda: len(h.upstream.video_task_ids()) == 1)
+        [video_task] = h.upstream.video_task_ids()
+        h.upstream.complete(video_task)
+        before = len(h.telegram.calls)
+        assert (await h.upstream.fire_callback(video_task, h.web)).status_code == 200
+        assert h.telegram.calls[before:] == []
+        await h.wait_state(JobState.DELIVERED)

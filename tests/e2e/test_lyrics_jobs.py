@@ -190,3 +190,24 @@ async def test_teaser_command_of_a_short_track_uses_it_whole(tmp_path: Path) -> 
         info = await probe(Ffmpeg(FFMPEG), await uploaded(call, tmp_path, "short"))
         assert info.duration == pytest.approx(3.0, abs=0.1)
         assert "Usage: /teaser" in await answer_to(h, "/teaser onlyone")
+
+
+async def test_a_render_made_without_lyrics_after_a_failed_ask_is_not_reused_as_karaoke(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        h.upstream.media_seconds = 4.0
+        h.upstream.set_lyrics(*TRACK, SONG)
+        h.upstream.fail_next("lyrics", 500, "busy")
+        await h.submit(f"/render {TASK_ID} {AUDIO_ID} 9:16", user_id=USER)
+        await h.telegram.wait_for("sendVideo", timeout=RENDER_TIMEOUT)
+        first = await h.wait_state(JobState.DELIVERED)
+        assert first.lyrics is False  # what was really rendered
+        await h.submit(f"/render {TASK_ID} {AUDIO_ID} 9:16", user_id=USER)
+        again = (await h.telegram.wait_for("sendVideo", count=2, timeout=RENDER_TIMEOUT))[1]
+        assert (await h.wait_state(JobState.DELIVERED, job_id=2)).lyrics is True
+        assert "video" in again.files  # rendered anew, now with the lyrics
+        path = await uploaded(again, tmp_path, "second")
+        assert lyric_pixels(await frame_at(path, SUNG_AT)) > 300
+        asked = [r for r in h.upstream.requests if r.path.endswith("get-timestamped-lyrics")]
+        assert len(asked) == 2  # the failed ask, then the one that got them
