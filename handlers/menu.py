@@ -14,7 +14,19 @@ from bot.text.texts import text
 
 log = logging.getLogger(__name__)
 
-PUBLIC_COMMANDS = ("start", "help", "video", "status", "list", "author", "domain", "autopost")
+PUBLIC_COMMANDS = (
+    "start",
+    "help",
+    "video",
+    "render",
+    "teaser",
+    "status",
+    "list",
+    "author",
+    "domain",
+    "lyrics",
+    "autopost",
+)
 # (catalogue language, Telegram language_code): None is the menu for every other language.
 MENU_LANGUAGES = (("en", None), ("ru", "ru"))
 

@@ -397,6 +397,18 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "en": "Make a video: /video <taskId> [audioId] [author]",
         "ru": "Сделать видео: /video <taskId> [audioId] [автор]",
     },
+    "menu_render": {
+        "en": "Render it myself: /render <taskId> [audioId] [9:16|1:1|16:9]",
+        "ru": "Отрендерить самому: /render <taskId> [audioId] [9:16|1:1|16:9]",
+    },
+    "menu_teaser": {
+        "en": "A 15–30 s vertical chorus clip: /teaser <taskId> <audioId>",
+        "ru": "Вертикальный клип с припевом на 15–30 с: /teaser <taskId> <audioId>",
+    },
+    "menu_lyrics": {
+        "en": "Karaoke lyrics in this chat's renders: on or off",
+        "ru": "Караоке-текст в видео этого чата: on или off",
+    },
     "menu_status": {
         "en": "How is my latest video doing?",
         "ru": "Как дела у последнего видео?",
