@@ -494,6 +494,12 @@ class JobRepository:
         sql = "UPDATE jobs SET chat_id = ?, updated_at = ? WHERE chat_id = ?"
         return await self._db.execute(sql, (new_chat_id, self._now(), old_chat_id))
 
+    async def record_title(self, job_id: int, title: str) -> None:
+        """Remember the track's title (looked up once the job was submitted)."""
+        await self._db.execute(
+            "UPDATE jobs SET title = ? WHERE id = ? AND title IS NULL", (title, job_id)
+        )
+
     async def record_status_phase(self, job_id: int, phase: str) -> None:
         """Remember what the job's status message shows now (whatever the job's state)."""
         sql = "UPDATE jobs SET status_phase = ? WHERE id = ?"

@@ -7,6 +7,7 @@ compare-and-set in storage, so whoever wins a transition does the follow-up work
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from bot.upstream.errors import (
     Maintenance,
     MalformedResponse,
     RateLimited,
+    UpstreamError,
     UpstreamRejected,
     UpstreamUnavailable,
 )
@@ -43,6 +45,7 @@ log = logging.getLogger(__name__)
 
 _Counter = Literal["submit_attempts", "poll_attempts", "delivery_attempts"]
 
+TITLE_LOOKUP_SECONDS = 10.0
 MIN_POLL_GAP_SECONDS = 0.35  # keeps every task under 3 details requests per second (§13.11)
 
 
@@ -248,6 +251,22 @@ class JobService:
             log.info("job %s submitted video_task=%s state=pending", job.id, video_task_id)
             self._wake_reconciler()
             await self._show(job.id, Phase.RENDERING)
+            if job.title is None:
+                await self._learn_title(job)
+
+    async def _learn_title(self, job: Job) -> None:
+        """Look up the track's title while the video is being made (best effort), so the
+        caption, /list and the share list name the song rather than its audio id."""
+        try:
+            async with asyncio.timeout(TITLE_LOOKUP_SECONDS), self.details_limiter:
+                tracks = await self._client.tracks(job.task_id)
+        except (UpstreamError, TimeoutError) as exc:
+            log.info("job %s: track title not known (%s)", job.id, exc)
+            return
+        for track in tracks.tracks:
+            if track.audio_id == job.audio_id and track.title:
+                await self._repo.record_title(job.id, track.title)
+                return
 
     def _first_poll_delay(self) -> float:
         factor = 3.0 if self._config.callbacks_enabled else 1.0

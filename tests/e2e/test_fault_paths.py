@@ -302,3 +302,18 @@ async def test_the_callback_endpoint_answers_without_calling_telegram(tmp_path: 
         assert (await h.upstream.fire_callback(video_task, h.web)).status_code == 200
         assert h.telegram.calls[before:] == []
         await h.wait_state(JobState.DELIVERED)
+
+
+async def test_a_plain_video_command_learns_the_track_title_for_the_caption(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, Provider.SUNOAPI) as h:
+        await h.submit(user_id=USER)
+        video_task = await h.video_task_id()
+        async with asyncio.timeout(5):
+            while (await h.job()).title != "Song A":
+                await asyncio.sleep(0.02)
+        h.upstream.complete(video_task)
+        await h.upstream.fire_callback(video_task, h.web)
+        [video] = await h.telegram.wait_for("sendVideo")
+        assert "Song A" in video.params["caption"]

@@ -114,7 +114,7 @@ async def test_status_shows_the_latest_delivered_job(tmp_path: Path) -> None:
         for body in ("/status", "/status 1", "/status #1"):
             answer = await command(h, body)
             card = answer.params["text"]
-            assert card.startswith(f"Job #1 · {AUDIO_ID}")
+            assert card.startswith("Job #1 · Song A")  # the title, looked up after the create
             assert "Author: DJ Ann" in card
             assert "Done! Your video is posted." in card
             assert "reply_markup" not in answer.params  # nothing left to check
@@ -161,7 +161,7 @@ async def test_list_paginates_five_jobs_per_page(tmp_path: Path) -> None:
         listing = sent_message(h, answer)
         first_page = buttons(listing)
         assert [data for _, data in first_page] == ["rs:7", "rs:6", "rs:5", "rs:4", "rs:3", "ls:5"]
-        assert first_page[0][0] == "⏳ #7 audio-7"
+        assert first_page[0][0] == "⏳ #7 Song 7"
         assert first_page[-1][0] == "▶"
 
         edit = asyncio.create_task(next_edit(h, listing["message_id"]))
@@ -183,7 +183,7 @@ async def test_list_labels_are_trimmed_and_name_the_author(tmp_path: Path) -> No
         await h.video_task_id()
         listing = sent_message(h, await command(h, "/list"))
         [(label, data)] = buttons(listing)
-        assert label.startswith(f"⏳ #1 {AUDIO_ID} · NNN")
+        assert label.startswith("⏳ #1 Song A · NNN")
         assert label.endswith("…")
         assert len(label) <= 40
         assert data == "rs:1"
@@ -206,13 +206,13 @@ async def test_tapping_a_delivered_job_resends_its_file_id_after_the_link_expire
         upstream_requests, cdn_hits = len(h.upstream.requests), len(h.upstream.cdn_hits)
 
         listing = sent_message(h, await command(h, "/list"))
-        assert buttons(listing) == [(f"✅ #1 {AUDIO_ID}", "rs:1")]
+        assert buttons(listing) == [("✅ #1 Song A", "rs:1")]
         query_id = await tap(h, "rs:1", listing)
         calls = await h.telegram.wait_for("sendVideo", count=2)
         again = calls[1]
         assert again.params["video"] == job.file_id
         assert int(again.params["chat_id"]) == USER
-        assert AUDIO_ID in again.params["caption"]
+        assert "Song A" in again.params["caption"]
         assert "valid until" not in again.params["caption"]  # that date is in the past
         # The same buttons as the first delivery: the other formats.
         rows = again.params["reply_markup"]["inline_keyboard"]
