@@ -86,7 +86,8 @@ async def run_chaos(
     started = time.monotonic()
     async with serve(telegram.app) as telegram_url, serve(upstream.app) as upstream_url:
         upstream.public_base_url = upstream_url
-        env, health = _environment(workdir, telegram_url, upstream_url, callbacks=callbacks)
+        env, base = bot_environment(workdir, telegram_url, upstream_url, callbacks=callbacks)
+        health = f"{base}/healthz"
         bot = BotProcess(env, workdir)
         await bot.start(health)
         background = [asyncio.create_task(_submit_all(telegram, jobs, rng))]
@@ -118,9 +119,10 @@ async def run_chaos(
     return report
 
 
-def _environment(
+def bot_environment(
     workdir: Path, telegram_url: str, upstream_url: str, *, callbacks: bool
 ) -> tuple[dict[str, str], str]:
+    """The environment of `python -m bot` against the fakes, and the bot's own base URL."""
     port = free_port()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -140,7 +142,7 @@ def _environment(
     }
     if callbacks:
         env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
-    return env, f"http://127.0.0.1:{port}/healthz"
+    return env, f"http://127.0.0.1:{port}"
 
 
 async def _submit_all(telegram: FakeTelegram, jobs: int, rng: random.Random) -> None:

@@ -4,7 +4,6 @@ send (at most one extra copy per kill); updates are confirmed to Telegram only o
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 from pathlib import Path
 
@@ -12,8 +11,8 @@ import httpx
 import pytest
 
 from bot.domain import Family
-from tests.e2e.chaos import API_KEY, BOT_TOKEN, TASK_ID, run_chaos
-from tests.e2e.processes import BotProcess, free_port, serve
+from tests.e2e.chaos import API_KEY, BOT_TOKEN, TASK_ID, bot_environment, run_chaos
+from tests.e2e.processes import BotProcess, serve
 from tests.fakes.telegram import Call, FakeTelegram
 from tests.fakes.upstream import FakeUpstream
 
@@ -24,25 +23,6 @@ async def test_random_kill9_loses_no_job(tmp_path: Path, callbacks: bool) -> Non
     print(report.line())  # noqa: T201 - the figure, for the log
     assert report.lost == 0, report.line()
     assert report.duplicates <= report.kills, report.line()
-
-
-def _world(tmp_path: Path, telegram_url: str, upstream_url: str) -> tuple[dict[str, str], str]:
-    port = free_port()
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),  # this checkout's code
-        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
-        "TELEGRAM_API_BASE_URL": f"{telegram_url}/bot",
-        "TELEGRAM_API_FILE_URL": f"{telegram_url}/file/bot",
-        "MUSIC_API_PROVIDER": "kie",
-        "MUSIC_API_KEY": API_KEY,
-        "MUSIC_API_BASE_URL": upstream_url,
-        "HTTP_HOST": "127.0.0.1",
-        "HTTP_PORT": str(port),
-        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
-        "QUOTA_PER_HOUR": "1000",
-    }
-    return env, f"http://127.0.0.1:{port}"
 
 
 async def _all_handled(telegram: FakeTelegram, upstream: FakeUpstream, chats: set[int]) -> None:
@@ -67,7 +47,7 @@ async def test_updates_confirmed_to_telegram_survive_a_kill(tmp_path: Path) -> N
     last_id = max(int(u["update_id"]) for u in updates)
     async with serve(telegram.app) as telegram_url, serve(upstream.app) as upstream_url:
         upstream.public_base_url = upstream_url
-        env, base = _world(tmp_path, telegram_url, upstream_url)
+        env, base = bot_environment(tmp_path, telegram_url, upstream_url, callbacks=False)
         bot = BotProcess(env, tmp_path)
         await bot.start(f"{base}/healthz")
         killed = asyncio.Event()
@@ -99,7 +79,7 @@ async def test_webhook_updates_answered_200_survive_a_kill(tmp_path: Path) -> No
     chats = {90_000 + n for n in range(30)}
     async with serve(telegram.app) as telegram_url, serve(upstream.app) as upstream_url:
         upstream.public_base_url = upstream_url
-        env, base = _world(tmp_path, telegram_url, upstream_url)
+        env, base = bot_environment(tmp_path, telegram_url, upstream_url, callbacks=False)
         env |= {"BOT_MODE": "webhook", "WEBHOOK_SECRET": "s3cret", "PUBLIC_BASE_URL": base}
         bot = BotProcess(env, tmp_path)
         await bot.start(f"{base}/healthz")
