@@ -7,10 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.domain import JobState, Provider
-from bot.engine.render_jobs import PROGRESS_INTERVAL_SECONDS, ProgressReporter
+from bot.engine.render_jobs import CANCEL_PREFIX, PROGRESS_INTERVAL_SECONDS, ProgressReporter
 from bot.rendering import QueuePosition
-from tests.e2e.harness import Harness, running_bot
+from tests.e2e.harness import AUDIO_ID, TASK_ID, Harness, new_fakes, running_bot
 from tests.e2e.test_render_jobs import USER
+from tests.fakes.telegram import Json
 
 GROUP = -100555
 CHAT_ADMIN = 5151
@@ -94,3 +95,60 @@ async def test_progress_edits_the_status_at_most_once_per_interval(tmp_path: Pat
         await h.settle()
         assert len(shown()) == 6
         assert shown()[-1] == "🎬 Rendering the video myself… 90%"
+
+
+def cancel_button(h: Harness, job_id: int) -> tuple[Json, str]:
+    """The status message in the group carrying job `job_id`'s Cancel button, and its data."""
+    data = f"{CANCEL_PREFIX}{job_id}"
+    for message in h.telegram.messages(GROUP):
+        rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+        if any(button.get("callback_data") == data for row in rows for button in row):
+            return message, data
+    raise AssertionError(f"no Cancel button for job {job_id} in {h.telegram.messages(GROUP)}")
+
+
+async def tap_cancel(h: Harness, job_id: int, user_id: int) -> str:
+    """Tap job `job_id`'s Cancel as `user_id`; the answer the bot gave to that tap."""
+    message, data = cancel_button(h, job_id)
+    tap = h.telegram.callback_query(data, message=message, user_id=user_id)
+    h.telegram.push_update(tap)
+    query_id = tap["callback_query"]["id"]
+    [answer] = await h.telegram.wait_for(
+        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == query_id
+    )
+    return str(answer.params.get("text", ""))
+
+
+async def test_a_chat_admin_and_a_bot_admin_may_cancel_a_members_render(tmp_path: Path) -> None:
+    telegram, upstream = new_fakes(Provider.KIE)
+    upstream.media_seconds = 40.0  # renders long enough to be cancelled
+    telegram.set_admins(GROUP, [CHAT_ADMIN])
+    async with running_bot(tmp_path, fakes=(telegram, upstream)) as h:
+        for audio_id in (AUDIO_ID, "audio-2"):
+            h.telegram.push_update(
+                h.telegram.group_message(
+                    f"/render {TASK_ID} {audio_id}", chat_id=GROUP, user_id=USER
+                )
+            )
+        await h.wait_until(lambda: len(h.telegram.messages(GROUP)) == 2, timeout=10)
+        assert {(await h.job(n)).user_id for n in (1, 2)} == {USER}
+
+        denied = await tap_cancel(h, 1, MEMBER)
+        assert "Only the person who asked for this video or a chat admin" in denied
+        assert [c.params["user_id"] for c in telegram.calls_to("getChatMember")] == [MEMBER]
+        assert (await h.job(1)).state is JobState.SUBMITTING
+
+        assert await tap_cancel(h, 1, CHAT_ADMIN) == "Cancelled."
+        first = await h.wait_state(JobState.FAILED, job_id=1)
+        assert first.error_kind == "cancelled"
+
+        assert await tap_cancel(h, 2, BOT_ADMIN) == "Cancelled."
+        second = await h.wait_state(JobState.FAILED, job_id=2)
+        assert second.error_kind == "cancelled"
+        # A bot admin is let through without asking Telegram who they are in the chat.
+        assert BOT_ADMIN not in [c.params["user_id"] for c in telegram.calls_to("getChatMember")]
+        await h.wait_until(
+            lambda: all("Cancelled" in m.get("text", "") for m in h.telegram.messages(GROUP)),
+            timeout=10,
+        )
+        assert telegram.calls_to("sendVideo") == []
