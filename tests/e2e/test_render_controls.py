@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.domain import JobState, Provider
 from bot.engine.render_jobs import CANCEL_PREFIX, PROGRESS_INTERVAL_SECONDS, ProgressReporter
 from bot.rendering import QueuePosition
 from tests.e2e.harness import AUDIO_ID, TASK_ID, Harness, new_fakes, running_bot
-from tests.e2e.test_render_jobs import USER
+from tests.e2e.test_render_jobs import USER, decoded, rendered_video
 from tests.fakes.telegram import Json
+from tests.rendering.conftest import make_media
 
 GROUP = -100555
 CHAT_ADMIN = 5151
@@ -152,3 +155,45 @@ async def test_a_chat_admin_and_a_bot_admin_may_cancel_a_members_render(tmp_path
             timeout=10,
         )
         assert telegram.calls_to("sendVideo") == []
+
+
+@pytest.fixture(scope="module")
+def voice_ogg(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A 3 s mono Opus voice note in OGG, as Telegram's clients record them (no tags, no cover)."""
+    path = tmp_path_factory.mktemp("voice") / "voice.ogg"
+    make_media(
+        *("-f", "lavfi", "-i", "sine=f=220:d=3:sample_rate=48000"),
+        *("-c:a", "libopus", "-b:a", "32k", "-ac", "1", str(path)),
+    )
+    return path.read_bytes()
+
+
+async def test_a_voice_message_sent_privately_is_rendered_and_answered(
+    tmp_path: Path, voice_ogg: bytes
+) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        media = h.telegram.user_file("voice", voice_ogg, file_name="", mime_type="audio/ogg")
+        update = h.telegram.audio_message(media, kind="voice", user_id=USER)
+        h.telegram.push_update(update)
+        call = await rendered_video(h)
+        job = await h.wait_state(JobState.DELIVERED)
+        assert (job.kind, job.task_id, job.audio_id, job.video_format) == (
+            "render",
+            "upload",
+            media["file_unique_id"],
+            "9:16",
+        )
+        assert job.source_file_id == media["file_id"]
+        assert [c.params["file_id"] for c in h.telegram.calls_to("getFile")] == [media["file_id"]]
+        assert h.telegram.file_downloads == ["voice/file_1"]
+        assert call.params["chat_id"] == USER
+        assert call.params["reply_parameters"]["message_id"] == update["message"]["message_id"]
+        assert (call.params["width"], call.params["height"]) == (720, 1280)
+        assert call.params["duration"] == 3
+        assert "Rendered by this bot (9:16)" in call.params["caption"]
+        assert "voice" in call.params["caption"]  # no tags: the title comes from the file
+        info = await decoded(call.files["video"], tmp_path)
+        assert info.video is not None
+        assert info.audio is not None
+        assert info.duration == pytest.approx(3.0, abs=0.1)
+        await h.wait_until(lambda: "Done" in h.status_text(USER))
