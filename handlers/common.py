@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from telegram import Message, ReplyParameters, Update
+from telegram import CallbackQuery, Message, ReplyParameters, Update
 from telegram.constants import ChatID
 from telegram.ext import ContextTypes, filters
 
-from bot.text.texts import language_for
+from bot.text.texts import language_for, text
+from storage.jobs import Job, JobRepository
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -49,3 +50,19 @@ async def reply(message: Message, body: str, **kwargs: object) -> Message:
         ),
         **kwargs,  # type: ignore[arg-type]
     )
+
+
+async def job_under_button(
+    update: Update, repo: JobRepository, job_id: int | None
+) -> tuple[CallbackQuery, Message, Job] | None:
+    """The tap, its message and the job a button names, only when that job belongs to the
+    message's chat; a stale or forged button is answered "no longer available" instead."""
+    query = update.callback_query
+    if query is None:
+        return None
+    message = query.message if isinstance(query.message, Message) else None
+    job = await repo.get(job_id) if job_id is not None and message is not None else None
+    if job is None or message is None or job.chat_id != message.chat_id:
+        await query.answer(text(language_of(update), "button_unavailable"))
+        return None
+    return query, message, job

@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot.engine.admission import AccessPolicy
 from bot.engine.render_jobs import CANCEL_PREFIX, RenderJobs
 from bot.rendering import VideoFormat, parse_format
+from bot.telegram_io.callback_data import number_after
 from bot.telegram_io.video_buttons import FORMAT_PREFIX, parse_format_button
 from bot.text.commands import (
     AuthorTooLong,
@@ -24,7 +25,7 @@ from bot.text.commands import (
 )
 from bot.text.texts import text
 from handlers.commands import PickerOffer
-from handlers.common import NEW_COMMANDS, Context, language_of, reply
+from handlers.common import NEW_COMMANDS, Context, job_under_button, language_of, reply
 from handlers.submit import JobStarter, RenderSource
 from storage.jobs import Job, JobRepository
 
@@ -130,15 +131,12 @@ class RenderHandlers:
     async def on_format(self, update: Update, context: Context) -> None:
         """A format button under a video: render that video's track in that format."""
         query = update.callback_query
-        if query is None:
+        parsed = parse_format_button(query.data if query else None)
+        tapped = await job_under_button(update, self._repo, parsed[0] if parsed else None)
+        if tapped is None or parsed is None:
             return
+        query, message, job = tapped
         language = language_of(update)
-        parsed = parse_format_button(query.data)
-        message = query.message if isinstance(query.message, Message) else None
-        job = await self._job_of_chat(parsed[0], message) if parsed else None
-        if job is None or message is None or parsed is None:
-            await query.answer(text(language, "button_unavailable"))
-            return
         video_format = parsed[1].value
         await query.answer(text(language, "render_starting", video_format=video_format))
         await self._starter.start(
@@ -154,15 +152,12 @@ class RenderHandlers:
     async def on_cancel(self, update: Update, context: Context) -> None:
         """Cancel: the job's owner, a chat admin or a bot admin stops its render."""
         query = update.callback_query
-        if query is None:
+        job_id = number_after(CANCEL_PREFIX, query.data if query else None)
+        tapped = await job_under_button(update, self._repo, job_id)
+        if tapped is None:
             return
+        query, _, job = tapped
         language = language_of(update)
-        message = query.message if isinstance(query.message, Message) else None
-        job_id = int((query.data or "").removeprefix(CANCEL_PREFIX))
-        job = await self._job_of_chat(job_id, message)
-        if job is None or message is None:
-            await query.answer(text(language, "button_unavailable"))
-            return
         if not await self._may_cancel(context, job, query.from_user.id):
             await query.answer(text(language, "render_cancel_denied"), show_alert=True)
             return
@@ -201,14 +196,6 @@ class RenderHandlers:
         except BadRequest:  # e.g. a private chat: only its owner may
             return False
         return member.status in _ADMIN_STATUSES
-
-    async def _job_of_chat(self, job_id: int, message: Message | None) -> Job | None:
-        job = await self._repo.get(job_id) if message is not None else None
-        return (
-            job
-            if job is not None and message is not None and job.chat_id == message.chat_id
-            else None
-        )
 
 
 def _format_token(token: str) -> str | None:

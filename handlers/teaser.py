@@ -5,14 +5,14 @@ renderer loop, delivery, restart handling and file_id re-use as every render."""
 
 from __future__ import annotations
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.rendering import VideoFormat
 from bot.telegram_io.video_buttons import TEASER_PREFIX, parse_teaser_button
 from bot.text.commands import BadId, CommandSyntaxError, command_arguments, parse_teaser_args
 from bot.text.texts import text
-from handlers.common import NEW_COMMANDS, Context, language_of, reply
+from handlers.common import NEW_COMMANDS, Context, job_under_button, language_of, reply
 from handlers.submit import JobStarter, RenderSource
 from storage.jobs import JobRepository
 
@@ -59,15 +59,12 @@ class TeaserHandlers:
     async def on_button(self, update: Update, context: Context) -> None:
         """The Teaser button under a video: the chorus teaser of that video's track."""
         query = update.callback_query
-        if query is None:
+        job_id = parse_teaser_button(query.data if query else None)
+        tapped = await job_under_button(update, self._repo, job_id)
+        if tapped is None:
             return
+        query, message, job = tapped
         language = language_of(update)
-        job_id = parse_teaser_button(query.data)
-        message = query.message if isinstance(query.message, Message) else None
-        job = await self._repo.get(job_id) if job_id is not None and message else None
-        if job is None or message is None or job.chat_id != message.chat_id:
-            await query.answer(text(language, "button_unavailable"))
-            return
         await query.answer(text(language, "teaser_starting"))
         await self._starter.start(
             update,

@@ -85,10 +85,7 @@ def teaser_button(job: Job) -> list[InlineKeyboardButton]:
 
 def parse_teaser_button(data: str | None) -> int | None:
     """The job id of a Teaser button's callback data; None when it is not one."""
-    rest = (data or "").removeprefix(TEASER_PREFIX)
-    if (data or "").startswith(TEASER_PREFIX) and rest.isascii() and rest.isdigit():
-        return int(rest) if len(rest) <= 18 else None
-    return None
+    return number_after(TEASER_PREFIX, data)
 
 
 def video_markup(job: Job, *, share_enabled: bool) -> InlineKeyboardMarkup:

@@ -260,6 +260,11 @@ async def test_long_track_title_is_cut_to_fit_the_link_message(tmp_path: Path) -
         ("zz:1", "en", "This button is no longer available."),
         ("pk:abc", "en", "This button is no longer available."),
         ("x" * 64, "ru", "Эта кнопка больше не действует."),
+        # Buttons of known kinds naming a job that does not exist (or cannot): stale or forged.
+        ("cx:" + "9" * 30, "en", "This button is no longer available."),
+        ("tz:" + "9" * 30, "en", "This button is no longer available."),
+        ("rf:" + "9" * 30 + ":v", "en", "This button is no longer available."),
+        ("cx:77", "en", "This button is no longer available."),
     ],
 )
 async def test_button_no_handler_knows_is_still_answered(
