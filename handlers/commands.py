@@ -29,6 +29,8 @@ class PickerOffer(Protocol):
         task_id: str,
         author: str | None,
         video_format: str | None = None,
+        *,
+        lyrics: bool = True,
     ) -> None: ...
 
 

@@ -60,9 +60,12 @@ class TrackPicker:
         task_id: str,
         author: str | None,
         video_format: str | None = None,
+        *,
+        lyrics: bool = True,
     ) -> None:
         """Reply to `command` with one button per track of `task_id`, or say why there are none.
-        With `video_format` (`/render <taskId>`) a tap renders the track in that format."""
+        With `video_format` (`/render <taskId>`) a tap renders the track in that format (without
+        lyrics when `lyrics` is False: `/render <taskId> nolyrics`)."""
         language = language_of(update)
         if not self._policy.allows(sender_id(update), command.chat_id):
             await reply(command, text(language, "not_allowed"))  # before any upstream call
@@ -77,7 +80,9 @@ class TrackPicker:
             await reply(command, _not_ready_text(language, task_id, tracks))
             return
         offered = [(t.audio_id, t.title, t.duration_seconds) for t in tracks.tracks[:MAX_BUTTONS]]
-        picks = await self._picks.offer(command.chat_id, task_id, offered, author, video_format)
+        picks = await self._picks.offer(
+            command.chat_id, task_id, offered, author, video_format, lyrics=lyrics
+        )
         extras = text(language, "picker_author", author=author) if author else ""
         body = text(language, "picker_choose", task_id=task_id, extras=extras)
         await reply(command, body, reply_markup=picker_markup(language, picks))
@@ -108,7 +113,9 @@ class TrackPicker:
             author=pick.author,
             title=pick.title or None,
             once_admitted=mark_chosen,
-            render=RenderSource(pick.video_format) if pick.video_format else None,
+            render=RenderSource(pick.video_format, lyrics=pick.lyrics)
+            if pick.video_format
+            else None,
         )
 
     async def _pick_of_chat(self, data: str | None, message: Message | None) -> TrackPick | None:

@@ -108,7 +108,9 @@ class RenderHandlers:
         elif args.task_id is None:
             await self._render_upload(update, message.reply_to_message, video_format, message)
         elif args.audio_id is None:
-            await self._picker.offer(update, message, args.task_id, args.author, video_format)
+            await self._picker.offer(
+                update, message, args.task_id, args.author, video_format, lyrics=args.lyrics
+            )
         else:
             await self._starter.start(
                 update,

@@ -173,6 +173,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "ALTER TABLE jobs ADD COLUMN lyrics INTEGER NOT NULL DEFAULT 1",
         "ALTER TABLE jobs ADD COLUMN teaser INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE chat_settings ADD COLUMN lyrics INTEGER NOT NULL DEFAULT 1",
+        # A /render <taskId> nolyrics pick renders without lyrics (1 = with, the default).
+        "ALTER TABLE track_picks ADD COLUMN lyrics INTEGER NOT NULL DEFAULT 1",
     ),
 )
 

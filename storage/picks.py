@@ -25,6 +25,7 @@ class TrackPick:
     duration_seconds: float | None
     author: str | None
     video_format: str | None = None  # migration 4: a /render pick's format; None for /video
+    lyrics: bool = True  # migration 5: False for `/render <taskId> nolyrics`
 
 
 class TrackPickRepository:
@@ -41,6 +42,8 @@ class TrackPickRepository:
         tracks: list[tuple[str, str, float | None]],
         author: str | None,
         video_format: str | None = None,
+        *,
+        lyrics: bool = True,
     ) -> list[TrackPick]:
         """Store the offered `(audio_id, title, duration)` tracks; returns them with ids."""
         now = self._clock().timestamp()
@@ -49,9 +52,19 @@ class TrackPickRepository:
             for audio_id, title, duration in tracks:
                 rows = await self._db.fetch_all(
                     "INSERT INTO track_picks (chat_id, task_id, audio_id, title,"
-                    " duration_seconds, author, created_at, video_format)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    (chat_id, task_id, audio_id, title, duration, author, now, video_format),
+                    " duration_seconds, author, created_at, video_format, lyrics)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    (
+                        chat_id,
+                        task_id,
+                        audio_id,
+                        title,
+                        duration,
+                        author,
+                        now,
+                        video_format,
+                        int(lyrics),
+                    ),
                 )
                 picks.append(
                     TrackPick(
@@ -63,6 +76,7 @@ class TrackPickRepository:
                         duration,
                         author,
                         video_format,
+                        lyrics,
                     )
                 )
         return picks
@@ -81,6 +95,7 @@ class TrackPickRepository:
             row["duration_seconds"],
             row["author"],
             row["video_format"],
+            bool(row["lyrics"]),
         )
 
     async def forget_older_than(self, age: timedelta) -> int:

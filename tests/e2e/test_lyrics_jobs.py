@@ -211,3 +211,20 @@ async def test_a_render_made_without_lyrics_after_a_failed_ask_is_not_reused_as_
         assert lyric_pixels(await frame_at(path, SUNG_AT)) > 300
         asked = [r for r in h.upstream.requests if r.path.endswith("get-timestamped-lyrics")]
         assert len(asked) == 2  # the failed ask, then the one that got them
+
+
+async def test_nolyrics_through_the_track_picker_renders_without_lyrics(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        h.upstream.media_seconds = 4.0
+        h.upstream.set_lyrics(*TRACK, SONG)
+        await h.submit(f"/render {TASK_ID} 9:16 nolyrics", user_id=USER)
+        [offer] = await h.telegram.wait_for("sendMessage", lambda c: bool(buttons(c)))
+        message = h.telegram.messages(USER)[-1]
+        first = callback_data(offer)[0]  # Song A: the track with the lyrics
+        h.telegram.push_update(h.telegram.callback_query(first, message=message, user_id=USER))
+        [video] = await h.telegram.wait_for("sendVideo", timeout=RENDER_TIMEOUT)
+        job = await h.wait_state(JobState.DELIVERED)
+        assert (job.audio_id, job.lyrics) == (AUDIO_ID, False)
+        path = await uploaded(video, tmp_path, "picked")
+        assert lyric_pixels(await frame_at(path, SUNG_AT)) == 0
+        assert h.upstream.lyrics_calls[TRACK] == 0  # not even asked for
