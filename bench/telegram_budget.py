@@ -21,7 +21,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")  # as `python -m bot` does
 
 from bot.domain import JobState, Provider
 from storage.jobs import NewJob
-from tests.e2e.harness import AUDIO_ID, TASK_ID, new_fakes, running_bot
+from tests.e2e.harness import AUDIO_ID, TASK_ID, direct_job, new_fakes, running_bot
 
 USER = 5151
 
@@ -97,21 +97,7 @@ async def burst(jobs: int) -> None:
 
 
 def _new_job(n: int) -> NewJob:
-    return NewJob(
-        chat_id=100_000 + n,
-        thread_id=None,
-        user_id=100_000 + n,
-        command_message_id=1,
-        status_message_id=None,
-        language="en",
-        provider="kie",
-        task_id=TASK_ID,
-        audio_id=AUDIO_ID,
-        author=None,
-        domain_name=None,
-        callback_token_hash=f"burst-{n}",
-        next_poll_at=None,
-    )
+    return direct_job(100_000 + n, f"burst-{n}")
 
 
 async def main(jobs: int) -> None:

@@ -6,8 +6,8 @@ import itertools
 from typing import Any
 
 from bot.domain import JobState
-from storage.jobs import Job, NewJob
-from tests.e2e.harness import AUDIO_ID, TASK_ID, Harness
+from storage.jobs import Job
+from tests.e2e.harness import AUDIO_ID, TASK_ID, Harness, direct_job
 
 _tokens = itertools.count(1)
 
@@ -31,22 +31,10 @@ async def stored_video(
     author: str | None = None,
 ) -> Job:
     """A job delivered earlier (a video Telegram stores), written straight to the table."""
+    token = f"stored-{next(_tokens)}"
     job = await h.repo.create(
-        NewJob(
-            chat_id=chat_id,
-            thread_id=None,
-            user_id=user_id,
-            command_message_id=None,
-            status_message_id=None,
-            language="en",
-            provider="kie",
-            task_id=TASK_ID,
-            audio_id=AUDIO_ID,
-            author=author,
-            domain_name=None,
-            callback_token_hash=f"stored-{next(_tokens)}",
-            next_poll_at=None,
-            title=title,
+        direct_job(
+            chat_id, token, user_id=user_id, command_message_id=None, author=author, title=title
         )
     )
     now = h.app.clock()

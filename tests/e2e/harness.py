@@ -14,7 +14,7 @@ import httpx
 from bot.app import BotApp
 from bot.config import Settings
 from bot.domain import PROVIDER_FAMILY, JobState, Provider
-from storage.jobs import Job, JobRepository
+from storage.jobs import Job, JobRepository, NewJob
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.upstream import FakeUpstream
 
@@ -45,6 +45,27 @@ def make_settings(tmp_path: Path, provider: Provider, **overrides: Any) -> Setti
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def direct_job(chat_id: int, token: str, **fields: Any) -> NewJob:
+    """A job row written straight to the table (not through a command): `chat_id` is also its
+    user, `token` its (fake) callback token hash, and `fields` override the rest."""
+    values: dict[str, Any] = {
+        "chat_id": chat_id,
+        "thread_id": None,
+        "user_id": chat_id,
+        "command_message_id": 1,
+        "status_message_id": None,
+        "language": "en",
+        "provider": "kie",
+        "task_id": TASK_ID,
+        "audio_id": AUDIO_ID,
+        "author": None,
+        "domain_name": None,
+        "callback_token_hash": token,
+        "next_poll_at": None,
+    }
+    return NewJob(**(values | fields))
 
 
 @dataclass

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain import JobState, Provider
-from storage.jobs import NewJob
-from tests.e2e.harness import AUDIO_ID, TASK_ID, Harness, new_fakes, running_bot
+from tests.e2e.harness import AUDIO_ID, TASK_ID, Harness, direct_job, new_fakes, running_bot
 
 USER = 4242
 
@@ -143,19 +142,11 @@ async def test_a_backlog_of_submissions_never_starves_polls_and_callbacks(
         template = await h.job()
         for n in range(300):
             await h.repo.create(
-                NewJob(
-                    chat_id=10_000 + n,
-                    thread_id=None,
-                    user_id=10_000 + n,
-                    command_message_id=1,
-                    status_message_id=None,
-                    language="en",
+                direct_job(
+                    10_000 + n,
+                    f"backlog-{n}",
                     provider=template.provider,
-                    task_id=TASK_ID,
                     audio_id="audio-2",
-                    author=None,
-                    domain_name=None,
-                    callback_token_hash=f"backlog-{n}",
                     next_poll_at=h.app.clock(),
                 )
             )
@@ -169,23 +160,7 @@ async def test_a_backlog_of_submissions_never_starves_polls_and_callbacks(
 
 async def test_a_job_still_queued_at_its_deadline_is_never_submitted(tmp_path: Path) -> None:
     async with running_bot(tmp_path, Provider.KIE, job_timeout_minutes=1) as h:
-        job = await h.repo.create(
-            NewJob(
-                chat_id=USER,
-                thread_id=None,
-                user_id=USER,
-                command_message_id=1,
-                status_message_id=None,
-                language="en",
-                provider="kie",
-                task_id=TASK_ID,
-                audio_id=AUDIO_ID,
-                author=None,
-                domain_name=None,
-                callback_token_hash="late",
-                next_poll_at=None,
-            )
-        )
+        job = await h.repo.create(direct_job(USER, "late"))
         past = h.app.clock() - timedelta(minutes=2)
         await h.repo.transition(
             job.id, expected=JobState.SUBMITTING, created_at=past, next_poll_at=h.app.clock()
