@@ -27,6 +27,7 @@ from telegram.request import HTTPXRequest
 from bot.config import Settings
 from bot.engine.callback_tokens import SALT_KEY, new_salt
 from bot.engine.due_loop import DueLoop
+from bot.health import HealthBoard
 from bot.housekeeping import Chore, Housekeeping
 from bot.rendering import Renderer, RenderError
 from bot.telegram_io.update_intake import InboxWorker, TelegramPoller, UpdateFetcher, webhook_sink
@@ -77,6 +78,7 @@ class BotApp:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._stack = AsyncExitStack()
         self._wakeups = Wakeups()
+        self.health = HealthBoard()  # every long-running part reports here (§5.3)
         self._tasks: list[asyncio.Task[None]] = []
         self._intake_tasks: list[asyncio.Task[None]] = []
         self._loops: list[DueLoop[Any]] = []
