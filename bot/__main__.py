@@ -1,4 +1,5 @@
-"""`python -m bot`: read the settings, then run the bot until SIGTERM/SIGINT."""
+"""`python -m bot`: read the settings, then run the bot until SIGTERM/SIGINT (exit code 0), or
+until a part has failed for 5 minutes (exit code 1, for Docker or systemd to restart it)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ import sys
 from pydantic import ValidationError
 
 from bot.config import Settings, describe_errors
+from bot.health import HealthBoard
 from bot.logs import configure_logging
 
 EXIT_BAD_CONFIG = 2
+# Test-only, not a setting: the process tests shorten the watchdog's 5-minute limit with it
+# (docs/architecture.md §5.3). Operators never need it.
+GIVE_UP_AFTER_TEST_VARIABLE = "_BOT_TEST_GIVE_UP_AFTER_SECONDS"
 
 
 def main() -> int:
@@ -28,8 +33,9 @@ def main() -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     from bot.serve import run  # noqa: PLC0415 - import the heavy app only once config is valid
 
-    asyncio.run(run(settings))
-    return 0
+    give_up_after = os.environ.get(GIVE_UP_AFTER_TEST_VARIABLE)
+    health = HealthBoard(give_up_after=float(give_up_after)) if give_up_after else None
+    return asyncio.run(run(settings, health=health))
 
 
 if __name__ == "__main__":

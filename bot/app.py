@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import sqlite3
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
@@ -27,12 +28,12 @@ from telegram.request import HTTPXRequest
 from bot.config import Settings
 from bot.engine.callback_tokens import SALT_KEY, new_salt
 from bot.engine.due_loop import DueLoop
-from bot.health import HealthBoard
+from bot.health import HealthBoard, PartStatus, describe_cause
 from bot.housekeeping import Chore, Housekeeping
 from bot.rendering import Renderer, RenderError
 from bot.telegram_io.update_intake import InboxWorker, TelegramPoller, UpdateFetcher, webhook_sink
 from bot.upstream.client import make_http_client
-from bot.web import build_web_app, telegram_webhook_route
+from bot.web import HealthReport, build_web_app, telegram_webhook_route
 from bot.wiring import Resources, Services, Wakeups, build_loops, build_services, register_handlers
 from handlers.menu import publish_command_menu
 from storage.db import Database
@@ -43,10 +44,12 @@ from storage.picks import TrackPickRepository
 
 log = logging.getLogger(__name__)
 
+HEALTH_COUNTS = ("due_polls", "due_deliveries", "updates_pending")
 # uvicorn stops within 1 s; then updates in hand and the loops' steps share this grace, so a
 # stop always ends well inside 10 s (docs/architecture.md §7.3).
 STOP_GRACE_SECONDS = 6.0
 PICK_RETENTION = timedelta(days=30)  # older track buttons answer "no longer available"
+WATCHDOG_MAX_INTERVAL_SECONDS = 5.0  # how often, at most, the watchdog reads the health board
 
 
 def utc_now() -> datetime:
@@ -69,6 +72,7 @@ class BotApp:
         cdn_transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], datetime] = utc_now,
         rng: random.Random | None = None,
+        health: HealthBoard | None = None,
     ) -> None:
         self.settings = settings
         self._telegram_transport = telegram_transport
@@ -78,7 +82,11 @@ class BotApp:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._stack = AsyncExitStack()
         self._wakeups = Wakeups()
-        self.health = HealthBoard()  # every long-running part reports here (§5.3)
+        # Every long-running part reports here (§5.3); a test passes one with a short limit.
+        self.health = health or HealthBoard()
+        self.given_up: tuple[str, PartStatus] | None = None  # set by the watchdog
+        self._given_up = asyncio.Event()
+        self._closing = False  # set first at stop: tasks ending from then on are not "down"
         self._tasks: list[asyncio.Task[None]] = []
         self._intake_tasks: list[asyncio.Task[None]] = []
         self._loops: list[DueLoop[Any]] = []
@@ -144,10 +152,11 @@ class BotApp:
         await self._prepare_for_start(services, inbox)
         await application.start()
         self._stack.push_async_callback(application.stop)
-        for loop in build_loops(settings, services, self._wakeups, self._clock):
+        for loop in build_loops(settings, services, self._wakeups, self._clock, self.health):
             self._start_loop(loop)
         self._stack.push_async_callback(self._stop_work, worker)
         await self._start_intake(application, inbox, worker)
+        self._start_watchdog()
         log.info(
             "bot started: mode=%s provider=%s callbacks=%s",
             settings.bot_mode,
@@ -203,7 +212,8 @@ class BotApp:
             "track picks": partial(picks.forget_older_than, PICK_RETENTION),
             "handled updates": inbox.forget_old,
         }
-        await self._stack.enter_async_context(Housekeeping(chores))
+        housekeeping = Housekeeping(chores, health=self.health.part("housekeeping"))
+        await self._stack.enter_async_context(housekeeping)
         self._start_renderer()
         assert self.application is not None
         await publish_command_menu(self.application.bot)
@@ -236,14 +246,21 @@ class BotApp:
     def _build_web(self, core: Services, inbox: UpdateInbox, worker: InboxWorker) -> Starlette:
         """The HTTP endpoint: callbacks, /healthz and, in webhook mode, /telegram."""
 
-        async def health() -> dict[str, object] | None:
-            if not await core.db.ping() or self._stalled():
-                return None
-            return {
-                "due_polls": await core.repo.count_due_polls(),
-                "due_deliveries": await core.repo.count_due_deliveries(),
-                "updates_pending": await inbox.count_pending(),
-            }
+        async def health() -> HealthReport:
+            parts = self.health.snapshot()
+            counts: dict[str, int | None] = dict.fromkeys(HEALTH_COUNTS)
+            try:
+                counts = {
+                    "due_polls": await core.repo.count_due_polls(),
+                    "due_deliveries": await core.repo.count_due_deliveries(),
+                    "updates_pending": await inbox.count_pending(),
+                }
+                database = PartStatus(healthy=True, reason=None, failing_for_seconds=0.0)
+            except (sqlite3.Error, ValueError) as exc:  # ValueError: aiosqlite's "closed"
+                database = PartStatus(
+                    healthy=False, reason=describe_cause(exc), failing_for_seconds=0.0
+                )
+            return HealthReport(parts={**parts, "database": database}, counts=counts)
 
         extra_routes: list[BaseRoute] = []
         if self.settings.bot_mode == "webhook":
@@ -254,10 +271,44 @@ class BotApp:
             on_callback=core.callbacks.accept_callback, health=health, extra_routes=extra_routes
         )
 
-    def _stalled(self) -> bool:
-        """True when update handling, polling or one of the loops has stopped."""
-        tasks = [*self._tasks, *self._intake_tasks]
-        return any(task.done() for task in tasks)
+    async def wait_given_up(self) -> tuple[str, PartStatus]:
+        """Return once the watchdog has given up on a part: which, and its status."""
+        await self._given_up.wait()
+        assert self.given_up is not None
+        return self.given_up
+
+    def _start_watchdog(self) -> None:
+        """Watch the health board; stopped first at close (a task ending then is no fault)."""
+        task = asyncio.create_task(self._watch(), name="watchdog")
+
+        async def stop_watching() -> None:
+            self._closing = True
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        self._stack.push_async_callback(stop_watching)
+
+    async def _watch(self) -> None:
+        """Give up once a part has failed for `give_up_after` without a break: one critical
+        line, and `wait_given_up` returns, so `python -m bot` stops and exits non-zero for
+        Docker or systemd to restart it (docs/architecture.md §5.3)."""
+        board = self.health
+        interval = min(WATCHDOG_MAX_INTERVAL_SECONDS, max(0.05, board.give_up_after / 10))
+        while True:
+            if (gone := board.given_up()) is not None:
+                break
+            await asyncio.sleep(interval)  # the board has no events: it is read, not told
+        name, status = gone
+        log.critical(
+            "giving up: %s has been failing for %.0f s (%s); stopping so that the supervisor"
+            " restarts the bot",
+            name,
+            status.failing_for_seconds,
+            status.reason,
+        )
+        self.given_up = gone
+        self._given_up.set()
 
     async def _start_intake(
         self,
@@ -320,7 +371,7 @@ class BotApp:
     def _start_intake_task(self, work: Awaitable[None], name: str) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(work)
         task.set_name(name)
-        task.add_done_callback(_log_loop_end)
+        task.add_done_callback(self._task_ended)
         self._intake_tasks.append(task)
 
     async def _stop_work(self, worker: InboxWorker) -> None:
@@ -357,10 +408,19 @@ class BotApp:
     def _start_loop(self, loop: DueLoop[Any]) -> None:
         self._loops.append(loop)
         task = asyncio.create_task(loop.run(), name=loop.name)
-        task.add_done_callback(_log_loop_end)
+        task.add_done_callback(self._task_ended)
         self._tasks.append(task)
 
-
-def _log_loop_end(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.critical("%s loop died", task.get_name(), exc_info=task.exception())
+    def _task_ended(self, task: asyncio.Task[None]) -> None:
+        """A long-running task ended before the stop: its part is down (/healthz says so,
+        and the watchdog restarts the bot if it stays down)."""
+        if self._closing:
+            return
+        if task.cancelled():
+            reason = "task cancelled"
+        elif (exc := task.exception()) is not None:
+            reason = f"task died: {describe_cause(exc)}"
+            log.critical("%s died", task.get_name(), exc_info=exc)
+        else:
+            reason = "task ended"
+        self.health.part(task.get_name()).set_down(reason)

@@ -1,4 +1,5 @@
-"""`python -m bot`'s process: uvicorn serving the bot's endpoint, and SIGTERM/SIGINT handling."""
+"""`python -m bot`'s process: uvicorn serving the bot's endpoint, SIGTERM/SIGINT handling, and the
+exit code that tells Docker or systemd to restart a bot whose part kept failing (§5.3)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ import uvicorn
 
 from bot.app import BotApp
 from bot.config import Settings
+from bot.health import HealthBoard
 
 log = logging.getLogger(__name__)
 
 # How long a stop waits for HTTP requests in progress (callbacks answer within milliseconds);
 # then uvicorn cancels them. Together with the loops' grace the process exits within 10 s.
 HTTP_STOP_GRACE_SECONDS = 1  # uvicorn takes whole seconds
+EXIT_STOPPED = 0
+EXIT_GAVE_UP = 1  # a part failed for too long (docs/architecture.md §5.3): restart me
 
 
 class _Server(uvicorn.Server):
@@ -44,14 +48,15 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def run(settings: Settings) -> None:
-    """Run until SIGTERM or SIGINT, then stop intake, finish in-flight work and close."""
+async def run(settings: Settings, *, health: HealthBoard | None = None) -> int:
+    """Run until SIGTERM or SIGINT (exit code 0) or until the watchdog gives up on a part
+    (exit code 1), then stop intake, finish in-flight work and close."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     sock = bind_socket(settings.http_host, settings.http_port)
-    async with BotApp(settings) as app:
+    async with BotApp(settings, health=health) as app:
         assert app.web is not None
         config = uvicorn.Config(
             app.web,
@@ -64,9 +69,13 @@ async def run(settings: Settings) -> None:
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         log.info("HTTP endpoint on %s:%s", *sock.getsockname()[:2])
         stopped = asyncio.create_task(stop.wait())
-        await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        gave_up = asyncio.create_task(app.wait_given_up())
+        await asyncio.wait({serving, stopped, gave_up}, return_when=asyncio.FIRST_COMPLETED)
         log.info("stopping")
         server.should_exit = True
         await serving
         stopped.cancel()
+        gave_up.cancel()
+        code = EXIT_GAVE_UP if app.given_up is not None else EXIT_STOPPED
     log.info("stopped")
+    return code

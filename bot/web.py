@@ -1,6 +1,6 @@
 """The bot's own HTTP endpoint (docs/architecture.md §11): provider callbacks and /healthz.
 
-Thin on purpose.
+Thin on purpose: no storage, no Telegram types.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import asyncio
 import hmac
 import json
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -16,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.engine.job_model import CallbackVerdict
+from bot.health import PartStatus
 
 MAX_CALLBACK_BYTES = 64 * 1024
 MAX_UPDATE_BYTES = 1024 * 1024
@@ -25,8 +27,41 @@ BODY_READ_SECONDS = 5.0
 SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 - a header name
 
 CallbackSink = Callable[[str, bytes, Mapping[str, str]], Awaitable[CallbackVerdict]]
-HealthProbe = Callable[[], Awaitable[dict[str, object] | None]]
 UpdateSink = Callable[[object], Awaitable[bool]]
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReport:
+    """What `/healthz` answers: every part's status and the job counts (None: unreadable)."""
+
+    parts: Mapping[str, PartStatus]
+    counts: Mapping[str, int | None]
+
+    @property
+    def healthy(self) -> bool:
+        """Whether every part is healthy."""
+        return all(status.healthy for status in self.parts.values())
+
+    def body(self) -> dict[str, object]:
+        """The JSON body: status, the unhealthy parts with why, every part, the counts."""
+        unhealthy = {
+            name: status.reason or "failing"
+            for name, status in self.parts.items()
+            if not status.healthy
+        }
+        parts = {
+            name: {
+                "healthy": status.healthy,
+                "reason": status.reason,
+                "failing_for_seconds": round(status.failing_for_seconds, 1),
+            }
+            for name, status in self.parts.items()
+        }
+        status = "ok" if self.healthy else "unhealthy"
+        return {"status": status, "unhealthy": unhealthy, "parts": parts, **self.counts}
+
+
+HealthProbe = Callable[[], Awaitable[HealthReport]]
 
 _VERDICT_STATUS = {
     CallbackVerdict.ACCEPTED: 200,
@@ -108,9 +143,7 @@ def build_web_app(
 
     async def healthz(_: Request) -> Response:
         report = await health()
-        if report is None:
-            return JSONResponse({"status": "unavailable"}, status_code=503)
-        return JSONResponse({"status": "ok", **report})
+        return JSONResponse(report.body(), status_code=200 if report.healthy else 503)
 
     routes: list[BaseRoute] = [
         Route("/callbacks/{token}", callback, methods=["POST"]),

@@ -25,13 +25,14 @@ from bot.distribution.channel_poster import ChannelPoster
 from bot.domain import LINK_RETENTION_DAYS, PROVIDER_FAMILY
 from bot.engine.admission import AccessPolicy, Admission
 from bot.engine.callback_tokens import CallbackTokens
-from bot.engine.due_loop import DueLoop
+from bot.engine.due_loop import DueLoop, FairShare
 from bot.engine.job_callbacks import CallbackIntake
 from bot.engine.job_model import EngineConfig
 from bot.engine.jobs import JobService
 from bot.engine.lyrics_source import LyricsSource
 from bot.engine.render_jobs import RenderJobs
 from bot.engine.video_hosts import VideoHosts
+from bot.health import HealthBoard
 from bot.rendering import Renderer, RenderQueue
 from bot.telegram_io.admin_alerts import TelegramAdminAlerts
 from bot.telegram_io.delivery import Delivery
@@ -60,6 +61,9 @@ from storage.lyrics import LyricsRepository
 from storage.picks import TrackPickRepository
 
 RENDER_WAITING_SLOTS = 15  # renders the loop holds beyond RENDER_CONCURRENCY (waiting in line)
+# Deliveries in progress per chat: a group's sends wait ~3 s each for Telegram's 20 a minute,
+# so more would only hold slots other chats need (docs/architecture.md §5.2).
+DELIVERIES_PER_CHAT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,15 +232,24 @@ def _engine_config(settings: Settings) -> EngineConfig:
 
 
 def build_loops(
-    settings: Settings, services: Services, wakeups: Wakeups, clock: Callable[[], datetime]
+    settings: Settings,
+    services: Services,
+    wakeups: Wakeups,
+    clock: Callable[[], datetime],
+    health: HealthBoard | None = None,
 ) -> list[DueLoop[Any]]:
-    """The five loops over due rows (docs/architecture.md §5.2).
+    """The five loops over due rows (docs/architecture.md §5.2), each reporting to its part
+    of `health` (§5.3).
 
     Submissions have their own loop so a backlog of them (waiting on the provider's rate) never
     holds back polls, callbacks' re-checks and deliveries; channel posts and renders too.
+    Deliveries and renders take turns between chats, so one chat's backlog never holds back
+    the others.
     """
     repo = services.repo
+    board = health or HealthBoard()
     delivery_step = partial(_then_wake, services.delivery.process, wakeups.poster)
+    renders_per_chat = settings.render_concurrency
     return [
         DueLoop(
             "submitter",
@@ -245,6 +258,7 @@ def build_loops(
             process=services.jobs.submit_due,
             clock=clock,
             wakeup=wakeups.submitter,
+            health=board.part("submitter"),
         ),
         DueLoop(
             "reconciler",
@@ -253,15 +267,18 @@ def build_loops(
             process=services.jobs.check_due,
             clock=clock,
             wakeup=wakeups.reconciler,
+            health=board.part("reconciler"),
         ),
         DueLoop(
             "delivery",
-            fetch_due=repo.due_for_delivery,
+            fetch_due=partial(repo.due_for_delivery, per_chat=DELIVERIES_PER_CHAT),
             next_due=repo.next_due_delivery_at,
             process=delivery_step,
             clock=clock,
             wakeup=wakeups.delivery,
             step_timeout=services.delivery.step_deadline,
+            fair_share=FairShare(_chat_of, DELIVERIES_PER_CHAT),
+            health=board.part("delivery"),
         ),
         DueLoop(
             "channel-poster",
@@ -272,13 +289,16 @@ def build_loops(
             wakeup=wakeups.poster,
             concurrency=4,
             step_timeout=POST_STEP_DEADLINE,
+            health=board.part("channel-poster"),
         ),
         # Renders wait in the RenderQueue (RENDER_CONCURRENCY at once) inside their steps, so
         # the loop takes more than that: the waiting ones see their place in line. At stop a
         # render is cancelled at once (ffmpeg killed): the next start renders it again.
+        # A chat may fill every render slot, but its further renders wait in the table, so
+        # another chat's render is next in line as soon as one ends.
         DueLoop(
             "renderer",
-            fetch_due=repo.due_for_render,
+            fetch_due=partial(repo.due_for_render, per_chat=renders_per_chat),
             next_due=repo.next_due_render_at,
             process=services.renders.process,
             clock=clock,
@@ -286,8 +306,15 @@ def build_loops(
             concurrency=settings.render_concurrency + RENDER_WAITING_SLOTS,
             step_timeout=services.renders.step_deadline,
             stop_grace_seconds=0.0,
+            fair_share=FairShare(_chat_of, renders_per_chat),
+            health=board.part("renderer"),
         ),
     ]
+
+
+def _chat_of(job: Job) -> int:
+    """A job's fair-share key: its chat."""
+    return job.chat_id
 
 
 async def _then_wake(

@@ -134,6 +134,26 @@ SQL_DUE_FOR_DELIVERY: Final = (
     "SELECT * FROM jobs WHERE next_delivery_at IS NOT NULL AND next_delivery_at <= ?"
     " ORDER BY next_delivery_at LIMIT ?"
 )
+
+
+def _fair_due(where: str, due: str) -> str:
+    """A due query that takes turns between chats: at most `?` rows per chat (its earliest),
+    every chat's first row before any chat's second (docs/architecture.md §5.1). The window
+    sorts only the due rows, which the partial index finds."""
+    return (
+        "SELECT * FROM (SELECT *, ROW_NUMBER() OVER"  # noqa: S608 - fixed literals only
+        f" (PARTITION BY chat_id ORDER BY {due}, id) AS chat_turn FROM jobs WHERE {where})"
+        f" WHERE chat_turn <= ? ORDER BY chat_turn, {due}, id LIMIT ?"
+    )
+
+
+SQL_FAIR_DUE_FOR_RENDER: Final = _fair_due(
+    "next_poll_at IS NOT NULL AND state = 'submitting' AND kind = 'render' AND next_poll_at <= ?",
+    "next_poll_at",
+)
+SQL_FAIR_DUE_FOR_DELIVERY: Final = _fair_due(
+    "next_delivery_at IS NOT NULL AND next_delivery_at <= ?", "next_delivery_at"
+)
 SQL_NEXT_DUE_SUBMIT: Final = (
     "SELECT next_poll_at FROM jobs WHERE next_poll_at IS NOT NULL AND state = 'submitting'"
     " AND kind = 'provider' ORDER BY next_poll_at LIMIT 1"
@@ -337,8 +357,14 @@ class JobRepository:
         """Jobs waiting to be submitted whose turn has come, earliest first."""
         return await self._all(SQL_DUE_FOR_SUBMIT, (to_timestamp(now), limit))
 
-    async def due_for_render(self, now: datetime, limit: int = 50) -> list[Job]:
-        """Renders waiting to be rendered whose turn has come, earliest first."""
+    async def due_for_render(
+        self, now: datetime, limit: int = 50, *, per_chat: int | None = None
+    ) -> list[Job]:
+        """Renders waiting to be rendered whose turn has come, earliest first; with
+        `per_chat`, at most that many per chat, taking turns between chats."""
+        if per_chat is not None:
+            params = (to_timestamp(now), per_chat, limit)
+            return await self._all(SQL_FAIR_DUE_FOR_RENDER, params)
         return await self._all(SQL_DUE_FOR_RENDER, (to_timestamp(now), limit))
 
     async def next_due_render_at(self) -> datetime | None:
@@ -350,8 +376,14 @@ class JobRepository:
         """Submitted jobs whose next poll (or re-check) is due, earliest first."""
         return await self._all(SQL_DUE_FOR_CHECK, (to_timestamp(now), limit))
 
-    async def due_for_delivery(self, now: datetime, limit: int = 50) -> list[Job]:
-        """Jobs whose next delivery attempt is due, earliest first."""
+    async def due_for_delivery(
+        self, now: datetime, limit: int = 50, *, per_chat: int | None = None
+    ) -> list[Job]:
+        """Jobs whose next delivery attempt is due, earliest first; with `per_chat`, at most
+        that many per chat, taking turns between chats."""
+        if per_chat is not None:
+            params = (to_timestamp(now), per_chat, limit)
+            return await self._all(SQL_FAIR_DUE_FOR_DELIVERY, params)
         return await self._all(SQL_DUE_FOR_DELIVERY, (to_timestamp(now), limit))
 
     async def next_due_submit_at(self) -> datetime | None:
