@@ -1,8 +1,10 @@
-"""DueLoop against a real jobs table: a sliding window, step deadlines, one slot per job, stop."""
+"""DueLoop against a real jobs table: a sliding window, step deadlines, one slot per job, stop,
+fair shares per chat, surviving a failing due query."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain import JobState
-from bot.engine.due_loop import DueLoop
+from bot.engine.due_loop import DueLoop, FairShare
 from storage.db import Database
 from storage.jobs import Job, JobRepository
 from tests.storage.factories import new_job
@@ -228,3 +230,94 @@ async def test_cancelling_run_cancels_the_steps(repo: JobRepository) -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert cancelled.is_set()
+
+
+@pytest.fixture
+async def db_and_repo(tmp_path: Path) -> AsyncIterator[tuple[Database, JobRepository]]:
+    async with Database.connect(tmp_path / "bot.sqlite3") as db:
+        yield db, JobRepository(db, now)
+
+
+async def test_a_failing_due_query_is_retried_with_backoff_and_the_loop_recovers(
+    db_and_repo: tuple[Database, JobRepository], caplog: pytest.LogCaptureFixture
+) -> None:
+    db, repo = db_and_repo
+    job_id = await add_job(repo)
+    fetches = 0
+
+    async def fetch_due(at: datetime, limit: int) -> list[Job]:
+        nonlocal fetches
+        fetches += 1
+        return await repo.due_for_submit(at, limit)
+
+    done = asyncio.Event()
+
+    async def process(job: Job) -> None:
+        await repo.transition(job.id, expected=job.state, next_poll_at=None)
+        done.set()
+
+    # A real database error on every due query: the table is gone for a while.
+    await db.execute("ALTER TABLE jobs RENAME TO jobs_away")
+    loop = DueLoop(
+        "test", fetch_due=fetch_due, next_due=repo.next_due_submit_at, process=process, clock=now
+    )
+    task = asyncio.create_task(loop.run())
+    try:
+        with caplog.at_level(logging.ERROR):
+            started = time.monotonic()
+            while time.monotonic() - started < 2.0:
+                loop.wake()  # wake-ups never turn the failure into a hot loop
+                await asyncio.sleep(0.01)
+            assert not task.done()
+            assert 2 <= fetches <= 4  # at 0, 0.5, 1.5 s: the backoff doubles
+            await db.execute("ALTER TABLE jobs_away RENAME TO jobs")
+            await asyncio.wait_for(done.wait(), 10)
+        assert await finished(repo, job_id)
+        assert loop.health.status().healthy
+        failing = [r for r in caplog.records if "test failing" in r.getMessage()]
+        assert len(failing) == 1  # once per cause, however many attempts
+        assert "no such table: jobs" in failing[0].getMessage()
+    finally:
+        loop.stop()
+        await asyncio.wait_for(task, 5)
+
+
+async def test_a_chat_with_many_due_rows_holds_at_most_its_share_of_the_slots(
+    repo: JobRepository,
+) -> None:
+    group = [await repo.create(new_job(chat_id=-100, next_poll_at=None)) for _ in range(10)]
+    private = await repo.create(new_job(chat_id=7, next_poll_at=None))
+    for job in [*group, private]:  # the private chat's row is due last
+        await repo.transition(job.id, expected=job.state, next_delivery_at=now())
+    release = asyncio.Event()
+    started: list[Job] = []
+
+    async def process(job: Job) -> None:
+        started.append(job)
+        await release.wait()
+        await repo.transition(job.id, expected=job.state, next_delivery_at=None)
+
+    loop = DueLoop(
+        "test",
+        fetch_due=functools.partial(repo.due_for_delivery, per_chat=2),
+        next_due=repo.next_due_delivery_at,
+        process=process,
+        clock=now,
+        concurrency=8,
+        fair_share=FairShare(lambda job: job.chat_id, 2),
+    )
+    task = asyncio.create_task(loop.run())
+    try:
+        async with asyncio.timeout(5):
+            while len(started) < 3:
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)  # nothing more starts: the group is at its share
+        assert sorted(job.chat_id for job in started) == [-100, -100, 7]
+        release.set()
+        async with asyncio.timeout(10):
+            while await repo.next_due_delivery_at() is not None:
+                await asyncio.sleep(0.01)
+        assert len(started) == 11
+    finally:
+        loop.stop()
+        await asyncio.wait_for(task, 5)
