@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
+
+import pytest
 
 from bot.housekeeping import Housekeeping
 from storage.db import Database
@@ -76,3 +79,31 @@ async def test_a_failing_chore_does_not_stop_the_others(db: Database) -> None:
     async with Housekeeping({"broken": broken, "rounds": count_round}, every=QUICK) as hk:
         await wait_until(lambda: rounds >= 3)
         assert hk.running
+
+
+async def test_housekeeping_survives_any_exception_and_reports_it_once(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    rounds = 0
+    failures_left = 3
+
+    async def flaky() -> int:  # e.g. a full disk, or a bug in a chore: not an sqlite3 error
+        nonlocal failures_left
+        if failures_left:
+            failures_left -= 1
+            raise OSError(28, "No space left on device")
+        return 0
+
+    async def count_round() -> int:
+        nonlocal rounds
+        rounds += 1
+        return 0
+
+    with caplog.at_level(logging.ERROR):
+        async with Housekeeping({"flaky": flaky, "rounds": count_round}, every=QUICK) as hk:
+            await wait_until(lambda: rounds >= 5 and failures_left == 0)
+            assert hk.running
+            await wait_until(lambda: hk.health.status().healthy)
+    failing = [r for r in caplog.records if "housekeeping failing" in r.getMessage()]
+    assert len(failing) == 1  # once per cause, not once per round
+    assert "flaky: OSError" in failing[0].getMessage()
