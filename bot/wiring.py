@@ -64,6 +64,9 @@ RENDER_WAITING_SLOTS = 15  # renders the loop holds beyond RENDER_CONCURRENCY (w
 # Deliveries in progress per chat: a group's sends wait ~3 s each for Telegram's 20 a minute,
 # so more would only hold slots other chats need (docs/architecture.md §5.2).
 DELIVERIES_PER_CHAT = 2
+# Renders a chat may have waiting in the RenderQueue beyond RENDER_CONCURRENCY (they see their
+# place in line); its further renders wait in the table, behind other chats' (§5.2).
+RENDERS_WAITING_PER_CHAT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +252,7 @@ def build_loops(
     repo = services.repo
     board = health or HealthBoard()
     delivery_step = partial(_then_wake, services.delivery.process, wakeups.poster)
-    renders_per_chat = settings.render_concurrency
+    renders_per_chat = settings.render_concurrency + RENDERS_WAITING_PER_CHAT
     return [
         DueLoop(
             "submitter",
@@ -294,8 +297,8 @@ def build_loops(
         # Renders wait in the RenderQueue (RENDER_CONCURRENCY at once) inside their steps, so
         # the loop takes more than that: the waiting ones see their place in line. At stop a
         # render is cancelled at once (ffmpeg killed): the next start renders it again.
-        # A chat may fill every render slot, but its further renders wait in the table, so
-        # another chat's render is next in line as soon as one ends.
+        # A chat may fill every render slot and have two more in line; its further renders
+        # wait in the table, so another chat's render never waits behind all of them.
         DueLoop(
             "renderer",
             fetch_due=partial(repo.due_for_render, per_chat=renders_per_chat),
