@@ -138,12 +138,14 @@ SQL_DUE_FOR_DELIVERY: Final = (
 
 def _fair_due(where: str, due: str) -> str:
     """A due query that takes turns between chats: at most `?` rows per chat (its earliest),
-    every chat's first row before any chat's second (docs/architecture.md §5.1). The window
-    sorts only the due rows, which the partial index finds."""
+    every chat's first row before any chat's second (docs/architecture.md §5.1). The turns are
+    counted over the due rows' ids only (found through the partial index); whole rows are read
+    just for the few returned."""
     return (
-        "SELECT * FROM (SELECT *, ROW_NUMBER() OVER"  # noqa: S608 - fixed literals only
-        f" (PARTITION BY chat_id ORDER BY {due}, id) AS chat_turn FROM jobs WHERE {where})"
-        f" WHERE chat_turn <= ? ORDER BY chat_turn, {due}, id LIMIT ?"
+        "SELECT jobs.* FROM (SELECT id, chat_id, "  # noqa: S608 - fixed literals only
+        f"{due} AS due, ROW_NUMBER() OVER (PARTITION BY chat_id ORDER BY {due}, id) AS turn"
+        f" FROM jobs WHERE {where}) AS ranked JOIN jobs USING (id)"
+        " WHERE ranked.turn <= ? ORDER BY ranked.turn, ranked.due, ranked.id LIMIT ?"
     )
 
 
