@@ -64,6 +64,9 @@ RENDER_WAITING_SLOTS = 15  # renders the loop holds beyond RENDER_CONCURRENCY (w
 # Deliveries in progress per chat: a group's sends wait ~3 s each for Telegram's 20 a minute,
 # so more would only hold slots other chats need (docs/architecture.md §5.2).
 DELIVERIES_PER_CHAT = 2
+# Submissions in progress per chat: each waits its turn within the provider's create rate, so a
+# group's batch would otherwise hold every slot; four keep a lone chat at the full rate (§5.2).
+SUBMISSIONS_PER_CHAT = 4
 # Renders a chat may have waiting in the RenderQueue beyond RENDER_CONCURRENCY (they see their
 # place in line); its further renders wait in the table, behind other chats' (§5.2).
 RENDERS_WAITING_PER_CHAT = 2
@@ -246,8 +249,8 @@ def build_loops(
 
     Submissions have their own loop so a backlog of them (waiting on the provider's rate) never
     holds back polls, callbacks' re-checks and deliveries; channel posts and renders too.
-    Deliveries and renders take turns between chats, so one chat's backlog never holds back
-    the others.
+    Submissions, deliveries and renders take turns between chats, so one chat's backlog never
+    holds back the others.
     """
     repo = services.repo
     board = health or HealthBoard()
@@ -256,11 +259,12 @@ def build_loops(
     return [
         DueLoop(
             "submitter",
-            fetch_due=repo.due_for_submit,
+            fetch_due=partial(repo.due_for_submit, per_chat=SUBMISSIONS_PER_CHAT),
             next_due=repo.next_due_submit_at,
             process=services.jobs.submit_due,
             clock=clock,
             wakeup=wakeups.submitter,
+            fair_share=FairShare(_chat_of, SUBMISSIONS_PER_CHAT),
             health=board.part("submitter"),
         ),
         DueLoop(

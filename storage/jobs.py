@@ -149,6 +149,10 @@ def _fair_due(where: str, due: str) -> str:
     )
 
 
+SQL_FAIR_DUE_FOR_SUBMIT: Final = _fair_due(
+    "next_poll_at IS NOT NULL AND state = 'submitting' AND kind = 'provider' AND next_poll_at <= ?",
+    "next_poll_at",
+)
 SQL_FAIR_DUE_FOR_RENDER: Final = _fair_due(
     "next_poll_at IS NOT NULL AND state = 'submitting' AND kind = 'render' AND next_poll_at <= ?",
     "next_poll_at",
@@ -355,8 +359,14 @@ class JobRepository:
         )
         return polls + deliveries
 
-    async def due_for_submit(self, now: datetime, limit: int = 50) -> list[Job]:
-        """Jobs waiting to be submitted whose turn has come, earliest first."""
+    async def due_for_submit(
+        self, now: datetime, limit: int = 50, *, per_chat: int | None = None
+    ) -> list[Job]:
+        """Jobs waiting to be submitted whose turn has come, earliest first; with `per_chat`,
+        at most that many per chat, taking turns between chats."""
+        if per_chat is not None:
+            params = (to_timestamp(now), per_chat, limit)
+            return await self._all(SQL_FAIR_DUE_FOR_SUBMIT, params)
         return await self._all(SQL_DUE_FOR_SUBMIT, (to_timestamp(now), limit))
 
     async def due_for_render(

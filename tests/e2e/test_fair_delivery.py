@@ -1,4 +1,4 @@
-"""Deliveries take turns between chats: one group's backlog never holds back another chat."""
+"""Chats take turns for submissions and deliveries: one chat's backlog never holds back another."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.domain import JobState, Provider
-from tests.e2e.harness import Harness, direct_job, running_bot
+from tests.e2e.harness import AUDIO_ID, Harness, direct_job, running_bot
 
 GROUP = -100_777
 PRIVATE = 4242
@@ -57,3 +57,19 @@ async def test_a_private_video_is_not_held_back_by_a_groups_backlog(tmp_path: Pa
         assert len(group_first) <= 4, (len(group_first), waited)
         assert waited < 5.0
         assert h.telegram.flood_answers == 0
+
+
+async def test_a_private_submission_is_not_held_back_by_a_groups_batch(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        # A batch of 40 members' jobs in one group, then one private job: the provider takes 20
+        # creates per 10 s, so in due order the private one would wait for the second window.
+        for n in range(40):
+            await h.repo.create(direct_job(GROUP, f"batch-{n}", user_id=n + 1, audio_id="audio-2"))
+        await h.repo.create(direct_job(PRIVATE, "private", audio_id=AUDIO_ID))
+        assert h.app.db is not None
+        since = (h.app.clock() - timedelta(minutes=1)).timestamp()
+        await h.app.db.execute("UPDATE jobs SET next_poll_at = ? + id", (since,))
+        h.app.wake_reconciler()
+        await h.wait_until(lambda: len(h.upstream.creates) >= 20, timeout=10)
+        audio = [create.get("audioId") for create in h.upstream.creates]
+        assert AUDIO_ID in audio[:20], audio  # in the first window, not after 20 more
