@@ -50,7 +50,19 @@ async def test_renders_take_turns_between_chats(repo: JobRepository) -> None:
     assert [j.id for j in due] == [ids[GROUP][0], ids[PRIVATE][0]]
 
 
-@pytest.mark.parametrize("query", ["SQL_FAIR_DUE_FOR_DELIVERY", "SQL_FAIR_DUE_FOR_RENDER"])
+async def test_submissions_take_turns_between_chats(repo: JobRepository) -> None:
+    group = [
+        await repo.create(new_job(chat_id=GROUP, next_poll_at=START + timedelta(seconds=n)))
+        for n in range(6)
+    ]
+    private = await repo.create(new_job(chat_id=PRIVATE, next_poll_at=START + timedelta(hours=1)))
+    due = await repo.due_for_submit(START + timedelta(hours=2), 50, per_chat=4)
+    assert [j.id for j in due] == [group[0].id, private.id, *(j.id for j in group[1:4])]
+
+
+@pytest.mark.parametrize(
+    "query", ["SQL_FAIR_DUE_FOR_SUBMIT", "SQL_FAIR_DUE_FOR_DELIVERY", "SQL_FAIR_DUE_FOR_RENDER"]
+)
 async def test_fair_due_queries_find_due_rows_through_the_partial_indexes(
     db: Database, repo: JobRepository, query: str
 ) -> None:
