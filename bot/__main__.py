@@ -26,9 +26,15 @@ def main() -> int:
     # Opt in to python-telegram-bot's timedelta periods (RetryAfter.retry_after) now, instead
     # of the deprecated integers that warn on every access.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    from bot.serve import run  # noqa: PLC0415 - import the heavy app only once config is valid
+    # Import the heavy app only once the configuration is valid.
+    from bot.serve import run  # noqa: PLC0415
+    from bot.telegram_io.telegram_wait import TelegramTokenRefused  # noqa: PLC0415
 
-    asyncio.run(run(settings))
+    try:
+        asyncio.run(run(settings))
+    except TelegramTokenRefused as refused:
+        print(f"configuration error: {refused}", file=sys.stderr)  # noqa: T201
+        return EXIT_BAD_CONFIG
     return 0
 
 

@@ -51,22 +51,40 @@ async def run(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     sock = bind_socket(settings.http_host, settings.http_port)
-    async with BotApp(settings) as app:
-        assert app.web is not None
-        config = uvicorn.Config(
-            app.web,
-            log_config=None,
-            lifespan="off",
-            access_log=False,
-            timeout_graceful_shutdown=HTTP_STOP_GRACE_SECONDS,
-        )
-        server = _Server(config)
-        serving = asyncio.create_task(server.serve(sockets=[sock]))
-        log.info("HTTP endpoint on %s:%s", *sock.getsockname()[:2])
+    async with contextlib.AsyncExitStack() as stack:
+        # A start still waiting for Telegram (docs/architecture.md §13.8) ends at SIGTERM too.
+        starting = asyncio.create_task(stack.enter_async_context(BotApp(settings)))
         stopped = asyncio.create_task(stop.wait())
-        await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        log.info("stopping")
-        server.should_exit = True
-        await serving
-        stopped.cancel()
+        try:
+            await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+        if not starting.done():
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+            log.info("stopped before the start was complete")
+            return
+        await _serve(starting.result(), sock, stop)
     log.info("stopped")
+
+
+async def _serve(app: BotApp, sock: socket.socket, stop: asyncio.Event) -> None:
+    """Serve the bot's endpoint until `stop` is set, then let uvicorn finish its requests."""
+    assert app.web is not None
+    config = uvicorn.Config(
+        app.web,
+        log_config=None,
+        lifespan="off",
+        access_log=False,
+        timeout_graceful_shutdown=HTTP_STOP_GRACE_SECONDS,
+    )
+    server = _Server(config)
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    log.info("HTTP endpoint on %s:%s", *sock.getsockname()[:2])
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    log.info("stopping")
+    server.should_exit = True
+    await serving
+    stopped.cancel()

@@ -4,27 +4,33 @@ they arrived, and are handled from there, concurrently across chats and in order
 Polling: the next getUpdates offset (which confirms everything before it) is stored in the
 same transaction as the updates it confirms, so a kill between fetch and handling loses
 nothing. Webhook: the update is stored before the 200. An update is marked handled only when
-its handler returned; a restart handles whatever is still pending (docs/architecture.md §2.1).
-An update that cannot be parsed is logged and retired, never retried, and never stops intake.
+its handler (and any task it started) ended; a restart handles whatever is still pending
+(docs/architecture.md §2.1). An update that cannot be parsed is logged and retired, never
+retried, and never stops intake. The poller and the worker survive any error: each failure is
+reported to their PartHealth and backed off (docs/architecture.md §2.2).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from functools import partial
+from typing import Any
 
 import httpx
 from telegram import Bot, Update
 
+from bot.health import PartHealth
 from storage.inbox import MAX_UPDATE_ID, InboxItem, UpdateInbox
 
 log = logging.getLogger(__name__)
 
-HandleUpdate = Callable[[Update], Awaitable[None]]
+# Handles one update; returns the tasks the handling started and left running (handlers
+# registered with block=False): the update is finished only when they end.
+HandleUpdate = Callable[[Update], Awaitable[Collection["asyncio.Task[Any]"]]]
+Sleep = Callable[[float], Awaitable[None]]
 
 
 class IntakeUnavailable(Exception):
@@ -44,7 +50,29 @@ def inbox_item(data: object) -> InboxItem | None:
         return None
     if not 0 <= update_id <= MAX_UPDATE_ID:
         return None
-    return InboxItem(update_id, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return InboxItem(update_id, body, update_lane(data))
+
+
+# Where an update names the chat (else the user) it belongs to, in its payload (the first
+# object in the update). Migration 15 (storage/migrations.py) computes the same in SQL.
+_LANE_PATHS = (("chat", "id"), ("message", "chat", "id"), ("from", "id"), ("user", "id"))
+
+
+def update_lane(data: Mapping[str, object]) -> int | None:
+    """The lane of an update as Telegram sent it: its chat's id, else its user's; None when
+    it names neither (or names them with ids that are not integers)."""
+    payload = next(
+        (value for key, value in data.items() if key != "update_id" and isinstance(value, dict)),
+        None,
+    )
+    for path in _LANE_PATHS:
+        value: object = payload
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_UPDATE_ID:
+            return value
+    return None
 
 
 class UpdateFetcher:
@@ -87,7 +115,10 @@ def _refusal(status: int, answer: object) -> IntakeUnavailable:
 
 
 class TelegramPoller:
-    """Long-polls Telegram and stores each batch (and the offset confirming it) in the inbox."""
+    """Long-polls Telegram and stores each batch (and the offset confirming it) in the inbox.
+
+    Survives any error: each failed step (deleteWebhook at start, a poll, storing a batch) is
+    reported to its PartHealth (logged once per cause) and retried after a capped backoff."""
 
     def __init__(
         self,
@@ -97,7 +128,8 @@ class TelegramPoller:
         on_stored: Callable[[], None],
         bot: Bot,
         long_poll_seconds: float = 30.0,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Sleep = asyncio.sleep,
+        health: PartHealth | None = None,
     ) -> None:
         self._fetcher = fetcher
         self._inbox = inbox
@@ -105,24 +137,28 @@ class TelegramPoller:
         self._bot = bot
         self._long_poll = long_poll_seconds
         self._sleep = sleep
+        self._health = health or PartHealth("telegram-poller")
         self.alive = False
 
     async def run(self) -> None:
         """Poll until cancelled."""
         self.alive = True
+        webhook_deleted = False
         try:
-            # Polling and a webhook exclude each other; queued updates are kept.
-            await self._bot.delete_webhook(drop_pending_updates=False)
-            failures = 0
             while True:
                 try:
+                    if not webhook_deleted:
+                        # Polling and a webhook exclude each other; queued updates are kept.
+                        await self._bot.delete_webhook(drop_pending_updates=False)
+                        webhook_deleted = True
                     await self.poll_once()
-                    failures = 0
-                except IntakeUnavailable as exc:
-                    failures += 1
-                    delay = exc.retry_after or min(30.0, 0.5 * 2**failures)
-                    log.warning("update intake: %s; retrying in %.1fs", exc, delay)
+                except Exception as exc:  # noqa: BLE001 - intake must survive anything (§2.2)
+                    delay = self._health.failed(exc)
+                    if isinstance(exc, IntakeUnavailable) and exc.retry_after:
+                        delay = max(delay, exc.retry_after)
                     await self._sleep(delay)
+                else:
+                    self._health.succeeded()
         finally:
             self.alive = False
 
@@ -147,15 +183,13 @@ class TelegramPoller:
         return added
 
 
-@dataclass
-class _Lane:
-    lock: asyncio.Lock
-    users: int = 0
-
-
 class InboxWorker:
     """Handles stored updates: concurrently across chats, one at a time within a chat (so a
-    chat's admission stays ordered and a busy group never delays anyone else)."""
+    chat's admission stays ordered and a busy chat never delays anyone else).
+
+    Only the head of each lane is listed (storage/inbox.py), so a chat with thousands of
+    waiting updates costs one row per scan. An update whose handler returned is never handled
+    again by this process: if marking it fails, only the marking is retried, with backoff."""
 
     def __init__(
         self,
@@ -166,6 +200,8 @@ class InboxWorker:
         concurrency: int = 32,
         window: int = 256,
         step_timeout: float = 120.0,
+        sleep: Sleep = asyncio.sleep,
+        health: PartHealth | None = None,
     ) -> None:
         self._inbox = inbox
         self._bot = bot
@@ -173,9 +209,11 @@ class InboxWorker:
         self._slots = asyncio.Semaphore(concurrency)
         self._window = window
         self._step_timeout = step_timeout
+        self._sleep = sleep
+        self._health = health or PartHealth("inbox-worker")
         self._wakeup = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
-        self._lanes: dict[int, _Lane] = {}
+        self._unmarked: set[int] = set()  # handled, but marking them failed so far
         self.alive = False
 
     def wake(self) -> None:
@@ -184,7 +222,7 @@ class InboxWorker:
 
     @property
     def busy(self) -> int:
-        """Updates being handled right now (or waiting for their chat's turn)."""
+        """Updates being handled right now (or waiting to be marked handled)."""
         return len(self._in_flight)
 
     async def run(self) -> None:
@@ -192,9 +230,18 @@ class InboxWorker:
         (their updates stay pending and are handled after the next start)."""
         self.alive = True
         try:
+            await self._retrying(self._inbox.restore_released)
             while True:
                 self._wakeup.clear()
-                for item in await self._inbox.pending(limit=self._window):
+                try:
+                    heads = await self._inbox.pending(limit=self._window + len(self._in_flight))
+                except Exception as exc:  # noqa: BLE001 - the worker must survive anything (§2.2)
+                    await self._sleep(self._health.failed(exc))
+                    continue
+                self._succeeded()
+                for item in heads:
+                    if len(self._in_flight) >= self._window:
+                        break
                     if item.update_id not in self._in_flight:
                         self._dispatch(item)
                 await self._wakeup.wait()
@@ -218,12 +265,14 @@ class InboxWorker:
         try:
             update = self._decode(item)
             if update is not None:
-                async with self._lane(_lane_key(update)), self._slots:
-                    await self._handle_guarded(item.update_id, update)
-            await self._inbox.mark_handled(item.update_id)
+                async with self._slots:
+                    started = await self._handle_guarded(item.update_id, update)
+                if started:
+                    await self._finish_started(item.update_id, started)
+            await self._retrying(partial(self._inbox.mark_handled, item.update_id), item.update_id)
         finally:
             del self._in_flight[item.update_id]
-            self._wakeup.set()  # a window slot is free
+            self._wakeup.set()  # its lane has a new head, or a window slot is free
 
     def _decode(self, item: InboxItem) -> Update | None:
         try:
@@ -232,42 +281,63 @@ class InboxWorker:
             log.warning("update %s cannot be parsed; ignored", item.update_id, exc_info=True)
             return None
 
-    async def _handle_guarded(self, update_id: int, update: Update) -> None:
-        """Handle one update under a deadline; a failure is logged and the update retired."""
+    async def _handle_guarded(
+        self, update_id: int, update: Update
+    ) -> Collection[asyncio.Task[Any]]:
+        """Handle one update under a deadline; a failure is logged and the update retired.
+        Returns the tasks the handling started and left running."""
         try:
             async with asyncio.timeout(self._step_timeout):
-                await self._handle(update)
+                return await self._handle(update)
         except TimeoutError:
             log.exception(
                 "update %s: handling took over %.0fs; abandoned", update_id, self._step_timeout
             )
         except Exception:
             log.exception("update %s: handling failed", update_id)
+        return ()
 
-    @contextlib.asynccontextmanager
-    async def _lane(self, key: int | None) -> AsyncIterator[None]:
-        if key is None:
-            yield
-            return
-        lane = self._lanes.setdefault(key, _Lane(asyncio.Lock()))
-        lane.users += 1
+    async def _finish_started(self, update_id: int, started: Collection[asyncio.Task[Any]]) -> None:
+        """Let the chat's next update go on while the tasks a handler started run (the update
+        stays pending until they end); wait for them under the same deadline. Cancelled (at
+        stop), they are cancelled too: the update stays pending for the next start."""
         try:
-            async with lane.lock:
-                yield
-        finally:
-            lane.users -= 1
-            if lane.users == 0:
-                del self._lanes[key]
+            await self._retrying(partial(self._inbox.release_lane, update_id), update_id)
+            _done, late = await asyncio.wait(started, timeout=self._step_timeout)
+        except asyncio.CancelledError:
+            for task in started:
+                task.cancel()
+            await asyncio.gather(*started, return_exceptions=True)
+            raise
+        if late:
+            log.error(
+                "update %s: handling took over %.0fs; abandoned", update_id, self._step_timeout
+            )
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
 
+    async def _retrying(
+        self, step: Callable[[], Awaitable[object]], update_id: int | None = None
+    ) -> None:
+        """Run one inbox step until it succeeds, backing off (capped) after each failure; only
+        the step is retried, never the handler that ran before it."""
+        while True:
+            try:
+                await step()
+            except Exception as exc:  # noqa: BLE001 - the worker must survive anything (§2.2)
+                if update_id is not None:
+                    self._unmarked.add(update_id)
+                await self._sleep(self._health.failed(exc))
+            else:
+                if update_id is not None:
+                    self._unmarked.discard(update_id)
+                self._succeeded()
+                return
 
-def _lane_key(update: Update) -> int | None:
-    """Updates of one chat (or, without a chat, of one user) are handled in order. A
-    malformed id (python-telegram-bot does not check types) gets no lane."""
-    for holder in (update.effective_chat, update.effective_user):
-        key = getattr(holder, "id", None)
-        if isinstance(key, int) and not isinstance(key, bool):
-            return key
-    return None
+    def _succeeded(self) -> None:
+        if not self._unmarked:
+            self._health.succeeded()
 
 
 def webhook_sink(inbox: UpdateInbox, worker: InboxWorker) -> Callable[[object], Awaitable[bool]]:
