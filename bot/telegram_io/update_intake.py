@@ -55,7 +55,7 @@ def inbox_item(data: object) -> InboxItem | None:
 
 
 # Where an update names the chat (else the user) it belongs to, in its payload (the first
-# object in the update). Migration 15 (storage/migrations.py) computes the same in SQL.
+# object in the update). The lane migration in storage/migrations.py computes the same in SQL.
 _LANE_PATHS = (("chat", "id"), ("message", "chat", "id"), ("from", "id"), ("user", "id"))
 
 
