@@ -32,7 +32,8 @@ from bot.housekeeping import Chore, Housekeeping
 from bot.rendering import Renderer, RenderError
 from bot.telegram_io.telegram_wait import wait_for_telegram
 from bot.telegram_io.tracked_application import TrackedApplication
-from bot.telegram_io.update_intake import InboxWorker, TelegramPoller, UpdateFetcher, webhook_sink
+from bot.telegram_io.update_intake import InboxWorker, webhook_sink
+from bot.telegram_io.update_poller import TelegramPoller, UpdateFetcher
 from bot.upstream.client import make_http_client
 from bot.web import build_web_app, telegram_webhook_route
 from bot.wiring import Resources, Services, Wakeups, build_loops, build_services, register_handlers

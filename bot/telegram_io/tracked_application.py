@@ -40,9 +40,15 @@ class TrackedApplication(Application):  # type: ignore[type-arg]
 
     async def handle_update(self, update: Update) -> list[asyncio.Task[Any]]:
         """`process_update`; returns the tasks it started that may still be running."""
-        started = self._started[id(update)] = []
+        started: list[asyncio.Task[Any]] = []
+        self._started[id(update)] = started
         try:
             await self.process_update(update)
+        except BaseException:
+            # Abandoned (its deadline, a stop): what it started goes with it, never untracked.
+            for task in started:
+                task.cancel()
+            raise
         finally:
             del self._started[id(update)]
         return [task for task in started if not task.done()]

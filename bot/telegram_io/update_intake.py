@@ -1,13 +1,12 @@
 """Exactly-once update intake: Telegram updates go into the SQLite inbox before Telegram is told
 they arrived, and are handled from there, concurrently across chats and in order within one.
 
-Polling: the next getUpdates offset (which confirms everything before it) is stored in the
-same transaction as the updates it confirms, so a kill between fetch and handling loses
-nothing. Webhook: the update is stored before the 200. An update is marked handled only when
-its handler (and any task it started) ended; a restart handles whatever is still pending
+Polling (bot/telegram_io/update_poller.py) stores the next getUpdates offset with the updates
+it confirms; the webhook stores the update before the 200. An update is marked handled only
+when its handler (and any task it started) ended; a restart handles whatever is still pending
 (docs/architecture.md §2.1). An update that cannot be parsed is logged and retired, never
-retried, and never stops intake. The poller and the worker survive any error: each failure is
-reported to their PartHealth and backed off (docs/architecture.md §2.2).
+retried, and never stops intake. The worker survives any error: each failure is reported to
+its PartHealth and backed off (docs/architecture.md §2.2). Must not import the poller.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from functools import partial
 from typing import Any
 
-import httpx
 from telegram import Bot, Update
 
 from bot.health import PartHealth
@@ -31,14 +29,6 @@ log = logging.getLogger(__name__)
 # registered with block=False): the update is finished only when they end.
 HandleUpdate = Callable[[Update], Awaitable[Collection["asyncio.Task[Any]"]]]
 Sleep = Callable[[float], Awaitable[None]]
-
-
-class IntakeUnavailable(Exception):
-    """getUpdates failed for a reason that passes (network, 5xx, 429, a conflicting poller)."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
 
 
 def inbox_item(data: object) -> InboxItem | None:
@@ -73,114 +63,6 @@ def update_lane(data: Mapping[str, object]) -> int | None:
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_UPDATE_ID:
             return value
     return None
-
-
-class UpdateFetcher:
-    """A thin getUpdates client that returns the raw JSON (python-telegram-bot's `get_updates`
-    parses the whole batch at once, so one malformed update would block every later one)."""
-
-    def __init__(self, http: httpx.AsyncClient, base_url: str, token: str) -> None:
-        self._http = http
-        self._url = f"{base_url}{token}/getUpdates"  # never logged: it holds the token
-
-    async def fetch(self, offset: int | None, long_poll_seconds: float) -> list[object]:
-        """One long poll; raises IntakeUnavailable when it should be retried later."""
-        body: dict[str, object] = {
-            "timeout": int(long_poll_seconds),
-            "allowed_updates": Update.ALL_TYPES,
-        }
-        if offset is not None:
-            body["offset"] = offset
-        try:
-            response = await self._http.post(
-                self._url, json=body, timeout=httpx.Timeout(10.0, read=long_poll_seconds + 15.0)
-            )
-            answer = response.json()
-        except httpx.HTTPError as exc:
-            raise IntakeUnavailable(f"getUpdates: {type(exc).__name__}") from exc
-        except ValueError as exc:
-            raise IntakeUnavailable(f"getUpdates: HTTP {response.status_code}, not JSON") from exc
-        if isinstance(answer, dict) and answer.get("ok") is True:
-            result = answer.get("result")
-            return list(result) if isinstance(result, list) else []
-        raise _refusal(response.status_code, answer)
-
-
-def _refusal(status: int, answer: object) -> IntakeUnavailable:
-    description = answer.get("description") if isinstance(answer, dict) else None
-    parameters = answer.get("parameters") if isinstance(answer, dict) else None
-    retry_after = parameters.get("retry_after") if isinstance(parameters, dict) else None
-    wait = float(retry_after) if isinstance(retry_after, int | float) else None
-    return IntakeUnavailable(f"getUpdates: HTTP {status}: {description}", wait)
-
-
-class TelegramPoller:
-    """Long-polls Telegram and stores each batch (and the offset confirming it) in the inbox.
-
-    Survives any error: each failed step (deleteWebhook at start, a poll, storing a batch) is
-    reported to its PartHealth (logged once per cause) and retried after a capped backoff."""
-
-    def __init__(
-        self,
-        *,
-        fetcher: UpdateFetcher,
-        inbox: UpdateInbox,
-        on_stored: Callable[[], None],
-        bot: Bot,
-        long_poll_seconds: float = 30.0,
-        sleep: Sleep = asyncio.sleep,
-        health: PartHealth | None = None,
-    ) -> None:
-        self._fetcher = fetcher
-        self._inbox = inbox
-        self._on_stored = on_stored
-        self._bot = bot
-        self._long_poll = long_poll_seconds
-        self._sleep = sleep
-        self._health = health or PartHealth("telegram-poller")
-        self.alive = False
-
-    async def run(self) -> None:
-        """Poll until cancelled."""
-        self.alive = True
-        webhook_deleted = False
-        try:
-            while True:
-                try:
-                    if not webhook_deleted:
-                        # Polling and a webhook exclude each other; queued updates are kept.
-                        await self._bot.delete_webhook(drop_pending_updates=False)
-                        webhook_deleted = True
-                    await self.poll_once()
-                except Exception as exc:  # noqa: BLE001 - intake must survive anything (§2.2)
-                    delay = self._health.failed(exc)
-                    if isinstance(exc, IntakeUnavailable) and exc.retry_after:
-                        delay = max(delay, exc.retry_after)
-                    await self._sleep(delay)
-                else:
-                    self._health.succeeded()
-        finally:
-            self.alive = False
-
-    async def poll_once(self) -> int:
-        """Fetch one batch, store it with its confirming offset; return how many were new."""
-        offset = await self._inbox.next_offset()
-        raw = await self._fetcher.fetch(offset, self._long_poll)
-        if not raw:
-            return 0
-        items = [item for data in raw if (item := inbox_item(data)) is not None]
-        if len(items) != len(raw):
-            log.warning(
-                "update intake: %d updates without a usable id ignored", len(raw) - len(items)
-            )
-        if not items:
-            return 0
-        # The last update in Telegram's order, not the largest id: ids restart at random
-        # after a week without updates.
-        added = await self._inbox.add(items, next_offset=items[-1].update_id + 1)
-        if added:
-            self._on_stored()
-        return added
 
 
 class InboxWorker:
