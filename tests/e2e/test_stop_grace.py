@@ -49,6 +49,7 @@ async def test_a_stop_with_a_slow_tap_in_hand_ends_within_the_grace_and_keeps_th
             )
             stopping = loop.time()
         took = loop.time() - stopping
+    print(f"stop with a {button} tap in hand and font detection running: {took:.2f} s")  # noqa: T201 - the figure
     assert took < STOP_GRACE_SECONDS + MARGIN_SECONDS, took
 
     # The tap did not finish: it is still pending, and the next run handles it.
