@@ -214,3 +214,15 @@ async def test_fuzzed_webhook_and_callback_bodies_never_get_a_5xx(tmp_path: Path
             while not [j for j in await h.repo.latest_for_chat(USER + 1) if j.video_task_id]:
                 await asyncio.sleep(0.02)
         assert (await h.web.get("/healthz")).status_code == 200
+
+
+async def test_updates_of_one_chat_are_answered_in_the_order_they_came(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        updates = [h.telegram.group_message("/help", chat_id=GROUP) for _ in range(12)]
+        for update in updates:
+            h.telegram.push_update(update)
+        answers = await h.telegram.wait_for(
+            "sendMessage", lambda c: c.params["chat_id"] == GROUP, count=12, timeout=10
+        )
+        answered = [c.params["reply_parameters"]["message_id"] for c in answers]
+        assert answered == [u["message"]["message_id"] for u in updates]
