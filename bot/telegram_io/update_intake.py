@@ -185,6 +185,7 @@ class InboxWorker:
         stop), they are cancelled too: the update stays pending for the next start."""
         try:
             await self._retrying(partial(self._inbox.release_lane, update_id), update_id)
+            self._wakeup.set()  # the lane has a new head
             _done, late = await asyncio.wait(started, timeout=self._step_timeout)
         except asyncio.CancelledError:
             for task in started:

@@ -40,10 +40,11 @@ async def test_a_stop_with_a_slow_tap_in_hand_ends_within_the_grace_and_keeps_th
             [message] = telegram.messages(USER)
             telegram.hang("answerCallbackQuery")  # the tap's handler never gets its answer
             tap = telegram.callback_query(button, message=message, user_id=USER)
+            # Both in one batch: the slow tap does not hold up its chat, the command after it
+            # is answered meanwhile.
             telegram.push_update(tap)
-            await telegram.wait_for("answerCallbackQuery")
-            # The slow tap does not hold up its chat: the next command is answered meanwhile.
             telegram.push_update(telegram.private_message("/help", user_id=USER))
+            await telegram.wait_for("answerCallbackQuery")
             await telegram.wait_for(
                 "sendMessage", lambda c: c.params["chat_id"] == USER, count=2, timeout=3
             )
