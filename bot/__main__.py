@@ -31,11 +31,17 @@ def main() -> int:
     # Opt in to python-telegram-bot's timedelta periods (RetryAfter.retry_after) now, instead
     # of the deprecated integers that warn on every access.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    from bot.serve import run  # noqa: PLC0415 - import the heavy app only once config is valid
+    # Import the heavy app only once the configuration is valid.
+    from bot.serve import run  # noqa: PLC0415
+    from bot.telegram_io.telegram_wait import TelegramTokenRefused  # noqa: PLC0415
 
     give_up_after = os.environ.get(GIVE_UP_AFTER_TEST_VARIABLE)
     health = HealthBoard(give_up_after=float(give_up_after)) if give_up_after else None
-    return asyncio.run(run(settings, health=health))
+    try:
+        return asyncio.run(run(settings, health=health))
+    except TelegramTokenRefused as refused:
+        print(f"configuration error: {refused}", file=sys.stderr)  # noqa: T201
+        return EXIT_BAD_CONFIG
 
 
 if __name__ == "__main__":

@@ -31,7 +31,10 @@ from bot.engine.due_loop import DueLoop
 from bot.health import HealthBoard, PartStatus, describe_cause
 from bot.housekeeping import Chore, Housekeeping
 from bot.rendering import Renderer, RenderError
-from bot.telegram_io.update_intake import InboxWorker, TelegramPoller, UpdateFetcher, webhook_sink
+from bot.telegram_io.telegram_wait import wait_for_telegram
+from bot.telegram_io.tracked_application import TrackedApplication
+from bot.telegram_io.update_intake import InboxWorker, webhook_sink
+from bot.telegram_io.update_poller import TelegramPoller, UpdateFetcher
 from bot.upstream.client import make_http_client
 from bot.web import HealthReport, build_web_app, telegram_webhook_route
 from bot.wiring import Resources, Services, Wakeups, build_loops, build_services, register_handlers
@@ -91,6 +94,7 @@ class BotApp:
         self._intake_tasks: list[asyncio.Task[None]] = []
         self._loops: list[DueLoop[Any]] = []
         self._renderer_start: asyncio.Task[Renderer] | None = None
+        self._stop_deadline: float | None = None  # loop time by which a stop must be done
         self._inbox: UpdateInbox | None = None
         self.web: Starlette | None = None
         self.application: Application | None = None  # type: ignore[type-arg]
@@ -138,7 +142,7 @@ class BotApp:
         settings = self.settings
         resources = await self._open_resources()
         self.db, application = resources.db, self.application
-        assert application is not None
+        assert isinstance(application, TrackedApplication)
         services = build_services(
             settings, resources, wakeups=self._wakeups, clock=self._clock, rng=self._rng
         )
@@ -146,7 +150,10 @@ class BotApp:
         register_handlers(application, settings, services, self._clock)
         inbox = self._inbox = UpdateInbox(resources.db, self._clock)
         worker = self.inbox_worker = InboxWorker(
-            inbox=inbox, bot=application.bot, handle=application.process_update
+            inbox=inbox,
+            bot=application.bot,
+            handle=application.handle_update,
+            health=self.health.part("inbox-worker"),
         )
         self.web = self._build_web(services, inbox, worker)
         await self._prepare_for_start(services, inbox)
@@ -177,16 +184,19 @@ class BotApp:
         )
         stack.push_async_callback(cdn.aclose)
         application = self.application = self._build_application()
-        await application.initialize()
+        stack.push_async_callback(application.bot.shutdown)  # when getMe never succeeded
         stack.push_async_callback(application.shutdown)
+        # A bot started before the network (Docker, systemd at boot) waits for Telegram; a
+        # refused token ends the start with TelegramTokenRefused (docs/architecture.md §13.8).
+        await self._wait_for_telegram(application.initialize, "getMe")
         channel_bot = Bot(
             settings.telegram_bot_token.get_secret_value(),
             base_url=settings.telegram_api_base_url,
             base_file_url=settings.telegram_api_file_url,
             request=self._telegram_request(read_timeout=60.0),
         )
-        await channel_bot.initialize()
         stack.push_async_callback(channel_bot.shutdown)
+        await self._wait_for_telegram(channel_bot.initialize, "getMe")
         return Resources(
             db=db,
             upstream_http=upstream_http,
@@ -234,11 +244,11 @@ class BotApp:
         self._renderer_start = asyncio.create_task(start, name="renderer-start")
         self._stack.push_async_callback(self._end_renderer_start, self._renderer_start)
 
-    @staticmethod
-    async def _end_renderer_start(task: asyncio.Task[Renderer]) -> None:
-        """Let the short start-up finish (its ffmpeg children end with it), then drop it."""
+    async def _end_renderer_start(self, task: asyncio.Task[Renderer]) -> None:
+        """Let the short start-up finish within what is left of the stop's grace (its ffmpeg
+        children end with it), then drop it."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait({task}, timeout=STOP_GRACE_SECONDS)
+            await asyncio.wait({task}, timeout=self._grace_left())
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, OSError, RenderError):
             await task
@@ -328,18 +338,25 @@ class BotApp:
                 inbox=inbox,
                 on_stored=worker.wake,
                 bot=application.bot,
+                health=self.health.part("telegram-poller"),
             )
             self._start_intake_task(self.poller.run(), "telegram-poller")
             return
         # Telegram keeps updates queued while we are down: nothing is dropped on restart.
         assert settings.public_base_url is not None
         assert settings.webhook_secret is not None
-        await application.bot.set_webhook(
+        set_webhook = partial(
+            application.bot.set_webhook,
             url=f"{settings.public_base_url.rstrip('/')}/telegram",
             secret_token=settings.webhook_secret.get_secret_value(),
             allowed_updates=Update.ALL_TYPES,
             drop_pending_updates=False,
         )
+        await self._wait_for_telegram(set_webhook, "setWebhook")
+
+    async def _wait_for_telegram(self, call: Callable[[], Awaitable[object]], what: str) -> None:
+        """`call` once Telegram answers (one line per failed attempt, backoff 1 → 60 s)."""
+        await wait_for_telegram(call, what=what, base_url=self.settings.telegram_api_base_url)
 
     def _telegram_request(self, read_timeout: float) -> HTTPXRequest:
         kwargs = {"transport": self._telegram_transport} if self._telegram_transport else {}
@@ -365,8 +382,8 @@ class BotApp:
             .rate_limiter(AIORateLimiter(overall_max_rate=29, group_max_rate=19, max_retries=3))
         )
         # Updates come through our own inbox (bot/telegram_io/update_intake.py), never through
-        # python-telegram-bot's Updater.
-        return builder.updater(None).build()
+        # python-telegram-bot's Updater; the inbox learns which tasks a handler started.
+        return builder.application_class(TrackedApplication).updater(None).build()
 
     def _start_intake_task(self, work: Awaitable[None], name: str) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(work)
@@ -383,12 +400,22 @@ class BotApp:
                 task.cancel()
         for loop in self._loops:
             loop.stop()
-        draining = asyncio.create_task(worker.drain(STOP_GRACE_SECONDS))
-        await asyncio.wait([*self._tasks, draining], timeout=STOP_GRACE_SECONDS)
+        grace = self._grace_left()
+        draining = asyncio.create_task(worker.drain(grace))
+        await asyncio.wait([*self._tasks, draining], timeout=grace)
+        # Cancelling the worker cancels the updates in hand and the tasks their handlers
+        # started, so python-telegram-bot's `stop` has nothing left to wait for.
         rest = [*self._tasks, *self._intake_tasks, draining]
         for task in rest:
             task.cancel()
         await asyncio.gather(*rest, return_exceptions=True)
+
+    def _grace_left(self) -> float:
+        """Seconds left of the one grace every part of a stop shares (started on first use)."""
+        now = asyncio.get_running_loop().time()
+        if self._stop_deadline is None:
+            self._stop_deadline = now + STOP_GRACE_SECONDS
+        return max(0.0, self._stop_deadline - now)
 
     async def is_idle(self) -> bool:
         """Whether nothing is in hand or due now: no update waiting or being handled, no

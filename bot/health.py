@@ -10,6 +10,7 @@ so that Docker or systemd restart it. No Telegram types, no storage.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ GIVE_UP_AFTER_SECONDS = 300.0  # a part failing this long without a success ends
 FIRST_BACKOFF_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 30.0
 _CAUSE_CHARS = 200
+# Conditions of the machine, not bugs: said in one line, without a traceback.
+_EXPECTED_FAILURES: tuple[type[BaseException], ...] = (OSError, sqlite3.OperationalError)
 
 
 def describe_cause(exc: BaseException) -> str:
@@ -82,18 +85,23 @@ class PartHealth:
         self._cause = None
         self._failures = 0
 
-    def failed(self, exc: BaseException) -> float:
+    def failed(self, exc: BaseException, *, expected: bool = False) -> float:
         """An iteration failed: log it if its cause is new in this streak, and return how many
-        seconds to back off before the next attempt (doubling, capped)."""
+        seconds to back off before the next attempt (doubling, capped). An `expected` failure
+        (and any OSError — a full disk, a refused connection, a timeout — or SQLite's
+        operational errors) is one WARNING line; anything else is an ERROR with its traceback,
+        since it may be a bug."""
         cause = describe_cause(exc)
         if self._failing_since is None:
             self._failing_since = self._clock()
         if cause != self._cause:
-            log.error(
+            expected = expected or isinstance(exc, _EXPECTED_FAILURES)
+            log.log(
+                logging.WARNING if expected else logging.ERROR,
                 "%s failing: %s; backing off and retrying (logged once per cause)",
                 self.name,
                 cause,
-                exc_info=exc,
+                exc_info=None if expected else exc,
             )
             self._cause = cause
         self._failures += 1

@@ -56,26 +56,45 @@ async def run(settings: Settings, *, health: HealthBoard | None = None) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     sock = bind_socket(settings.http_host, settings.http_port)
-    async with BotApp(settings, health=health) as app:
-        assert app.web is not None
-        config = uvicorn.Config(
-            app.web,
-            log_config=None,
-            lifespan="off",
-            access_log=False,
-            timeout_graceful_shutdown=HTTP_STOP_GRACE_SECONDS,
-        )
-        server = _Server(config)
-        serving = asyncio.create_task(server.serve(sockets=[sock]))
-        log.info("HTTP endpoint on %s:%s", *sock.getsockname()[:2])
+    async with contextlib.AsyncExitStack() as stack:
+        # A start still waiting for Telegram (docs/architecture.md §13.8) ends at SIGTERM too.
+        starting = asyncio.create_task(stack.enter_async_context(BotApp(settings, health=health)))
         stopped = asyncio.create_task(stop.wait())
-        gave_up = asyncio.create_task(app.wait_given_up())
-        await asyncio.wait({serving, stopped, gave_up}, return_when=asyncio.FIRST_COMPLETED)
-        log.info("stopping")
-        server.should_exit = True
-        await serving
-        stopped.cancel()
-        gave_up.cancel()
-        code = EXIT_GAVE_UP if app.given_up is not None else EXIT_STOPPED
+        try:
+            await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+        if not starting.done():
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+            log.info("stopped before the start was complete")
+            return EXIT_STOPPED
+        code = await _serve(starting.result(), sock, stop)
     log.info("stopped")
     return code
+
+
+async def _serve(app: BotApp, sock: socket.socket, stop: asyncio.Event) -> int:
+    """Serve the bot's endpoint until `stop` is set or a part gives up (§5.3), then let
+    uvicorn finish its requests; return the process exit code."""
+    assert app.web is not None
+    config = uvicorn.Config(
+        app.web,
+        log_config=None,
+        lifespan="off",
+        access_log=False,
+        timeout_graceful_shutdown=HTTP_STOP_GRACE_SECONDS,
+    )
+    server = _Server(config)
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    log.info("HTTP endpoint on %s:%s", *sock.getsockname()[:2])
+    stopped = asyncio.create_task(stop.wait())
+    gave_up = asyncio.create_task(app.wait_given_up())
+    await asyncio.wait({serving, stopped, gave_up}, return_when=asyncio.FIRST_COMPLETED)
+    log.info("stopping")
+    server.should_exit = True
+    await serving
+    stopped.cancel()
+    gave_up.cancel()
+    return EXIT_GAVE_UP if app.given_up is not None else EXIT_STOPPED

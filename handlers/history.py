@@ -100,7 +100,8 @@ class HistoryHandlers:
         application.add_handler(CommandHandler("list", self.on_list, NEW_COMMANDS))
         application.add_handler(CallbackQueryHandler(self.on_page, pattern=f"^{LIST_PREFIX}"))
         application.add_handler(CallbackQueryHandler(self.on_resend, pattern=f"^{RESEND_PREFIX}"))
-        # The check waits for the upstream: let other updates run meanwhile.
+        # The check waits for the upstream: let the chat's next updates run meanwhile (the
+        # inbox keeps the tap pending until it ends, docs/architecture.md §2.1).
         application.add_handler(
             CallbackQueryHandler(self.on_check, pattern=f"^{CHECK_STATUS_PREFIX}", block=False)
         )

@@ -86,6 +86,8 @@ class RenderHandlers:
         private_audio = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & _AUDIO_FILES
         application.add_handler(MessageHandler(private_audio, self.on_audio))
         application.add_handler(CallbackQueryHandler(self.on_format, pattern=f"^{FORMAT_PREFIX}"))
+        # Cancel waits for ffmpeg to end: let the chat's next updates run meanwhile (the inbox
+        # keeps the tap pending until it ends, docs/architecture.md §2.1).
         application.add_handler(
             CallbackQueryHandler(self.on_cancel, pattern=rf"^{CANCEL_PREFIX}\d+$", block=False)
         )

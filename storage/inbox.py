@@ -3,7 +3,11 @@
 An update is written here before Telegram is told it arrived (the next getUpdates offset, or
 the webhook's 200) and marked handled once its handler has returned, so a kill at any moment
 neither loses nor repeats a command; a restart handles what is still pending.
-Must not import Telegram, httpx or anything from `bot`.
+
+Each update carries its lane (its chat, else its user; NULL: none) and only the oldest pending
+update of a lane is its *head*, the one that may be handled now; marking it handled makes the
+next one the head. So listing the updates that may run costs the same however many wait in one
+busy chat (docs/architecture.md §2.2). Must not import Telegram, httpx or anything from `bot`.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from storage.db import Database
 
 # SQLite integers are signed 64-bit; Telegram's update ids are far below this.
 MAX_UPDATE_ID = 2**63 - 1
+_LANE_OF_PENDING = (
+    "SELECT lane, lane_head FROM update_inbox WHERE update_id = ? AND handled_at IS NULL"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +31,7 @@ class InboxItem:
 
     update_id: int
     body: str
+    lane: int | None = None  # the chat (else the user) whose updates are handled in order
 
 
 class UpdateInbox:
@@ -46,10 +54,13 @@ class UpdateInbox:
         added = 0
         async with self._db.transaction():
             for item in updates:
+                # The head of its lane when no other update of the lane waits.
                 added += await self._db.execute(
-                    "INSERT OR IGNORE INTO update_inbox (update_id, body, received_at)"
-                    " VALUES (?, ?, ?)",
-                    (item.update_id, item.body, now),
+                    "INSERT OR IGNORE INTO update_inbox"
+                    " (update_id, body, received_at, lane, lane_head) VALUES (?, ?, ?, ?,"
+                    " ? IS NULL OR NOT EXISTS (SELECT 1 FROM update_inbox"
+                    "  WHERE lane = ? AND handled_at IS NULL))",
+                    (item.update_id, item.body, now, item.lane, item.lane, item.lane),
                 )
             if next_offset is not None:
                 await self._db.execute(
@@ -59,20 +70,58 @@ class UpdateInbox:
                 )
         return added
 
-    async def pending(self, limit: int = 100, after: int = -1) -> list[InboxItem]:
-        """Updates not yet handled with an id above `after`, oldest first."""
+    async def pending(self, limit: int = 100) -> list[InboxItem]:
+        """The heads of the lanes (and the updates without a lane) not yet handled, oldest
+        first: at most one update per chat, however many wait behind it."""
         rows = await self._db.fetch_all(
-            "SELECT update_id, body FROM update_inbox WHERE handled_at IS NULL AND update_id > ?"
-            " ORDER BY update_id LIMIT ?",
-            (after, limit),
+            "SELECT update_id, body, lane FROM update_inbox"
+            " WHERE handled_at IS NULL AND lane_head = 1 ORDER BY update_id LIMIT ?",
+            (limit,),
         )
-        return [InboxItem(int(row[0]), str(row[1])) for row in rows]
+        return [InboxItem(int(row[0]), str(row[1]), _lane(row[2])) for row in rows]
 
     async def mark_handled(self, update_id: int) -> None:
-        """Retire an update: its handler returned (or it was deliberately ignored)."""
+        """Retire an update: its handler returned (or it was deliberately ignored); the next
+        update of its lane becomes the head."""
+        async with self._db.transaction():
+            row = await self._db.fetch_one(_LANE_OF_PENDING, (update_id,))
+            if row is None:
+                return
+            await self._db.execute(
+                "UPDATE update_inbox SET handled_at = ?, lane_head = 0 WHERE update_id = ?",
+                (self._clock().timestamp(), update_id),
+            )
+            if row[1] and row[0] is not None:
+                await self._promote(int(row[0]))
+
+    async def release_lane(self, update_id: int) -> None:
+        """Let the lane of a still unfinished update go on: the update leaves its lane (it
+        stays pending, is not listed again by this process and is handled again, without a
+        lane, after a restart) and the next update of the lane becomes the head."""
+        async with self._db.transaction():
+            row = await self._db.fetch_one(_LANE_OF_PENDING, (update_id,))
+            if row is None or row[0] is None:
+                return
+            await self._db.execute(
+                "UPDATE update_inbox SET lane = NULL, lane_head = 0 WHERE update_id = ?",
+                (update_id,),
+            )
+            if row[1]:
+                await self._promote(int(row[0]))
+
+    async def restore_released(self) -> int:
+        """At start: updates released from their lane by the previous run and never finished
+        are heads again (of no lane); return how many."""
+        return await self._db.execute(
+            "UPDATE update_inbox SET lane_head = 1"
+            " WHERE handled_at IS NULL AND lane IS NULL AND lane_head = 0"
+        )
+
+    async def _promote(self, lane: int) -> None:
         await self._db.execute(
-            "UPDATE update_inbox SET handled_at = ? WHERE update_id = ? AND handled_at IS NULL",
-            (self._clock().timestamp(), update_id),
+            "UPDATE update_inbox SET lane_head = 1 WHERE update_id ="
+            " (SELECT MIN(update_id) FROM update_inbox WHERE lane = ? AND handled_at IS NULL)",
+            (lane,),
         )
 
     async def next_offset(self) -> int | None:
@@ -92,3 +141,7 @@ class UpdateInbox:
         """How many updates wait to be handled."""
         row = await self._db.fetch_one("SELECT COUNT(*) FROM update_inbox WHERE handled_at IS NULL")
         return 0 if row is None else int(row[0])
+
+
+def _lane(value: object) -> int | None:
+    return value if isinstance(value, int) else None

@@ -176,6 +176,35 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # A /render <taskId> nolyrics pick renders without lyrics (1 = with, the default).
         "ALTER TABLE track_picks ADD COLUMN lyrics INTEGER NOT NULL DEFAULT 1",
     ),
+    (
+        # Fair intake (docs/architecture.md §2.2): each update's lane (its chat, else its user;
+        # NULL: none) and whether it is its lane's head, the one update of the lane that may be
+        # handled now. Listing the heads skips every update waiting behind one.
+        "ALTER TABLE update_inbox ADD COLUMN lane INTEGER NULL",
+        "ALTER TABLE update_inbox ADD COLUMN lane_head INTEGER NOT NULL DEFAULT 1",
+        # Updates pending across the upgrade: the lane as bot/telegram_io/update_intake.py
+        # `update_lane` computes it (the first object in the update; its chat, its message's
+        # chat, its sender, its user: the first of these ids that is an integer).
+        "UPDATE update_inbox SET lane = (SELECT COALESCE("
+        "  CASE WHEN json_type(p.value, '$.chat.id') = 'integer'"
+        "   THEN json_extract(p.value, '$.chat.id') END,"
+        "  CASE WHEN json_type(p.value, '$.message.chat.id') = 'integer'"
+        "   THEN json_extract(p.value, '$.message.chat.id') END,"
+        "  CASE WHEN json_type(p.value, '$.from.id') = 'integer'"
+        "   THEN json_extract(p.value, '$.from.id') END,"
+        "  CASE WHEN json_type(p.value, '$.user.id') = 'integer'"
+        "   THEN json_extract(p.value, '$.user.id') END)"
+        " FROM json_each(update_inbox.body) AS p"
+        " WHERE p.key <> 'update_id' AND p.type = 'object' LIMIT 1)"
+        " WHERE handled_at IS NULL AND json_valid(body)",
+        "UPDATE update_inbox SET lane_head = (lane IS NULL OR update_id ="
+        " (SELECT MIN(o.update_id) FROM update_inbox AS o"
+        "  WHERE o.lane = update_inbox.lane AND o.handled_at IS NULL))"
+        " WHERE handled_at IS NULL",
+        "CREATE INDEX update_inbox_lane ON update_inbox (lane, update_id) WHERE handled_at IS NULL",
+        "CREATE INDEX update_inbox_heads ON update_inbox (update_id)"
+        " WHERE handled_at IS NULL AND lane_head = 1",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

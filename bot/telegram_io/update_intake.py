@@ -1,38 +1,34 @@
 """Exactly-once update intake: Telegram updates go into the SQLite inbox before Telegram is told
 they arrived, and are handled from there, concurrently across chats and in order within one.
 
-Polling: the next getUpdates offset (which confirms everything before it) is stored in the
-same transaction as the updates it confirms, so a kill between fetch and handling loses
-nothing. Webhook: the update is stored before the 200. An update is marked handled only when
-its handler returned; a restart handles whatever is still pending (docs/architecture.md §2.1).
-An update that cannot be parsed is logged and retired, never retried, and never stops intake.
+Polling (bot/telegram_io/update_poller.py) stores the next getUpdates offset with the updates
+it confirms; the webhook stores the update before the 200. An update is marked handled only
+when its handler (and any task it started) ended; a restart handles whatever is still pending
+(docs/architecture.md §2.1). An update that cannot be parsed is logged and retired, never
+retried, and never stops intake. The worker survives any error: each failure is reported to
+its PartHealth and backed off (docs/architecture.md §2.2). Must not import the poller.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from functools import partial
+from typing import Any
 
-import httpx
 from telegram import Bot, Update
 
+from bot.health import PartHealth
 from storage.inbox import MAX_UPDATE_ID, InboxItem, UpdateInbox
 
 log = logging.getLogger(__name__)
 
-HandleUpdate = Callable[[Update], Awaitable[None]]
-
-
-class IntakeUnavailable(Exception):
-    """getUpdates failed for a reason that passes (network, 5xx, 429, a conflicting poller)."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
+# Handles one update; returns the tasks the handling started and left running (handlers
+# registered with block=False): the update is finished only when they end.
+HandleUpdate = Callable[[Update], Awaitable[Collection["asyncio.Task[Any]"]]]
+Sleep = Callable[[float], Awaitable[None]]
 
 
 def inbox_item(data: object) -> InboxItem | None:
@@ -44,118 +40,38 @@ def inbox_item(data: object) -> InboxItem | None:
         return None
     if not 0 <= update_id <= MAX_UPDATE_ID:
         return None
-    return InboxItem(update_id, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return InboxItem(update_id, body, update_lane(data))
 
 
-class UpdateFetcher:
-    """A thin getUpdates client that returns the raw JSON (python-telegram-bot's `get_updates`
-    parses the whole batch at once, so one malformed update would block every later one)."""
-
-    def __init__(self, http: httpx.AsyncClient, base_url: str, token: str) -> None:
-        self._http = http
-        self._url = f"{base_url}{token}/getUpdates"  # never logged: it holds the token
-
-    async def fetch(self, offset: int | None, long_poll_seconds: float) -> list[object]:
-        """One long poll; raises IntakeUnavailable when it should be retried later."""
-        body: dict[str, object] = {
-            "timeout": int(long_poll_seconds),
-            "allowed_updates": Update.ALL_TYPES,
-        }
-        if offset is not None:
-            body["offset"] = offset
-        try:
-            response = await self._http.post(
-                self._url, json=body, timeout=httpx.Timeout(10.0, read=long_poll_seconds + 15.0)
-            )
-            answer = response.json()
-        except httpx.HTTPError as exc:
-            raise IntakeUnavailable(f"getUpdates: {type(exc).__name__}") from exc
-        except ValueError as exc:
-            raise IntakeUnavailable(f"getUpdates: HTTP {response.status_code}, not JSON") from exc
-        if isinstance(answer, dict) and answer.get("ok") is True:
-            result = answer.get("result")
-            return list(result) if isinstance(result, list) else []
-        raise _refusal(response.status_code, answer)
+# Where an update names the chat (else the user) it belongs to, in its payload (the first
+# object in the update). The lane migration in storage/migrations.py computes the same in SQL.
+_LANE_PATHS = (("chat", "id"), ("message", "chat", "id"), ("from", "id"), ("user", "id"))
 
 
-def _refusal(status: int, answer: object) -> IntakeUnavailable:
-    description = answer.get("description") if isinstance(answer, dict) else None
-    parameters = answer.get("parameters") if isinstance(answer, dict) else None
-    retry_after = parameters.get("retry_after") if isinstance(parameters, dict) else None
-    wait = float(retry_after) if isinstance(retry_after, int | float) else None
-    return IntakeUnavailable(f"getUpdates: HTTP {status}: {description}", wait)
-
-
-class TelegramPoller:
-    """Long-polls Telegram and stores each batch (and the offset confirming it) in the inbox."""
-
-    def __init__(
-        self,
-        *,
-        fetcher: UpdateFetcher,
-        inbox: UpdateInbox,
-        on_stored: Callable[[], None],
-        bot: Bot,
-        long_poll_seconds: float = 30.0,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        self._fetcher = fetcher
-        self._inbox = inbox
-        self._on_stored = on_stored
-        self._bot = bot
-        self._long_poll = long_poll_seconds
-        self._sleep = sleep
-        self.alive = False
-
-    async def run(self) -> None:
-        """Poll until cancelled."""
-        self.alive = True
-        try:
-            # Polling and a webhook exclude each other; queued updates are kept.
-            await self._bot.delete_webhook(drop_pending_updates=False)
-            failures = 0
-            while True:
-                try:
-                    await self.poll_once()
-                    failures = 0
-                except IntakeUnavailable as exc:
-                    failures += 1
-                    delay = exc.retry_after or min(30.0, 0.5 * 2**failures)
-                    log.warning("update intake: %s; retrying in %.1fs", exc, delay)
-                    await self._sleep(delay)
-        finally:
-            self.alive = False
-
-    async def poll_once(self) -> int:
-        """Fetch one batch, store it with its confirming offset; return how many were new."""
-        offset = await self._inbox.next_offset()
-        raw = await self._fetcher.fetch(offset, self._long_poll)
-        if not raw:
-            return 0
-        items = [item for data in raw if (item := inbox_item(data)) is not None]
-        if len(items) != len(raw):
-            log.warning(
-                "update intake: %d updates without a usable id ignored", len(raw) - len(items)
-            )
-        if not items:
-            return 0
-        # The last update in Telegram's order, not the largest id: ids restart at random
-        # after a week without updates.
-        added = await self._inbox.add(items, next_offset=items[-1].update_id + 1)
-        if added:
-            self._on_stored()
-        return added
-
-
-@dataclass
-class _Lane:
-    lock: asyncio.Lock
-    users: int = 0
+def update_lane(data: Mapping[str, object]) -> int | None:
+    """The lane of an update as Telegram sent it: its chat's id, else its user's; None when
+    it names neither (or names them with ids that are not integers)."""
+    payload = next(
+        (value for key, value in data.items() if key != "update_id" and isinstance(value, dict)),
+        None,
+    )
+    for path in _LANE_PATHS:
+        value: object = payload
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_UPDATE_ID:
+            return value
+    return None
 
 
 class InboxWorker:
     """Handles stored updates: concurrently across chats, one at a time within a chat (so a
-    chat's admission stays ordered and a busy group never delays anyone else)."""
+    chat's admission stays ordered and a busy chat never delays anyone else).
+
+    Only the head of each lane is listed (storage/inbox.py), so a chat with thousands of
+    waiting updates costs one row per scan. An update whose handler returned is never handled
+    again by this process: if marking it fails, only the marking is retried, with backoff."""
 
     def __init__(
         self,
@@ -166,6 +82,8 @@ class InboxWorker:
         concurrency: int = 32,
         window: int = 256,
         step_timeout: float = 120.0,
+        sleep: Sleep = asyncio.sleep,
+        health: PartHealth | None = None,
     ) -> None:
         self._inbox = inbox
         self._bot = bot
@@ -173,9 +91,11 @@ class InboxWorker:
         self._slots = asyncio.Semaphore(concurrency)
         self._window = window
         self._step_timeout = step_timeout
+        self._sleep = sleep
+        self._health = health or PartHealth("inbox-worker")
         self._wakeup = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
-        self._lanes: dict[int, _Lane] = {}
+        self._unmarked: set[int] = set()  # handled, but marking them failed so far
         self.alive = False
 
     def wake(self) -> None:
@@ -184,7 +104,7 @@ class InboxWorker:
 
     @property
     def busy(self) -> int:
-        """Updates being handled right now (or waiting for their chat's turn)."""
+        """Updates being handled right now (or waiting to be marked handled)."""
         return len(self._in_flight)
 
     async def run(self) -> None:
@@ -192,9 +112,18 @@ class InboxWorker:
         (their updates stay pending and are handled after the next start)."""
         self.alive = True
         try:
+            await self._retrying(self._inbox.restore_released)
             while True:
                 self._wakeup.clear()
-                for item in await self._inbox.pending(limit=self._window):
+                try:
+                    heads = await self._inbox.pending(limit=self._window + len(self._in_flight))
+                except Exception as exc:  # noqa: BLE001 - the worker must survive anything (§2.2)
+                    await self._sleep(self._health.failed(exc))
+                    continue
+                self._succeeded()
+                for item in heads:
+                    if len(self._in_flight) >= self._window:
+                        break
                     if item.update_id not in self._in_flight:
                         self._dispatch(item)
                 await self._wakeup.wait()
@@ -218,12 +147,14 @@ class InboxWorker:
         try:
             update = self._decode(item)
             if update is not None:
-                async with self._lane(_lane_key(update)), self._slots:
-                    await self._handle_guarded(item.update_id, update)
-            await self._inbox.mark_handled(item.update_id)
+                async with self._slots:
+                    started = await self._handle_guarded(item.update_id, update)
+                if started:
+                    await self._finish_started(item.update_id, started)
+            await self._retrying(partial(self._inbox.mark_handled, item.update_id), item.update_id)
         finally:
             del self._in_flight[item.update_id]
-            self._wakeup.set()  # a window slot is free
+            self._wakeup.set()  # its lane has a new head, or a window slot is free
 
     def _decode(self, item: InboxItem) -> Update | None:
         try:
@@ -232,42 +163,64 @@ class InboxWorker:
             log.warning("update %s cannot be parsed; ignored", item.update_id, exc_info=True)
             return None
 
-    async def _handle_guarded(self, update_id: int, update: Update) -> None:
-        """Handle one update under a deadline; a failure is logged and the update retired."""
+    async def _handle_guarded(
+        self, update_id: int, update: Update
+    ) -> Collection[asyncio.Task[Any]]:
+        """Handle one update under a deadline; a failure is logged and the update retired.
+        Returns the tasks the handling started and left running."""
         try:
             async with asyncio.timeout(self._step_timeout):
-                await self._handle(update)
+                return await self._handle(update)
         except TimeoutError:
             log.exception(
                 "update %s: handling took over %.0fs; abandoned", update_id, self._step_timeout
             )
         except Exception:
             log.exception("update %s: handling failed", update_id)
+        return ()
 
-    @contextlib.asynccontextmanager
-    async def _lane(self, key: int | None) -> AsyncIterator[None]:
-        if key is None:
-            yield
-            return
-        lane = self._lanes.setdefault(key, _Lane(asyncio.Lock()))
-        lane.users += 1
+    async def _finish_started(self, update_id: int, started: Collection[asyncio.Task[Any]]) -> None:
+        """Let the chat's next update go on while the tasks a handler started run (the update
+        stays pending until they end); wait for them under the same deadline. Cancelled (at
+        stop), they are cancelled too: the update stays pending for the next start."""
         try:
-            async with lane.lock:
-                yield
-        finally:
-            lane.users -= 1
-            if lane.users == 0:
-                del self._lanes[key]
+            await self._retrying(partial(self._inbox.release_lane, update_id), update_id)
+            self._wakeup.set()  # the lane has a new head
+            _done, late = await asyncio.wait(started, timeout=self._step_timeout)
+        except asyncio.CancelledError:
+            for task in started:
+                task.cancel()
+            await asyncio.gather(*started, return_exceptions=True)
+            raise
+        if late:
+            log.error(
+                "update %s: handling took over %.0fs; abandoned", update_id, self._step_timeout
+            )
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
 
+    async def _retrying(
+        self, step: Callable[[], Awaitable[object]], update_id: int | None = None
+    ) -> None:
+        """Run one inbox step until it succeeds, backing off (capped) after each failure; only
+        the step is retried, never the handler that ran before it."""
+        while True:
+            try:
+                await step()
+            except Exception as exc:  # noqa: BLE001 - the worker must survive anything (§2.2)
+                if update_id is not None:
+                    self._unmarked.add(update_id)
+                await self._sleep(self._health.failed(exc))
+            else:
+                if update_id is not None:
+                    self._unmarked.discard(update_id)
+                self._succeeded()
+                return
 
-def _lane_key(update: Update) -> int | None:
-    """Updates of one chat (or, without a chat, of one user) are handled in order. A
-    malformed id (python-telegram-bot does not check types) gets no lane."""
-    for holder in (update.effective_chat, update.effective_user):
-        key = getattr(holder, "id", None)
-        if isinstance(key, int) and not isinstance(key, bool):
-            return key
-    return None
+    def _succeeded(self) -> None:
+        if not self._unmarked:
+            self._health.succeeded()
 
 
 def webhook_sink(inbox: UpdateInbox, worker: InboxWorker) -> Callable[[object], Awaitable[bool]]:

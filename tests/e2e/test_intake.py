@@ -70,6 +70,31 @@ async def test_a_busy_group_never_delays_a_private_chat(tmp_path: Path) -> None:
         assert h.telegram.flood_answers == 0  # the group's limit was respected, not hit
 
 
+async def test_a_thousand_waiting_updates_in_one_group_never_delay_a_private_chat(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        h.telegram.flood_control = True  # the group's replies wait on its 20 a minute
+        for _ in range(1000):
+            h.telegram.push_update(h.telegram.group_message("/help", chat_id=GROUP))
+        # Every group update is stored (getUpdates confirmed them all) and waits in the inbox.
+        await h.wait_until(lambda: not h.telegram.pending_updates, timeout=30)
+        await h.telegram.wait_for("sendMessage", lambda c: c.params["chat_id"] == GROUP)
+        pushed = time.monotonic()
+        h.telegram.push_update(h.telegram.private_message("/help", user_id=USER))
+        [answer] = await h.telegram.wait_for(
+            "sendMessage", lambda c: c.params["chat_id"] == USER, timeout=5.0
+        )
+        took = answer.at - pushed
+        print(f"private /help behind 1,000 pending group updates answered in {took:.3f} s")  # noqa: T201 - the measured figure
+        assert took < 1.0
+        group_replies = [
+            c for c in h.telegram.calls_to("sendMessage") if c.params["chat_id"] == GROUP
+        ]
+        assert 1 <= len(group_replies) <= 21
+        assert h.telegram.flood_answers == 0
+
+
 @pytest.mark.parametrize(
     "broken",
     [
@@ -189,3 +214,15 @@ async def test_fuzzed_webhook_and_callback_bodies_never_get_a_5xx(tmp_path: Path
             while not [j for j in await h.repo.latest_for_chat(USER + 1) if j.video_task_id]:
                 await asyncio.sleep(0.02)
         assert (await h.web.get("/healthz")).status_code == 200
+
+
+async def test_updates_of_one_chat_are_answered_in_the_order_they_came(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        updates = [h.telegram.group_message("/help", chat_id=GROUP) for _ in range(12)]
+        for update in updates:
+            h.telegram.push_update(update)
+        answers = await h.telegram.wait_for(
+            "sendMessage", lambda c: c.params["chat_id"] == GROUP, count=12, timeout=10
+        )
+        answered = [c.params["reply_parameters"]["message_id"] for c in answers]
+        assert answered == [u["message"]["message_id"] for u in updates]

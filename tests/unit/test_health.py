@@ -61,3 +61,15 @@ def test_a_part_that_is_down_is_unhealthy_until_it_runs_again() -> None:
 def test_a_cause_is_its_type_and_first_line() -> None:
     assert describe_cause(OSError("no space\nmore")) == "OSError: no space"
     assert describe_cause(TimeoutError()) == "TimeoutError"
+
+
+def test_an_expected_condition_is_one_warning_line_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    part = PartHealth("telegram-poller", clock=_Clock())
+    caplog.set_level(logging.INFO, logger="bot.health")
+    part.failed(ConnectionRefusedError("refused"))
+    part.failed(RuntimeError("network down"), expected=True)
+    part.failed(KeyError("bug"))
+    levels = [(r.levelno, r.exc_info is not None) for r in caplog.records]
+    assert levels == [(logging.WARNING, False), (logging.WARNING, False), (logging.ERROR, True)]
