@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from telegram import Bot
@@ -150,8 +149,7 @@ def build_services(
         wake_delivery=wakeups.delivery.set,
         video_hosts=video_hosts,
     )
-    host = urlsplit(settings.upstream_base_url).hostname
-    fetcher = SafeFetcher(resources.cdn, allowed_host=host)
+    fetcher = SafeFetcher(resources.cdn, trusted_origin=settings.upstream_base_url)
     lyrics = LyricsSource(
         repo=LyricsRepository(db, clock),
         provider=settings.music_api_provider.value,

@@ -271,7 +271,7 @@ async def test_a_failure_notice_retries_with_backoff_but_not_forever(
         delivery = Delivery(
             bot=bot,
             repo=repo,
-            fetcher=SafeFetcher(cdn, allowed_host=None),
+            fetcher=SafeFetcher(cdn, trusted_origin=None),
             status=StatusMessages(bot, job_timeout_minutes=5),
             chats=ChatSettingsRepository(db),
             retention_days=14,
