@@ -34,6 +34,7 @@ from bot.engine.video_hosts import VideoHosts
 from bot.rendering import Renderer, RenderQueue
 from bot.telegram_io.admin_alerts import TelegramAdminAlerts
 from bot.telegram_io.delivery import Delivery
+from bot.telegram_io.relay_files import RelayFiles
 from bot.telegram_io.status_messages import StatusMessages
 from bot.upstream.client import UpstreamClient
 from bot.upstream.dialect import dialect_for
@@ -101,6 +102,7 @@ class Services:
     renders: RenderJobs
     poster: ChannelPoster
     posts: ChannelPostRepository
+    relay_files: RelayFiles
 
 
 def build_services(
@@ -155,7 +157,9 @@ def build_services(
         provider=settings.music_api_provider.value,
         fetch=upstream.timestamped_lyrics,
     )
+    relay_files = RelayFiles.beside(settings.database_path)
     delivery = Delivery(
+        relay_files=relay_files,
         lyrics=lyrics,
         bot=bot,
         repo=repo,
@@ -209,6 +213,7 @@ def build_services(
         renders=renders,
         poster=poster,
         posts=posts,
+        relay_files=relay_files,
     )
 
 
