@@ -21,7 +21,7 @@ from telegram.ext import Application
 from bot.config import Settings
 from bot.distribution.channel_poster import STEP_DEADLINE as POST_STEP_DEADLINE
 from bot.distribution.channel_poster import ChannelPoster
-from bot.domain import LINK_RETENTION_DAYS, PROVIDER_FAMILY
+from bot.domain import LINK_RETENTION_DAYS, PROVIDER_FAMILY, PROVIDER_RATES
 from bot.engine.admission import AccessPolicy, Admission
 from bot.engine.callback_tokens import CallbackTokens
 from bot.engine.due_loop import DueLoop
@@ -125,6 +125,7 @@ def build_services(
         dialect,
         settings.upstream_base_url,
         settings.music_api_key.get_secret_value(),
+        rates=PROVIDER_RATES[family],  # every call of every part passes these windows
     )
     config = _engine_config(settings)
     jobs = JobService(
