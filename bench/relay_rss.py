@@ -102,7 +102,8 @@ def serve_fakes(sizes: list[int]) -> None:
         ]
         while not all(s.started for s in servers):  # noqa: ASYNC110 - uvicorn has no event
             await asyncio.sleep(0.01)
-        print(json.dumps({"telegram": sockets[0].getsockname()[1], "urls": urls}), flush=True)
+        where = {"telegram": sockets[0].getsockname()[1], "cdn": cdn_base, "urls": urls}
+        print(json.dumps(where), flush=True)
         await asyncio.gather(*tasks)
 
     asyncio.run(main())
@@ -165,7 +166,7 @@ async def run(db: Database, where: dict[str, object], sizes: list[int]) -> None:
         delivery = Delivery(
             bot=bot,
             repo=repo,
-            fetcher=SafeFetcher(cdn, allowed_host="127.0.0.1"),
+            fetcher=SafeFetcher(cdn, trusted_origin=str(where["cdn"])),
             status=StatusMessages(bot, job_timeout_minutes=30),
             chats=ChatSettingsRepository(db),
             retention_days=14,

@@ -217,6 +217,8 @@ class BotApp:
         await services.posts.release_leases(now)
         if swept := await services.renders.sweep():
             log.info("removed %s render work dirs left by the previous run", swept)
+        if swept := await services.relay_files.sweep():
+            log.info("removed %s relay temp files left by the previous run", swept)
         picks = TrackPickRepository(services.db, self._clock)
         chores: dict[str, Chore] = {
             "track picks": partial(picks.forget_older_than, PICK_RETENTION),

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from telegram import Bot
@@ -22,7 +21,7 @@ from telegram.ext import Application
 from bot.config import Settings
 from bot.distribution.channel_poster import STEP_DEADLINE as POST_STEP_DEADLINE
 from bot.distribution.channel_poster import ChannelPoster
-from bot.domain import LINK_RETENTION_DAYS, PROVIDER_FAMILY
+from bot.domain import LINK_RETENTION_DAYS, PROVIDER_FAMILY, PROVIDER_RATES
 from bot.engine.admission import AccessPolicy, Admission
 from bot.engine.callback_tokens import CallbackTokens
 from bot.engine.due_loop import DueLoop, FairShare
@@ -36,6 +35,7 @@ from bot.health import HealthBoard
 from bot.rendering import Renderer, RenderQueue
 from bot.telegram_io.admin_alerts import TelegramAdminAlerts
 from bot.telegram_io.delivery import Delivery
+from bot.telegram_io.relay_files import RelayFiles
 from bot.telegram_io.status_messages import StatusMessages
 from bot.upstream.client import UpstreamClient
 from bot.upstream.dialect import dialect_for
@@ -112,6 +112,7 @@ class Services:
     renders: RenderJobs
     poster: ChannelPoster
     posts: ChannelPostRepository
+    relay_files: RelayFiles
 
 
 def build_services(
@@ -134,6 +135,7 @@ def build_services(
         dialect,
         settings.upstream_base_url,
         settings.music_api_key.get_secret_value(),
+        rates=PROVIDER_RATES[family],  # every call of every part passes these windows
     )
     config = _engine_config(settings)
     jobs = JobService(
@@ -160,14 +162,15 @@ def build_services(
         wake_delivery=wakeups.delivery.set,
         video_hosts=video_hosts,
     )
-    host = urlsplit(settings.upstream_base_url).hostname
-    fetcher = SafeFetcher(resources.cdn, allowed_host=host)
+    fetcher = SafeFetcher(resources.cdn, trusted_origin=settings.upstream_base_url)
     lyrics = LyricsSource(
         repo=LyricsRepository(db, clock),
         provider=settings.music_api_provider.value,
         fetch=upstream.timestamped_lyrics,
     )
+    relay_files = RelayFiles.beside(settings.database_path)
     delivery = Delivery(
+        relay_files=relay_files,
         lyrics=lyrics,
         bot=bot,
         repo=repo,
@@ -221,6 +224,7 @@ def build_services(
         renders=renders,
         poster=poster,
         posts=posts,
+        relay_files=relay_files,
     )
 
 

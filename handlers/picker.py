@@ -7,6 +7,8 @@ picks repository (a button carries only the pick's row id), and starts jobs via 
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Hashable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
@@ -15,6 +17,7 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.domain import TrackList, TrackListStatus
 from bot.engine.admission import AccessPolicy
 from bot.engine.error_kinds import error_text
+from bot.engine.rate_limit import Allowance, PerKeyWindow
 from bot.telegram_io.callback_data import number_after
 from bot.telegram_io.status_messages import is_gone, is_not_modified
 from bot.text.render import provider_detail, track_label
@@ -31,6 +34,10 @@ log = logging.getLogger(__name__)
 
 PICK_PREFIX = "pk:"
 MAX_BUTTONS = 20  # a music task has two tracks; more would only be a wall of buttons
+# Track lists a sender may ask for per minute: each costs a provider query (docs/providers.md
+# §6.2), so one person's repeated taps cannot crowd out everyone else's polls.
+OFFERS_PER_SENDER = 5
+OFFER_WINDOW_SECONDS = 60.0
 
 
 class TrackPicker:
@@ -43,7 +50,9 @@ class TrackPicker:
         picks: TrackPickRepository,
         policy: AccessPolicy,
         starter: JobStarter,
+        offers: PerKeyWindow | None = None,
     ) -> None:
+        self._offers = offers or PerKeyWindow(OFFERS_PER_SENDER, OFFER_WINDOW_SECONDS)
         self._upstream = upstream
         self._picks = picks
         self._policy = policy
@@ -70,6 +79,8 @@ class TrackPicker:
         if not self._policy.allows(sender_id(update), command.chat_id):
             await reply(command, text(language, "not_allowed"))  # before any upstream call
             return
+        if not await self._may_offer(update, command, language):
+            return
         try:
             tracks = await self._upstream.tracks(task_id)
         except UpstreamError as err:
@@ -86,6 +97,18 @@ class TrackPicker:
         extras = text(language, "picker_author", author=author) if author else ""
         body = text(language, "picker_choose", task_id=task_id, extras=extras)
         await reply(command, body, reply_markup=picker_markup(language, picks))
+
+    async def _may_offer(self, update: Update, command: Message, language: str) -> bool:
+        """Within the sender's rate of track lists; past it, say "slow down" once, then
+        nothing until the sender may ask again (every refusal is said once)."""
+        user_id = sender_id(update)
+        key: Hashable = user_id if user_id is not None else ("chat", command.chat_id)
+        allowance = self._offers.take(key)
+        if allowance is Allowance.REFUSED:
+            log.info("track lists for %s: over %s a minute; slowed down", key, OFFERS_PER_SENDER)
+            seconds = max(1, math.ceil(self._offers.wait(key)))
+            await reply(command, text(language, "picker_slow_down", seconds=seconds))
+        return allowance is Allowance.GRANTED
 
     async def on_pick(self, update: Update, context: Context) -> None:
         """A tapped track: answer, then start the job; the picker shows the choice only once

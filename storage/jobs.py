@@ -505,12 +505,16 @@ class JobRepository:
         )
         return await self._count(sql, (user_id, to_timestamp(since)))
 
-    async def oldest_created_by_user_since(self, user_id: int, since: datetime) -> datetime | None:
-        """When the user's oldest job at or after `since` was created (quota reset time)."""
-        row = await self._db.fetch_one(
-            "SELECT MIN(created_at) FROM jobs WHERE user_id = ? AND created_at >= ?",
-            (user_id, to_timestamp(since)),
+    async def oldest_created_by_user_since(
+        self, user_id: int, since: datetime, *, skip: int = 0
+    ) -> datetime | None:
+        """When the user's oldest job at or after `since` was created, after `skip` older ones
+        (the quota's reset time); fallback renders are not counted, as in the quota."""
+        sql = (
+            "SELECT created_at FROM jobs WHERE user_id = ? AND created_at >= ?"
+            " AND fallback_of IS NULL ORDER BY created_at LIMIT 1 OFFSET ?"
         )
+        row = await self._db.fetch_one(sql, (user_id, to_timestamp(since), skip))
         return from_timestamp(row[0]) if row is not None else None
 
     async def count_created_anonymously_since(self, chat_id: int, since: datetime) -> int:
@@ -523,14 +527,15 @@ class JobRepository:
         return await self._count(sql, (chat_id, to_timestamp(since)))
 
     async def oldest_created_anonymously_since(
-        self, chat_id: int, since: datetime
+        self, chat_id: int, since: datetime, *, skip: int = 0
     ) -> datetime | None:
-        """When the oldest job without a user in `chat_id` at or after `since` was created."""
-        row = await self._db.fetch_one(
-            "SELECT MIN(created_at) FROM jobs"
-            " WHERE chat_id = ? AND user_id IS NULL AND created_at >= ?",
-            (chat_id, to_timestamp(since)),
+        """When the oldest job without a user in `chat_id` at or after `since` was created,
+        after `skip` older ones; fallback renders are not counted, as in the quota."""
+        sql = (
+            "SELECT created_at FROM jobs WHERE chat_id = ? AND user_id IS NULL"
+            " AND created_at >= ? AND fallback_of IS NULL ORDER BY created_at LIMIT 1 OFFSET ?"
         )
+        row = await self._db.fetch_one(sql, (chat_id, to_timestamp(since), skip))
         return from_timestamp(row[0]) if row is not None else None
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:

@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bot.domain import PROVIDER_RATES, JobState, VideoRequest, VideoResult, VideoStatus
+from bot.domain import JobState, VideoRequest, VideoResult, VideoStatus
 from bot.engine.backoff import Backoff
 from bot.engine.callback_tokens import CallbackTokens, callback_url, hash_token, placeholder_hash
 from bot.engine.error_kinds import kind_of
@@ -27,7 +27,6 @@ from bot.engine.job_model import (
     Phase,
     StatusNotifier,
 )
-from bot.engine.rate_limit import SlidingWindowLimiter
 from bot.engine.video_hosts import VideoHosts
 from bot.upstream.client import UpstreamClient
 from bot.upstream.errors import (
@@ -82,9 +81,6 @@ class JobService:
         self._wake_reconciler = wake_reconciler
         self._wake_delivery = wake_delivery
         self._wake_renderer = wake_renderer or wake_submitter
-        rates = PROVIDER_RATES[config.family]
-        self.create_limiter = SlidingWindowLimiter(*rates.creates)
-        self.details_limiter = SlidingWindowLimiter(*rates.details)
         factor = 3.0 if config.callbacks_enabled else 1.0  # callbacks on: polls are a safety net
         # Polls back off to ten times the first delay, at most 5 minutes (never below it).
         cap = max(config.poll_interval, min(300.0, config.poll_interval * 10))
@@ -190,34 +186,33 @@ class JobService:
     # -- submission -------------------------------------------------------------------------
 
     async def _submit(self, job: Job) -> None:
-        if self.create_limiter.would_wait():
+        if self._client.create_would_wait():
             await self._show(job.id, Phase.QUEUED)
-        async with self.create_limiter:  # a turn within the provider's rate, then the lease
-            now = self._clock()
-            if now - job.created_at >= self._config.job_timeout:
-                # Still queued at its deadline: never spend credits on a job we gave up on.
-                await self._finish(
-                    job.id, JobState.SUBMITTING, JobState.FAILED, ErrorKind.NOT_SUBMITTED, None
-                )
-                return
-            if not await self._lease(job, JobState.SUBMITTING, now, "submit_attempts"):
-                return
-            token = self._tokens.token_for(job.id)
-            await self._repo.transition(
-                job.id, expected=JobState.SUBMITTING, callback_token_hash=hash_token(token)
+        now = self._clock()
+        if now - job.created_at >= self._config.job_timeout:
+            # Still queued at its deadline: never spend credits on a job we gave up on.
+            await self._finish(
+                job.id, JobState.SUBMITTING, JobState.FAILED, ErrorKind.NOT_SUBMITTED, None
             )
-            try:
-                video_task_id = await self._client.create(self._video_request(job, token))
-            except AlreadyExists as exc:
-                await self._recover_existing(job, exc)
-            except (UpstreamUnavailable, MalformedResponse) as exc:
-                if isinstance(exc, RateLimited) and exc.retry_after:
-                    self.create_limiter.pause(exc.retry_after)
-                await self._retry_submit(job, exc)
-            except UpstreamRejected as exc:
-                await self._fail_rejected(job, JobState.SUBMITTING, exc)
-            else:
-                await self.accepted(job, video_task_id, JobState.SUBMITTING)
+            return
+        if not await self._lease(job, JobState.SUBMITTING, now, "submit_attempts"):
+            return
+        token = self._tokens.token_for(job.id)
+        await self._repo.transition(
+            job.id, expected=JobState.SUBMITTING, callback_token_hash=hash_token(token)
+        )
+        try:
+            # Waits for a turn at the provider's create rate (at most TURN_WAIT_SECONDS, well
+            # inside the lease), else RateLimited: retried like any slow-down.
+            video_task_id = await self._client.create(self._video_request(job, token))
+        except AlreadyExists as exc:
+            await self._recover_existing(job, exc)
+        except (UpstreamUnavailable, MalformedResponse) as exc:
+            await self._retry_submit(job, exc)
+        except UpstreamRejected as exc:
+            await self._fail_rejected(job, JobState.SUBMITTING, exc)
+        else:
+            await self.accepted(job, video_task_id, JobState.SUBMITTING)
 
     def _video_request(self, job: Job, token: str) -> VideoRequest:
         return VideoRequest(
@@ -258,7 +253,7 @@ class JobService:
         """Look up the track's title while the video is being made (best effort), so the
         caption, /list and the share list name the song rather than its audio id."""
         try:
-            async with asyncio.timeout(TITLE_LOOKUP_SECONDS), self.details_limiter:
+            async with asyncio.timeout(TITLE_LOOKUP_SECONDS):
                 tracks = await self._client.tracks(job.task_id)
         except (UpstreamError, TimeoutError) as exc:
             log.info("job %s: track title not known (%s)", job.id, exc)
@@ -383,11 +378,8 @@ class JobService:
     async def _details(self, job: Job, video_task_id: str) -> VideoResult | None:
         """The upstream's details of a task, or None when it cannot answer now."""
         try:
-            async with self.details_limiter:
-                return await self._client.details(video_task_id)
+            return await self._client.details(video_task_id)  # within the provider's rate
         except (UpstreamUnavailable, MalformedResponse) as exc:
-            if isinstance(exc, RateLimited) and exc.retry_after:
-                self.details_limiter.pause(exc.retry_after)
             log.info("job %s: details unavailable: %s", job.id, exc)
         except UpstreamRejected as exc:
             log.warning("job %s: details refused: %s", job.id, exc)

@@ -54,6 +54,7 @@ from bot.telegram_io.status_messages import (
     is_not_modified,
     telegram_deadline,
 )
+from bot.telegram_io.telegram_files import save_telegram_file
 from bot.text.render import render_progress_text
 from bot.text.texts import text
 from bot.upstream.client import UpstreamClient
@@ -439,7 +440,7 @@ class RenderJobs:
         path = folder / _AUDIO_NAME
         try:
             telegram_file = await self._bot.get_file(job.source_file_id)
-            await telegram_file.download_to_drive(path)
+            await save_telegram_file(telegram_file, path)  # the disk part off the event loop
         except BadRequest as exc:
             raise SourceUnavailable(str(exc)) from exc
         except (NetworkError, OSError) as exc:

@@ -34,6 +34,7 @@ from bot.engine.backoff import Backoff
 from bot.engine.job_model import Phase
 from bot.engine.lyrics_source import LyricsSource, chorus_start
 from bot.engine.render_jobs import remove_work_dir, work_dir_of
+from bot.telegram_io.relay_files import RelayFiles
 from bot.telegram_io.status_messages import (
     MESSAGE_DEADLINE_SECONDS,
     StatusMessages,
@@ -85,8 +86,10 @@ class Delivery:
         chats: ChatSettingsRepository,
         wake_renderer: Callable[[], None] | None = None,
         lyrics: LyricsSource | None = None,
+        relay_files: RelayFiles | None = None,  # None: the system's temp folder (hand-built)
     ) -> None:
         self._bot = bot
+        self._relay_files = relay_files or RelayFiles(Path(tempfile.gettempdir()))
         self._lyrics = lyrics
         self._repo = repo
         self._fetcher = fetcher
@@ -364,11 +367,10 @@ class Delivery:
         """Stream the video to a temp file; None when refused, too large or unreachable.
         The file is removed here on every path but success (the caller removes it then)."""
         try:
-            fd, name = tempfile.mkstemp(prefix=f"job{job.id}-", suffix=".mp4")
+            fd, path = self._relay_files.create(job.id)
         except OSError as exc:
             log.warning("job %s: no temp file for the download: %s", job.id, exc)
             return None
-        path = Path(name)
         try:
             with os.fdopen(fd, "wb") as sink:
                 async with asyncio.timeout(_download_seconds(self._max_upload_bytes)):

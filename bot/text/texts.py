@@ -312,6 +312,12 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "en": "This track list is no longer available; send /video <taskId> again.",
         "ru": "Этот список треков больше недоступен; отправьте /video <taskId> ещё раз.",
     },
+    "picker_slow_down": {
+        "en": "⏳ That is a lot of track lists in a row. Please wait {seconds} s before asking "
+        "for another one.",
+        "ru": "⏳ Слишком много списков треков подряд. Подождите {seconds} с, прежде чем "
+        "запрашивать следующий.",
+    },
     # --- settings: /author, /domain, /credits, command menu (add keys below) ---
     "settings_summary": {
         "en": "This chat's defaults:\n✍️ Author: {author}\n🌐 Watermark: {domain}",

@@ -4,11 +4,14 @@ Every download the bot makes of a URL it was given goes through `SafeFetcher`:
 
 * http and https only;
 * the destination host is resolved without blocking the event loop (`loop.getaddrinfo`) and
-  refused when ANY of its addresses is loopback, private, link-local, multicast, reserved,
-  unspecified or otherwise not globally routable (`ipaddress`);
+  refused when ANY of its addresses is loopback, private, link-local, site-local (fec0::/10),
+  multicast, reserved, unspecified or otherwise not globally routable (`ipaddress`), or an
+  IPv6 address that carries such an IPv4 address (IPv4-mapped, 6to4);
 * redirects are followed by hand, at most `max_redirects`, and every hop is checked the same way;
-* the host of MUSIC_API_BASE_URL (`allowed_host`) is trusted as configured: an operator may run
-  the provider behind a self-hosted proxy on a private address (and the tests' fakes live there).
+* the origin of MUSIC_API_BASE_URL (`trusted_origin`: scheme, host and port, all three) is
+  trusted as configured: an operator may run the provider behind a self-hosted proxy on a private
+  address (and the tests' fakes live there). Another scheme or port on that host is not trusted:
+  it is checked like any other URL.
 
 DNS rebinding: a name could resolve to a public address when checked and to 169.254.169.254 a
 moment later, when the HTTP library resolves it again to connect. So the request is sent to the
@@ -29,6 +32,9 @@ import httpx
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 """Resolves (host, port) to IP address strings."""
+
+Origin = tuple[str, str, int]
+"""(scheme, host, port) of a URL, lower-case, the port filled in from the scheme."""
 
 MAX_REDIRECTS = 5
 _CHUNK = 256 * 1024
@@ -56,8 +62,12 @@ async def system_resolver(host: str, port: int) -> list[str]:
 
 def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """Whether `address` is a globally routable unicast address."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return is_public(address.ipv4_mapped)
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is not None:
+            return is_public(embedded)
+        if address.is_site_local:  # fec0::/10: deprecated, yet routed inside some networks
+            return False
     return address.is_global and not (
         address.is_loopback
         or address.is_private
@@ -68,6 +78,16 @@ def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     )
 
 
+def origin_of(url: str | httpx.URL) -> Origin:
+    """The (scheme, host, port) a URL connects to; UnsafeUrl for a scheme other than http(s)."""
+    parsed = httpx.URL(url) if isinstance(url, str) else url
+    scheme = parsed.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise UnsafeUrl(f"scheme {parsed.scheme!r} is not http or https")
+    host = parsed.raw_host.decode("ascii").lower().rstrip(".")
+    return scheme, host, parsed.port or _DEFAULT_PORTS[scheme]
+
+
 class SafeFetcher:
     """Downloads a URL into a file, refusing destinations inside private networks."""
 
@@ -75,12 +95,14 @@ class SafeFetcher:
         self,
         client: httpx.AsyncClient,
         *,
-        allowed_host: str | None,
+        trusted_origin: str | None,
         resolver: Resolver = system_resolver,
         max_redirects: int = MAX_REDIRECTS,
     ) -> None:
+        """`trusted_origin` is a URL (MUSIC_API_BASE_URL): its scheme, host and port together
+        are the one origin fetched without the address check."""
         self._client = client
-        self._allowed_host = allowed_host.lower().rstrip(".") if allowed_host else None
+        self._trusted = origin_of(trusted_origin) if trusted_origin else None
         self._resolve = resolver
         self._max_redirects = max_redirects
 
@@ -111,14 +133,13 @@ class SafeFetcher:
 
     async def _request(self, url: httpx.URL) -> httpx.Request:
         """A request for `url` that connects only to an address checked to be public."""
-        if url.scheme not in _DEFAULT_PORTS:
-            raise UnsafeUrl(f"scheme {url.scheme!r} is not http or https")
-        host = url.raw_host.decode("ascii").lower().rstrip(".")
+        origin = origin_of(url)
+        _, host, port = origin
         if not host:
             raise UnsafeUrl("no host")
-        if host == self._allowed_host:
+        if origin == self._trusted:
             return self._client.build_request("GET", url)
-        address = await self._checked_address(host, url.port or _DEFAULT_PORTS[url.scheme])
+        address = await self._checked_address(host, port)
         return self._client.build_request(
             "GET",
             url.copy_with(host=address),

@@ -33,8 +33,8 @@ USER = 4242
 
 @pytest.fixture(autouse=True)
 def temp_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Downloads land in a directory of their own, which must be empty after every test."""
-    where = tmp_path / "downloads"
+    """Downloads land in the relay folder, which must be empty after every test."""
+    where = tmp_path / "relay"  # beside the database (docs/architecture.md §6.1)
     where.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(where))
     yield where
@@ -271,7 +271,7 @@ async def test_a_failure_notice_retries_with_backoff_but_not_forever(
         delivery = Delivery(
             bot=bot,
             repo=repo,
-            fetcher=SafeFetcher(cdn, allowed_host=None),
+            fetcher=SafeFetcher(cdn, trusted_origin=None),
             status=StatusMessages(bot, job_timeout_minutes=5),
             chats=ChatSettingsRepository(db),
             retention_days=14,

@@ -173,15 +173,16 @@ async def test_a_job_still_queued_at_its_deadline_is_never_submitted(tmp_path: P
         assert "no credits were spent" in str(message[-1].params["text"])
 
 
-async def test_creates_keep_to_twenty_per_ten_seconds_and_say_queued(tmp_path: Path) -> None:
+async def test_creates_keep_to_eighteen_per_ten_seconds_and_say_queued(tmp_path: Path) -> None:
+    """The documented 20 per 10 s less the margin (docs/providers.md §6.2)."""
     async with running_bot(tmp_path, Provider.KIE) as h:
         for n in range(30):
             h.telegram.push_update(
                 h.telegram.private_message(f"/video {TASK_ID} {AUDIO_ID}", user_id=20_000 + n)
             )
-        await h.wait_until(lambda: len(h.upstream.creates) == 20, timeout=8)
+        await h.wait_until(lambda: len(h.upstream.creates) == 18, timeout=8)
         await asyncio.sleep(2.0)
-        assert len(h.upstream.creates) == 20  # not 20 at once and then 2 a second
+        assert len(h.upstream.creates) == 18  # not 18 at once and then 2 a second
         queued = [
             c
             for c in h.telegram.calls_to("editMessageText")

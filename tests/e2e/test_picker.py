@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.domain import JobState, Provider
+from bot.domain import PROVIDER_RATES, Family, JobState, Provider
+from handlers.picker import OFFERS_PER_SENDER
 from tests.e2e.harness import TASK_ID, Harness, running_bot
 
 USER = 4242
@@ -280,3 +281,43 @@ async def test_button_no_handler_knows_is_still_answered(
         await settle(h)
         assert len(h.telegram.calls_to("answerCallbackQuery")) == 1
         assert h.telegram.calls_to("editMessageText") == []
+
+
+async def test_track_lists_for_many_chats_at_once_stay_within_the_provider_rate(
+    tmp_path: Path,
+) -> None:
+    """25 people send `/video <taskId>` at the same moment: each gets the buttons, and the
+    provider never counts more than its documented queries a second (docs/providers.md §6.2)."""
+    senders = range(7001, 7026)
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        for user in senders:
+            h.telegram.push_update(h.telegram.private_message(f"/video {TASK_ID}", user_id=user))
+        await h.telegram.wait_for("sendMessage", count=len(senders), timeout=20)
+        for user in senders:
+            [picker] = h.telegram.messages(user)
+            assert len(buttons(picker)) == 2
+    calls, period = PROVIDER_RATES[Family.KIE].details
+    assert len(h.upstream.arrivals) == len(senders)
+    assert h.upstream.busiest_window(("tracks", "details", "lyrics", "credits"), period) <= calls
+
+
+async def test_a_sender_asking_for_track_lists_again_and_again_is_told_to_slow_down_once(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        for _ in range(OFFERS_PER_SENDER + 4):
+            h.telegram.push_update(h.telegram.private_message(f"/video {TASK_ID}", user_id=USER))
+        await h.telegram.wait_for("sendMessage", count=OFFERS_PER_SENDER + 1)
+        await settle(h)
+        answers = [m["text"] for m in h.telegram.messages(USER)]
+        pickers = [text for text in answers if "tap a track" in text]
+        slow_downs = [text for text in answers if "Please wait" in text]
+        assert len(pickers) == OFFERS_PER_SENDER
+        assert len(slow_downs) == 1  # said once, not once per command
+        assert re.search(r"wait \d+ s before", slow_downs[0])
+        assert len(h.upstream.arrivals) == OFFERS_PER_SENDER  # no query for the refused ones
+        # Someone else is not held back by it.
+        sent = len(h.telegram.calls_to("sendMessage"))
+        h.telegram.push_update(h.telegram.private_message(f"/video {TASK_ID}", user_id=OTHER_USER))
+        await h.telegram.wait_for("sendMessage", count=sent + 1)
+        assert len(buttons(h.telegram.messages(OTHER_USER)[-1])) == 2

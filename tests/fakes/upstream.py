@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import bisect
 import functools
 import hashlib
 import hmac
@@ -17,10 +18,11 @@ import itertools
 import json
 import math
 import struct
+import time
 import wave
 import zlib
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple
@@ -145,6 +147,7 @@ class FakeUpstream:
         self.track_tags: dict[str, str] = {}  # audio id → its style tags in track listings
         self.videos: dict[str, VideoTask] = {}
         self.requests: list[RecordedRequest] = []  # every API request, CDN excluded
+        self.arrivals: list[tuple[Endpoint, float]] = []  # (endpoint, time.monotonic()) each
         self.creates: list[dict[str, Any]] = []  # bodies of creates carried out, any answer
         self.cdn_hits: list[tuple[str, str]] = []  # (method, video task id)
         self.details_calls: Counter[str] = Counter()
@@ -235,6 +238,15 @@ class FakeUpstream:
         """Every video task id, oldest first."""
         return list(self.videos)
 
+    def busiest_window(self, endpoints: Collection[Endpoint], period: float) -> int:
+        """The most requests to `endpoints` that arrived within any `period` seconds, as the
+        provider counts them (a sliding window over arrival times)."""
+        times = sorted(at for endpoint, at in self.arrivals if endpoint in endpoints)
+        return max(
+            (bisect.bisect_left(times, start + period) - i for i, start in enumerate(times)),
+            default=0,
+        )
+
     def callback_url(self, video_task_id: str) -> str:
         """The callBackUrl recorded when the video task was created."""
         url = self.videos[video_task_id].callback_url
@@ -286,6 +298,7 @@ class FakeUpstream:
         return self.family is Family.UNIFIED
 
     async def _api(self, request: Request) -> Response:
+        arrived = time.monotonic()
         raw = await request.body()
         try:
             payload = json.loads(raw) if raw else None
@@ -301,6 +314,7 @@ class FakeUpstream:
             endpoint = "tracks"
         if endpoint is None:
             return self._error(404, "Not Found - The requested resource or endpoint does not exist")
+        self.arrivals.append((endpoint, arrived))
         if headers.get("authorization") != f"Bearer {self.api_key}":
             return self._error(401, "You do not have access permissions")
         injected = self._take_injected(endpoint)

@@ -11,6 +11,7 @@ import pytest
 from bot.upstream.safe_fetch import FetchError, SafeFetcher, TooLarge, UnsafeUrl, system_resolver
 
 API_HOST = "api.provider.test"
+API_ORIGIN = f"http://{API_HOST}/api/prefix"  # MUSIC_API_BASE_URL: a path prefix is allowed
 PUBLIC_IP = "93.184.216.34"
 BODY = b"\x00\x00\x00\x18ftypmp42" + bytes(1000)
 
@@ -65,7 +66,7 @@ Make = Callable[..., SafeFetcher]
 def make(client: httpx.AsyncClient) -> Make:
     def build(dns: FakeDns | None = None, **kwargs: object) -> SafeFetcher:
         resolver = dns or FakeDns({"cdn.example": [[PUBLIC_IP]]})
-        return SafeFetcher(client, allowed_host=API_HOST, resolver=resolver, **kwargs)  # type: ignore[arg-type]
+        return SafeFetcher(client, trusted_origin=API_ORIGIN, resolver=resolver, **kwargs)  # type: ignore[arg-type]
 
     return build
 
@@ -109,6 +110,10 @@ async def test_dns_rebinding_never_reaches_the_second_answer(make: Make, cdn: Fa
         "::ffff:127.0.0.1",
         "ff02::1",
         "::",
+        "fec0::1",  # site-local (deprecated, fec0::/10)
+        "feff:ffff::1",
+        "2002:a00:1::1",  # 6to4 carrying 10.0.0.1
+        "2002:a9fe:a9fe::1",  # 6to4 carrying 169.254.169.254
     ],
 )
 async def test_a_name_resolving_to_a_non_public_address_is_refused(
@@ -128,6 +133,7 @@ async def test_a_name_resolving_to_a_non_public_address_is_refused(
         "http://[::1]:8080/video.mp4",
         "http://[::ffff:a9fe:a9fe]/video.mp4",
         "http://0.0.0.0/video.mp4",
+        "http://[fec0::1]/video.mp4",
     ],
 )
 async def test_an_ip_literal_that_is_not_public_is_refused(
@@ -172,6 +178,34 @@ async def test_the_api_host_is_trusted_but_its_redirects_are_not(make: Make, cdn
     assert dns.lookups == []
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://{API_HOST}/video.mp4",  # another scheme
+        f"http://{API_HOST}:8080/video.mp4",  # another port
+        f"https://{API_HOST}:80/video.mp4",
+    ],
+)
+async def test_only_the_api_origin_is_trusted_not_its_host_on_other_schemes_or_ports(
+    make: Make, cdn: FakeCdn, url: str
+) -> None:
+    dns = FakeDns({API_HOST: [["10.0.0.5"]]})  # the provider behind a private proxy
+    fetcher = make(dns)
+    assert await fetch(fetcher, f"http://{API_HOST}:80/video.mp4") == BODY  # the origin itself
+    with pytest.raises(UnsafeUrl):
+        await fetch(fetcher, url)
+    assert len(cdn.requests) == 1
+    assert dns.lookups == [API_HOST]  # checked like any other host, never trusted
+
+
+async def test_a_public_host_on_another_origin_of_the_api_host_is_fetched_checked(
+    make: Make, cdn: FakeCdn
+) -> None:
+    dns = FakeDns({API_HOST: [[PUBLIC_IP]]})
+    assert await fetch(make(dns), f"https://{API_HOST}/video.mp4") == BODY
+    assert [r.url.host for r in cdn.requests] == [PUBLIC_IP]
+
+
 async def test_a_safe_redirect_is_followed(make: Make, cdn: FakeCdn) -> None:
     url = f"http://{API_HOST}/go?to=https://cdn.example/video.mp4"
     assert await fetch(make(), url) == BODY
@@ -206,7 +240,7 @@ async def test_the_system_resolver_does_not_block_and_localhost_is_refused(
     client: httpx.AsyncClient, cdn: FakeCdn
 ) -> None:
     assert "127.0.0.1" in await system_resolver("localhost", 80)
-    fetcher = SafeFetcher(client, allowed_host=None)
+    fetcher = SafeFetcher(client, trusted_origin=None)
     with pytest.raises(UnsafeUrl):
         await fetch(fetcher, "http://localhost/video.mp4")
     assert cdn.requests == []
