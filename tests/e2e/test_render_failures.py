@@ -1,0 +1,116 @@
+"""A render's failure paths (docs/architecture.md §8.2, §8.3): a Cancel before the render
+starts, unexpected failures (a full disk, a flood wait on getFile) retried and then told."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.domain import JobState, Provider
+from bot.engine import render_jobs
+from bot.engine.render_jobs import RenderJobs
+from storage.jobs import Job
+from tests.e2e.harness import AUDIO_ID, TASK_ID, Harness, direct_job, new_fakes, running_bot
+from tests.e2e.test_render_jobs import USER, rendered_video
+
+
+def renders_of(h: Harness) -> RenderJobs:
+    assert h.app.services is not None
+    return h.app.services.renders
+
+
+def _retry_planned(h: Harness, job: Job) -> bool:
+    """An attempt was made and a retry is due soon (a running attempt's lease is hours away)."""
+    due = job.next_poll_at
+    soon = due is not None and due < h.app.clock() + timedelta(minutes=1)
+    return job.submit_attempts >= 1 and soon
+
+
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Render retries after 0.1 s (doubling) instead of 15 s, so a test sees all three."""
+    monkeypatch.setattr(render_jobs, "RETRY_SECONDS", 0.1, raising=False)
+
+
+async def test_a_cancel_between_claim_and_start_stops_the_render(tmp_path: Path) -> None:
+    """Cancel lands at every point from just before the claim to the render's start: the
+    render never starts and the job ends cancelled."""
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        renders = renders_of(h)
+        await h.settle()
+        for steps in range(12):
+            job = await h.repo.create(
+                direct_job(
+                    USER,
+                    f"cancel-{steps}",
+                    kind="render",
+                    video_format="9:16",
+                    audio_id=AUDIO_ID,
+                    # Due, but the renderer loop sleeps (nothing woke it): this test takes
+                    # the step itself.
+                    next_poll_at=h.app.clock(),
+                )
+            )
+            step = asyncio.create_task(renders.process(job))
+            for _ in range(steps):
+                await asyncio.sleep(0)
+            assert await renders.cancel(job.id)
+            await step
+            done = await h.repo.get(job.id)
+            assert done is not None
+            assert (done.state, done.error_kind) == (JobState.FAILED, "cancelled"), steps
+        await h.settle()
+        assert h.upstream.media_hits == []  # no render fetched its audio
+        assert h.telegram.calls_to("sendVideo") == []
+        assert not (tmp_path / "renders").exists() or list((tmp_path / "renders").iterdir()) == []
+
+
+async def test_a_full_disk_is_retried_and_then_rendered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render_jobs, "RETRY_SECONDS", 2.0, raising=False)
+    (tmp_path / "renders").write_bytes(b"")  # where the work dirs go: mkdir fails (OSError)
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        await h.submit(f"/render {TASK_ID} {AUDIO_ID}", user_id=USER)
+        async with asyncio.timeout(10):  # the first attempt failed and a retry is planned
+            while (job := await h.repo.get(1)) is None or not _retry_planned(h, job):
+                await asyncio.sleep(0.01)
+        (tmp_path / "renders").unlink()  # the disk has room again
+        await rendered_video(h)
+        job = await h.wait_state(JobState.DELIVERED)
+        assert job.submit_attempts >= 2
+
+
+async def test_a_render_failing_unexpectedly_every_time_ends_with_a_notice(
+    tmp_path: Path, quick_retries: None
+) -> None:
+    (tmp_path / "renders").write_bytes(b"")  # every attempt's work dir fails (OSError)
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        await h.submit(f"/render {TASK_ID} {AUDIO_ID}", user_id=USER)
+        job = await h.wait_state(JobState.FAILED, timeout=15)
+        assert (job.error_kind, job.submit_attempts) == ("render_failed", 3)
+        await h.wait_until(lambda: "could not render this video" in h.status_text(USER))
+        assert h.telegram.calls_to("sendVideo") == []
+
+
+async def test_a_flood_wait_on_get_file_is_retried(tmp_path: Path, quick_retries: None) -> None:
+    telegram, upstream = new_fakes(Provider.KIE)
+    async with running_bot(tmp_path, fakes=(telegram, upstream)) as h:
+        media = telegram.user_file("voice", b"OggS-not-audio", file_name="", mime_type="audio/ogg")
+        # More 429s than python-telegram-bot's rate limiter retries by itself (3).
+        telegram.fail_next(
+            "getFile",
+            error_code=429,
+            description="Too Many Requests: retry after 1",
+            retry_after=1,
+            times=4,
+        )
+        telegram.push_update(telegram.audio_message(media, kind="voice", user_id=USER))
+        job = await h.wait_state(JobState.FAILED, timeout=30)
+        # The second attempt got the file (not an audio file): a failure of the source, told.
+        assert (job.error_kind, job.submit_attempts) == ("source_unavailable", 2)
+        assert len(telegram.calls_to("getFile")) == 5
+        await h.wait_until(lambda: "could not get the track's audio" in h.status_text(USER))
