@@ -40,8 +40,15 @@ from bot.telegram_io.status_messages import (
     reply_to,
     telegram_deadline,
 )
+from bot.telegram_io.telegram_refusals import Refusal, permanent_refusal
 from bot.telegram_io.video_buttons import inline_sharing_enabled, video_markup
-from bot.text.render import gave_up_message, link_message, render_caption, video_caption
+from bot.text.render import (
+    gave_up_message,
+    link_message,
+    refused_message,
+    render_caption,
+    video_caption,
+)
 from bot.upstream.safe_fetch import FetchError, SafeFetcher
 from storage.chats import ChatSettingsRepository
 from storage.jobs import KIND_RENDER, Job, JobRepository
@@ -129,13 +136,24 @@ class Delivery:
         except Forbidden as exc:
             await self._undeliverable(job, str(exc))
         except BadRequest as exc:
-            if _chat_gone(exc):
-                await self._undeliverable(job, str(exc))
-            elif _topic_gone(exc) and job.thread_id is not None:
-                await self._leave_topic(job, exc)
+            await self._bad_request(job, exc)
+        except NetworkError as exc:  # TimedOut included: it may have landed
+            if (refusal := permanent_refusal(exc)) is not None:  # e.g. 413: too large
+                await self._refused(job, refusal, exc)
             else:
                 await self._retry_or_give_up(job, exc)
-        except (NetworkError, OSError) as exc:  # TimedOut included: it may have landed
+        except OSError as exc:
+            await self._retry_or_give_up(job, exc)
+
+    async def _bad_request(self, job: Job, exc: BadRequest) -> None:
+        """Telegram said no: the chat or topic is gone, a permanent refusal, or else retry."""
+        if _chat_gone(exc):
+            await self._undeliverable(job, str(exc))
+        elif _topic_gone(exc) and job.thread_id is not None:
+            await self._leave_topic(job, exc)
+        elif (refusal := permanent_refusal(exc)) is not None:
+            await self._refused(job, refusal, exc)
+        else:
             await self._retry_or_give_up(job, exc)
 
     async def _step(self, job: Job) -> None:
@@ -174,23 +192,26 @@ class Delivery:
         if job.kind == KIND_RENDER:
             return await self._send_rendered(job)
         cached = job.file_id or await self._cached_file_id(job)
+        assert job.video_url is not None  # SUCCEEDED always carries a URL
+        videos_refused = False  # the chat takes no videos from the bot: the link goes at once
         if cached:
             try:
                 return await self._send_video(job, cached)
             except BadRequest as exc:
                 if _chat_gone(exc) or _topic_gone(exc):
                     raise
+                videos_refused = permanent_refusal(exc) is Refusal.RIGHTS
                 log.info("job %s: cached file_id refused (%s); sending the URL", job.id, exc)
-        assert job.video_url is not None  # SUCCEEDED always carries a URL
-        if job.id not in self._url_refused:  # a retry after a busy relay goes straight there
-            try:
+        if job.id not in self._url_refused and not videos_refused:
+            try:  # (a retry after a busy relay goes straight to the relay)
                 return await self._send_video(job, job.video_url)
             except BadRequest as exc:
                 if _chat_gone(exc) or _topic_gone(exc):
                     raise
+                videos_refused = permanent_refusal(exc) is Refusal.RIGHTS
                 log.info("job %s: Telegram could not fetch the URL (%s); uploading", job.id, exc)
         self._url_refused.add(job.id)
-        message = await self._relay(job, job.video_url)
+        message = None if videos_refused else await self._relay(job, job.video_url)
         if message is not None:
             return message
         async with telegram_deadline(MESSAGE_DEADLINE_SECONDS):
@@ -229,6 +250,11 @@ class Delivery:
                 if _chat_gone(exc) or _topic_gone(exc):
                     raise
                 log.info("job %s: upload refused (%s); sending the link", job.id, exc)
+                return None
+            except NetworkError as exc:
+                if permanent_refusal(exc) is not Refusal.TOO_BIG:
+                    raise
+                log.info("job %s: upload too large (%s); sending the link", job.id, exc)
                 return None
             finally:
                 _remove(path)
@@ -281,15 +307,18 @@ class Delivery:
 
     async def _send_rendered(self, job: Job) -> Message:
         """A render: by file_id when it was posted before, else the file itself, streamed
-        with its facts, thumbnail and cover. A file lost (e.g. a restart cleared it) is
-        rendered again (`_RenderLost`)."""
+        with its facts, thumbnail and cover. A file lost (e.g. a restart cleared it), or a
+        reused file_id Telegram refuses with no file on disk, is rendered again
+        (`_RenderLost`; the refused file_id stays on the row so it is not reused)."""
         if job.file_id:
             try:
                 return await self._send_rendered_video(job, job.file_id)
             except BadRequest as exc:
-                if _chat_gone(exc) or _topic_gone(exc) or job.output_path is None:
+                if _chat_gone(exc) or _topic_gone(exc):
                     raise
-                log.info("job %s: cached file_id refused (%s); uploading", job.id, exc)
+                if permanent_refusal(exc) is Refusal.RIGHTS:
+                    raise  # no video of any kind may go there
+                log.info("job %s: file_id refused (%s); uploading the file", job.id, exc)
         if job.output_path is None or not await asyncio.to_thread(Path(job.output_path).is_file):
             raise _RenderLost
         path = Path(job.output_path)
@@ -341,7 +370,8 @@ class Delivery:
             )
 
     async def _render_again(self, job: Job) -> None:
-        """The rendered file is gone: back to the renderer, which renders it anew."""
+        """The rendered file is gone (or the reused file_id was refused): back to the
+        renderer, which renders it anew."""
         won = await self._repo.transition(
             job.id,
             expected=JobState.SUCCEEDED,
@@ -446,6 +476,38 @@ class Delivery:
                 )
         except TelegramError as exc:
             log.warning("job %s: could not tell chat %s either: %s", job.id, job.chat_id, exc)
+        await self._status.show(await self._repo.get(job.id) or job, Phase.UNDELIVERABLE)
+
+    async def _refused(self, job: Job, refusal: Refusal, exc: TelegramError) -> None:
+        """Telegram refused for good (docs/architecture.md §6.2): a video ends
+        `UNDELIVERABLE`, its files go and the chat is told once, in text; a failure notice
+        is dropped. Never retried: the same send would be refused again."""
+        self._url_refused.discard(job.id)
+        if job.state is not JobState.SUCCEEDED:
+            log.warning("job %s: chat %s not told (%s): %s", job.id, job.chat_id, refusal, exc)
+            await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
+            return
+        won = await self._repo.transition(
+            job.id,
+            expected=JobState.SUCCEEDED,
+            to=JobState.UNDELIVERABLE,
+            error=f"refused ({refusal}): {exc}"[:500],
+            next_delivery_at=None,
+        )
+        if not won:
+            return
+        remove_work_dir(work_dir_of(job.output_path))
+        log.warning("job %s: Telegram refused the video for good (%s): %s", job.id, refusal, exc)
+        try:
+            async with telegram_deadline(MESSAGE_DEADLINE_SECONDS):
+                await self._bot.send_message(
+                    job.chat_id,
+                    refused_message(job, refusal.value),
+                    message_thread_id=job.thread_id,
+                    reply_parameters=reply_to(job),
+                )
+        except TelegramError as told:
+            log.warning("job %s: could not tell chat %s either: %s", job.id, job.chat_id, told)
         await self._status.show(await self._repo.get(job.id) or job, Phase.UNDELIVERABLE)
 
     async def _undeliverable(self, job: Job, why: str) -> None:

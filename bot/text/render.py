@@ -144,6 +144,15 @@ def gave_up_message(job: Job, url: str | None, retention_days: int, now: datetim
     )
 
 
+def refused_message(job: Job, refusal: str) -> str:
+    """The one message about a video Telegram refuses for good (`refusal`: rights, file_id,
+    too_big, content; docs/architecture.md §6.2)."""
+    key = f"video_refused_{refusal}"
+    return text(
+        job.language, key if has_text(key) else "video_refused_content", headline=headline(job)
+    )
+
+
 # --- picker, settings and credits (helper) ---
 
 TRACK_LABEL_LIMIT = 48  # characters; longer button labels are cut on phone screens anyway

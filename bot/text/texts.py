@@ -605,6 +605,24 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "en": "I could not get the track's audio{detail}.",
         "ru": "Не удалось получить аудио трека{detail}.",
     },
+    "video_refused_rights": {
+        "en": "⚠️ I may not send videos in this chat, so “{headline}” cannot be posted. An admin "
+        "can allow me to send videos; then ask again.",
+        "ru": "⚠️ Мне нельзя отправлять видео в этот чат, поэтому «{headline}» не отправить. "
+        "Админ может разрешить мне отправлять видео — тогда попросите ещё раз.",
+    },
+    "video_refused_too_big": {
+        "en": "⚠️ Telegram refused the video “{headline}”: the file is too big.",
+        "ru": "⚠️ Telegram не принял видео «{headline}»: файл слишком большой.",
+    },
+    "video_refused_file_id": {
+        "en": "⚠️ Telegram no longer knows the video “{headline}”. Please ask for it again.",
+        "ru": "⚠️ Telegram больше не знает видео «{headline}». Попросите его ещё раз.",
+    },
+    "video_refused_content": {
+        "en": "⚠️ Telegram refused the video “{headline}”.",
+        "ru": "⚠️ Telegram не принял видео «{headline}».",
+    },
     "reason_cancelled": {
         "en": "Cancelled.",
         "ru": "Отменено.",

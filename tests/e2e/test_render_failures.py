@@ -114,3 +114,60 @@ async def test_a_flood_wait_on_get_file_is_retried(tmp_path: Path, quick_retries
         assert (job.error_kind, job.submit_attempts) == ("source_unavailable", 2)
         assert len(telegram.calls_to("getFile")) == 5
         await h.wait_until(lambda: "could not get the track's audio" in h.status_text(USER))
+
+
+GROUP = -100_4242
+
+
+@pytest.mark.parametrize(
+    ("code", "description", "said"),
+    [
+        (400, "Bad Request: not enough rights to send videos to the chat", "may not send videos"),
+        (413, "Request Entity Too Large", "the file is too big"),
+    ],
+)
+async def test_a_render_telegram_refuses_for_good_is_told_once_and_ended(
+    tmp_path: Path, code: int, description: str, said: str
+) -> None:
+    telegram, upstream = new_fakes(Provider.KIE)
+    telegram.fail_next("sendVideo", error_code=code, description=description, times=None)
+    async with running_bot(tmp_path, fakes=(telegram, upstream)) as h:
+        telegram.push_update(
+            telegram.group_message(f"/render {TASK_ID} {AUDIO_ID}", chat_id=GROUP, user_id=USER)
+        )
+        [told] = await telegram.wait_for(
+            "sendMessage", lambda c: said in str(c.params.get("text")), timeout=60
+        )
+        assert "Song A" in told.params["text"]
+        job = await h.wait_state(JobState.UNDELIVERABLE)
+        assert job.error is not None
+        assert description.removeprefix("Bad Request: ").lower() in job.error.lower()
+        await h.settle()
+        assert len(telegram.calls_to("sendVideo")) == 1  # never uploaded again
+        assert [c for c in telegram.calls_to("sendMessage") if said in c.params["text"]] == [told]
+        assert list((tmp_path / "renders").iterdir()) == []  # its files are gone
+        await h.wait_until(lambda: "could not post the video" in h.status_text(GROUP))
+
+
+async def test_a_reused_file_id_telegram_refuses_is_rendered_again(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        await h.submit(f"/render {TASK_ID} {AUDIO_ID}", user_id=USER)
+        await rendered_video(h)
+        first = await h.wait_state(JobState.DELIVERED)
+        refused = first.file_id
+        assert refused is not None
+        h.telegram.fail_next(
+            "sendVideo",
+            error_code=400,
+            description="Bad Request: wrong file identifier/HTTP URL specified",
+            when=lambda params: params.get("video") == refused,
+            times=None,
+        )
+        await h.submit(f"/render {TASK_ID} {AUDIO_ID}", user_id=USER)  # the same look: reused
+        again = await rendered_video(h, 3)  # the refused file_id, then a new upload
+        second = await h.wait_state(JobState.DELIVERED, job_id=2, timeout=60)
+        assert "video" in again.files
+        assert second.file_id not in (None, refused)
+        tried = [c.params.get("video") for c in h.telegram.calls_to("sendVideo")]
+        assert tried.count(refused) == 1
+        assert len(h.upstream.media_hits) == 4  # audio and cover, twice: rendered again

@@ -104,4 +104,3 @@ async def test_a_waiter_cancelled_as_the_running_render_ends_leaks_no_slot() -> 
     assert (queue.running, queue.waiting) == (0, 0)
     async with asyncio.timeout(5):  # a later render still gets the slot
         await _slot(queue, [])
-
