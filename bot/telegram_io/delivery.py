@@ -31,7 +31,7 @@ from telegram.error import (
 
 from bot.domain import JobState
 from bot.engine.backoff import Backoff
-from bot.engine.job_model import Phase
+from bot.engine.job_model import ErrorKind, Phase
 from bot.engine.lyrics_source import LyricsSource, chorus_start
 from bot.engine.render_jobs import remove_work_dir, work_dir_of
 from bot.telegram_io.status_messages import (
@@ -161,7 +161,7 @@ class Delivery:
             await self._deliver(job)
         elif job.state in (JobState.FAILED, JobState.TIMED_OUT):
             phase = Phase.FAILED if job.state is JobState.FAILED else Phase.TIMED_OUT
-            await self._status.update(job, phase)
+            await self._status.update(job, phase, root_cause=await self._root_cause(job))
             await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
         else:
             await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
@@ -383,6 +383,13 @@ class Delivery:
         if won:
             log.info("job %s: rendered file lost; rendering it again", job.id)
             self._wake_renderer()
+
+    async def _root_cause(self, job: Job) -> Job | None:
+        """The provider job a failed fallback render stood in for: its failure (e.g. out of
+        credits) is said too (docs/architecture.md §8.4)."""
+        if job.fallback_of is None or job.error_kind == ErrorKind.CANCELLED.value:
+            return None
+        return await self._repo.get(job.fallback_of)
 
     async def _cached_file_id(self, job: Job) -> str | None:
         for other in await self._repo.find_for_track(job.provider, job.task_id, job.audio_id):

@@ -623,6 +623,18 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "en": "⚠️ Telegram refused the video “{headline}”.",
         "ru": "⚠️ Telegram не принял видео «{headline}».",
     },
+    "fallback_root_credits": {
+        "en": "The video service is out of credits — the bot owner has been told. I tried to "
+        "render the video myself instead: {reason}",
+        "ru": "На видеосервисе закончились кредиты — владелец бота уже в курсе. Я попробовал "
+        "отрендерить видео сам: {reason}",
+    },
+    "fallback_root_provider_failed": {
+        "en": "The video service could not make this video{detail}. I tried to render it myself "
+        "instead: {reason}",
+        "ru": "Видеосервис не смог сделать это видео{detail}. Я попробовал отрендерить его сам: "
+        "{reason}",
+    },
     "reason_cancelled": {
         "en": "Cancelled.",
         "ru": "Отменено.",

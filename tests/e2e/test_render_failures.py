@@ -171,3 +171,32 @@ async def test_a_reused_file_id_telegram_refuses_is_rendered_again(tmp_path: Pat
         tried = [c.params.get("video") for c in h.telegram.calls_to("sendVideo")]
         assert tried.count(refused) == 1
         assert len(h.upstream.media_hits) == 4  # audio and cover, twice: rendered again
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_a_failed_fallback_after_a_credits_refusal_says_the_root_cause(
+    tmp_path: Path, language: str
+) -> None:
+    telegram, upstream = new_fakes(Provider.KIE)
+    upstream.fail_next("create", 402, "insufficient credits")
+    async with running_bot(tmp_path, fakes=(telegram, upstream), render_fallback=True) as h:
+        # A task the music service does not know: the fallback render finds no record.
+        update = telegram.private_message("/video lost-task audio-9", user_id=USER)
+        update["message"]["from"]["language_code"] = language
+        telegram.push_update(update)
+        render = await h.wait_state(JobState.FAILED, job_id=2, timeout=30)
+        assert (render.fallback_of, render.error_kind) == (1, "source_unavailable")
+        assert (await h.job(1)).error_kind == "credits"
+        out_of_credits, no_audio = {
+            "en": ("out of credits", "could not get the track's audio"),
+            "ru": ("закончились кредиты", "Не удалось получить аудио трека"),
+        }[language]
+        await h.wait_until(lambda: no_audio in h.status_text(USER), timeout=10)
+        status = h.status_text(USER)
+        assert out_of_credits in status
+        assert status.index(out_of_credits) < status.index(no_audio)
+        assert "not found" in status  # the render's own cause is still said
+        # The admins' alert is as before.
+        alerts = [c for c in telegram.calls_to("sendMessage") if c.params["chat_id"] == 999]
+        assert len(alerts) == 1
+        assert "insufficient credits" in alerts[0].params["text"]
