@@ -7,13 +7,24 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
+from starlette.types import Receive, Scope, Send
 
+from bot.app import BotApp
 from bot.domain import JobState, Provider
 from bot.engine import render_jobs
 from bot.engine.render_jobs import RenderJobs
 from storage.jobs import Job
-from tests.e2e.harness import AUDIO_ID, TASK_ID, Harness, direct_job, new_fakes, running_bot
+from tests.e2e.harness import (
+    AUDIO_ID,
+    TASK_ID,
+    Harness,
+    direct_job,
+    make_settings,
+    new_fakes,
+    running_bot,
+)
 from tests.e2e.test_render_jobs import USER, rendered_video
 
 
@@ -200,3 +211,41 @@ async def test_a_failed_fallback_after_a_credits_refusal_says_the_root_cause(
         alerts = [c for c in telegram.calls_to("sendMessage") if c.params["chat_id"] == 999]
         assert len(alerts) == 1
         assert "insufficient credits" in alerts[0].params["text"]
+
+
+async def test_a_source_download_that_never_ends_runs_into_its_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quick_retries: None
+) -> None:
+    """A CDN that trickles the audio forever: each attempt stops at the download's deadline
+    (sized from the byte limit; 1 s here), and after three the chat is told."""
+    monkeypatch.setattr(render_jobs, "DOWNLOAD_MIN_SECONDS", 1.0, raising=False)
+    monkeypatch.setattr(render_jobs, "DOWNLOAD_SECONDS_PER_MB", 0.0, raising=False)
+    telegram, upstream = new_fakes(Provider.KIE)
+    trickles: list[str] = []
+
+    async def trickling_cdn(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/media/audio-"):
+            await upstream.app(scope, receive, send)
+            return
+        trickles.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        while True:  # one byte a tenth of a second, never the end
+            await send({"type": "http.response.body", "body": b"R", "more_body": True})
+            await asyncio.sleep(0.1)
+
+    settings = make_settings(tmp_path, Provider.KIE)
+    app = BotApp(
+        settings,
+        telegram_transport=httpx.ASGITransport(app=telegram.app),
+        upstream_transport=httpx.ASGITransport(app=upstream.app),
+        cdn_transport=httpx.ASGITransport(app=trickling_cdn),
+    )
+    async with app:
+        assert app.web is not None
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app.web)) as web:
+            h = Harness(app=app, telegram=telegram, upstream=upstream, web=web, settings=settings)
+            await h.submit(f"/render {TASK_ID} {AUDIO_ID}", user_id=USER)
+            job = await h.wait_state(JobState.FAILED, timeout=30)
+            assert (job.error_kind, job.submit_attempts) == ("source_unavailable", 3)
+            assert len(trickles) == 3
+            await h.wait_until(lambda: "could not get the track's audio" in h.status_text(USER))
