@@ -217,7 +217,13 @@ class Delivery:
         async with telegram_deadline(MESSAGE_DEADLINE_SECONDS):
             return await self._bot.send_message(
                 job.chat_id,
-                link_message(job, job.video_url, self._retention_days, self._clock()),
+                link_message(
+                    job,
+                    job.video_url,
+                    self._retention_days,
+                    self._clock(),
+                    no_video_rights=videos_refused,
+                ),
                 message_thread_id=job.thread_id,
                 reply_parameters=reply_to(job),
             )

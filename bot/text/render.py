@@ -132,13 +132,17 @@ def render_progress_text(job: Job, *, percent: int | None, ahead: int | None) ->
     return text(job.language, "render_status_started")
 
 
-def link_message(job: Job, url: str, retention_days: int, now: datetime) -> str:
-    """The message sent instead of a video that cannot be posted as a file, within Telegram's
-    message limit (the headline is cut, never the link or the expiry date)."""
+def link_message(
+    job: Job, url: str, retention_days: int, now: datetime, *, no_video_rights: bool = False
+) -> str:
+    """The message sent instead of a video that cannot be posted as a file (too large, or
+    the bot may not send videos in the chat), within Telegram's message limit (the headline
+    is cut, never the link or the expiry date)."""
     expiry = expiry_date(job, retention_days, now)
+    key = "video_link_no_rights" if no_video_rights else "video_link"
 
     def message(head: str) -> str:
-        return text(job.language, "video_link", headline=head, url=url, expiry=expiry)
+        return text(job.language, key, headline=head, url=url, expiry=expiry)
 
     return fit(message, headline(job), MESSAGE_LIMIT)
 

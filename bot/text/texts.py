@@ -175,6 +175,12 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "en": "Track {audio_id}",
         "ru": "Трек {audio_id}",
     },
+    "video_link_no_rights": {
+        "en": "🎬 {headline}\nI may not send videos in this chat; download it: {url}\n"
+        "Link valid until {expiry} (UTC)",
+        "ru": "🎬 {headline}\nМне нельзя отправлять видео в этот чат; скачайте его: {url}\n"
+        "Ссылка действует до {expiry} (UTC)",
+    },
     "video_link": {
         "en": "🎬 {headline}\nThe video is too large to post here; download it: {url}\n"
         "Link valid until {expiry} (UTC)",
