@@ -73,9 +73,7 @@ MAX_COVER_BYTES = 10 * 1024 * 1024
 DOWNLOAD_SECONDS_PER_MB = 2.0
 DOWNLOAD_MIN_SECONDS = 60.0
 RENDER_ATTEMPTS = 3  # attempts of one render (transient or unexpected failures), then it fails
-SOURCE_RETRIES = RENDER_ATTEMPTS
 RETRY_SECONDS = 15.0  # the first retry's delay; doubled for each later one
-SOURCE_RETRY_SECONDS = RETRY_SECONDS
 # No retry is planned past this much time from the job's creation: it fails instead.
 RENDER_RETRY_WINDOW = timedelta(hours=2)
 CANCEL_NOTICE_DELAY = timedelta(seconds=2)  # the delivery loop tells "cancelled" after this
