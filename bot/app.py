@@ -100,6 +100,7 @@ class BotApp:
         self.application: Application | None = None  # type: ignore[type-arg]
         self.db: Database | None = None
         self.repo: JobRepository | None = None
+        self.services: Services | None = None
         self.inbox_worker: InboxWorker | None = None
         self.poller: TelegramPoller | None = None
 
@@ -147,6 +148,7 @@ class BotApp:
             settings, resources, wakeups=self._wakeups, clock=self._clock, rng=self._rng
         )
         self.repo = services.repo
+        self.services = services
         register_handlers(application, settings, services, self._clock)
         inbox = self._inbox = UpdateInbox(resources.db, self._clock)
         worker = self.inbox_worker = InboxWorker(

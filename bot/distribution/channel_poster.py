@@ -24,6 +24,7 @@ from bot.domain import TrackList
 from bot.engine.backoff import Backoff
 from bot.engine.rate_limit import SlidingWindowLimiter
 from bot.telegram_io.status_messages import MESSAGE_DEADLINE_SECONDS, telegram_deadline
+from bot.telegram_io.telegram_refusals import rights_lost
 from bot.text.texts import text
 from bot.upstream.errors import UpstreamError
 from storage.autopost_links import AutopostLink, AutopostLinkRepository
@@ -40,17 +41,6 @@ TRACK_LOOKUP_SECONDS = 10.0  # tags are a nicety: never wait long for them
 MAX_ATTEMPTS = 12  # network failures: about an hour of backoff, then give up
 LEASE = timedelta(seconds=180)
 STEP_DEADLINE = 150.0
-# Telegram's words for "this bot may not post there (any more)".
-_RIGHTS_LOST = (
-    "chat not found",
-    "not enough rights",
-    "need administrator rights",
-    "have no rights",
-    "chat_write_forbidden",
-    "channel_private",
-    "bot is not a member",
-    "bot was kicked",
-)
 
 TrackLookup = Callable[[str], Awaitable[TrackList]]
 
@@ -114,7 +104,7 @@ class ChannelPoster:
         except (Forbidden, ChatMigrated) as exc:
             await self._rights_lost(post, link, str(exc))
         except BadRequest as exc:
-            if _rights_lost(exc):
+            if rights_lost(exc):
                 await self._rights_lost(post, link, exc.message)
             else:
                 await self._give_up(post, exc.message)
@@ -205,11 +195,6 @@ def _still_linked(link: AutopostLink | None, post: ChannelPost) -> bool:
     return (
         link is not None and link.channel_id == post.channel_id and link.linked_at == post.linked_at
     )
-
-
-def _rights_lost(error: BadRequest) -> bool:
-    lowered = error.message.lower()
-    return any(words in lowered for words in _RIGHTS_LOST)
 
 
 def _seconds(value: int | float | timedelta) -> float:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot.domain import JobState, Track
 from bot.engine.job_model import ErrorKind
@@ -65,11 +65,18 @@ from storage.jobs import KIND_RENDER, Job, JobRepository
 log = logging.getLogger(__name__)
 
 CANCEL_PREFIX = "rc:"
-PROGRESS_INTERVAL_SECONDS = 5.0  # at most one status edit per 5 s while rendering
+PROGRESS_INTERVAL_SECONDS = 5.0  # at most one status edit per 5 s while rendering (private)
+# In groups Telegram allows 20 messages a minute: progress takes at most 4 of them.
+GROUP_PROGRESS_INTERVAL_SECONDS = 15.0
 MAX_SOURCE_BYTES = 100 * 1024 * 1024  # a music record's audio file (a 10-minute WAV fits)
 MAX_COVER_BYTES = 10 * 1024 * 1024
-SOURCE_RETRIES = 3  # transient failures to fetch the sources, then the job fails
-SOURCE_RETRY_SECONDS = 15.0
+# A source download's total deadline grows with its byte limit (at least 0.5 MB/s).
+DOWNLOAD_SECONDS_PER_MB = 2.0
+DOWNLOAD_MIN_SECONDS = 60.0
+RENDER_ATTEMPTS = 3  # attempts of one render (transient or unexpected failures), then it fails
+RETRY_SECONDS = 15.0  # the first retry's delay; doubled for each later one
+# No retry is planned past this much time from the job's creation: it fails instead.
+RENDER_RETRY_WINDOW = timedelta(hours=2)
 CANCEL_NOTICE_DELAY = timedelta(seconds=2)  # the delivery loop tells "cancelled" after this
 _AUDIO_NAME = "source-audio"
 _COVER_NAME = "source-cover"
@@ -82,7 +89,11 @@ class SourceUnavailable(Exception):
 
 
 class _Transient(Exception):
-    """The sources could not be fetched now; worth another try."""
+    """The sources could not be fetched now; worth another try (not before `retry_after`)."""
+
+    def __init__(self, message: str, *, retry_after: float = 0.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,15 +127,26 @@ def remove_work_dir(folder: Path | None) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def progress_interval(chat_id: int) -> float:
+    """The least time between two progress edits in a chat: groups, supergroups and channels
+    (negative ids) share Telegram's 20 messages a minute, private chats do not."""
+    return GROUP_PROGRESS_INTERVAL_SECONDS if chat_id < 0 else PROGRESS_INTERVAL_SECONDS
+
+
 class ProgressReporter:
     """Shows a render's queue position and percentage on its status message (throttled)."""
 
     def __init__(
-        self, bot: Bot, job: Job, *, interval: float, clock: Callable[[], float] = time.monotonic
+        self,
+        bot: Bot,
+        job: Job,
+        *,
+        interval: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._bot = bot
         self._job = job
-        self._interval = interval
+        self._interval = progress_interval(job.chat_id) if interval is None else interval
         self._clock = clock
         self._last = -float("inf")
         self._shown = ""
@@ -200,7 +222,7 @@ class RenderJobs:
         clock: Callable[[], datetime],
         wake_delivery: Callable[[], None],
         lease_seconds: float = 4 * 3600.0,
-        progress_interval: float = PROGRESS_INTERVAL_SECONDS,
+        progress_interval: float | None = None,
         lyrics: LyricsSource | None = None,
     ) -> None:
         self._repo = repo
@@ -215,7 +237,7 @@ class RenderJobs:
         self._wake_delivery = wake_delivery
         self._lease_seconds = lease_seconds
         self._progress_interval = progress_interval
-        self._running: dict[int, asyncio.Task[tuple[RenderedVideo, str]]] = {}
+        self._running: dict[int, asyncio.Task[None]] = {}
         self._cancelled: set[int] = set()
 
     @property
@@ -237,17 +259,7 @@ class RenderJobs:
             counter="submit_attempts",
         ):
             return
-        if await self._reuse(job):
-            return
-        folder = self._work_root / f"job{job.id}"
-        await asyncio.to_thread(_fresh_dir, folder)
-        try:
-            done = await self._run(job, folder)
-        except BaseException:
-            remove_work_dir(folder)
-            raise
-        if done is None or not await self._succeeded(job, *done):
-            remove_work_dir(folder)
+        await self._run(job)
 
     async def sweep(self) -> int:
         """At start: remove work dirs no render waits on (a kill can leave them behind); a
@@ -277,6 +289,8 @@ class RenderJobs:
         )
         if not won:
             return False
+        # A render claimed but not started yet has no task here: it looks at its row first
+        # thing (`_attempt`) and stops there.
         task = self._running.get(job.id)
         if task is not None:
             self._cancelled.add(job.id)
@@ -290,9 +304,11 @@ class RenderJobs:
         return True
 
     async def _reuse(self, job: Job) -> bool:
-        """The same track, format and look was rendered and posted before: send it again."""
+        """The same track, format and look was rendered and posted before: send it again.
+        A file_id still on a render being rendered is one Telegram refused (delivery sent the
+        job back, docs/architecture.md §6.2): that one is not reused."""
         done = await self._repo.find_rendered(job)
-        if done is None:
+        if done is None or (job.file_id is not None and done.file_id == job.file_id):
             return False
         won = await self._repo.transition(
             job.id,
@@ -310,31 +326,56 @@ class RenderJobs:
             self._wake_delivery()
         return True
 
-    async def _run(self, job: Job, folder: Path) -> tuple[RenderedVideo, str] | None:
-        """Render in a child task Cancel can stop; None when the job ended otherwise."""
+    async def _run(self, job: Job) -> None:
+        """One attempt in a child task Cancel can stop; every way it can end is recorded on
+        the row (a success, a retry, or a failure the chat is told about)."""
         reporter = ProgressReporter(self._bot, job, interval=self._progress_interval)
-        task = asyncio.create_task(self._render(job, folder, reporter), name=f"render-{job.id}")
+        task = asyncio.create_task(self._attempt(job, reporter), name=f"render-{job.id}")
         self._running[job.id] = task
         try:
-            return await task
+            await task
         except asyncio.CancelledError:
             if job.id in self._cancelled and not _current_cancelling():
                 log.info("job %s: render cancelled by the user", job.id)
-                return None
+                return
             raise
         except _Transient as exc:
-            await self._retry_or_fail(job, exc)
+            await self._retry_or_fail(job, exc, ErrorKind.SOURCE_UNAVAILABLE)
         except (SourceUnavailable, BadInput) as exc:
             await self._fail(job, ErrorKind.SOURCE_UNAVAILABLE, str(exc))
         except TrackTooLong as exc:
             await self._fail(job, ErrorKind.TRACK_TOO_LONG, None, log_detail=str(exc))
         except RenderError as exc:
             await self._fail(job, ErrorKind.RENDER_FAILED, None, log_detail=str(exc))
+        except Exception as exc:  # anything else (a full disk, a flood wait…)
+            # must not leave the job in SUBMITTING until its 4 h lease runs out: retried
+            # within the attempt cap, then failed with a notice (docs/architecture.md §8.2).
+            log.exception("job %s: render attempt failed unexpectedly", job.id)
+            await self._retry_or_fail(job, exc, ErrorKind.RENDER_FAILED)
         finally:
             self._running.pop(job.id, None)
             self._cancelled.discard(job.id)
             await reporter.close()
-        return None
+
+    async def _attempt(self, job: Job, reporter: ProgressReporter) -> None:
+        """Reuse an earlier render or render anew in a fresh work dir; the dir goes unless
+        the rendered file is handed to delivery."""
+        fresh = await self._repo.get(job.id)
+        if fresh is None or fresh.state is not JobState.SUBMITTING:
+            log.info("job %s: cancelled before its render started", job.id)
+            return
+        if await self._reuse(fresh):
+            return
+        folder = self._work_root / f"job{job.id}"
+        try:
+            await asyncio.to_thread(_fresh_dir, folder)
+            video, title = await self._render(fresh, folder, reporter)
+            if await self._succeeded(fresh, video, title):
+                return
+        except BaseException:
+            remove_work_dir(folder)
+            raise
+        remove_work_dir(folder)
 
     async def _render(
         self, job: Job, folder: Path, reporter: ProgressReporter
@@ -427,22 +468,32 @@ class RenderJobs:
         raise SourceUnavailable(f"track {job.audio_id} is not in music task {job.task_id}")
 
     async def _download(self, url: str, path: Path, max_bytes: int) -> None:
+        deadline = download_seconds(max_bytes)
         try:
             with await asyncio.to_thread(path.open, "wb") as sink:
-                await self._fetcher.download(url, sink, max_bytes=max_bytes)
+                async with asyncio.timeout(deadline):
+                    await self._fetcher.download(url, sink, max_bytes=max_bytes)
         except (UnsafeUrl, TooLarge) as exc:
             raise SourceUnavailable(str(exc)) from exc
+        except TimeoutError as exc:
+            raise _Transient(f"the download took over {deadline:g} s") from exc
         except (FetchError, OSError) as exc:
             raise _Transient(str(exc)) from exc
 
     async def _uploaded(self, job: Job, folder: Path, renderer: Renderer) -> _Sources:
         assert job.source_file_id is not None
         path = folder / _AUDIO_NAME
+        deadline = download_seconds(MAX_SOURCE_BYTES)
         try:
-            telegram_file = await self._bot.get_file(job.source_file_id)
-            await save_telegram_file(telegram_file, path)  # the disk part off the event loop
+            async with asyncio.timeout(deadline):
+                telegram_file = await self._bot.get_file(job.source_file_id)
+                await save_telegram_file(telegram_file, path)  # the disk part off the event loop
         except BadRequest as exc:
             raise SourceUnavailable(str(exc)) from exc
+        except RetryAfter as exc:  # flood control on getFile: not a failure of the file
+            raise _Transient(str(exc), retry_after=_seconds(exc.retry_after)) from exc
+        except TimeoutError as exc:
+            raise _Transient(f"the download took over {deadline:g} s") from exc
         except (NetworkError, OSError) as exc:
             raise _Transient(str(exc)) from exc
         name = job.source_file_name or "audio"
@@ -462,6 +513,7 @@ class RenderJobs:
             job.id,
             expected=JobState.SUBMITTING,
             to=JobState.SUCCEEDED,
+            file_id=None,  # a file_id Telegram refused (§6.2) is not tried again
             output_path=str(video.path),
             render_facts=json.dumps(facts),
             title=title,
@@ -474,17 +526,21 @@ class RenderJobs:
             self._wake_delivery()
         return won
 
-    async def _retry_or_fail(self, job: Job, exc: Exception) -> None:
+    async def _retry_or_fail(self, job: Job, exc: Exception, kind: ErrorKind) -> None:
+        """Try again later while attempts and the retry window last, else fail as `kind`."""
         fresh = await self._repo.get(job.id) or job
-        if fresh.submit_attempts >= SOURCE_RETRIES:
-            await self._fail(job, ErrorKind.SOURCE_UNAVAILABLE, None, log_detail=str(exc))
+        attempts = max(1, fresh.submit_attempts)
+        delay = RETRY_SECONDS * 2 ** (attempts - 1)
+        if isinstance(exc, _Transient):
+            delay = max(delay, exc.retry_after)
+        retry_at = self._clock() + timedelta(seconds=delay)
+        if attempts >= RENDER_ATTEMPTS or retry_at > fresh.created_at + RENDER_RETRY_WINDOW:
+            await self._fail(job, kind, None, log_detail=f"{type(exc).__name__}: {exc}")
             return
-        log.info("job %s: sources not fetched (%s); retrying", job.id, exc)
-        await self._repo.transition(
-            job.id,
-            expected=JobState.SUBMITTING,
-            next_poll_at=self._clock() + timedelta(seconds=SOURCE_RETRY_SECONDS),
+        log.info(
+            "job %s: render attempt %s failed (%s); retry in %.0fs", job.id, attempts, exc, delay
         )
+        await self._repo.transition(job.id, expected=JobState.SUBMITTING, next_poll_at=retry_at)
 
     async def _fail(
         self, job: Job, kind: ErrorKind, detail: str | None, *, log_detail: str | None = None
@@ -522,6 +578,15 @@ async def _karaoke_file(
     path = folder / _LYRICS_NAME
     await asyncio.to_thread(path.write_text, document, encoding="utf-8")
     return path
+
+
+def download_seconds(max_bytes: int) -> float:
+    """The total deadline of a source download capped at `max_bytes`."""
+    return max(DOWNLOAD_MIN_SECONDS, max_bytes / 1e6 * DOWNLOAD_SECONDS_PER_MB)
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def _current_cancelling() -> bool:

@@ -1,4 +1,5 @@
-"""A generated cover (colour gradient picked from the title) for tracks that have no art."""
+"""Covers: a generated one (colour gradient picked from the title) for tracks that have no art,
+and a large one scaled down before the render reads it."""
 
 from __future__ import annotations
 
@@ -34,6 +35,19 @@ async def generate_cover(ffmpeg: Ffmpeg, output: Path, seed: str) -> Path:
         [
             *("-y", "-loglevel", "error", "-f", "lavfi", "-i", source),
             *("-frames:v", "1", "-f", "image2", "-c:v", "png", str(output)),
+        ],
+        time_limit=_TIMEOUT,
+    )
+    return output
+
+
+async def scale_cover(ffmpeg: Ffmpeg, source: Path, output: Path, side: int) -> Path:
+    """Write `source` scaled down to fit `side`x`side` (aspect kept) as a PNG to `output`."""
+    await ffmpeg.run(
+        [
+            *("-y", "-loglevel", "error", "-i", str(source), "-frames:v", "1"),
+            *("-vf", f"scale={side}:{side}:force_original_aspect_ratio=decrease"),
+            *("-f", "image2", "-c:v", "png", str(output)),
         ],
         time_limit=_TIMEOUT,
     )

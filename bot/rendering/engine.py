@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.rendering.budget import DEFAULT_MAX_BYTES, plan_bitrates
-from bot.rendering.cover_art import generate_cover
+from bot.rendering.cover_art import generate_cover, scale_cover
 from bot.rendering.errors import BadInput, FfmpegFailed, OutputTooLarge
 from bot.rendering.filtergraph import Clip, RenderPlan, TextLayer, build_args
 from bot.rendering.fonts import FontReport, detect_fonts
@@ -31,6 +31,13 @@ log = logging.getLogger(__name__)
 OUTPUT_NAME = "video.mp4"
 THUMBNAIL_NAME = "thumbnail.jpg"
 GENERATED_COVER_NAME = "generated-cover.png"
+SCALED_COVER_NAME = "scaled-cover.png"
+# A cover larger than this on either side is scaled down (to SCALED_COVER_SIDE) before the
+# render reads it; one over MAX_COVER_PIXELS is not decoded at all: the generated background
+# stands in (a small PNG can claim a huge picture). docs/architecture.md §8.1.
+MAX_COVER_SIDE = 4096
+SCALED_COVER_SIDE = 2048
+MAX_COVER_PIXELS = 40_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +116,8 @@ class Renderer:
     ) -> RenderedVideo:
         """Render `spec` into `workdir`; temporary files go, the outputs stay on success only."""
         spec, workdir, scratch = await asyncio.to_thread(_prepare, spec, workdir)
-        outputs = [workdir / OUTPUT_NAME, workdir / THUMBNAIL_NAME, workdir / GENERATED_COVER_NAME]
+        names = (OUTPUT_NAME, THUMBNAIL_NAME, GENERATED_COVER_NAME, SCALED_COVER_NAME)
+        outputs = [workdir / name for name in names]
         try:
             video = await self._render(spec, workdir, scratch, on_progress)
         except BaseException:
@@ -159,11 +167,31 @@ class Renderer:
         """The given cover and its colours; a generated one when there is none or it is broken."""
         if spec.cover is not None:
             try:
-                return spec.cover, await cover_palette(self._ffmpeg, spec.cover)
+                usable = await self._usable_cover(spec.cover, workdir)
+                if usable is not None:
+                    return usable, await cover_palette(self._ffmpeg, usable)
             except (FfmpegFailed, BadInput) as err:
                 log.warning("rendering: unreadable cover, using a generated one: %s", err)
         cover = await generate_cover(self._ffmpeg, workdir / GENERATED_COVER_NAME, spec.title)
         return cover, await cover_palette(self._ffmpeg, cover)
+
+    async def _usable_cover(self, cover: Path, workdir: Path) -> Path | None:
+        """The cover as the render may read it: as it is up to MAX_COVER_SIDE, else scaled
+        down; None when it is too large to decode at all."""
+        stream = (await probe(self._ffmpeg, cover)).video
+        if stream is None or not stream.width or not stream.height:
+            raise BadInput("the cover is not an image")
+        if max(stream.width, stream.height) <= MAX_COVER_SIDE:
+            return cover
+        if stream.width * stream.height > MAX_COVER_PIXELS:
+            log.warning(
+                "rendering: cover of %sx%s is too large; using a generated one",
+                stream.width,
+                stream.height,
+            )
+            return None
+        scaled = workdir / SCALED_COVER_NAME
+        return await scale_cover(self._ffmpeg, cover, scaled, SCALED_COVER_SIDE)
 
     def _write_texts(
         self, scratch: Path, texts: list[tuple[str | None, TextSlot]]

@@ -73,7 +73,8 @@ class RenderQueue:
             if waiter.ready.done() and not waiter.ready.cancelled():
                 self._release()  # the slot was handed over just as we were cancelled
             else:
-                self._waiting.remove(waiter)
+                if waiter in self._waiting:  # `_release` may have skipped it already
+                    self._waiting.remove(waiter)
                 self._announce()
             raise
 
@@ -81,6 +82,10 @@ class RenderQueue:
         self._running -= 1
         while self._waiting and self._running < self._concurrency:
             waiter = self._waiting.popleft()
+            if waiter.ready.done():
+                # Cancelled, its task not resumed yet (in the same loop step as this release):
+                # it gets no slot, and the next waiter does.
+                continue
             self._running += 1
             waiter.ready.set_result(None)
         self._announce()

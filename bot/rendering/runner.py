@@ -20,6 +20,29 @@ from bot.rendering.progress import ProgressParser
 
 ProgressCallback = Callable[[float], None]
 
+# The only variables of the bot's environment an ffmpeg child gets (docs/architecture.md §8.1):
+# what it needs to find programs, libraries, temp space, locale and fonts. Never the bot token,
+# the API key or anything else the bot was configured with.
+CHILD_ENV_NAMES = frozenset(
+    {
+        "PATH",
+        "HOME",
+        "TMPDIR",
+        "TMP",
+        "TEMP",
+        "LANG",
+        "LANGUAGE",
+        "LC_ALL",
+        "LC_CTYPE",
+        "TZ",
+        "LD_LIBRARY_PATH",
+        "XDG_CACHE_HOME",
+        "XDG_DATA_HOME",
+        "XDG_DATA_DIRS",
+        "XDG_CONFIG_HOME",
+    }
+)
+CHILD_ENV_PREFIXES = ("FONTCONFIG_",)
 KILL_GRACE_SECONDS = 2.0
 NICENESS = 10
 _STDERR_KEEP = 256 * 1024  # bytes of stderr kept (the probe parser reads all of a short one)
@@ -71,7 +94,7 @@ class Ffmpeg:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,  # own process group: killed as a whole
-            env={**os.environ, **self.env},
+            env={**child_environment(os.environ), **self.env},
         )
         if not argv[0].endswith("nice"):
             _lower_priority(proc.pid, self.niceness)
@@ -95,6 +118,15 @@ class Ffmpeg:
         if check and done.returncode != 0:
             raise FfmpegFailed(done.returncode, done.stderr[-2000:])
         return done
+
+
+def child_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The part of `environ` an ffmpeg child may see (CHILD_ENV_NAMES, FONTCONFIG_*)."""
+    return {
+        name: value
+        for name, value in environ.items()
+        if name in CHILD_ENV_NAMES or name.startswith(CHILD_ENV_PREFIXES)
+    }
 
 
 def _lower_priority(pid: int, niceness: int) -> None:

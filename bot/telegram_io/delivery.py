@@ -31,7 +31,7 @@ from telegram.error import (
 
 from bot.domain import JobState
 from bot.engine.backoff import Backoff
-from bot.engine.job_model import Phase
+from bot.engine.job_model import ErrorKind, Phase
 from bot.engine.lyrics_source import LyricsSource, chorus_start
 from bot.engine.render_jobs import remove_work_dir, work_dir_of
 from bot.telegram_io.relay_files import RelayFiles
@@ -41,8 +41,15 @@ from bot.telegram_io.status_messages import (
     reply_to,
     telegram_deadline,
 )
+from bot.telegram_io.telegram_refusals import Refusal, permanent_refusal
 from bot.telegram_io.video_buttons import inline_sharing_enabled, video_markup
-from bot.text.render import gave_up_message, link_message, render_caption, video_caption
+from bot.text.render import (
+    gave_up_message,
+    link_message,
+    refused_message,
+    render_caption,
+    video_caption,
+)
 from bot.upstream.safe_fetch import FetchError, SafeFetcher
 from storage.chats import ChatSettingsRepository
 from storage.jobs import KIND_RENDER, Job, JobRepository
@@ -132,13 +139,24 @@ class Delivery:
         except Forbidden as exc:
             await self._undeliverable(job, str(exc))
         except BadRequest as exc:
-            if _chat_gone(exc):
-                await self._undeliverable(job, str(exc))
-            elif _topic_gone(exc) and job.thread_id is not None:
-                await self._leave_topic(job, exc)
+            await self._bad_request(job, exc)
+        except NetworkError as exc:  # TimedOut included: it may have landed
+            if (refusal := permanent_refusal(exc)) is not None:  # e.g. 413: too large
+                await self._refused(job, refusal, exc)
             else:
                 await self._retry_or_give_up(job, exc)
-        except (NetworkError, OSError) as exc:  # TimedOut included: it may have landed
+        except OSError as exc:
+            await self._retry_or_give_up(job, exc)
+
+    async def _bad_request(self, job: Job, exc: BadRequest) -> None:
+        """Telegram said no: the chat or topic is gone, a permanent refusal, or else retry."""
+        if _chat_gone(exc):
+            await self._undeliverable(job, str(exc))
+        elif _topic_gone(exc) and job.thread_id is not None:
+            await self._leave_topic(job, exc)
+        elif (refusal := permanent_refusal(exc)) is not None:
+            await self._refused(job, refusal, exc)
+        else:
             await self._retry_or_give_up(job, exc)
 
     async def _step(self, job: Job) -> None:
@@ -146,7 +164,7 @@ class Delivery:
             await self._deliver(job)
         elif job.state in (JobState.FAILED, JobState.TIMED_OUT):
             phase = Phase.FAILED if job.state is JobState.FAILED else Phase.TIMED_OUT
-            await self._status.update(job, phase)
+            await self._status.update(job, phase, root_cause=await self._root_cause(job))
             await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
         else:
             await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
@@ -177,29 +195,38 @@ class Delivery:
         if job.kind == KIND_RENDER:
             return await self._send_rendered(job)
         cached = job.file_id or await self._cached_file_id(job)
+        assert job.video_url is not None  # SUCCEEDED always carries a URL
+        videos_refused = False  # the chat takes no videos from the bot: the link goes at once
         if cached:
             try:
                 return await self._send_video(job, cached)
             except BadRequest as exc:
                 if _chat_gone(exc) or _topic_gone(exc):
                     raise
+                videos_refused = permanent_refusal(exc) is Refusal.RIGHTS
                 log.info("job %s: cached file_id refused (%s); sending the URL", job.id, exc)
-        assert job.video_url is not None  # SUCCEEDED always carries a URL
-        if job.id not in self._url_refused:  # a retry after a busy relay goes straight there
-            try:
+        if job.id not in self._url_refused and not videos_refused:
+            try:  # (a retry after a busy relay goes straight to the relay)
                 return await self._send_video(job, job.video_url)
             except BadRequest as exc:
                 if _chat_gone(exc) or _topic_gone(exc):
                     raise
+                videos_refused = permanent_refusal(exc) is Refusal.RIGHTS
                 log.info("job %s: Telegram could not fetch the URL (%s); uploading", job.id, exc)
         self._url_refused.add(job.id)
-        message = await self._relay(job, job.video_url)
+        message = None if videos_refused else await self._relay(job, job.video_url)
         if message is not None:
             return message
         async with telegram_deadline(MESSAGE_DEADLINE_SECONDS):
             return await self._bot.send_message(
                 job.chat_id,
-                link_message(job, job.video_url, self._retention_days, self._clock()),
+                link_message(
+                    job,
+                    job.video_url,
+                    self._retention_days,
+                    self._clock(),
+                    no_video_rights=videos_refused,
+                ),
                 message_thread_id=job.thread_id,
                 reply_parameters=reply_to(job),
             )
@@ -232,6 +259,11 @@ class Delivery:
                 if _chat_gone(exc) or _topic_gone(exc):
                     raise
                 log.info("job %s: upload refused (%s); sending the link", job.id, exc)
+                return None
+            except NetworkError as exc:
+                if permanent_refusal(exc) is not Refusal.TOO_BIG:
+                    raise
+                log.info("job %s: upload too large (%s); sending the link", job.id, exc)
                 return None
             finally:
                 _remove(path)
@@ -284,15 +316,18 @@ class Delivery:
 
     async def _send_rendered(self, job: Job) -> Message:
         """A render: by file_id when it was posted before, else the file itself, streamed
-        with its facts, thumbnail and cover. A file lost (e.g. a restart cleared it) is
-        rendered again (`_RenderLost`)."""
+        with its facts, thumbnail and cover. A file lost (e.g. a restart cleared it), or a
+        reused file_id Telegram refuses with no file on disk, is rendered again
+        (`_RenderLost`; the refused file_id stays on the row so it is not reused)."""
         if job.file_id:
             try:
                 return await self._send_rendered_video(job, job.file_id)
             except BadRequest as exc:
-                if _chat_gone(exc) or _topic_gone(exc) or job.output_path is None:
+                if _chat_gone(exc) or _topic_gone(exc):
                     raise
-                log.info("job %s: cached file_id refused (%s); uploading", job.id, exc)
+                if permanent_refusal(exc) is Refusal.RIGHTS:
+                    raise  # no video of any kind may go there
+                log.info("job %s: file_id refused (%s); uploading the file", job.id, exc)
         if job.output_path is None or not await asyncio.to_thread(Path(job.output_path).is_file):
             raise _RenderLost
         path = Path(job.output_path)
@@ -344,7 +379,8 @@ class Delivery:
             )
 
     async def _render_again(self, job: Job) -> None:
-        """The rendered file is gone: back to the renderer, which renders it anew."""
+        """The rendered file is gone (or the reused file_id was refused): back to the
+        renderer, which renders it anew."""
         won = await self._repo.transition(
             job.id,
             expected=JobState.SUCCEEDED,
@@ -356,6 +392,13 @@ class Delivery:
         if won:
             log.info("job %s: rendered file lost; rendering it again", job.id)
             self._wake_renderer()
+
+    async def _root_cause(self, job: Job) -> Job | None:
+        """The provider job a failed fallback render stood in for: its failure (e.g. out of
+        credits) is said too (docs/architecture.md §8.4)."""
+        if job.fallback_of is None or job.error_kind == ErrorKind.CANCELLED.value:
+            return None
+        return await self._repo.get(job.fallback_of)
 
     async def _cached_file_id(self, job: Job) -> str | None:
         for other in await self._repo.find_for_track(job.provider, job.task_id, job.audio_id):
@@ -448,6 +491,38 @@ class Delivery:
                 )
         except TelegramError as exc:
             log.warning("job %s: could not tell chat %s either: %s", job.id, job.chat_id, exc)
+        await self._status.show(await self._repo.get(job.id) or job, Phase.UNDELIVERABLE)
+
+    async def _refused(self, job: Job, refusal: Refusal, exc: TelegramError) -> None:
+        """Telegram refused for good (docs/architecture.md §6.2): a video ends
+        `UNDELIVERABLE`, its files go and the chat is told once, in text; a failure notice
+        is dropped. Never retried: the same send would be refused again."""
+        self._url_refused.discard(job.id)
+        if job.state is not JobState.SUCCEEDED:
+            log.warning("job %s: chat %s not told (%s): %s", job.id, job.chat_id, refusal, exc)
+            await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
+            return
+        won = await self._repo.transition(
+            job.id,
+            expected=JobState.SUCCEEDED,
+            to=JobState.UNDELIVERABLE,
+            error=f"refused ({refusal}): {exc}"[:500],
+            next_delivery_at=None,
+        )
+        if not won:
+            return
+        remove_work_dir(work_dir_of(job.output_path))
+        log.warning("job %s: Telegram refused the video for good (%s): %s", job.id, refusal, exc)
+        try:
+            async with telegram_deadline(MESSAGE_DEADLINE_SECONDS):
+                await self._bot.send_message(
+                    job.chat_id,
+                    refused_message(job, refusal.value),
+                    message_thread_id=job.thread_id,
+                    reply_parameters=reply_to(job),
+                )
+        except TelegramError as told:
+            log.warning("job %s: could not tell chat %s either: %s", job.id, job.chat_id, told)
         await self._status.show(await self._repo.get(job.id) or job, Phase.UNDELIVERABLE)
 
     async def _undeliverable(self, job: Job, why: str) -> None:

@@ -85,9 +85,10 @@ class StatusMessages:
             return False
         return True
 
-    async def update(self, job: Job, phase: Phase) -> None:
+    async def update(self, job: Job, phase: Phase, *, root_cause: Job | None = None) -> None:
         """Show `phase`; a final phase whose message is gone is sent anew. Raises TelegramError."""
-        body = status_text(job, phase, job_timeout_minutes=self._job_timeout_minutes)
+        timeout = self._job_timeout_minutes
+        body = status_text(job, phase, job_timeout_minutes=timeout, root_cause=root_cause)
         markup = check_status_markup(job, phase)
         if job.status_message_id is not None:
             try:

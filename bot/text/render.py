@@ -41,17 +41,31 @@ def phase_of(state: JobState) -> Phase:
     return _STATE_PHASES[state]
 
 
-def status_text(job: Job, phase: Phase, *, job_timeout_minutes: float) -> str:
-    """The status message for `job` in `phase`."""
+def status_text(
+    job: Job, phase: Phase, *, job_timeout_minutes: float, root_cause: Job | None = None
+) -> str:
+    """The status message for `job` in `phase`; `root_cause` is the provider job a failed
+    fallback render stood in for (docs/architecture.md §8.4)."""
     if phase is Phase.FAILED:
-        return text(job.language, "status_failed", reason=failure_reason(job))
+        return text(job.language, "status_failed", reason=failure_reason(job, root_cause))
     if phase is Phase.TIMED_OUT:
         return text(job.language, "status_timed_out", minutes=f"{job_timeout_minutes:g}")
     return text(job.language, _PLAIN_PHASES[phase])
 
 
-def failure_reason(job: Job) -> str:
-    """One sentence saying why `job` failed and what to do next."""
+def failure_reason(job: Job, root_cause: Job | None = None) -> str:
+    """One sentence saying why `job` failed and what to do next; for a fallback render, what
+    made the provider fail first (`root_cause`, e.g. out of credits) comes before it."""
+    reason = _own_reason(job)
+    root_kind = root_cause.error_kind if root_cause is not None else None
+    key = f"fallback_root_{root_kind}"
+    if root_cause is None or job.fallback_of is None or not has_text(key):
+        return reason
+    detail = provider_detail(root_cause.error)
+    return text(job.language, key, detail=detail, reason=reason)
+
+
+def _own_reason(job: Job) -> str:
     kind = job.error_kind or ErrorKind.PROVIDER_FAILED.value
     detail = shorten(f": {job.error.strip()}", 200) if job.error and job.error.strip() else ""
     key = f"reason_{kind}" if has_text(f"reason_{kind}") else "reason_rejected"
@@ -118,13 +132,17 @@ def render_progress_text(job: Job, *, percent: int | None, ahead: int | None) ->
     return text(job.language, "render_status_started")
 
 
-def link_message(job: Job, url: str, retention_days: int, now: datetime) -> str:
-    """The message sent instead of a video that cannot be posted as a file, within Telegram's
-    message limit (the headline is cut, never the link or the expiry date)."""
+def link_message(
+    job: Job, url: str, retention_days: int, now: datetime, *, no_video_rights: bool = False
+) -> str:
+    """The message sent instead of a video that cannot be posted as a file (too large, or
+    the bot may not send videos in the chat), within Telegram's message limit (the headline
+    is cut, never the link or the expiry date)."""
     expiry = expiry_date(job, retention_days, now)
+    key = "video_link_no_rights" if no_video_rights else "video_link"
 
     def message(head: str) -> str:
-        return text(job.language, "video_link", headline=head, url=url, expiry=expiry)
+        return text(job.language, key, headline=head, url=url, expiry=expiry)
 
     return fit(message, headline(job), MESSAGE_LIMIT)
 
@@ -141,6 +159,15 @@ def gave_up_message(job: Job, url: str | None, retention_days: int, now: datetim
         job_id=job.id,
         url=url,
         expiry=expiry,
+    )
+
+
+def refused_message(job: Job, refusal: str) -> str:
+    """The one message about a video Telegram refuses for good (`refusal`: rights, file_id,
+    too_big, content; docs/architecture.md §6.2)."""
+    key = f"video_refused_{refusal}"
+    return text(
+        job.language, key if has_text(key) else "video_refused_content", headline=headline(job)
     )
 
 

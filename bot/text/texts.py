@@ -175,6 +175,12 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "en": "Track {audio_id}",
         "ru": "Трек {audio_id}",
     },
+    "video_link_no_rights": {
+        "en": "🎬 {headline}\nI may not send videos in this chat; download it: {url}\n"
+        "Link valid until {expiry} (UTC)",
+        "ru": "🎬 {headline}\nМне нельзя отправлять видео в этот чат; скачайте его: {url}\n"
+        "Ссылка действует до {expiry} (UTC)",
+    },
     "video_link": {
         "en": "🎬 {headline}\nThe video is too large to post here; download it: {url}\n"
         "Link valid until {expiry} (UTC)",
@@ -610,6 +616,36 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
     "reason_source_unavailable": {
         "en": "I could not get the track's audio{detail}.",
         "ru": "Не удалось получить аудио трека{detail}.",
+    },
+    "video_refused_rights": {
+        "en": "⚠️ I may not send videos in this chat, so “{headline}” cannot be posted. An admin "
+        "can allow me to send videos; then ask again.",
+        "ru": "⚠️ Мне нельзя отправлять видео в этот чат, поэтому «{headline}» не отправить. "
+        "Админ может разрешить мне отправлять видео — тогда попросите ещё раз.",
+    },
+    "video_refused_too_big": {
+        "en": "⚠️ Telegram refused the video “{headline}”: the file is too big.",
+        "ru": "⚠️ Telegram не принял видео «{headline}»: файл слишком большой.",
+    },
+    "video_refused_file_id": {
+        "en": "⚠️ Telegram no longer knows the video “{headline}”. Please ask for it again.",
+        "ru": "⚠️ Telegram больше не знает видео «{headline}». Попросите его ещё раз.",
+    },
+    "video_refused_content": {
+        "en": "⚠️ Telegram refused the video “{headline}”.",
+        "ru": "⚠️ Telegram не принял видео «{headline}».",
+    },
+    "fallback_root_credits": {
+        "en": "The video service is out of credits — the bot owner has been told. I tried to "
+        "render the video myself instead: {reason}",
+        "ru": "На видеосервисе закончились кредиты — владелец бота уже в курсе. Я попробовал "
+        "отрендерить видео сам: {reason}",
+    },
+    "fallback_root_provider_failed": {
+        "en": "The video service could not make this video{detail}. I tried to render it myself "
+        "instead: {reason}",
+        "ru": "Видеосервис не смог сделать это видео{detail}. Я попробовал отрендерить его сам: "
+        "{reason}",
     },
     "reason_cancelled": {
         "en": "Cancelled.",

@@ -197,3 +197,44 @@ async def test_a_voice_message_sent_privately_is_rendered_and_answered(
         assert info.audio is not None
         assert info.duration == pytest.approx(3.0, abs=0.1)
         await h.wait_until(lambda: "Done" in h.status_text(USER))
+
+
+@pytest.mark.parametrize(("chat_id", "interval"), [(GROUP, 15.0), (USER, 5.0)])
+async def test_progress_in_a_group_is_edited_at_most_once_per_15_s(
+    tmp_path: Path, chat_id: int, interval: float
+) -> None:
+    """A group's 20 messages a minute: its render progress takes at most 4 (private: 12)."""
+    async with running_bot(tmp_path, Provider.KIE) as h:
+        command = f"/video {TASK_ID} {AUDIO_ID}"
+        if chat_id < 0:
+            h.telegram.push_update(h.telegram.group_message(command, chat_id=chat_id, user_id=USER))
+        else:
+            await h.submit(command, user_id=USER)
+        h.upstream.complete(await h.video_task_id())
+        job = await h.wait_state(JobState.DELIVERED)
+        await h.settle()
+        assert job.status_message_id is not None
+        before = len(progress_edits(h, job.status_message_id))
+        now = [1000.0]
+        assert h.app.application is not None
+        reporter = ProgressReporter(h.app.application.bot, job, clock=lambda: now[0])
+
+        async def edits(count: int) -> list[str]:
+            await h.telegram.wait_for(
+                "editMessageText",
+                lambda c: c.params["message_id"] == job.status_message_id,
+                count=before + count,
+            )
+            return progress_edits(h, job.status_message_id or 0)[before:]
+
+        reporter.progress(0.10)
+        assert await edits(1) == ["🎬 Rendering the video myself… 10%"]
+        for seconds, fraction in ((4.9, 0.2), (interval - 0.01, 0.3)):
+            now[0] = 1000.0 + seconds
+            reporter.progress(fraction)  # within the interval of the last edit: not shown
+        now[0] = 1000.0 + interval
+        reporter.progress(0.40)
+        assert (await edits(2))[-1] == "🎬 Rendering the video myself… 40%"
+        await reporter.close()
+        await h.settle()
+        assert len(progress_edits(h, job.status_message_id)) == before + 2

@@ -75,3 +75,32 @@ async def _slot(queue: RenderQueue, heard: list[QueuePosition]) -> None:
 def test_concurrency_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         RenderQueue(0)
+
+
+async def test_a_waiter_cancelled_as_the_running_render_ends_leaks_no_slot() -> None:
+    """A waiting render cancelled in the same loop step as the running one finishes: the
+    finished render keeps its result and the one slot stays usable (RENDER_CONCURRENCY=1)."""
+    queue = RenderQueue(1)
+    gate = asyncio.Event()
+
+    async def finished_render() -> str:
+        async with queue.slot():
+            await gate.wait()
+        return "video"
+
+    running = asyncio.create_task(finished_render())
+    async with asyncio.timeout(5):
+        while queue.running < 1:
+            await asyncio.sleep(0)
+    waiting = asyncio.create_task(_slot(queue, []))
+    async with asyncio.timeout(5):
+        while queue.waiting < 1:
+            await asyncio.sleep(0)
+    gate.set()  # the running render leaves its slot in the next step...
+    waiting.cancel()  # ...and the waiter's future is cancelled before its task resumes
+    assert await running == "video"
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert (queue.running, queue.waiting) == (0, 0)
+    async with asyncio.timeout(5):  # a later render still gets the slot
+        await _slot(queue, [])

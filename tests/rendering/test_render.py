@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import struct
 import uuid
+import zlib
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from bot.rendering.formats import VideoFormat
 from bot.rendering.layout import LAYOUTS
 from bot.rendering.probe import Frame, decode_frame, probe
 from bot.rendering.runner import Ffmpeg
-from tests.rendering.conftest import FFMPEG, processes_with
+from tests.rendering.conftest import FFMPEG, RED, make_media, processes_with
 
 pytestmark = pytest.mark.usefixtures("no_stray_ffmpeg")
 
@@ -311,3 +313,60 @@ async def test_time_limit_stops_the_render(
             workdir=tmp_path,
         )
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_cover_over_4096_is_scaled_down_before_the_render(
+    renderer: Renderer, tmp_path: Path
+) -> None:
+    big = tmp_path / "big-cover.png"
+    make_media(
+        *("-f", "lavfi", "-i", "color=c=0x{:02X}{:02X}{:02X}:s=5000x4200".format(*RED)),
+        *("-frames:v", "1", str(big)),
+    )
+    media = tmp_path / "tone.wav"
+    make_media("-f", "lavfi", "-i", "sine=f=440:d=2:sample_rate=22050", str(media))
+    workdir = tmp_path / "work"
+    video = await renderer.render(
+        RenderSpec(audio=media, cover=big, title="Big Art", video_format=VideoFormat.SQUARE),
+        workdir=workdir,
+    )
+    assert video.cover == workdir / "scaled-cover.png"
+    shown = (await probe(renderer.ffmpeg, video.cover)).video
+    assert shown is not None
+    assert (shown.width, shown.height) == (2048, 1720)  # aspect kept, within 4096x4096
+    frame = await decode_frame(renderer.ffmpeg, video.path, 1.0, 720, 720)
+    box = LAYOUTS[VideoFormat.SQUARE].cover
+    assert _is_red(frame.pixel(box.x + box.width // 2, box.y + box.height // 2))
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A small PNG whose header claims a huge picture (a decompression bomb's shape)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" + b"\x00" * 3 * 64)  # one short row; the rest missing
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+async def test_a_cover_too_large_to_decode_gets_the_generated_background(
+    renderer: Renderer, media: Path, tmp_path: Path
+) -> None:
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(_png_claiming(30_000, 30_000))
+    workdir = tmp_path / "work"
+    video = await renderer.render(
+        RenderSpec(
+            audio=media / "tone.wav",
+            cover=bomb,
+            title="Bomb",
+            video_format=VideoFormat.SQUARE,
+            clip=SHORT,
+        ),
+        workdir=workdir,
+    )
+    assert video.cover == workdir / "generated-cover.png"

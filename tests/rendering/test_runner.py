@@ -92,3 +92,45 @@ async def test_event_loop_stays_responsive_while_ffmpeg_runs() -> None:
     )
     ticking.cancel()
     assert ticks > 5
+
+
+async def test_ffmpeg_children_get_a_minimal_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stand-in FFMPEG_BINARY dumps its environment: no token, no key, only what ffmpeg needs."""
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:SECRET-TOKEN")
+    monkeypatch.setenv("MUSIC_API_KEY", "secret-api-key")
+    monkeypatch.setenv("CALLBACK_SECRET", "secret-callbacks")
+    monkeypatch.setenv("FONTCONFIG_PATH", "/some/fonts")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    stand_in = tmp_path / "ffmpeg"
+    stand_in.write_text('#!/bin/sh\nfor last; do :; done\nenv > "$last"\n')
+    stand_in.chmod(0o755)
+    dump = tmp_path / "env.txt"
+    await Ffmpeg(stand_in, {"FONTCONFIG_FILE": "/fonts.conf"}).run([str(dump)], time_limit=30)
+    seen = dict(line.split("=", 1) for line in dump.read_text().splitlines() if "=" in line)
+    assert "SECRET" not in dump.read_text().upper()
+    assert not {"TELEGRAM_BOT_TOKEN", "MUSIC_API_KEY", "CALLBACK_SECRET"} & set(seen)
+    assert seen["FONTCONFIG_FILE"] == "/fonts.conf"
+    assert seen["FONTCONFIG_PATH"] == "/some/fonts"
+    assert seen["LANG"] == "C.UTF-8"
+    assert seen["PATH"] == os.environ["PATH"]
+    shell_own = {"PWD", "SHLVL", "_", "OLDPWD"}  # set by the stand-in's shell itself
+    assert set(seen) - shell_own <= {*os.environ} & {
+        "PATH",
+        "HOME",
+        "TMPDIR",
+        "TMP",
+        "TEMP",
+        "LANG",
+        "LANGUAGE",
+        "LC_ALL",
+        "LC_CTYPE",
+        "TZ",
+        "LD_LIBRARY_PATH",
+        "XDG_CACHE_HOME",
+        "XDG_DATA_HOME",
+        "XDG_DATA_DIRS",
+        "XDG_CONFIG_HOME",
+        "FONTCONFIG_PATH",
+    } | {"FONTCONFIG_FILE"}
