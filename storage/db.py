@@ -64,6 +64,8 @@ class Database:
             conn.row_factory = aiosqlite.Row
             for pragma in _PRAGMAS:
                 await conn.execute_fetchall(pragma)
+            # Unicode-aware case folding for searches (SQLite's lower() knows only ASCII).
+            await conn.create_function("py_casefold", 1, _casefold, deterministic=True)
             fault_file = os.environ.get(FAULT_FILE_ENV)
             db = cls(conn, path, Path(fault_file) if fault_file else None)
             await migrate(db)
@@ -198,3 +200,8 @@ async def _despite_cancel(step: Awaitable[None]) -> None:
     if cancelled:
         raise asyncio.CancelledError
     task.result()
+
+
+def _casefold(value: object) -> str | None:
+    """SQL `py_casefold(x)`: `str.casefold`, NULL stays NULL."""
+    return None if value is None else str(value).casefold()

@@ -7,7 +7,7 @@ Times are aware UTC datetimes here and REAL unix seconds in the table.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -150,6 +150,56 @@ SQL_NEXT_DUE_DELIVERY: Final = (
     "SELECT next_delivery_at FROM jobs WHERE next_delivery_at IS NOT NULL"
     " ORDER BY next_delivery_at LIMIT 1"
 )
+
+
+# /healthz counts (migration 6's jobs_poll_planned, migration 1's jobs_due_delivery): both
+# read a partial index of the planned rows only, never every job (docs/architecture.md §11).
+SQL_COUNT_DUE_POLLS: Final = "SELECT COUNT(*) FROM jobs WHERE next_poll_at IS NOT NULL"
+SQL_COUNT_DUE_DELIVERIES: Final = "SELECT COUNT(*) FROM jobs WHERE next_delivery_at IS NOT NULL"
+
+# Inline sharing (docs/architecture.md §10.2): words search only the user's newest videos
+# (migration 4's jobs_user_delivered), so a keystroke costs the same at any history size.
+SHARE_SEARCH_DEPTH: Final = 300
+_SHARED: Final = "id, file_id, language, title, author, audio_id, made_at"
+SQL_DELIVERED_VIDEO: Final = (
+    "SELECT id, file_id, language, title, author, audio_id,"
+    " COALESCE(delivered_at, created_at) AS made_at FROM jobs"
+    " WHERE id = ? AND user_id = ? AND state = 'delivered' AND file_id IS NOT NULL"
+)
+
+
+def sql_delivered_videos(words: int) -> str:
+    """The user's newest delivered videos (within the search depth) whose title, author or
+    track id contains each of `words` casefolded words; each file once (its newest job)."""
+    match = "".join(" AND instr(share_text, ?) > 0" for _ in range(words))
+    return (
+        f"SELECT {_SHARED}, MAX(id) FROM ("  # noqa: S608 — only placeholders
+        "SELECT id, file_id, language, title, author, audio_id,"
+        " COALESCE(delivered_at, created_at) AS made_at, py_casefold(COALESCE(title, '')"
+        " || ' ' || COALESCE(author, '') || ' ' || audio_id) AS share_text FROM jobs"
+        " WHERE user_id = ? AND state = 'delivered' AND file_id IS NOT NULL"
+        f" ORDER BY id DESC LIMIT ?) WHERE 1{match} GROUP BY file_id ORDER BY id DESC LIMIT ?"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveredVideo:
+    """A delivered video as sharing needs it: a narrow read of its job row."""
+
+    id: int
+    file_id: str
+    language: str
+    title: str | None
+    author: str | None
+    audio_id: str
+    made_at: datetime  # when it was delivered
+
+
+def _video(row: aiosqlite.Row) -> DeliveredVideo:
+    made_at = from_timestamp(row["made_at"])
+    assert made_at is not None  # created_at is NOT NULL
+    fields_ = {name: row[name] for name in ("id", "file_id", "language", "title", "author")}
+    return DeliveredVideo(**fields_, audio_id=row["audio_id"], made_at=made_at)
 
 
 def to_timestamp(value: datetime) -> float:
@@ -445,13 +495,20 @@ class JobRepository:
         )
         return created
 
-    async def delivered_to_user(self, user_id: int, *, limit: int = 1000) -> list[Job]:
-        """The user's delivered videos that have a Telegram file_id, newest first."""
-        sql = (
-            "SELECT * FROM jobs WHERE user_id = ? AND state = 'delivered' AND file_id IS NOT NULL"
-            " ORDER BY id DESC LIMIT ?"
-        )
-        return await self._all(sql, (user_id, limit))
+    async def delivered_videos(
+        self, user_id: int, words: Sequence[str] = (), *, limit: int
+    ) -> list[DeliveredVideo]:
+        """The user's delivered videos whose title, author or track id contains every one of
+        `words` (casefolded), newest first, each file once, at most `limit`; only the newest
+        `SHARE_SEARCH_DEPTH` videos are searched."""
+        sql = sql_delivered_videos(len(words))
+        params = (user_id, SHARE_SEARCH_DEPTH, *words, limit)
+        return [_video(row) for row in await self._db.fetch_all(sql, params)]
+
+    async def delivered_video(self, job_id: int, *, user_id: int) -> DeliveredVideo | None:
+        """The user's own delivered video of job `job_id`, or None."""
+        row = await self._db.fetch_one(SQL_DELIVERED_VIDEO, (job_id, user_id))
+        return None if row is None else _video(row)
 
     async def count_created_by_user_since(self, user_id: int, since: datetime) -> int:
         """How many jobs a user has created at or after `since` (for the quota)."""
@@ -507,12 +564,11 @@ class JobRepository:
 
     async def count_due_polls(self) -> int:
         """How many jobs have a planned submission or poll (cheap: a partial index)."""
-        return await self._count("SELECT COUNT(*) FROM jobs WHERE next_poll_at IS NOT NULL", ())
+        return await self._count(SQL_COUNT_DUE_POLLS, ())
 
     async def count_due_deliveries(self) -> int:
         """How many jobs have a planned delivery or notice (cheap: a partial index)."""
-        sql = "SELECT COUNT(*) FROM jobs WHERE next_delivery_at IS NOT NULL"
-        return await self._count(sql, ())
+        return await self._count(SQL_COUNT_DUE_DELIVERIES, ())
 
     async def count_by_state(self) -> dict[JobState, int]:
         """How many jobs are in each state (every state present, zeros included)."""
