@@ -15,7 +15,9 @@ from telegram.error import BadRequest
 from telegram.ext import Application, InlineQueryHandler
 
 from bot.distribution.inline_share import (
+    DUPLICATE_SLACK,
     MAX_RESULTS,
+    each_file_once,
     search_words,
     share_caption,
     share_description,
@@ -66,7 +68,7 @@ class InlineShareHandlers:
         that one."""
         wanted = parse_share_query(query)
         if wanted is None:
-            words = search_words(query)
-            return await self._repo.delivered_videos(user_id, words, limit=MAX_RESULTS)
+            words, limit = search_words(query), MAX_RESULTS + DUPLICATE_SLACK
+            return each_file_once(await self._repo.delivered_videos(user_id, words, limit=limit))
         video = await self._repo.delivered_video(wanted, user_id=user_id)
         return [] if video is None else [video]

@@ -161,24 +161,29 @@ SQL_COUNT_DUE_DELIVERIES: Final = "SELECT COUNT(*) FROM jobs WHERE next_delivery
 # (migration 4's jobs_user_delivered), so a keystroke costs the same at any history size.
 SHARE_SEARCH_DEPTH: Final = 300
 _SHARED: Final = "id, file_id, language, title, author, audio_id, made_at"
+_SHARED_COLUMNS: Final = (
+    "id, file_id, language, title, author, audio_id, COALESCE(delivered_at, created_at) AS made_at"
+)
+SQL_NEWEST_DELIVERED: Final = (
+    f"SELECT {_SHARED_COLUMNS} FROM jobs"  # noqa: S608 — a constant column list
+    " WHERE user_id = ? AND state = 'delivered' AND file_id IS NOT NULL ORDER BY id DESC LIMIT ?"
+)
 SQL_DELIVERED_VIDEO: Final = (
-    "SELECT id, file_id, language, title, author, audio_id,"
-    " COALESCE(delivered_at, created_at) AS made_at FROM jobs"
+    f"SELECT {_SHARED_COLUMNS} FROM jobs"  # noqa: S608 — a constant column list
     " WHERE id = ? AND user_id = ? AND state = 'delivered' AND file_id IS NOT NULL"
 )
 
 
 def sql_delivered_videos(words: int) -> str:
     """The user's newest delivered videos (within the search depth) whose title, author or
-    track id contains each of `words` casefolded words; each file once (its newest job)."""
-    match = "".join(" AND instr(share_text, ?) > 0" for _ in range(words))
+    track id contains each of `words` casefolded words, newest first."""
+    if not words:
+        return f"SELECT {_SHARED} FROM ({SQL_NEWEST_DELIVERED}) LIMIT ?"  # noqa: S608 — constants
+    match = " AND ".join("instr(share_text, ?) > 0" for _ in range(words))
     return (
-        f"SELECT {_SHARED}, MAX(id) FROM ("  # noqa: S608 — only placeholders
-        "SELECT id, file_id, language, title, author, audio_id,"
-        " COALESCE(delivered_at, created_at) AS made_at, py_casefold(COALESCE(title, '')"
-        " || ' ' || COALESCE(author, '') || ' ' || audio_id) AS share_text FROM jobs"
-        " WHERE user_id = ? AND state = 'delivered' AND file_id IS NOT NULL"
-        f" ORDER BY id DESC LIMIT ?) WHERE 1{match} GROUP BY file_id ORDER BY id DESC LIMIT ?"
+        f"SELECT {_SHARED} FROM (SELECT *,"  # noqa: S608 — only placeholders
+        " py_casefold(COALESCE(title, '') || ' ' || COALESCE(author, '') || ' ' || audio_id)"
+        f" AS share_text FROM ({SQL_NEWEST_DELIVERED})) WHERE {match} LIMIT ?"
     )
 
 
@@ -195,11 +200,14 @@ class DeliveredVideo:
     made_at: datetime  # when it was delivered
 
 
+_VIDEO_FIELDS: Final = tuple(_SHARED.split(", "))
+
+
 def _video(row: aiosqlite.Row) -> DeliveredVideo:
     made_at = from_timestamp(row["made_at"])
     assert made_at is not None  # created_at is NOT NULL
-    fields_ = {name: row[name] for name in ("id", "file_id", "language", "title", "author")}
-    return DeliveredVideo(**fields_, audio_id=row["audio_id"], made_at=made_at)
+    values = dict(zip(_VIDEO_FIELDS, row, strict=False))  # in _SHARED's order
+    return DeliveredVideo(**values | {"made_at": made_at})
 
 
 def to_timestamp(value: datetime) -> float:
@@ -499,7 +507,7 @@ class JobRepository:
         self, user_id: int, words: Sequence[str] = (), *, limit: int
     ) -> list[DeliveredVideo]:
         """The user's delivered videos whose title, author or track id contains every one of
-        `words` (casefolded), newest first, each file once, at most `limit`; only the newest
+        `words` (casefolded), newest first, at most `limit`; only the newest
         `SHARE_SEARCH_DEPTH` videos are searched."""
         sql = sql_delivered_videos(len(words))
         params = (user_id, SHARE_SEARCH_DEPTH, *words, limit)

@@ -8,6 +8,7 @@ file once, at most 50 (docs/architecture.md §10.2).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
 from bot.text.render import headline
@@ -16,11 +17,29 @@ from bot.text.texts import text
 from storage.jobs import DeliveredVideo
 
 MAX_RESULTS: Final = 50  # Telegram's limit for one answerInlineQuery
+# Asked of storage beyond the 50, for videos whose file another of them already has (a render
+# sent again by file_id); more copies than this only shorten the list.
+DUPLICATE_SLACK: Final = 10
 
 
 def search_words(query: str) -> list[str]:
     """The casefolded words every offered video must contain."""
     return query.casefold().split()
+
+
+def each_file_once(
+    videos: Iterable[DeliveredVideo], limit: int = MAX_RESULTS
+) -> list[DeliveredVideo]:
+    """The videos (given newest first) without a file already offered, at most `limit`."""
+    picked: list[DeliveredVideo] = []
+    files: set[str] = set()
+    for video in videos:
+        if video.file_id not in files:
+            picked.append(video)
+            files.add(video.file_id)
+        if len(picked) >= limit:
+            break
+    return picked
 
 
 def share_caption(video: DeliveredVideo) -> str:
