@@ -58,7 +58,7 @@ _TIMES: Final = frozenset(
 _CHANGEABLE: Final = frozenset({"caption", "message_id", "next_attempt_at", "error", "posted_at"})
 
 # New rows: every video delivered with a file_id in a linked chat since the link was made.
-# Only videos delivered since the last look are read (migration 6's jobs_delivered_at), so a
+# Only videos delivered since the last look are read (the index jobs_delivered_at), so a
 # look costs the same at any history size; the look before is remembered in `meta`. The
 # overlap re-reads a little: a delivery stamped just before a look but written after it.
 # (SQLite needs the WHERE before ON CONFLICT to parse an upsert over a join; CROSS JOIN keeps

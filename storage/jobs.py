@@ -152,7 +152,7 @@ SQL_NEXT_DUE_DELIVERY: Final = (
 )
 
 
-# /healthz counts (migration 6's jobs_poll_planned, migration 1's jobs_due_delivery): both
+# /healthz counts (the indexes jobs_poll_planned and jobs_due_delivery): both
 # read a partial index of the planned rows only, never every job (docs/architecture.md §11).
 SQL_COUNT_DUE_POLLS: Final = "SELECT COUNT(*) FROM jobs WHERE next_poll_at IS NOT NULL"
 SQL_COUNT_DUE_DELIVERIES: Final = "SELECT COUNT(*) FROM jobs WHERE next_delivery_at IS NOT NULL"
