@@ -346,7 +346,8 @@ class StormReport:
 
 
 FAULT_SECONDS = 10.0
-RECOVERY_WAIT = 6.0  # the longest wait for /healthz 200 after a fault window
+RECOVERY_WAIT = 20.0  # the longest wait for /healthz 200 after a fault window (a part
+# may be in a capped backoff when the fault ends)
 
 
 async def run_storm(workdir: Path, *, jobs: int = 60, settle_seconds: float = 30.0) -> StormReport:
