@@ -206,7 +206,7 @@ _VIDEO_FIELDS: Final = tuple(_SHARED.split(", "))
 def _video(row: aiosqlite.Row) -> DeliveredVideo:
     made_at = from_timestamp(row["made_at"])
     assert made_at is not None  # created_at is NOT NULL
-    values = dict(zip(_VIDEO_FIELDS, row, strict=False))  # in _SHARED's order
+    values = dict(zip(_VIDEO_FIELDS, row, strict=True))  # in _SHARED order
     return DeliveredVideo(**values | {"made_at": made_at})
 
 

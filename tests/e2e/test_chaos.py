@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.chaos import run_storm
+from tests.e2e.storm import run_storm
 
 
 async def test_database_faults_refused_telegram_and_a_kill9_lose_nothing_and_never_spin(
