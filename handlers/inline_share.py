@@ -1,9 +1,9 @@
 """Inline mode: `@Bot words` in any chat lists the asker's own delivered videos to share.
 
-Telegram-facing only: reads the query, asks the jobs repository for the asker's videos,
-picks and renders them via `bot.distribution.inline_share`. Always answers (an empty list
-when nothing
-matches), personal, so Telegram's result cache never shows one user's list to another.
+Telegram-facing only: reads the query, asks the jobs repository for the asker's matching
+videos (one bounded, indexed query per keystroke) and renders them via
+`bot.distribution.inline_share`. Always answers (an empty list when nothing matches),
+personal, so Telegram's result cache never shows one user's list to another.
 """
 
 from __future__ import annotations
@@ -14,11 +14,18 @@ from telegram import InlineQueryResultCachedVideo, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, InlineQueryHandler
 
-from bot.distribution.inline_share import pick_videos, share_caption, share_description, share_title
-from bot.domain import JobState
+from bot.distribution.inline_share import (
+    DUPLICATE_SLACK,
+    MAX_RESULTS,
+    each_file_once,
+    search_words,
+    share_caption,
+    share_description,
+    share_title,
+)
 from bot.telegram_io.video_buttons import parse_share_query
 from handlers.common import Context
-from storage.jobs import Job, JobRepository
+from storage.jobs import DeliveredVideo, JobRepository
 
 log = logging.getLogger(__name__)
 
@@ -40,27 +47,28 @@ class InlineShareHandlers:
         query = update.inline_query
         if query is None:
             return
-        jobs = pick_videos(await self._candidates(query.from_user.id, query.query), query.query)
+        videos = await self.videos_for(query.from_user.id, query.query)
         results = [
             InlineQueryResultCachedVideo(
-                id=str(job.id),
-                video_file_id=str(job.file_id),
-                title=share_title(job),
-                description=share_description(job),
-                caption=share_caption(job),
+                id=str(video.id),
+                video_file_id=video.file_id,
+                title=share_title(video),
+                description=share_description(video),
+                caption=share_caption(video),
             )
-            for job in jobs
+            for video in videos
         ]
         try:
             await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=True)
         except BadRequest as exc:  # answered too late (e.g. handled again after a restart)
             log.info("inline query %s not answered: %s", query.id, exc)
 
-    async def _candidates(self, user_id: int, query: str) -> list[Job]:
-        """The asker's delivered videos; for a Share button's `#<job id>`, just that one."""
+    async def videos_for(self, user_id: int, query: str) -> list[DeliveredVideo]:
+        """The asker's videos the query asks for; for a Share button's `#<job id>`, just
+        that one."""
         wanted = parse_share_query(query)
         if wanted is None:
-            return await self._repo.delivered_to_user(user_id)
-        job = await self._repo.get(wanted)
-        mine = job is not None and job.user_id == user_id and job.state is JobState.DELIVERED
-        return [job] if mine and job is not None else []
+            words, limit = search_words(query), MAX_RESULTS + DUPLICATE_SLACK
+            return each_file_once(await self._repo.delivered_videos(user_id, words, limit=limit))
+        video = await self._repo.delivered_video(wanted, user_id=user_id)
+        return [] if video is None else [video]

@@ -1,8 +1,9 @@
 """All SQL for `channel_posts`: one row per video and channel, posted exactly once.
 
-Must not import Telegram, httpx or anything from `bot`. Rows are derived from delivered jobs
-of linked chats (`derive`), leased by one worker at a time (`claim`, which also keeps each
-channel's pace) and finished with a compare-and-set, like the rows of `jobs`.
+Must not import Telegram, httpx or anything from `bot`. Rows are derived from the jobs
+delivered in linked chats since the last look (`derive`; the time of the look is kept in
+`meta`), leased by one worker at a time (`claim`, which also keeps each channel's pace) and
+finished with a compare-and-set, like the rows of `jobs`.
 """
 
 from __future__ import annotations
@@ -57,15 +58,27 @@ _TIMES: Final = frozenset(
 _CHANGEABLE: Final = frozenset({"caption", "message_id", "next_attempt_at", "error", "posted_at"})
 
 # New rows: every video delivered with a file_id in a linked chat since the link was made.
-# (SQLite needs the WHERE before ON CONFLICT to parse an upsert over a join.)
+# Only videos delivered since the last look are read (the index jobs_delivered_at), so a
+# look costs the same at any history size; the look before is remembered in `meta`. The
+# overlap re-reads a little: a delivery stamped just before a look but written after it.
+# (SQLite needs the WHERE before ON CONFLICT to parse an upsert over a join; CROSS JOIN keeps
+# the recent deliveries as the outer loop.)
+DERIVED_UNTIL_KEY: Final = "channel_posts_derived_until"
+DERIVE_OVERLAP_SECONDS: Final = 300.0
 SQL_DERIVE: Final = (
     "INSERT INTO channel_posts (job_id, chat_id, channel_id, linked_at, file_id, state,"
     " next_attempt_at, created_at, updated_at)"
     " SELECT j.id, l.chat_id, l.channel_id, l.linked_at, j.file_id, 'pending', ?, ?, ?"
-    " FROM autopost_links AS l JOIN jobs AS j ON j.chat_id = l.chat_id"
-    " AND j.state = 'delivered' AND j.file_id IS NOT NULL AND j.delivered_at >= l.linked_at"
-    " WHERE l.channel_id IS NOT NULL AND l.linked_at IS NOT NULL"
+    " FROM jobs AS j CROSS JOIN autopost_links AS l"
+    " WHERE j.state = 'delivered' AND j.file_id IS NOT NULL AND j.delivered_at >="
+    " COALESCE((SELECT CAST(value AS REAL) FROM meta WHERE key = ?) - ?, 0)"
+    " AND l.chat_id = j.chat_id AND l.channel_id IS NOT NULL AND l.linked_at IS NOT NULL"
+    " AND j.delivered_at >= l.linked_at"
     " ON CONFLICT (job_id, channel_id) DO NOTHING"
+)
+SQL_SET_DERIVED_UNTIL: Final = (
+    "INSERT INTO meta (key, value) VALUES (?, ?)"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
 SQL_DUE: Final = (
     "SELECT * FROM channel_posts WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ?"
@@ -104,9 +117,15 @@ class ChannelPostRepository:
         return to_timestamp(self._clock())
 
     async def derive(self) -> int:
-        """Write the missing rows for videos delivered in linked chats; return how many."""
+        """Write the missing rows for videos delivered in linked chats since the last look
+        (and a little before it); return how many."""
         now = self._now()
-        return await self._db.execute(SQL_DERIVE, (now, now, now))
+        since = (DERIVED_UNTIL_KEY, DERIVE_OVERLAP_SECONDS)
+        made = await self._db.execute(SQL_DERIVE, (now, now, now, *since))
+        # The time of this look, even when the clock went back: the next look starts there.
+        # (Killed before this line, the next look only reads a little more.)
+        await self._db.execute(SQL_SET_DERIVED_UNTIL, (DERIVED_UNTIL_KEY, repr(now)))
+        return made
 
     async def get(self, post_id: int) -> ChannelPost | None:
         """The row with this id, or None."""

@@ -1,17 +1,19 @@
 """The one SQLite connection: PRAGMAs, serialised statements, transactions, migrations on open.
 
 Must not import Telegram, httpx or anything from `bot` (storage knows nothing above it).
+Also owns the test-only fault switch (`FAULT_FILE_ENV`, docs/architecture.md §7.4).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Final, Self
 
 import aiosqlite
 
@@ -26,6 +28,11 @@ _PRAGMAS = (
     "PRAGMA busy_timeout=5000",
 )
 
+# Test-only, never a setting: the path of a file whose presence makes every statement (BEGIN
+# and COMMIT included, ROLLBACK never) fail with "disk I/O error", so a test can switch
+# database faults on and off in a running `python -m bot` (docs/architecture.md §7.4).
+FAULT_FILE_ENV: Final = "MUSICVIDEO_BOT_TEST_DB_FAULT_FILE"
+
 
 class Database:
     """Owns one aiosqlite connection in autocommit mode.
@@ -38,9 +45,12 @@ class Database:
     SQLite's own locking (`BEGIN IMMEDIATE`, `busy_timeout`).
     """
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+    def __init__(
+        self, conn: aiosqlite.Connection, path: Path, fault_file: Path | None = None
+    ) -> None:
         self._conn: aiosqlite.Connection | None = conn
         self.path = path
+        self._fault_file = fault_file
         self._lock = asyncio.Lock()
         self._tx_owner: asyncio.Task[Any] | None = None
 
@@ -54,7 +64,10 @@ class Database:
             conn.row_factory = aiosqlite.Row
             for pragma in _PRAGMAS:
                 await conn.execute_fetchall(pragma)
-            db = cls(conn, path)
+            # Unicode-aware case folding for searches (SQLite's lower() knows only ASCII).
+            await conn.create_function("py_casefold", 1, _casefold, deterministic=True)
+            fault_file = os.environ.get(FAULT_FILE_ENV)
+            db = cls(conn, path, Path(fault_file) if fault_file else None)
             await migrate(db)
         except BaseException:
             await conn.close()
@@ -96,12 +109,15 @@ class Database:
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the number of rows it changed."""
-        async with self._serialised() as conn, conn.execute(sql, params) as cursor:
-            return cursor.rowcount
+        async with self._serialised() as conn:
+            self._inject_fault()
+            async with conn.execute(sql, params) as cursor:
+                return cursor.rowcount
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         """Run a query (or a statement with RETURNING) and return all its rows."""
         async with self._serialised() as conn:
+            self._inject_fault()
             return list(await conn.execute_fetchall(sql, params))
 
     async def fetch_one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
@@ -125,16 +141,36 @@ class Database:
             raise RuntimeError("transactions do not nest")
         async with self._lock:
             conn = self._require_conn()
-            await conn.execute_fetchall("BEGIN IMMEDIATE")
+            await self._begin(conn)
             self._tx_owner = task
             try:
                 yield
+                self._inject_fault()
                 await conn.commit()
             except BaseException:
-                await conn.rollback()  # a no-op when SQLite has already ended the transaction
+                # A no-op when SQLite has already ended the transaction. Waited for even when
+                # cancelled again, so the lock is never free while a transaction is open.
+                await _despite_cancel(conn.rollback())
                 raise
             finally:
                 self._tx_owner = None
+
+    async def _begin(self, conn: aiosqlite.Connection) -> None:
+        """BEGIN IMMEDIATE that a cancelled caller never leaves open behind it."""
+        self._inject_fault()
+        try:
+            await conn.execute_fetchall("BEGIN IMMEDIATE")
+        except asyncio.CancelledError:
+            # aiosqlite runs a queued statement even when its caller was cancelled, so the
+            # BEGIN may still open a transaction nobody owns. Statements run in order: a
+            # ROLLBACK queued now runs after it and ends what it opened (or does nothing).
+            await _despite_cancel(conn.rollback())
+            raise
+
+    def _inject_fault(self) -> None:
+        """Fail like a broken disk while the test-only fault file exists (one stat when set)."""
+        if self._fault_file is not None and self._fault_file.exists():
+            raise sqlite3.OperationalError("disk I/O error")
 
     @asynccontextmanager
     async def _serialised(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -149,3 +185,23 @@ class Database:
         if self._conn is None:
             raise ValueError("the database is closed")
         return self._conn
+
+
+async def _despite_cancel(step: Awaitable[None]) -> None:
+    """Run `step` to its end even if the caller is cancelled meanwhile; a cancel that came
+    while waiting is raised once the step is done."""
+    task = asyncio.ensure_future(step)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.wait({task})
+        except asyncio.CancelledError:
+            cancelled = True  # raised below, after the step: never swallowed
+    if cancelled:
+        raise asyncio.CancelledError
+    task.result()
+
+
+def _casefold(value: object) -> str | None:
+    """SQL `py_casefold(x)`: `str.casefold`, NULL stays NULL."""
+    return None if value is None else str(value).casefold()

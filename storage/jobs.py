@@ -7,7 +7,7 @@ Times are aware UTC datetimes here and REAL unix seconds in the table.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -176,6 +176,64 @@ SQL_NEXT_DUE_DELIVERY: Final = (
     "SELECT next_delivery_at FROM jobs WHERE next_delivery_at IS NOT NULL"
     " ORDER BY next_delivery_at LIMIT 1"
 )
+
+
+# /healthz counts (the indexes jobs_poll_planned and jobs_due_delivery): both
+# read a partial index of the planned rows only, never every job (docs/architecture.md §11).
+SQL_COUNT_DUE_POLLS: Final = "SELECT COUNT(*) FROM jobs WHERE next_poll_at IS NOT NULL"
+SQL_COUNT_DUE_DELIVERIES: Final = "SELECT COUNT(*) FROM jobs WHERE next_delivery_at IS NOT NULL"
+
+# Inline sharing (docs/architecture.md §10.2): words search only the user's newest videos
+# (migration 4's jobs_user_delivered), so a keystroke costs the same at any history size.
+SHARE_SEARCH_DEPTH: Final = 300
+_SHARED: Final = "id, file_id, language, title, author, audio_id, made_at"
+_SHARED_COLUMNS: Final = (
+    "id, file_id, language, title, author, audio_id, COALESCE(delivered_at, created_at) AS made_at"
+)
+SQL_NEWEST_DELIVERED: Final = (
+    f"SELECT {_SHARED_COLUMNS} FROM jobs"  # noqa: S608 — a constant column list
+    " WHERE user_id = ? AND state = 'delivered' AND file_id IS NOT NULL ORDER BY id DESC LIMIT ?"
+)
+SQL_DELIVERED_VIDEO: Final = (
+    f"SELECT {_SHARED_COLUMNS} FROM jobs"  # noqa: S608 — a constant column list
+    " WHERE id = ? AND user_id = ? AND state = 'delivered' AND file_id IS NOT NULL"
+)
+
+
+def sql_delivered_videos(words: int) -> str:
+    """The user's newest delivered videos (within the search depth) whose title, author or
+    track id contains each of `words` casefolded words, newest first."""
+    if not words:
+        return f"SELECT {_SHARED} FROM ({SQL_NEWEST_DELIVERED}) LIMIT ?"  # noqa: S608 — constants
+    match = " AND ".join("instr(share_text, ?) > 0" for _ in range(words))
+    return (
+        f"SELECT {_SHARED} FROM (SELECT *,"  # noqa: S608 — only placeholders
+        " py_casefold(COALESCE(title, '') || ' ' || COALESCE(author, '') || ' ' || audio_id)"
+        f" AS share_text FROM ({SQL_NEWEST_DELIVERED})) WHERE {match} LIMIT ?"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveredVideo:
+    """A delivered video as sharing needs it: a narrow read of its job row."""
+
+    id: int
+    file_id: str
+    language: str
+    title: str | None
+    author: str | None
+    audio_id: str
+    made_at: datetime  # when it was delivered
+
+
+_VIDEO_FIELDS: Final = tuple(_SHARED.split(", "))
+
+
+def _video(row: aiosqlite.Row) -> DeliveredVideo:
+    made_at = from_timestamp(row["made_at"])
+    assert made_at is not None  # created_at is NOT NULL
+    values = dict(zip(_VIDEO_FIELDS, row, strict=True))  # in _SHARED order
+    return DeliveredVideo(**values | {"made_at": made_at})
 
 
 def to_timestamp(value: datetime) -> float:
@@ -489,13 +547,20 @@ class JobRepository:
         )
         return created
 
-    async def delivered_to_user(self, user_id: int, *, limit: int = 1000) -> list[Job]:
-        """The user's delivered videos that have a Telegram file_id, newest first."""
-        sql = (
-            "SELECT * FROM jobs WHERE user_id = ? AND state = 'delivered' AND file_id IS NOT NULL"
-            " ORDER BY id DESC LIMIT ?"
-        )
-        return await self._all(sql, (user_id, limit))
+    async def delivered_videos(
+        self, user_id: int, words: Sequence[str] = (), *, limit: int
+    ) -> list[DeliveredVideo]:
+        """The user's delivered videos whose title, author or track id contains every one of
+        `words` (casefolded), newest first, at most `limit`; only the newest
+        `SHARE_SEARCH_DEPTH` videos are searched."""
+        sql = sql_delivered_videos(len(words))
+        params = (user_id, SHARE_SEARCH_DEPTH, *words, limit)
+        return [_video(row) for row in await self._db.fetch_all(sql, params)]
+
+    async def delivered_video(self, job_id: int, *, user_id: int) -> DeliveredVideo | None:
+        """The user's own delivered video of job `job_id`, or None."""
+        row = await self._db.fetch_one(SQL_DELIVERED_VIDEO, (job_id, user_id))
+        return None if row is None else _video(row)
 
     async def count_created_by_user_since(self, user_id: int, since: datetime) -> int:
         """How many jobs a user has created at or after `since` (for the quota)."""
@@ -556,12 +621,11 @@ class JobRepository:
 
     async def count_due_polls(self) -> int:
         """How many jobs have a planned submission or poll (cheap: a partial index)."""
-        return await self._count("SELECT COUNT(*) FROM jobs WHERE next_poll_at IS NOT NULL", ())
+        return await self._count(SQL_COUNT_DUE_POLLS, ())
 
     async def count_due_deliveries(self) -> int:
         """How many jobs have a planned delivery or notice (cheap: a partial index)."""
-        sql = "SELECT COUNT(*) FROM jobs WHERE next_delivery_at IS NOT NULL"
-        return await self._count(sql, ())
+        return await self._count(SQL_COUNT_DUE_DELIVERIES, ())
 
     async def count_by_state(self) -> dict[JobState, int]:
         """How many jobs are in each state (every state present, zeros included)."""

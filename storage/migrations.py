@@ -205,6 +205,14 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX update_inbox_heads ON update_inbox (update_id)"
         " WHERE handled_at IS NULL AND lane_head = 1",
     ),
+    (
+        # Costs that do not grow with history (docs/architecture.md §11, §10.1). /healthz
+        # counts planned polls over this partial index instead of scanning every job.
+        "CREATE INDEX jobs_poll_planned ON jobs (id, next_poll_at) WHERE next_poll_at IS NOT NULL",
+        # The channel poster derives rows from the videos delivered since its last look.
+        "CREATE INDEX jobs_delivered_at ON jobs (delivered_at)"
+        " WHERE state = 'delivered' AND file_id IS NOT NULL",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

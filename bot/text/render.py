@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from bot.domain import JobState
 from bot.engine.job_model import ErrorKind, Phase
@@ -84,7 +85,20 @@ def expiry_date(job: Job, retention_days: int, now: datetime) -> str:
     return (made + timedelta(days=retention_days)).strftime("%Y-%m-%d")
 
 
-def headline(job: Job) -> str:
+class Headlined(Protocol):
+    """What a headline needs of a job (a `Job`, or a narrow read of one)."""
+
+    @property
+    def language(self) -> str: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def author(self) -> str | None: ...
+    @property
+    def audio_id(self) -> str: ...
+
+
+def headline(job: Headlined) -> str:
     """Who and what: the author when known, and the track."""
     if job.title:
         if job.author:

@@ -1,6 +1,7 @@
 """A kill -9 fault run: many jobs in many chats while `python -m bot` is killed at random.
 
-Used by tests/e2e/test_kill9.py (short) and bench/kill9.py (long). The fakes run in this
+Used by tests/e2e/test_kill9.py (short) and bench/kill9.py (long); its environment and
+settling also by the storm run (tests/e2e/storm.py). The fakes run in this
 process on loopback; the bot is a real process that is SIGKILLed and restarted. The upstream
 completes videos on its own (and, in callback mode, calls back with retries as providers do);
 Telegram and the upstream fail now and then. Every sendVideo that reached the fake counts.
@@ -21,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from bot.domain import Family
+from storage.db import FAULT_FILE_ENV
 from tests.e2e.processes import BotProcess, free_port, serve
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.upstream import FakeUpstream
@@ -100,7 +102,7 @@ async def run_chaos(
                 await bot.kill()
                 await bot.start(health)
             await background[0]  # every command was sent
-            await _settle(telegram, jobs, settle_seconds)
+            await settle(telegram, jobs, settle_seconds)
         finally:
             for task in background:
                 task.cancel()
@@ -120,9 +122,15 @@ async def run_chaos(
 
 
 def bot_environment(
-    workdir: Path, telegram_url: str, upstream_url: str, *, callbacks: bool
+    workdir: Path,
+    telegram_url: str,
+    upstream_url: str,
+    *,
+    callbacks: bool,
+    db_fault_file: Path | None = None,
 ) -> tuple[dict[str, str], str]:
-    """The environment of `python -m bot` against the fakes, and the bot's own base URL."""
+    """The environment of `python -m bot` against the fakes, and the bot's own base URL;
+    with `db_fault_file`, the file whose presence fails every database statement."""
     port = free_port()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -142,6 +150,8 @@ def bot_environment(
     }
     if callbacks:
         env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
+    if db_fault_file is not None:
+        env[FAULT_FILE_ENV] = str(db_fault_file)  # test-only (docs/architecture.md §7.4)
     return env, f"http://127.0.0.1:{port}"
 
 
@@ -197,7 +207,7 @@ async def _weather(telegram: FakeTelegram, upstream: FakeUpstream, rng: random.R
             upstream.fail_next("create", 500, "answer lost", accept=True)
 
 
-async def _settle(telegram: FakeTelegram, jobs: int, timeout: float) -> None:
+async def settle(telegram: FakeTelegram, jobs: int, timeout: float) -> None:
     """Wait until every chat has a video (or the time is up)."""
     chats = [FIRST_CHAT + n for n in range(jobs)]
     deadline = time.monotonic() + timeout

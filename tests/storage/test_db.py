@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from pathlib import Path
 
+import aiosqlite
 import pytest
 
-from storage.db import Database
+from storage.db import FAULT_FILE_ENV, Database
 
 
 class Boom(Exception):
@@ -115,3 +118,121 @@ async def test_data_survives_close_and_reopen(db_path: Path) -> None:
         await db.execute("INSERT INTO scratch (n) VALUES (?)", (5,))
     async with Database.connect(db_path) as db:
         assert await _numbers(db) == [5]
+
+
+async def _cancel_while_waiting_for_begin(db: Database, db_path: Path) -> None:
+    """Cancel a writer whose BEGIN IMMEDIATE waits for another connection's write lock."""
+    async with aiosqlite.connect(db_path, isolation_level=None) as other:
+        await other.execute("BEGIN IMMEDIATE")  # holds the write lock: our BEGIN must wait
+
+        async def writer() -> None:
+            async with db.transaction():
+                await db.execute("INSERT INTO scratch (n) VALUES (?)", (1,))
+
+        task = asyncio.create_task(writer())
+        done, _ = await asyncio.wait({task}, timeout=0.2)
+        assert not done  # waiting in BEGIN (busy_timeout)
+        task.cancel()
+        await other.commit()  # the lock is free: the BEGIN that was asked for goes through
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_a_writer_cancelled_during_begin_leaves_no_transaction_behind(
+    db_path: Path,
+) -> None:
+    async with Database.connect(db_path) as db:
+        await _scratch(db)
+        await _cancel_while_waiting_for_begin(db, db_path)
+        await db.execute("INSERT INTO scratch (n) VALUES (?)", (2,))  # autocommit, really
+        async with db.transaction():  # and transactions still work
+            await db.execute("INSERT INTO scratch (n) VALUES (?)", (3,))
+    async with Database.connect(db_path) as db:
+        assert await _numbers(db) == [2, 3]  # nothing lost at close
+
+
+async def test_a_transaction_cancelled_during_commit_is_committed_or_not_but_ended(
+    db: Database,
+) -> None:
+    await _scratch(db)
+
+    async def writer() -> None:
+        async with db.transaction():
+            await db.execute("INSERT INTO scratch (n) VALUES (?)", (1,))
+
+    for attempt in range(20):  # the cancel lands at different points of BEGIN/INSERT/COMMIT
+        task = asyncio.create_task(writer())
+        for _ in range(attempt % 5):
+            await asyncio.sleep(0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        async with db.transaction():  # never "cannot start a transaction within a transaction"
+            await db.execute("INSERT INTO scratch (n) VALUES (?)", (100,))
+    assert (await _numbers(db)).count(100) == 20
+
+
+async def test_a_cancelled_statement_leaves_the_connection_in_autocommit(db_path: Path) -> None:
+    async with Database.connect(db_path) as db:
+        await _scratch(db)
+        for spins in range(5):
+            task = asyncio.create_task(db.execute("INSERT INTO scratch (n) VALUES (?)", (1,)))
+            for _ in range(spins):
+                await asyncio.sleep(0)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await db.execute("INSERT INTO scratch (n) VALUES (?)", (2,))
+    async with Database.connect(db_path) as db:
+        assert 2 in await _numbers(db)
+
+
+async def test_the_test_only_fault_file_fails_every_statement_while_it_exists(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    switch = tmp_path / "db-faults"
+    monkeypatch.setenv(FAULT_FILE_ENV, str(switch))
+    async with Database.connect(db_path) as db:
+        await _scratch(db)
+        switch.touch()
+        with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+            await db.execute("INSERT INTO scratch (n) VALUES (?)", (1,))
+        with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+            async with db.transaction():
+                pass  # pragma: no cover - BEGIN fails
+        assert not await db.ping()
+        switch.unlink()
+        async with db.transaction():  # nothing was left open by the failures
+            await db.execute("INSERT INTO scratch (n) VALUES (?)", (2,))
+        assert await _numbers(db) == [2]
+
+
+async def test_a_failing_commit_rolls_back_and_ends_the_transaction(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    switch = tmp_path / "db-faults"
+    monkeypatch.setenv(FAULT_FILE_ENV, str(switch))
+    async with Database.connect(db_path) as db:
+        await _scratch(db)
+
+        async def insert_then_commit_on_a_broken_disk() -> None:
+            async with db.transaction():
+                await db.execute("INSERT INTO scratch (n) VALUES (?)", (1,))
+                switch.touch()  # the COMMIT fails
+
+        with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+            await insert_then_commit_on_a_broken_disk()
+        switch.unlink()
+        assert await _numbers(db) == []
+        async with db.transaction():
+            await db.execute("INSERT INTO scratch (n) VALUES (?)", (2,))
+        assert await _numbers(db) == [2]
+
+
+async def test_without_the_fault_variable_a_file_of_that_name_changes_nothing(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(FAULT_FILE_ENV, raising=False)
+    (tmp_path / "db-faults").touch()
+    async with Database.connect(db_path) as db:
+        assert await db.ping()
