@@ -28,6 +28,10 @@ EXPECTED_INDEXES = {
     "jobs_user_delivered",
     "jobs_due_render",
     "jobs_fallback_of",
+    "update_inbox_lane",
+    "update_inbox_heads",
+    "jobs_poll_planned",
+    "jobs_delivered_at",
 }
 
 
