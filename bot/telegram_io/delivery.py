@@ -195,7 +195,6 @@ class Delivery:
         if job.kind == KIND_RENDER:
             return await self._send_rendered(job)
         cached = job.file_id or await self._cached_file_id(job)
-        assert job.video_url is not None  # SUCCEEDED always carries a URL
         videos_refused = False  # the chat takes no videos from the bot: the link goes at once
         if cached:
             try:
@@ -205,6 +204,7 @@ class Delivery:
                     raise
                 videos_refused = permanent_refusal(exc) is Refusal.RIGHTS
                 log.info("job %s: cached file_id refused (%s); sending the URL", job.id, exc)
+        assert job.video_url is not None  # SUCCEEDED always carries a URL
         if job.id not in self._url_refused and not videos_refused:
             try:  # (a retry after a busy relay goes straight to the relay)
                 return await self._send_video(job, job.video_url)
