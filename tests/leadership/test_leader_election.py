@@ -222,6 +222,17 @@ async def test_leader_whose_queries_hang_fences_itself_within_its_lease(
             assert await leader.leadership.wait_elected() == Term(NAME, term.number + 1)
 
 
+async def test_leader_frozen_past_its_lease_does_not_believe_it_leads(pg_dsn: str) -> None:
+    async with AsyncExitStack() as stack:
+        (leader,) = await take_part(stack, [Contender(pg_dsn, "leader")])
+        term = await asyncio.wait_for(leader.leadership.wait_elected(), TAKEOVER_LIMIT)
+        assert leader.leadership.term == term
+        # The whole process stops (a swap storm, SIGSTOP): no check runs meanwhile.
+        time.sleep(TIMINGS.lease + 0.2)  # noqa: ASYNC251 - freezing the event loop is the point
+        assert not leader.leadership.is_leader  # before any of its tasks has run again
+        assert leader.leadership.term is None
+
+
 async def test_partitioned_leader_fences_itself_before_another_takes_over(pg_dsn: str) -> None:
     server = conninfo_to_dict(pg_dsn)
     async with AsyncExitStack() as stack:
