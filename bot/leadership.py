@@ -298,8 +298,13 @@ class Leadership:
         self._take_office(term, started)
         elected = asyncio.create_task(self._call_on_elected(term), name=f"{self.name} elected")
         try:
-            while not await self._pause(self._timings.check_interval):
+            watch: Connection | None = conn
+            while not self._stopping.is_set():
+                heard = await self._idle(self._timings.check_interval, watching=watch)
+                if self._stopping.is_set():
+                    break
                 await self._check(conn, term, elected)
+                watch = None if heard else conn  # the check read what it was: no busy loop
         except Exception as exc:  # noqa: BLE001 - whatever fails, the term cannot go on (§5.3)
             backoff = self._failed(exc)  # the cause is logged before the deposition
             await self._leave_office(term, describe_cause(exc), elected)
@@ -384,7 +389,30 @@ class Leadership:
 
     async def _pause(self, seconds: float) -> bool:
         """Wait `seconds` or until stopped; whether we are stopping."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._stopping.wait()
+        await self._idle(seconds, watching=None)
         return self._stopping.is_set()
+
+    async def _idle(self, seconds: float, *, watching: Connection | None) -> bool:
+        """Wait `seconds` or until stopped. While `watching` an idle connection, anything the
+        server sends on it ends the wait early: it does so just before it ends our session
+        (pg_terminate_backend, idle timeout, shutdown), and the check that follows finds out
+        at once. Whether the server spoke."""
+        loop = asyncio.get_running_loop()
+        heard: asyncio.Future[None] = loop.create_future()
+        if watching is not None:
+            loop.add_reader(watching.fileno(), _resolve, heard)
+        stopping: asyncio.Future[Any] = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait(
+                {heard, stopping}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            if watching is not None:
+                loop.remove_reader(watching.fileno())
+            stopping.cancel()
+        return heard.done()
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)

@@ -148,6 +148,21 @@ async def test_terminated_leader_connection_deposes_it_and_another_leads_with_ne
         assert await lock_holders(pg_admin) == [successor.leadership.backend_pid]
 
 
+async def test_terminated_leader_knows_at_once_not_at_its_next_check(
+    pg_dsn: str, pg_admin: Any
+) -> None:
+    rare_checks = LeaderTimings(check_interval=12.0, query_timeout=1.0, session_timeout=16.0)
+    async with AsyncExitStack() as stack:
+        (leader,) = await take_part(stack, [Contender(pg_dsn, "leader", rare_checks)])
+        await first_elected([leader], TAKEOVER_LIMIT)
+        terminated_at = time.monotonic()
+        await pg_admin.execute("SELECT pg_terminate_backend(%s)", (leader.leadership.backend_pid,))
+        async with asyncio.timeout(2.0):  # the next check would come only after ~12 s
+            await leader.leadership.wait_deposed()
+        assert time.monotonic() - terminated_at < 2.0
+        assert not leader.leadership.is_leader
+
+
 async def test_killed_leader_process_is_replaced_within_10_s(pg_dsn: str, pg_admin: Any) -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
