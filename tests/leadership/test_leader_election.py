@@ -340,6 +340,35 @@ async def test_leader_that_stops_hands_over_after_on_deposed(pg_dsn: str) -> Non
         assert elected_at - stopped_at < TIMINGS.retry_interval + 2.0
 
 
+async def test_leader_whose_on_elected_fails_steps_down_and_says_why(
+    pg_dsn: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(term: Term) -> None:
+        raise RuntimeError("leader-only work did not start")
+
+    deposed: list[str] = []
+
+    async def on_deposed(term: Term, reason: str) -> None:
+        deposed.append(reason)
+
+    health = PartHealth("leadership", first_backoff=60.0)
+    timings = LeaderTimings(max_backoff=60.0)  # stays out after the first failure
+    with caplog.at_level(logging.WARNING):
+        leadership = Leadership(
+            pg_dsn, on_elected=broken, on_deposed=on_deposed, health=health, timings=timings
+        )
+        async with leadership:
+            await asyncio.wait_for(leadership.wait_elected(), TAKEOVER_LIMIT)
+            async with asyncio.timeout(TIMINGS.check_interval + 5.0):
+                await leadership.wait_deposed()
+                while not deposed:
+                    await asyncio.sleep(0.01)
+    assert deposed == ["RuntimeError: leader-only work did not start"]
+    [line] = [r for r in caplog.records if r.name == "bot.health"]
+    assert line.levelno == logging.ERROR  # a bug: logged with its traceback
+    assert line.exc_info is not None
+
+
 async def test_unreachable_database_is_reported_once_per_cause(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
