@@ -303,6 +303,13 @@ async def test_stale_term_cannot_write_and_next_term_waits_for_a_guarded_write(
         with pytest.raises(Fenced):
             await guarded_write(writer, term)  # the old term's next write is refused
         await guarded_write(writer, next_term)
+        # The same guard inside one statement: the old term's write changes nothing.
+        single = (
+            "UPDATE effects SET term = 0 WHERE term = %s"
+            " AND (SELECT term FROM leader_terms WHERE name = %s FOR SHARE) = %s"
+        )
+        cursor = await writer.execute(single, (term.number, NAME, term.number))
+        assert cursor.rowcount == 0
         cursor = await pg_admin.execute("SELECT term FROM effects ORDER BY term")
         assert await cursor.fetchall() == [(term.number,), (next_term.number,)]
 
