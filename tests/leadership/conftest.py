@@ -23,7 +23,8 @@ async def pg_dsn() -> AsyncIterator[str]:
     try:
         admin = await psycopg.AsyncConnection.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
-        unavailable(f"no PostgreSQL at {ADMIN_URL.rsplit('@', 1)[-1]}: {exc}")
+        first_line = str(exc).strip().splitlines()[0]
+        unavailable(f"no PostgreSQL at {ADMIN_URL.rsplit('@', 1)[-1]}: {first_line}")
     name = f"mvb_{secrets.token_hex(6)}"
     async with admin:
         await admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
