@@ -351,20 +351,22 @@ class Leadership:
         self._deposed.set()
         level = logging.INFO if reason == STOPPING else logging.WARNING
         log.log(level, "no longer leader of %r (term %d): %s", self.name, term.number, reason)
+        grace = self._timings.depose_grace  # one bound for both steps below
+        deadline = asyncio.get_running_loop().time() + grace
         elected.cancel()  # on_elected may still be starting the leader-only work
-        await asyncio.wait({elected}, timeout=self._timings.depose_grace)
+        await asyncio.wait({elected}, timeout=grace)
         if elected.done() and not elected.cancelled():
             elected.exception()  # raised from _lead already when there was one: mark it seen
         try:
-            await self._call_on_deposed(term, reason)
+            await self._call_on_deposed(term, reason, deadline)
         finally:
             self._in_office = False
 
-    async def _call_on_deposed(self, term: Term, reason: str) -> None:
+    async def _call_on_deposed(self, term: Term, reason: str, deadline: float) -> None:
         if self._on_deposed is None:
             return
         try:
-            async with asyncio.timeout(self._timings.depose_grace):
+            async with asyncio.timeout_at(deadline):
                 await self._on_deposed(term, reason)
         except TimeoutError:
             log.warning("on_deposed of %r overran %.1f s", self.name, self._timings.depose_grace)

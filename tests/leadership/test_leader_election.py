@@ -376,6 +376,25 @@ async def test_leader_whose_on_elected_fails_steps_down_and_says_why(
     assert line.exc_info is not None
 
 
+async def test_on_deposed_that_hangs_is_cut_off_at_the_grace(
+    pg_dsn: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def hang(term: Term, reason: str) -> None:
+        await asyncio.Event().wait()
+
+    leadership = Leadership(pg_dsn, name=NAME, on_deposed=hang, health=PartHealth("hangs"))
+    async with AsyncExitStack() as stack:
+        async with leadership:
+            term = await asyncio.wait_for(leadership.wait_elected(), TAKEOVER_LIMIT)
+            (follower,) = await take_part(stack, [Contender(pg_dsn, "follower")])
+            await connected([follower])
+            stopping_at = time.monotonic()
+        assert time.monotonic() - stopping_at < TIMINGS.depose_grace + 1.0
+        _, next_term = await first_elected([follower], TAKEOVER_LIMIT)
+        assert next_term == Term(NAME, term.number + 1)
+    assert "on_deposed of 'bot' overran 2.0 s" in caplog.text
+
+
 async def test_unreachable_database_is_reported_once_per_cause(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
