@@ -99,11 +99,13 @@ async def connected(contenders: Iterable[Contender], timeout: float = 10.0) -> N
 
 
 async def lock_holders(conn: Any) -> list[int]:
-    """The server pids holding the election's advisory lock."""
+    """The server pids holding the election's advisory lock (in this test's database: each
+    database has its own advisory locks)."""
     key = advisory_key(NAME) & 0xFFFF_FFFF_FFFF_FFFF
     cursor = await conn.execute(
         "SELECT pid, classid::bigint, objid::bigint FROM pg_locks"
         " WHERE locktype = 'advisory' AND objsubid = 1 AND granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
     )
     return [pid for pid, high, low in await cursor.fetchall() if (high << 32) | low == key]
 
