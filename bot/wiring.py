@@ -55,7 +55,7 @@ from handlers.teaser import TeaserHandlers
 from storage.autopost_links import AutopostLinkRepository
 from storage.channel_posts import ChannelPostRepository
 from storage.chats import ChatSettingsRepository
-from storage.db import Database
+from storage.interface import Database
 from storage.jobs import Job, JobRepository
 from storage.lyrics import LyricsRepository
 from storage.picks import TrackPickRepository

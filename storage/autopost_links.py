@@ -10,9 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import aiosqlite
-
-from storage.db import Database
+from storage.interface import Database, Row
 from storage.jobs import from_timestamp, to_timestamp
 
 
@@ -34,7 +32,7 @@ class AutopostLink:
         return self.channel_id is not None and self.linked_at is not None
 
 
-def _link(row: aiosqlite.Row) -> AutopostLink:
+def _link(row: Row) -> AutopostLink:
     return AutopostLink(
         chat_id=row["chat_id"],
         channel_id=row["channel_id"],

@@ -14,9 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-import aiosqlite
-
-from storage.db import Database
+from storage.interface import Database, Row
 from storage.jobs import from_timestamp, to_timestamp
 
 
@@ -98,7 +96,7 @@ SQL_CLAIM: Final = (
 )
 
 
-def _post(row: aiosqlite.Row) -> ChannelPost:
+def _post(row: Row) -> ChannelPost:
     values: dict[str, Any] = {name: row[name] for name in _COLUMNS}
     for name in _TIMES:
         values[name] = from_timestamp(values[name])

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from storage.db import Database
+from storage.interface import Database
 
 # SQLite integers are signed 64-bit; Telegram's update ids are far below this.
 MAX_UPDATE_ID = 2**63 - 1

@@ -13,10 +13,8 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, Final, Literal
 
-import aiosqlite
-
 from bot.domain import ACTIVE_STATES, JobState
-from storage.db import Database
+from storage.interface import Database, Row
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +227,7 @@ class DeliveredVideo:
 _VIDEO_FIELDS: Final = tuple(_SHARED.split(", "))
 
 
-def _video(row: aiosqlite.Row) -> DeliveredVideo:
+def _video(row: Row) -> DeliveredVideo:
     made_at = from_timestamp(row["made_at"])
     assert made_at is not None  # created_at is NOT NULL
     values = dict(zip(_VIDEO_FIELDS, row, strict=True))  # in _SHARED order
@@ -262,7 +260,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _job(row: aiosqlite.Row) -> Job:
+def _job(row: Row) -> Job:
     values: dict[str, Any] = {name: row[name] for name in COLUMNS}
     for name in _TIME_COLUMNS:
         values[name] = from_timestamp(values[name])

@@ -5,7 +5,7 @@ Must not import Telegram, httpx or anything from `bot`.
 
 from __future__ import annotations
 
-from storage.db import Database
+from storage.interface import Database
 
 
 class MetaRepository:

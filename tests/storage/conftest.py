@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.jobs import JobRepository
 from tests.storage.factories import FakeClock
 
@@ -19,9 +19,9 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def db(db_path: Path) -> AsyncIterator[Database]:
+async def db(db_path: Path) -> AsyncIterator[SqliteDatabase]:
     """An open, migrated database, closed after the test."""
-    async with Database.connect(db_path) as database:
+    async with SqliteDatabase.connect(db_path) as database:
         yield database
 
 
@@ -32,6 +32,6 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def repo(db: Database, clock: FakeClock) -> JobRepository:
+def repo(db: SqliteDatabase, clock: FakeClock) -> JobRepository:
     """A job repository over the test database."""
     return JobRepository(db, clock)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.domain import JobState
 from storage.autopost_links import AutopostLinkRepository
 from storage.channel_posts import ChannelPostRepository, PostState
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.jobs import JobRepository
 from tests.storage.factories import FakeClock, new_job
 
@@ -32,7 +32,7 @@ async def delivered(repo: JobRepository, clock: FakeClock, n: int) -> list[int]:
 
 
 async def test_rows_are_derived_once_for_videos_after_the_link(
-    db: Database, repo: JobRepository, clock: FakeClock
+    db: SqliteDatabase, repo: JobRepository, clock: FakeClock
 ) -> None:
     links, posts = AutopostLinkRepository(db, clock), ChannelPostRepository(db, clock)
     await delivered(repo, clock, 2)  # before the link: never posted
@@ -46,7 +46,7 @@ async def test_rows_are_derived_once_for_videos_after_the_link(
 
 
 async def test_racing_claims_never_exceed_the_channel_window(
-    db: Database, repo: JobRepository, clock: FakeClock
+    db: SqliteDatabase, repo: JobRepository, clock: FakeClock
 ) -> None:
     links, posts = AutopostLinkRepository(db, clock), ChannelPostRepository(db, clock)
     await links.link(CHAT, CHANNEL, title="@c", by=1, language="en")
@@ -71,7 +71,7 @@ async def test_racing_claims_never_exceed_the_channel_window(
 
 
 async def test_switching_off_wins_once_and_spares_a_newer_link(
-    db: Database, repo: JobRepository, clock: FakeClock
+    db: SqliteDatabase, repo: JobRepository, clock: FakeClock
 ) -> None:
     links, posts = AutopostLinkRepository(db, clock), ChannelPostRepository(db, clock)
     await links.link(CHAT, CHANNEL, title="@c", by=1, language="en")

@@ -12,7 +12,7 @@ from functools import partial
 import pytest
 
 from bot.housekeeping import Housekeeping
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.inbox import InboxItem, UpdateInbox
 from storage.picks import TrackPickRepository
 from tests.storage.factories import FakeClock
@@ -28,7 +28,7 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> Non
 
 
 async def test_old_picks_and_update_ids_are_pruned_again_and_again(
-    db: Database, clock: FakeClock
+    db: SqliteDatabase, clock: FakeClock
 ) -> None:
     picks = TrackPickRepository(db, clock)
     updates = UpdateInbox(db, clock)
@@ -65,7 +65,7 @@ async def test_old_picks_and_update_ids_are_pruned_again_and_again(
     assert not housekeeping.running
 
 
-async def test_a_failing_chore_does_not_stop_the_others(db: Database) -> None:
+async def test_a_failing_chore_does_not_stop_the_others(db: SqliteDatabase) -> None:
     rounds = 0
 
     async def broken() -> int:
@@ -82,7 +82,7 @@ async def test_a_failing_chore_does_not_stop_the_others(db: Database) -> None:
 
 
 async def test_housekeeping_survives_any_exception_and_reports_it_once(
-    db: Database, caplog: pytest.LogCaptureFixture
+    db: SqliteDatabase, caplog: pytest.LogCaptureFixture
 ) -> None:
     rounds = 0
     failures_left = 3

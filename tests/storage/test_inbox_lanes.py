@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.telegram_io.update_intake import inbox_item, update_lane
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.inbox import InboxItem, UpdateInbox
 from storage.migrations import MIGRATIONS
 
@@ -41,7 +41,7 @@ async def heads(inbox: UpdateInbox) -> list[int]:
 
 
 async def test_only_the_oldest_update_of_each_chat_is_listed_until_it_is_handled(
-    db: Database,
+    db: SqliteDatabase,
 ) -> None:
     inbox = UpdateInbox(db)
     poll = {"update_id": 6, "poll": {"id": "p", "question": "?", "options": []}}
@@ -55,7 +55,7 @@ async def test_only_the_oldest_update_of_each_chat_is_listed_until_it_is_handled
     assert await heads(inbox) == [2, 5, 6]
 
 
-async def test_a_released_update_stays_pending_and_its_chat_goes_on(db: Database) -> None:
+async def test_a_released_update_stays_pending_and_its_chat_goes_on(db: SqliteDatabase) -> None:
     inbox = UpdateInbox(db)
     await inbox.add([item(message(n, GROUP)) for n in (1, 2, 3)])
     await inbox.release_lane(1)  # its handler started a task that still runs
@@ -70,7 +70,9 @@ async def test_a_released_update_stays_pending_and_its_chat_goes_on(db: Database
     assert await heads(inbox) == [3]
 
 
-async def test_ten_thousand_waiting_updates_in_one_chat_keep_a_scan_fast(db: Database) -> None:
+async def test_ten_thousand_waiting_updates_in_one_chat_keep_a_scan_fast(
+    db: SqliteDatabase,
+) -> None:
     inbox = UpdateInbox(db)
     await inbox.add([item(message(n, GROUP)) for n in range(1, 10_001)])
     await inbox.add([item(message(20_000, OTHER, OTHER))])
@@ -130,7 +132,7 @@ async def test_updates_pending_across_the_upgrade_get_their_lanes(db_path: Path)
                 (body["update_id"], json.dumps(body)),
             )
     conn.close()
-    async with Database.connect(db_path) as db:
+    async with SqliteDatabase.connect(db_path) as db:
         rows = await db.fetch_all("SELECT update_id, lane FROM update_inbox ORDER BY update_id")
         assert [row[1] for row in rows] == [update_lane(body) for body in bodies]
         assert await heads(UpdateInbox(db)) == [1, 3, 4, 5, 6, 8]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain import JobState
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.jobs import Job, JobRepository
 from tests.storage.factories import START, FakeClock, new_job
 
@@ -44,7 +44,7 @@ async def test_concurrent_transitions_on_one_connection_have_one_winner(
 async def test_concurrent_transitions_from_two_connections_have_one_winner(
     db_path: Path, clock: FakeClock, racers_per_process: int
 ) -> None:
-    async with Database.connect(db_path) as first, Database.connect(db_path) as second:
+    async with SqliteDatabase.connect(db_path) as first, SqliteDatabase.connect(db_path) as second:
         repos = [JobRepository(first, clock), JobRepository(second, clock)]
         job = await _pending(repos[0])
         outcomes = await asyncio.gather(
@@ -78,7 +78,7 @@ async def test_racing_success_and_failure_leave_one_consistent_outcome(
 
 
 async def test_two_claimers_one_lease(db_path: Path, clock: FakeClock) -> None:
-    async with Database.connect(db_path) as first, Database.connect(db_path) as second:
+    async with SqliteDatabase.connect(db_path) as first, SqliteDatabase.connect(db_path) as second:
         repos = [JobRepository(first, clock), JobRepository(second, clock)]
         job = await _pending(repos[0])
         now = clock.advance(1)

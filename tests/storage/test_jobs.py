@@ -10,7 +10,7 @@ import pytest
 
 from bot.domain import JobState
 from storage import jobs as jobs_module
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.jobs import JobRepository
 from tests.storage.factories import START, FakeClock, new_job
 
@@ -201,7 +201,7 @@ async def test_due_for_delivery_and_next_due_delivery(repo: JobRepository) -> No
     ],
 )
 async def test_due_queries_use_the_partial_indexes(
-    db: Database, repo: JobRepository, query: str
+    db: SqliteDatabase, repo: JobRepository, query: str
 ) -> None:
     for _ in range(20):
         await repo.create(new_job())
@@ -290,13 +290,13 @@ async def test_count_by_state_lists_every_state(repo: JobRepository) -> None:
 
 
 async def test_jobs_survive_close_and_reopen(db_path: Path, clock: FakeClock) -> None:
-    async with Database.connect(db_path) as db:
+    async with SqliteDatabase.connect(db_path) as db:
         job = await JobRepository(db, clock).create(new_job())
-    async with Database.connect(db_path) as db:
+    async with SqliteDatabase.connect(db_path) as db:
         assert await JobRepository(db, clock).get(job.id) == job
 
 
-async def test_default_clock_is_aware_utc(db: Database) -> None:
+async def test_default_clock_is_aware_utc(db: SqliteDatabase) -> None:
     job = await JobRepository(db).create(new_job())
     assert job.created_at.tzinfo is UTC
     assert abs(datetime.now(UTC) - job.created_at) < timedelta(minutes=1)

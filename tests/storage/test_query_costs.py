@@ -9,7 +9,8 @@ from datetime import timedelta
 from bot.domain import JobState
 from storage.autopost_links import AutopostLinkRepository
 from storage.channel_posts import SQL_DERIVE, ChannelPostRepository
-from storage.db import Database, Params
+from storage.db import SqliteDatabase
+from storage.interface import Params
 from storage.jobs import (
     SHARE_SEARCH_DEPTH,
     SQL_COUNT_DUE_DELIVERIES,
@@ -25,7 +26,7 @@ CHANNEL = -100999
 USER = 42
 
 
-async def plan(db: Database, sql: str, params: Params) -> str:
+async def plan(db: SqliteDatabase, sql: str, params: Params) -> str:
     """SQLite's plan for `sql`, one step per `|`."""
     rows = await db.fetch_all(f"EXPLAIN QUERY PLAN {sql}", params)
     return " | ".join(row["detail"] for row in rows)
@@ -54,7 +55,7 @@ async def deliver(
     return job.id
 
 
-async def test_healthz_counts_read_only_the_planned_rows(db: Database) -> None:
+async def test_healthz_counts_read_only_the_planned_rows(db: SqliteDatabase) -> None:
     for sql in (SQL_COUNT_DUE_POLLS, SQL_COUNT_DUE_DELIVERIES):
         steps = await plan(db, sql, ())
         assert "USING COVERING INDEX" in steps, steps
@@ -72,7 +73,7 @@ async def test_healthz_counts_count_planned_polls_and_deliveries(
     assert await repo.count_due_deliveries() == 1
 
 
-async def test_derive_reads_only_videos_delivered_since_the_last_look(db: Database) -> None:
+async def test_derive_reads_only_videos_delivered_since_the_last_look(db: SqliteDatabase) -> None:
     steps = await plan(db, SQL_DERIVE, (0.0, 0.0, 0.0, "key", 300.0))
     assert "SEARCH j USING INDEX jobs_delivered_at (delivered_at>?)" in steps, steps
     assert_no_full_scan(steps, "j")
@@ -80,7 +81,7 @@ async def test_derive_reads_only_videos_delivered_since_the_last_look(db: Databa
 
 
 async def test_derive_still_finds_a_delivery_stamped_before_the_last_look(
-    db: Database, repo: JobRepository, clock: FakeClock
+    db: SqliteDatabase, repo: JobRepository, clock: FakeClock
 ) -> None:
     links, posts = AutopostLinkRepository(db, clock), ChannelPostRepository(db, clock)
     await links.link(CHAT, CHANNEL, title="@c", by=1, language="en")
@@ -97,7 +98,7 @@ async def test_derive_still_finds_a_delivery_stamped_before_the_last_look(
 
 
 async def test_inline_search_reads_the_users_newest_videos_through_an_index(
-    db: Database,
+    db: SqliteDatabase,
 ) -> None:
     for words in (0, 2):
         sql = sql_delivered_videos(words)
