@@ -149,8 +149,6 @@ POSTGRES_BASELINE: Final = 7
 POSTGRES_MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = ()
 POSTGRES_SCHEMA_VERSION: Final = POSTGRES_BASELINE + len(POSTGRES_MIGRATIONS)
 
-_STEPS: Final = ((POSTGRES_BASELINE, _BASELINE), *POSTGRES_MIGRATIONS)
-
 _VERSION_TABLE: Final = (
     "CREATE TABLE IF NOT EXISTS schema_version ("
     " id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)"
@@ -159,7 +157,13 @@ _VERSION_TABLE: Final = (
 
 async def postgres_schema_version(db: Database) -> int:
     """The version recorded in `schema_version` (0: a database we never migrated)."""
-    exists = await db.fetch_one("SELECT to_regclass('schema_version') IS NOT NULL")
+    # A scan of the catalog, not to_regclass: it also makes this session take in catalog
+    # changes committed while it waited for the migration lock (a cached "no such table"
+    # would otherwise survive the wait).
+    exists = await db.fetch_one(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables"
+        " WHERE schemaname = current_schema() AND tablename = 'schema_version')"
+    )
     if exists is None or not exists[0]:
         return 0
     row = await db.fetch_one("SELECT version FROM schema_version WHERE id = 1")
@@ -172,7 +176,7 @@ async def migrate_postgres(db: Database) -> int:
     found = await postgres_schema_version(db)
     if found > POSTGRES_SCHEMA_VERSION:
         raise DatabaseTooNew(found, POSTGRES_SCHEMA_VERSION)
-    for version, statements in _STEPS:
+    for version, statements in ((POSTGRES_BASELINE, _BASELINE), *POSTGRES_MIGRATIONS):
         if version <= found:
             continue
         async with db.transaction():

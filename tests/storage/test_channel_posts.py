@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from bot.domain import JobState
 from storage.autopost_links import AutopostLinkRepository
 from storage.channel_posts import ChannelPostRepository, PostState
-from storage.db import SqliteDatabase
+from storage.interface import Database
 from storage.jobs import JobRepository
 from tests.storage.factories import FakeClock, new_job
 
@@ -31,8 +33,9 @@ async def delivered(repo: JobRepository, clock: FakeClock, n: int) -> list[int]:
     return ids
 
 
+@pytest.mark.sqlite_only(reason="repository SQL not portable yet")
 async def test_rows_are_derived_once_for_videos_after_the_link(
-    db: SqliteDatabase, repo: JobRepository, clock: FakeClock
+    db: Database, repo: JobRepository, clock: FakeClock
 ) -> None:
     links, posts = AutopostLinkRepository(db, clock), ChannelPostRepository(db, clock)
     await delivered(repo, clock, 2)  # before the link: never posted
@@ -45,8 +48,9 @@ async def test_rows_are_derived_once_for_videos_after_the_link(
     assert sorted(p.job_id for p in await posts.due(clock(), 50)) == after
 
 
+@pytest.mark.sqlite_only(reason="repository SQL not portable yet")
 async def test_racing_claims_never_exceed_the_channel_window(
-    db: SqliteDatabase, repo: JobRepository, clock: FakeClock
+    db: Database, repo: JobRepository, clock: FakeClock
 ) -> None:
     links, posts = AutopostLinkRepository(db, clock), ChannelPostRepository(db, clock)
     await links.link(CHAT, CHANNEL, title="@c", by=1, language="en")
@@ -70,8 +74,9 @@ async def test_racing_claims_never_exceed_the_channel_window(
     assert sum(won) == 20
 
 
+@pytest.mark.sqlite_only(reason="repository SQL not portable yet")
 async def test_switching_off_wins_once_and_spares_a_newer_link(
-    db: SqliteDatabase, repo: JobRepository, clock: FakeClock
+    db: Database, repo: JobRepository, clock: FakeClock
 ) -> None:
     links, posts = AutopostLinkRepository(db, clock), ChannelPostRepository(db, clock)
     await links.link(CHAT, CHANNEL, title="@c", by=1, language="en")

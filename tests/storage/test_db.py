@@ -11,22 +11,24 @@ import aiosqlite
 import pytest
 
 from storage.db import FAULT_FILE_ENV, SqliteDatabase
+from storage.interface import Database
 
 
 class Boom(Exception):
     """Raised inside a transaction to force a rollback."""
 
 
-async def _scratch(db: SqliteDatabase) -> None:
+async def _scratch(db: Database) -> None:
     await db.execute("CREATE TABLE IF NOT EXISTS scratch (n INTEGER NOT NULL)")
 
 
-async def _numbers(db: SqliteDatabase) -> list[int]:
+async def _numbers(db: Database) -> list[int]:
     return [row["n"] for row in await db.fetch_all("SELECT n FROM scratch ORDER BY n")]
 
 
+@pytest.mark.sqlite_only(reason="SQLite PRAGMAs")
 async def test_open_creates_parent_directories_and_sets_pragmas(
-    db: SqliteDatabase, db_path: Path
+    db: Database, db_path: Path
 ) -> None:
     assert await asyncio.to_thread(db_path.is_file)
     checks = {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1, "busy_timeout": 5000}
@@ -36,7 +38,7 @@ async def test_open_creates_parent_directories_and_sets_pragmas(
         assert row[0] == expected, pragma
 
 
-async def test_execute_returns_rowcount_and_fetch_returns_rows(db: SqliteDatabase) -> None:
+async def test_execute_returns_rowcount_and_fetch_returns_rows(db: Database) -> None:
     await _scratch(db)
     assert await db.execute("INSERT INTO scratch (n) VALUES (?), (?)", (1, 2)) == 2
     assert await db.execute("UPDATE scratch SET n = n + 10 WHERE n = ?", (2,)) == 1
@@ -44,7 +46,7 @@ async def test_execute_returns_rowcount_and_fetch_returns_rows(db: SqliteDatabas
     assert await db.fetch_one("SELECT n FROM scratch WHERE n = ?", (99,)) is None
 
 
-async def test_transaction_commits(db: SqliteDatabase) -> None:
+async def test_transaction_commits(db: Database) -> None:
     await _scratch(db)
     async with db.transaction():
         await db.execute("INSERT INTO scratch (n) VALUES (?)", (1,))
@@ -52,7 +54,7 @@ async def test_transaction_commits(db: SqliteDatabase) -> None:
     assert await _numbers(db) == [1, 2]
 
 
-async def test_transaction_rolls_back_when_the_block_raises(db: SqliteDatabase) -> None:
+async def test_transaction_rolls_back_when_the_block_raises(db: Database) -> None:
     await _scratch(db)
 
     async def insert_then_fail() -> None:
@@ -68,14 +70,17 @@ async def test_transaction_rolls_back_when_the_block_raises(db: SqliteDatabase) 
     assert await _numbers(db) == [3]
 
 
-async def test_transactions_do_not_nest(db: SqliteDatabase) -> None:
+async def test_transactions_do_not_nest(db: Database) -> None:
     with pytest.raises(RuntimeError, match="nest"):
         async with db.transaction(), db.transaction():
             pass  # pragma: no cover
 
 
+@pytest.mark.sqlite_only(
+    reason="SQLite's one serialised connection (PostgreSQL: test_postgres_db.py)"
+)
 async def test_other_coroutines_statements_wait_outside_an_open_transaction(
-    db: SqliteDatabase,
+    db: Database,
 ) -> None:
     await _scratch(db)
     inside, release = asyncio.Event(), asyncio.Event()
@@ -122,7 +127,7 @@ async def test_data_survives_close_and_reopen(db_path: Path) -> None:
         assert await _numbers(db) == [5]
 
 
-async def _cancel_while_waiting_for_begin(db: SqliteDatabase, db_path: Path) -> None:
+async def _cancel_while_waiting_for_begin(db: Database, db_path: Path) -> None:
     """Cancel a writer whose BEGIN IMMEDIATE waits for another connection's write lock."""
     async with aiosqlite.connect(db_path, isolation_level=None) as other:
         await other.execute("BEGIN IMMEDIATE")  # holds the write lock: our BEGIN must wait
@@ -154,7 +159,7 @@ async def test_a_writer_cancelled_during_begin_leaves_no_transaction_behind(
 
 
 async def test_a_transaction_cancelled_during_commit_is_committed_or_not_but_ended(
-    db: SqliteDatabase,
+    db: Database,
 ) -> None:
     await _scratch(db)
 

@@ -12,8 +12,8 @@ from functools import partial
 import pytest
 
 from bot.housekeeping import Housekeeping
-from storage.db import SqliteDatabase
 from storage.inbox import InboxItem, UpdateInbox
+from storage.interface import Database
 from storage.picks import TrackPickRepository
 from tests.storage.factories import FakeClock
 
@@ -27,8 +27,9 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> Non
             await asyncio.sleep(0.005)
 
 
+@pytest.mark.sqlite_only(reason="repository SQL not portable yet")
 async def test_old_picks_and_update_ids_are_pruned_again_and_again(
-    db: SqliteDatabase, clock: FakeClock
+    db: Database, clock: FakeClock
 ) -> None:
     picks = TrackPickRepository(db, clock)
     updates = UpdateInbox(db, clock)
@@ -65,7 +66,7 @@ async def test_old_picks_and_update_ids_are_pruned_again_and_again(
     assert not housekeeping.running
 
 
-async def test_a_failing_chore_does_not_stop_the_others(db: SqliteDatabase) -> None:
+async def test_a_failing_chore_does_not_stop_the_others(db: Database) -> None:
     rounds = 0
 
     async def broken() -> int:
@@ -82,7 +83,7 @@ async def test_a_failing_chore_does_not_stop_the_others(db: SqliteDatabase) -> N
 
 
 async def test_housekeeping_survives_any_exception_and_reports_it_once(
-    db: SqliteDatabase, caplog: pytest.LogCaptureFixture
+    db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     rounds = 0
     failures_left = 3

@@ -9,9 +9,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.telegram_io.update_intake import inbox_item, update_lane
 from storage.db import SqliteDatabase
 from storage.inbox import InboxItem, UpdateInbox
+from storage.interface import Database
 from storage.migrations import MIGRATIONS
 
 GROUP, USER, OTHER = -100_555, 4242, 77
@@ -40,8 +43,9 @@ async def heads(inbox: UpdateInbox) -> list[int]:
     return [found.update_id for found in await inbox.pending(limit=100)]
 
 
+@pytest.mark.sqlite_only(reason="repository SQL not portable yet")
 async def test_only_the_oldest_update_of_each_chat_is_listed_until_it_is_handled(
-    db: SqliteDatabase,
+    db: Database,
 ) -> None:
     inbox = UpdateInbox(db)
     poll = {"update_id": 6, "poll": {"id": "p", "question": "?", "options": []}}
@@ -55,7 +59,8 @@ async def test_only_the_oldest_update_of_each_chat_is_listed_until_it_is_handled
     assert await heads(inbox) == [2, 5, 6]
 
 
-async def test_a_released_update_stays_pending_and_its_chat_goes_on(db: SqliteDatabase) -> None:
+@pytest.mark.sqlite_only(reason="repository SQL not portable yet")
+async def test_a_released_update_stays_pending_and_its_chat_goes_on(db: Database) -> None:
     inbox = UpdateInbox(db)
     await inbox.add([item(message(n, GROUP)) for n in (1, 2, 3)])
     await inbox.release_lane(1)  # its handler started a task that still runs
@@ -70,8 +75,9 @@ async def test_a_released_update_stays_pending_and_its_chat_goes_on(db: SqliteDa
     assert await heads(inbox) == [3]
 
 
+@pytest.mark.sqlite_only(reason="reads SQLite's query plan; repository SQL not portable yet")
 async def test_ten_thousand_waiting_updates_in_one_chat_keep_a_scan_fast(
-    db: SqliteDatabase,
+    db: Database,
 ) -> None:
     inbox = UpdateInbox(db)
     await inbox.add([item(message(n, GROUP)) for n in range(1, 10_001)])

@@ -15,7 +15,7 @@ from bot.lyrics.codec import lyrics_from_json, lyrics_to_json
 from bot.lyrics.model import AlignedLyrics, AlignedWord
 from bot.upstream.client import UpstreamClient, make_http_client
 from bot.upstream.dialect import dialect_for_family
-from storage.db import SqliteDatabase
+from storage.interface import Database
 from storage.lyrics import LyricsRepository
 from tests.fakes.upstream import FakeUpstream, TrackLyrics
 
@@ -25,9 +25,7 @@ TRACK = ("music-1", "audio-1")
 WORDS = [("[Verse]\nSing", 1.0, 1.4), ("[Chorus]\nHey", 7.6, 8.0), ("you", 8.0, 8.3, False)]
 
 
-async def _source(
-    db: SqliteDatabase, family: Family
-) -> AsyncIterator[tuple[LyricsSource, FakeUpstream]]:
+async def _source(db: Database, family: Family) -> AsyncIterator[tuple[LyricsSource, FakeUpstream]]:
     fake = FakeUpstream(family, api_key=KEY, public_base_url=BASE)
     fake.add_music_task("music-1", [("audio-1", "Song A", 30.0), ("audio-2", "Song B", 20.0)])
     async with make_http_client(transport=httpx.ASGITransport(app=fake.app)) as http:
@@ -41,7 +39,7 @@ async def _source(
 
 
 @pytest.fixture
-async def kie(db: SqliteDatabase) -> AsyncIterator[tuple[LyricsSource, FakeUpstream]]:
+async def kie(db: Database) -> AsyncIterator[tuple[LyricsSource, FakeUpstream]]:
     async for pair in _source(db, Family.KIE):
         yield pair
 
@@ -92,7 +90,7 @@ async def test_failures_render_without_lyrics_and_are_not_stored(
     assert sum(r.path.endswith("get-timestamped-lyrics") for r in fake.requests) == 2
 
 
-async def test_vidgo_unified_has_no_lyrics_and_that_is_stored(db: SqliteDatabase) -> None:
+async def test_vidgo_unified_has_no_lyrics_and_that_is_stored(db: Database) -> None:
     async for source, fake in _source(db, Family.UNIFIED):
         assert await source.lyrics(*TRACK) is None
         assert await source.lyrics(*TRACK) is None
