@@ -46,6 +46,16 @@ async def test_execute_returns_rowcount_and_fetch_returns_rows(db: Database) -> 
     assert await db.fetch_one("SELECT n FROM scratch WHERE n = ?", (99,)) is None
 
 
+async def test_the_engines_skip_locked_clause_keeps_a_claim_valid(db: Database) -> None:
+    await _scratch(db)
+    await db.execute("INSERT INTO scratch (n) VALUES (?), (?)", (1, 2))
+    async with db.transaction():
+        claim = "SELECT n FROM scratch ORDER BY n LIMIT 1" + db.engine.skip_locked  # noqa: S608 - a fixed clause
+        row = await db.fetch_one(claim)
+    assert row is not None
+    assert row[0] == 1
+
+
 async def test_transaction_commits(db: Database) -> None:
     await _scratch(db)
     async with db.transaction():

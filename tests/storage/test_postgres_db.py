@@ -214,3 +214,29 @@ async def test_a_failed_migration_leaves_nothing_behind(
         extra = await db.fetch_one("SELECT to_regclass('extra') IS NULL")
         assert extra is not None
         assert extra[0] is True  # the DDL of the failed step was rolled back with it
+
+
+async def test_a_claim_with_skip_locked_passes_over_rows_another_transaction_holds(
+    url: str,
+) -> None:
+    async with PostgresDatabase.connect(url) as db:
+        await db.execute("CREATE TABLE scratch (n BIGINT)")
+        await db.execute("INSERT INTO scratch VALUES (1), (2)")
+        claim = "SELECT n FROM scratch ORDER BY n LIMIT 1" + db.engine.skip_locked  # noqa: S608 - a fixed clause
+        holding, release = asyncio.Event(), asyncio.Event()
+
+        async def first_claimer() -> int:
+            async with db.transaction():
+                row = await db.fetch_one(claim)
+                holding.set()
+                await release.wait()
+                assert row is not None
+                return int(row[0])
+
+        first = asyncio.create_task(first_claimer())
+        await holding.wait()
+        async with db.transaction():
+            second = await asyncio.wait_for(db.fetch_one(claim), 10)  # does not wait for it
+        release.set()
+        assert second is not None
+        assert (await first, second[0]) == (1, 2)
