@@ -62,7 +62,8 @@ _CHANGEABLE: Final = frozenset({"caption", "message_id", "next_attempt_at", "err
 # look costs the same at any history size; the look before is remembered in `meta`. The
 # overlap re-reads a little: a delivery stamped just before a look but written after it.
 # (SQLite needs the WHERE before ON CONFLICT to parse an upsert over a join; CROSS JOIN keeps
-# the recent deliveries as the outer loop.)
+# the recent deliveries as the outer loop. DOUBLE PRECISION, not REAL: PostgreSQL's REAL is a
+# 4-byte float, 100 s off at today's unix times; SQLite reads both as its REAL.)
 DERIVED_UNTIL_KEY: Final = "channel_posts_derived_until"
 DERIVE_OVERLAP_SECONDS: Final = 300.0
 SQL_DERIVE: Final = (
@@ -71,7 +72,7 @@ SQL_DERIVE: Final = (
     " SELECT j.id, l.chat_id, l.channel_id, l.linked_at, j.file_id, 'pending', ?, ?, ?"
     " FROM jobs AS j CROSS JOIN autopost_links AS l"
     " WHERE j.state = 'delivered' AND j.file_id IS NOT NULL AND j.delivered_at >="
-    " COALESCE((SELECT CAST(value AS REAL) FROM meta WHERE key = ?) - ?, 0)"
+    " COALESCE((SELECT CAST(value AS DOUBLE PRECISION) FROM meta WHERE key = ?) - ?, 0)"
     " AND l.chat_id = j.chat_id AND l.channel_id IS NOT NULL AND l.linked_at IS NOT NULL"
     " AND j.delivered_at >= l.linked_at"
     " ON CONFLICT (job_id, channel_id) DO NOTHING"

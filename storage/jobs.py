@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from enum import Enum
+from itertools import islice
 from typing import Any, Final, Literal
 
 import aiosqlite
@@ -200,17 +201,17 @@ SQL_DELIVERED_VIDEO: Final = (
 )
 
 
-def sql_delivered_videos(words: int) -> str:
-    """The user's newest delivered videos (within the search depth) whose title, author or
-    track id contains each of `words` casefolded words, newest first."""
-    if not words:
-        return f"SELECT {_SHARED} FROM ({SQL_NEWEST_DELIVERED}) LIMIT ?"  # noqa: S608 — constants
-    match = " AND ".join("instr(share_text, ?) > 0" for _ in range(words))
-    return (
-        f"SELECT {_SHARED} FROM (SELECT *,"  # noqa: S608 — only placeholders
-        " py_casefold(COALESCE(title, '') || ' ' || COALESCE(author, '') || ' ' || audio_id)"
-        f" AS share_text FROM ({SQL_NEWEST_DELIVERED})) WHERE {match} LIMIT ?"
-    )
+def share_text(title: str | None, author: str | None, audio_id: str) -> str:
+    """What inline search words are looked for in: title, author and track id, casefolded
+    (in Python: SQL's lower() folds ASCII only on SQLite and depends on the collation on
+    PostgreSQL)."""
+    return f"{title or ''} {author or ''} {audio_id}".casefold()
+
+
+def same_as(column: str, value: object) -> tuple[str, tuple[object, ...]]:
+    """A NULL-safe `column` equals `value` both databases accept: `IS NULL` for None, else
+    `= ?` (PostgreSQL takes no `IS ?`; SQLite knows `IS NOT DISTINCT FROM` only since 3.39)."""
+    return (f"{column} IS NULL", ()) if value is None else (f"{column} = ?", (value,))
 
 
 @dataclass(frozen=True, slots=True)
@@ -500,27 +501,33 @@ class JobRepository:
         """The newest unfinished job for this track (and render format; None: the provider's
         video; a teaser apart from the full render) in this chat, or None."""
         marks = ", ".join("?" for _ in ACTIVE_STATES)
+        shape, shape_params = same_as("video_format", video_format)
         sql = (
-            "SELECT * FROM jobs WHERE chat_id = ? AND task_id = ? AND audio_id = ?"  # noqa: S608 — only placeholders
-            f" AND video_format IS ? AND teaser = ? AND state IN ({marks})"
+            "SELECT * FROM jobs WHERE chat_id = ? AND task_id = ? AND audio_id = ?"  # noqa: S608 — only placeholders and fixed names
+            f" AND {shape} AND teaser = ? AND state IN ({marks})"
             " ORDER BY id DESC LIMIT 1"
         )
         states = sorted(state.value for state in ACTIVE_STATES)
-        params = (chat_id, task_id, audio_id, video_format, int(teaser))
+        params = (chat_id, task_id, audio_id, *shape_params, int(teaser))
         return await self._one(sql, (*params, *states))
 
     async def find_rendered(self, job: Job) -> Job | None:
         """A delivered render of the same track, format and look (author, domain, lyrics on or
         off, teaser or not; the title is the track's) whose Telegram file_id can be sent again
         instead of rendering anew."""
+        nullable = [
+            same_as("video_format", job.video_format),
+            same_as("author", job.author),
+            same_as("domain_name", job.domain_name),
+        ]
         sql = (
-            "SELECT * FROM jobs WHERE provider = ? AND task_id = ? AND audio_id = ?"
-            " AND kind = 'render' AND video_format IS ? AND author IS ?"
-            " AND domain_name IS ? AND lyrics = ? AND teaser = ? AND state = ?"
+            "SELECT * FROM jobs WHERE provider = ? AND task_id = ? AND audio_id = ?"  # noqa: S608 — only placeholders and fixed names
+            f" AND kind = 'render' AND {' AND '.join(test for test, _ in nullable)}"
+            " AND lyrics = ? AND teaser = ? AND state = ?"
             " AND file_id IS NOT NULL AND id <> ? ORDER BY id DESC LIMIT 1"
         )
-        params = (job.provider, job.task_id, job.audio_id, job.video_format)
-        look = (job.author, job.domain_name, int(job.lyrics), int(job.teaser))
+        params = (job.provider, job.task_id, job.audio_id)
+        look = (*(p for _, ps in nullable for p in ps), int(job.lyrics), int(job.teaser))
         more = (*look, JobState.DELIVERED.value, job.id)
         return await self._one(sql, (*params, *more))
 
@@ -552,10 +559,18 @@ class JobRepository:
     ) -> list[DeliveredVideo]:
         """The user's delivered videos whose title, author or track id contains every one of
         `words` (casefolded), newest first, at most `limit`; only the newest
-        `SHARE_SEARCH_DEPTH` videos are searched."""
-        sql = sql_delivered_videos(len(words))
-        params = (user_id, SHARE_SEARCH_DEPTH, *words, limit)
-        return [_video(row) for row in await self._db.fetch_all(sql, params)]
+        `SHARE_SEARCH_DEPTH` videos are searched (read, then matched here)."""
+        limit = max(limit, 0)  # PostgreSQL refuses a negative LIMIT (SQLite: no limit)
+        depth = SHARE_SEARCH_DEPTH if words else min(limit, SHARE_SEARCH_DEPTH)
+        rows = await self._db.fetch_all(SQL_NEWEST_DELIVERED, (user_id, depth))
+        videos = (_video(row) for row in rows)
+        if words:
+            videos = (
+                v
+                for v in videos
+                if all(w in share_text(v.title, v.author, v.audio_id) for w in words)
+            )
+        return list(islice(videos, limit))
 
     async def delivered_video(self, job_id: int, *, user_id: int) -> DeliveredVideo | None:
         """The user's own delivered video of job `job_id`, or None."""

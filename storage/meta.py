@@ -22,7 +22,7 @@ class MetaRepository:
     async def get_or_create(self, key: str, value: str) -> str:
         """The value under `key`; stores `value` first if there is none (the first one wins)."""
         await self._db.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value)
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, value)
         )
         stored = await self.get(key)
         assert stored is not None  # just inserted, and rows are never deleted
