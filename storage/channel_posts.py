@@ -18,6 +18,7 @@ import aiosqlite
 
 from storage.db import Database
 from storage.jobs import from_timestamp, to_timestamp
+from storage.meta import take_lock
 
 
 class PostState(StrEnum):
@@ -90,7 +91,9 @@ SQL_NEXT_DUE: Final = (
     " ORDER BY next_attempt_at LIMIT 1"
 )
 # A lease that also takes a place in the channel's window: never more than `per_window`
-# sends to one channel since `window_start`, however many workers race (one statement).
+# sends to one channel since `window_start`, however many workers race (one statement, run
+# under CLAIM_LOCK_KEY: on PostgreSQL two claims would otherwise each count without the other).
+CLAIM_LOCK_KEY: Final = "channel_posts_claim_lock"
 SQL_CLAIM: Final = (
     "UPDATE channel_posts SET next_attempt_at = ?, attempts = attempts + 1, sent_at = ?,"
     " updated_at = ? WHERE id = ? AND state = 'pending' AND next_attempt_at IS NOT NULL"
@@ -170,7 +173,9 @@ class ChannelPostRepository:
         has it, it is no longer pending, or the channel's window is full."""
         at = to_timestamp(now)
         params = (to_timestamp(lease_until), at, at, post_id, at, to_timestamp(window_start))
-        return await self._db.execute(SQL_CLAIM, (*params, per_window)) == 1
+        async with self._db.transaction():
+            await take_lock(self._db, CLAIM_LOCK_KEY)
+            return await self._db.execute(SQL_CLAIM, (*params, per_window)) == 1
 
     async def postpone_channel(self, channel_id: int, until: datetime) -> int:
         """Make no pending post of `channel_id` due before `until` (its window is full)."""

@@ -18,21 +18,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from storage.db import Database
+from storage.meta import take_lock
 
 # SQLite integers are signed 64-bit; Telegram's update ids are far below this.
 MAX_UPDATE_ID = 2**63 - 1
 _LANE_OF_PENDING = (
     "SELECT lane, lane_head FROM update_inbox WHERE update_id = ? AND handled_at IS NULL"
 )
-# Every transaction that reads or moves a lane's head first writes this one `meta` row, so
-# such transactions run one at a time on any database: SQLite's BEGIN IMMEDIATE already does
-# that, PostgreSQL's row lock (held until COMMIT) does it under READ COMMITTED, where two
-# writers would otherwise each miss the other's head (docs/architecture.md §7.5).
+# Every transaction that reads or moves a lane's head takes this lock first: on PostgreSQL two
+# writers would otherwise each miss the other's uncommitted head (docs/architecture.md §7.5).
 INBOX_LOCK_KEY: Final = "update_inbox_lock"
-SQL_LOCK_INBOX: Final = (
-    "INSERT INTO meta (key, value) VALUES (?, '')"
-    " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-)
 # The head of its lane when no other update of the lane waits (a NULL lane matches no row).
 SQL_ADD: Final = (
     "INSERT INTO update_inbox (update_id, body, received_at, lane, lane_head)"
@@ -133,7 +128,7 @@ class UpdateInbox:
         )
 
     async def _lock(self) -> None:
-        await self._db.execute(SQL_LOCK_INBOX, (INBOX_LOCK_KEY,))
+        await take_lock(self._db, INBOX_LOCK_KEY)
 
     async def _promote(self, lane: int) -> None:
         await self._db.execute(

@@ -117,23 +117,24 @@ Counter = Literal["submit_attempts", "poll_attempts", "delivery_attempts"]
 
 # The due queries, public so a test can check their plans use the partial indexes.
 # Submissions and checks (polls, re-checks) are separate queues: a backlog of submissions
-# never starves polls (the literals match the partial indexes of migration 3).
+# never starves polls (the literals match the partial indexes of migration 3). Ties go by id
+# (free on SQLite, where the index ends in the rowid; PostgreSQL has no such order).
 SQL_DUE_FOR_SUBMIT: Final = (
     "SELECT * FROM jobs WHERE next_poll_at IS NOT NULL AND state = 'submitting'"
-    " AND kind = 'provider' AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?"
+    " AND kind = 'provider' AND next_poll_at <= ? ORDER BY next_poll_at, id LIMIT ?"
 )
 # Renders waiting for the renderer loop (migration 4's partial index jobs_due_render).
 SQL_DUE_FOR_RENDER: Final = (
     "SELECT * FROM jobs WHERE next_poll_at IS NOT NULL AND state = 'submitting'"
-    " AND kind = 'render' AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?"
+    " AND kind = 'render' AND next_poll_at <= ? ORDER BY next_poll_at, id LIMIT ?"
 )
 SQL_DUE_FOR_CHECK: Final = (
     "SELECT * FROM jobs WHERE next_poll_at IS NOT NULL AND state <> 'submitting'"
-    " AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?"
+    " AND next_poll_at <= ? ORDER BY next_poll_at, id LIMIT ?"
 )
 SQL_DUE_FOR_DELIVERY: Final = (
     "SELECT * FROM jobs WHERE next_delivery_at IS NOT NULL AND next_delivery_at <= ?"
-    " ORDER BY next_delivery_at LIMIT ?"
+    " ORDER BY next_delivery_at, id LIMIT ?"
 )
 
 

@@ -5,7 +5,23 @@ Must not import Telegram, httpx or anything from `bot`.
 
 from __future__ import annotations
 
+from typing import Final
+
 from storage.db import Database
+
+# Writing one `meta` row first makes the transactions that write the same row run one at a
+# time on either database: SQLite's BEGIN IMMEDIATE serialises every transaction anyway;
+# PostgreSQL holds the row's lock until COMMIT, so a read-then-write that must not interleave
+# (READ COMMITTED would let it) waits instead (docs/architecture.md §7.5).
+SQL_TAKE_LOCK: Final = (
+    "INSERT INTO meta (key, value) VALUES (?, '')"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+
+
+async def take_lock(db: Database, key: str) -> None:
+    """Inside a transaction: wait for the lock named `key` and hold it until the end."""
+    await db.execute(SQL_TAKE_LOCK, (key,))
 
 
 class MetaRepository:
