@@ -7,7 +7,7 @@ Times are aware UTC datetimes here and REAL unix seconds in the table.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -229,6 +229,7 @@ class DeliveredVideo:
 
 
 _VIDEO_FIELDS: Final = tuple(_SHARED.split(", "))
+_TITLE, _AUTHOR, _AUDIO_ID = (_VIDEO_FIELDS.index(name) for name in ("title", "author", "audio_id"))
 
 
 def _video(row: aiosqlite.Row) -> DeliveredVideo:
@@ -236,6 +237,14 @@ def _video(row: aiosqlite.Row) -> DeliveredVideo:
     assert made_at is not None  # created_at is NOT NULL
     values = dict(zip(_VIDEO_FIELDS, row, strict=True))  # in _SHARED order
     return DeliveredVideo(**values | {"made_at": made_at})
+
+
+def _has_words(row: aiosqlite.Row, words: Sequence[str]) -> bool:
+    text = share_text(row[_TITLE], row[_AUTHOR], row[_AUDIO_ID])
+    for word in words:  # noqa: SIM110 - 3x faster than all() over a generator, per row
+        if word not in text:
+            return False
+    return True
 
 
 def to_timestamp(value: datetime) -> float:
@@ -563,15 +572,12 @@ class JobRepository:
         `SHARE_SEARCH_DEPTH` videos are searched (read, then matched here)."""
         limit = max(limit, 0)  # PostgreSQL refuses a negative LIMIT (SQLite: no limit)
         depth = SHARE_SEARCH_DEPTH if words else min(limit, SHARE_SEARCH_DEPTH)
-        rows = await self._db.fetch_all(SQL_NEWEST_DELIVERED, (user_id, depth))
-        videos = (_video(row) for row in rows)
-        if words:
-            videos = (
-                v
-                for v in videos
-                if all(w in share_text(v.title, v.author, v.audio_id) for w in words)
-            )
-        return list(islice(videos, limit))
+        rows: Iterable[aiosqlite.Row] = await self._db.fetch_all(
+            SQL_NEWEST_DELIVERED, (user_id, depth)
+        )
+        if words:  # matched on the raw columns; only the rows returned become videos
+            rows = (row for row in rows if _has_words(row, words))
+        return [_video(row) for row in islice(rows, limit)]
 
     async def delivered_video(self, job_id: int, *, user_id: int) -> DeliveredVideo | None:
         """The user's own delivered video of job `job_id`, or None."""
