@@ -64,7 +64,7 @@ _CHANGEABLE: Final = frozenset({"caption", "message_id", "next_attempt_at", "err
 # overlap re-reads a little: a delivery stamped just before a look but written after it.
 # (SQLite needs the WHERE before ON CONFLICT to parse an upsert over a join; CROSS JOIN keeps
 # the recent deliveries as the outer loop. DOUBLE PRECISION, not REAL: PostgreSQL's REAL is a
-# 4-byte float, 100 s off at today's unix times; SQLite reads both as its REAL.)
+# 4-byte float, up to 64 s off at today's unix times; SQLite reads both as its REAL.)
 DERIVED_UNTIL_KEY: Final = "channel_posts_derived_until"
 DERIVE_OVERLAP_SECONDS: Final = 300.0
 SQL_DERIVE: Final = (
