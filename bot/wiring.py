@@ -38,7 +38,7 @@ from bot.rendering import Renderer, RenderQueue
 from bot.telegram_io.admin_alerts import TelegramAdminAlerts
 from bot.telegram_io.delivery import Delivery
 from bot.telegram_io.relay_files import RelayFiles
-from bot.telegram_io.render_progress import StatusProgress, TelegramChatFiles
+from bot.telegram_io.render_progress import TelegramChatFiles, TelegramRenderProgress
 from bot.telegram_io.status_messages import StatusMessages
 from bot.upstream.client import UpstreamClient
 from bot.upstream.dialect import dialect_for
@@ -190,7 +190,7 @@ def build_services(
         repo=repo,
         preparer=RenderPreparation(repo=repo, upstream=upstream, lyrics=lyrics),
         sources=RenderSources(fetcher=fetcher, chat_files=TelegramChatFiles(bot)),
-        progress=StatusProgress(bot),
+        progress=TelegramRenderProgress(bot),
         renderer=resources.renderer,
         queue=RenderQueue(settings.render_concurrency),
         work_root=settings.database_path.parent / "renders",

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import shutil
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -35,6 +34,7 @@ from bot.engine.render_plan import (
     plan_from_json,
 )
 from bot.engine.render_sources import RenderSources
+from bot.engine.render_workdirs import fresh_dir, job_dirs, remove_work_dir
 from bot.rendering import (
     BadInput,
     RenderedVideo,
@@ -52,21 +52,6 @@ RETRY_SECONDS = 15.0  # the first retry's delay; doubled for each later one
 # No retry is planned past this much time from the job's creation: it fails instead.
 RENDER_RETRY_WINDOW = timedelta(hours=2)
 CANCEL_NOTICE_DELAY = timedelta(seconds=2)  # the delivery loop tells "cancelled" after this
-
-
-def work_dir_of(output_path: str | None) -> Path | None:
-    """The per-job work dir holding a rendered file (None when there is none)."""
-    if output_path is None:
-        return None
-    folder = Path(output_path).parent
-    return folder if folder.name.startswith("job") else None
-
-
-def remove_work_dir(folder: Path | None) -> None:
-    """Delete a job's work dir. Synchronous on purpose: it also runs while a task is being
-    cancelled, where an await could be interrupted."""
-    if folder is not None:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 class RenderJobs:
@@ -125,7 +110,7 @@ class RenderJobs:
     async def sweep(self) -> int:
         """At start: remove work dirs no render waits on (a kill can leave them behind); a
         rendered file waiting for delivery stays."""
-        folders = await asyncio.to_thread(_job_dirs, self._work_root)
+        folders = await asyncio.to_thread(job_dirs, self._work_root)
         removed = 0
         for job_id, folder in folders:
             job = await self._repo.get(job_id)
@@ -232,7 +217,7 @@ class RenderJobs:
             return
         folder = self._work_root / f"job{job.id}"
         try:
-            await asyncio.to_thread(_fresh_dir, folder)
+            await asyncio.to_thread(fresh_dir, folder)
             video, title = await self._render(job.id, plan, folder, reporter)
             if await self._succeeded(fresh, video, title):
                 return
@@ -323,19 +308,3 @@ def _current_cancelling() -> bool:
     """Whether the current task itself is being cancelled (shutdown), not just the child."""
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
-
-
-def _job_dirs(root: Path) -> list[tuple[int, Path]]:
-    if not root.is_dir():
-        return []
-    found = []
-    for folder in root.iterdir():
-        number = folder.name.removeprefix("job")
-        if folder.is_dir() and folder.name.startswith("job") and number.isdigit():
-            found.append((int(number), folder))
-    return found
-
-
-def _fresh_dir(folder: Path) -> None:
-    shutil.rmtree(folder, ignore_errors=True)  # a previous attempt's leftovers
-    folder.mkdir(parents=True)

@@ -53,7 +53,7 @@ def progress_interval(chat_id: int) -> float:
     return GROUP_PROGRESS_INTERVAL_SECONDS if chat_id < 0 else PROGRESS_INTERVAL_SECONDS
 
 
-class StatusProgress:
+class TelegramRenderProgress:
     """The `ProgressPort` on Telegram: each render's progress on its status message."""
 
     def __init__(self, bot: Bot, *, interval: float | None = None) -> None:

@@ -13,7 +13,12 @@ ROOT = Path(__file__).resolve().parents[2]
 ENGINE = ROOT / "bot" / "engine"
 FORBIDDEN_IN_ENGINE = ("telegram", "bot.telegram_io", "bot.text", "handlers")
 # Rendering reads only the plan and the row: the future worker has no provider key.
-RENDERING = ("bot.engine.render_jobs", "bot.engine.render_sources", "bot.engine.render_plan")
+RENDERING = (
+    "bot.engine.render_jobs",
+    "bot.engine.render_sources",
+    "bot.engine.render_plan",
+    "bot.engine.render_workdirs",
+)
 FORBIDDEN_IN_RENDERING = ("bot.upstream.client", "bot.engine.render_preparation")
 
 
