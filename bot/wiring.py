@@ -36,9 +36,10 @@ from bot.engine.video_hosts import VideoHosts
 from bot.health import HealthBoard
 from bot.rendering import Renderer, RenderQueue
 from bot.telegram_io.admin_alerts import TelegramAdminAlerts
+from bot.telegram_io.chat_files import TelegramChatFiles
 from bot.telegram_io.delivery import Delivery
 from bot.telegram_io.relay_files import RelayFiles
-from bot.telegram_io.render_progress import TelegramChatFiles, TelegramRenderProgress
+from bot.telegram_io.render_progress import TelegramRenderProgress
 from bot.telegram_io.status_messages import StatusMessages
 from bot.upstream.client import UpstreamClient
 from bot.upstream.dialect import dialect_for

@@ -1,8 +1,7 @@
-"""The render ports on Telegram (docs/architecture.md §8.3): a render's progress on its status
-message with the Cancel button, and the audio file sent in the chat fetched by its file id.
+"""A render's progress on its status message, with the Cancel button (docs/architecture.md §8.3).
 
-Implements `ProgressPort` and `ChatFiles` of bot/engine/render_plan.py; the engine never
-imports this module (bot/wiring.py hands it over).
+Implements the engine's `ProgressPort` (bot/engine/render_plan.py); the engine never imports
+this module (bot/wiring.py hands it over).
 """
 
 from __future__ import annotations
@@ -12,13 +11,10 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from datetime import timedelta
-from pathlib import Path
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, TelegramError
 
-from bot.engine.render_plan import SourceTransient, SourceUnavailable
 from bot.rendering import QueuePosition
 from bot.telegram_io.status_messages import (
     MESSAGE_DEADLINE_SECONDS,
@@ -26,7 +22,6 @@ from bot.telegram_io.status_messages import (
     is_not_modified,
     telegram_deadline,
 )
-from bot.telegram_io.telegram_files import save_telegram_file
 from bot.text.render import render_progress_text
 from bot.text.texts import text
 from storage.jobs import Job
@@ -136,26 +131,3 @@ class ProgressReporter:
         pending, self._pending = self._pending, None
         if pending is not None and pending != self._shown:
             self._start_edit(pending)
-
-
-class TelegramChatFiles:
-    """The `ChatFiles` port on Telegram: getFile, then the file written off the event loop."""
-
-    def __init__(self, bot: Bot) -> None:
-        self._bot = bot
-
-    async def save(self, file_id: str, path: Path) -> None:
-        """Write the file to `path`; Telegram's refusals become the engine's source failures."""
-        try:
-            telegram_file = await self._bot.get_file(file_id)
-            await save_telegram_file(telegram_file, path)
-        except BadRequest as exc:
-            raise SourceUnavailable(str(exc)) from exc
-        except RetryAfter as exc:  # flood control on getFile: not a failure of the file
-            raise SourceTransient(str(exc), retry_after=_seconds(exc.retry_after)) from exc
-        except (NetworkError, OSError) as exc:
-            raise SourceTransient(str(exc)) from exc
-
-
-def _seconds(value: int | float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
