@@ -1,6 +1,7 @@
 """The job engine's import rules (docs/architecture.md §1.1, §8.2), read from the source with
-`ast`: no module under bot/engine imports Telegram I/O, texts or handlers, and rendering's
-modules never reach the provider client or the preparation, even through other modules."""
+`ast`: no module under bot/engine imports Telegram I/O, texts or handlers, directly or through
+other modules of ours, and rendering's modules never reach the provider client or the
+preparation."""
 
 from __future__ import annotations
 
@@ -73,6 +74,22 @@ def test_the_engine_imports_no_telegram_io_texts_or_handlers() -> None:
         for name in imported_names(path)
         if is_under(name, FORBIDDEN_IN_ENGINE)
     }
+    assert sorted(found) == []
+
+
+def test_nor_does_any_module_the_engine_reaches() -> None:
+    """Not through a helper either: every module of ours an engine module imports, at any
+    depth, is held to the same rule."""
+    found = set()
+    for path in sorted(ENGINE.glob("*.py")):
+        for module in reachable(f"bot.engine.{path.stem}"):
+            source = source_of(module)
+            assert source is not None
+            found |= {
+                f"{path.name} -> {module}: {name}"
+                for name in imported_names(source)
+                if is_under(name, FORBIDDEN_IN_ENGINE)
+            }
     assert sorted(found) == []
 
 
