@@ -141,8 +141,8 @@ class RenderJobs:
         if task is not None:
             self._cancelled.add(job.id)
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(asyncio.shield(task), 10.0)
+            # Its outcome is recorded by `_run`, which awaits it; only wait for ffmpeg to end.
+            await asyncio.wait({task}, timeout=10.0)
         await self._repo.transition(
             job.id, expected=JobState.FAILED, next_delivery_at=self._clock()
         )
