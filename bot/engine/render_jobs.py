@@ -14,7 +14,6 @@ Must not import Telegram, bot.text, handlers, the provider client or the prepara
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
