@@ -70,6 +70,8 @@ class Job:
     # migration 5 (karaoke lyrics and the chorus teaser, issue 11)
     lyrics: bool = True  # a render burns in the track's lyrics
     teaser: bool = False  # a render of the chorus only (15-30 s, 9:16)
+    # migration 8 (issue 17): a render's RenderPlan as JSON, written by its preparation
+    render_plan: str | None = None
 
 
 @dataclass(frozen=True)
