@@ -211,6 +211,11 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX jobs_delivered_at ON jobs (delivered_at)"
         " WHERE state = 'delivered' AND file_id IS NOT NULL",
     ),
+    (
+        # A render's hand-over from its preparation to its rendering (docs/architecture.md
+        # §8.2): the RenderPlan as JSON; NULL until the render is prepared.
+        "ALTER TABLE jobs ADD COLUMN render_plan TEXT NULL",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

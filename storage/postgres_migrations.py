@@ -146,7 +146,10 @@ _BASELINE: Final[tuple[str, ...]] = (
 
 POSTGRES_BASELINE: Final = 7
 # (version, statements), versions POSTGRES_BASELINE + 1, + 2, … in order.
-POSTGRES_MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = ()
+POSTGRES_MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
+    # The render's plan, the hand-over from preparation to rendering (docs/architecture.md §8.2).
+    (8, ("ALTER TABLE jobs ADD COLUMN render_plan TEXT NULL",)),
+)
 POSTGRES_SCHEMA_VERSION: Final = POSTGRES_BASELINE + len(POSTGRES_MIGRATIONS)
 
 _VERSION_TABLE: Final = (

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
-
 from bot.domain import JobState
 from bot.engine.admission import QUOTA_WINDOW, AccessPolicy, Admission, QuotaExceeded
 from storage.jobs import KIND_RENDER, Job, JobRepository
@@ -37,7 +35,6 @@ async def _retry_at(admission: Admission, *, chat_id: int, user_id: int | None) 
     return verdict.retry_at
 
 
-@pytest.mark.sqlite_only(reason="repository SQL not portable yet")
 async def test_a_fallback_render_does_not_move_the_time_the_next_job_fits(
     repo: JobRepository, clock: FakeClock
 ) -> None:
@@ -55,7 +52,6 @@ async def test_a_fallback_render_does_not_move_the_time_the_next_job_fits(
     assert await _retry_at(admission, chat_id=7, user_id=7) == second.created_at + QUOTA_WINDOW
 
 
-@pytest.mark.sqlite_only(reason="repository SQL not portable yet")
 async def test_anonymous_senders_retry_time_ignores_fallback_renders(
     repo: JobRepository, clock: FakeClock
 ) -> None:
@@ -70,7 +66,6 @@ async def test_anonymous_senders_retry_time_ignores_fallback_renders(
     assert await _retry_at(admission, chat_id=-5, user_id=None) == later.created_at + QUOTA_WINDOW
 
 
-@pytest.mark.sqlite_only(reason="repository SQL not portable yet")
 async def test_over_the_quota_the_retry_time_is_when_enough_jobs_left_the_hour(
     repo: JobRepository, clock: FakeClock
 ) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import pytest
-
 from bot.domain import JobState
 from storage.autopost_links import AutopostLinkRepository
 from storage.channel_posts import ChannelPostRepository, PostState
@@ -33,7 +31,6 @@ async def delivered(repo: JobRepository, clock: FakeClock, n: int) -> list[int]:
     return ids
 
 
-@pytest.mark.sqlite_only(reason="repository SQL not portable yet")
 async def test_rows_are_derived_once_for_videos_after_the_link(
     db: Database, repo: JobRepository, clock: FakeClock
 ) -> None:
@@ -48,7 +45,6 @@ async def test_rows_are_derived_once_for_videos_after_the_link(
     assert sorted(p.job_id for p in await posts.due(clock(), 50)) == after
 
 
-@pytest.mark.sqlite_only(reason="repository SQL not portable yet")
 async def test_racing_claims_never_exceed_the_channel_window(
     db: Database, repo: JobRepository, clock: FakeClock
 ) -> None:
@@ -74,7 +70,6 @@ async def test_racing_claims_never_exceed_the_channel_window(
     assert sum(won) == 20
 
 
-@pytest.mark.sqlite_only(reason="repository SQL not portable yet")
 async def test_switching_off_wins_once_and_spares_a_newer_link(
     db: Database, repo: JobRepository, clock: FakeClock
 ) -> None:

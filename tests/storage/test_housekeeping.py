@@ -27,7 +27,6 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> Non
             await asyncio.sleep(0.005)
 
 
-@pytest.mark.sqlite_only(reason="repository SQL not portable yet")
 async def test_old_picks_and_update_ids_are_pruned_again_and_again(
     db: Database, clock: FakeClock
 ) -> None:

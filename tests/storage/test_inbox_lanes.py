@@ -43,7 +43,6 @@ async def heads(inbox: UpdateInbox) -> list[int]:
     return [found.update_id for found in await inbox.pending(limit=100)]
 
 
-@pytest.mark.sqlite_only(reason="repository SQL not portable yet")
 async def test_only_the_oldest_update_of_each_chat_is_listed_until_it_is_handled(
     db: Database,
 ) -> None:
@@ -59,7 +58,6 @@ async def test_only_the_oldest_update_of_each_chat_is_listed_until_it_is_handled
     assert await heads(inbox) == [2, 5, 6]
 
 
-@pytest.mark.sqlite_only(reason="repository SQL not portable yet")
 async def test_a_released_update_stays_pending_and_its_chat_goes_on(db: Database) -> None:
     inbox = UpdateInbox(db)
     await inbox.add([item(message(n, GROUP)) for n in (1, 2, 3)])

@@ -237,7 +237,6 @@ async def test_find_for_track(repo: JobRepository) -> None:
     assert [j.id for j in found] == [second.id, first.id]
 
 
-@pytest.mark.sqlite_only(reason="repository SQL not portable yet")
 async def test_find_active_for_chat_track_ignores_finished_jobs(repo: JobRepository) -> None:
     done = await repo.create(new_job(chat_id=5, task_id="t", audio_id="a"))
     await repo.transition(done.id, expected=done.state, to=JobState.FAILED)
