@@ -9,9 +9,8 @@ import textwrap
 from pathlib import Path
 
 import httpx
-import psycopg
-import pytest
 
+from bot.domain import JobState
 from storage.postgres_db import PostgresDatabase
 from tests.e2e.harness import running_bot
 from tests.postgres_server import throwaway_database
@@ -64,11 +63,6 @@ def test_the_embedded_default_never_imports_postgres_or_the_task_engine(tmp_path
     assert (tmp_path / "bot.sqlite3").is_file()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=psycopg.errors.SyntaxError,
-    reason="the repositories' SQL is made portable on another branch (INSERT OR IGNORE in meta)",
-)
 async def test_with_a_database_url_the_bot_keeps_its_tables_in_postgres(tmp_path: Path) -> None:
     with throwaway_database() as url:
         async with running_bot(tmp_path, database_url=url) as harness:
@@ -77,6 +71,14 @@ async def test_with_a_database_url_the_bot_keeps_its_tables_in_postgres(tmp_path
             health = await harness.web.get("/healthz")
             assert health.status_code == 200, health.text
             assert health.json()["parts"]["database"]["healthy"] is True
+            # A whole job on PostgreSQL: command, create, callback, video, delivered once.
+            await harness.submit(user_id=4242)
+            video_task = await harness.video_task_id()
+            harness.upstream.complete(video_task)
+            response = await harness.upstream.fire_callback(video_task, harness.web)
+            assert response.status_code == 200
+            await harness.telegram.wait_for("sendVideo")
+            await harness.wait_state(JobState.DELIVERED)
         assert not (tmp_path / "bot.sqlite3").exists()  # nothing went to SQLite
         async with PostgresDatabase.connect(url) as db:
             salt = await db.fetch_one("SELECT value FROM meta WHERE key = 'callback_token_salt'")
