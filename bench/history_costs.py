@@ -24,7 +24,7 @@ from pathlib import Path
 from handlers.inline_share import InlineShareHandlers
 from storage.autopost_links import AutopostLinkRepository
 from storage.channel_posts import ChannelPostRepository
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.jobs import JobRepository
 
 CHATS = 1_000
@@ -102,13 +102,13 @@ async def _median_ms(step: Callable[[], Awaitable[object]], runs: int = 200) -> 
 async def main(jobs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bot.sqlite3"
-        async with Database.connect(path):
+        async with SqliteDatabase.connect(path):
             pass  # the schema
         now = time.time()
         started = time.monotonic()
         await asyncio.to_thread(_fill, path, jobs, now)
         print(f"filled {jobs:,} jobs in {time.monotonic() - started:.1f} s")
-        async with Database.connect(path) as db:
+        async with SqliteDatabase.connect(path) as db:
             repo = JobRepository(db)
             posts = ChannelPostRepository(db)
             inline = InlineShareHandlers(repo=repo)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.proc import bot_environment, memory_mib
 from bot.domain import Family, JobState
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.jobs import JobRepository, NewJob
 from tests.e2e.processes import BotProcess, serve
 from tests.fakes.telegram import FakeTelegram
@@ -35,7 +35,7 @@ async def _fill(path: Path, upstream: FakeUpstream, jobs: int) -> None:
     """Write `jobs` pending jobs."""
     rng = random.Random(1)
     now = datetime.now(UTC)
-    async with Database.connect(path) as db:
+    async with SqliteDatabase.connect(path) as db:
         repo = JobRepository(db)
         for n in range(jobs):
             job = await repo.create(

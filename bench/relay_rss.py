@@ -34,7 +34,7 @@ from bot.telegram_io.delivery import Delivery
 from bot.telegram_io.status_messages import StatusMessages
 from bot.upstream.safe_fetch import SafeFetcher
 from storage.chats import ChatSettingsRepository
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.jobs import JobRepository, NewJob
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.upstream import FakeUpstream
@@ -149,14 +149,14 @@ async def measure(sizes: list[int]) -> None:
     where = json.loads(await child.stdout.readline())
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            async with Database.connect(Path(tmp) / "bench.sqlite3") as db:
+            async with SqliteDatabase.connect(Path(tmp) / "bench.sqlite3") as db:
                 await run(db, where, sizes)
     finally:
         child.terminate()
         await child.wait()
 
 
-async def run(db: Database, where: dict[str, object], sizes: list[int]) -> None:
+async def run(db: SqliteDatabase, where: dict[str, object], sizes: list[int]) -> None:
     urls = where["urls"]
     assert isinstance(urls, dict)
     repo = JobRepository(db)

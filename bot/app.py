@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import sqlite3
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
@@ -39,8 +38,9 @@ from bot.upstream.client import make_http_client
 from bot.web import HealthReport, build_web_app, telegram_webhook_route
 from bot.wiring import Resources, Services, Wakeups, build_loops, build_services, register_handlers
 from handlers.menu import publish_command_menu
-from storage.db import Database
+from storage.backends import connect_database
 from storage.inbox import UpdateInbox
+from storage.interface import Database
 from storage.jobs import JobRepository
 from storage.meta import MetaRepository
 from storage.picks import TrackPickRepository
@@ -177,7 +177,10 @@ class BotApp:
         """The database, HTTP clients, python-telegram-bot's application and the channel
         poster's own Bot, each closed by the exit stack."""
         settings, stack = self.settings, self._stack
-        db = await stack.enter_async_context(Database.connect(settings.database_path))
+        # SQLite at DATABASE_PATH, or PostgreSQL when DATABASE_URL is set (§14).
+        db = await stack.enter_async_context(
+            connect_database(path=settings.database_path, url=settings.postgres_url)
+        )
         salt = await MetaRepository(db).get_or_create(SALT_KEY, new_salt())
         upstream_http = make_http_client(transport=self._upstream_transport)
         stack.push_async_callback(upstream_http.aclose)
@@ -270,7 +273,7 @@ class BotApp:
                     "updates_pending": await inbox.count_pending(),
                 }
                 database = PartStatus(healthy=True, reason=None, failing_for_seconds=0.0)
-            except (sqlite3.Error, ValueError) as exc:  # ValueError: aiosqlite's "closed"
+            except core.db.engine.errors as exc:  # the driver's errors, ValueError: "closed"
                 database = PartStatus(
                     healthy=False, reason=describe_cause(exc), failing_for_seconds=0.0
                 )

@@ -27,6 +27,8 @@ _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 # Only kie signs its callbacks; apikley, the SUNOAPI family and vidgo document no signature
 # (docs/providers.md §2.3, §6.1), so with them a webhook HMAC key would refuse every callback.
 SIGNING_PROVIDERS = frozenset({Provider.KIE})
+# The URL schemes libpq accepts for a PostgreSQL connection.
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class Settings(BaseSettings):
@@ -49,6 +51,8 @@ class Settings(BaseSettings):
     http_host: str = "0.0.0.0"  # noqa: S104 - the endpoint must be reachable from a proxy/container
     http_port: int = Field(default=8080, ge=0, le=65535)
     database_path: Path = Path("data/bot.sqlite3")
+    # Empty: SQLite at database_path. Holds a password: never logged (docs/architecture.md §13.9).
+    database_url: SecretStr | None = None
     poll_interval_seconds: float = Field(default=30.0, gt=0)
     job_timeout_minutes: float = Field(default=60.0, gt=0)
     default_domain_name: str | None = Field(default=None, max_length=MAX_DOMAIN_LENGTH)
@@ -105,6 +109,17 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message never repeats the value: the URL holds a password.
+        if value is not None and not value.get_secret_value().startswith(_POSTGRES_SCHEMES):
+            raise ValueError(
+                "must be empty (SQLite at DATABASE_PATH) or a postgresql:// URL,"
+                " e.g. postgresql://user:password@host:5432/dbname"
+            )
+        return value
+
     @model_validator(mode="after")
     def _webhook_needs_secret_and_url(self) -> Settings:
         if self.bot_mode == "webhook":
@@ -130,6 +145,11 @@ class Settings(BaseSettings):
     def upstream_base_url(self) -> str:
         """MUSIC_API_BASE_URL, or the provider's documented host."""
         return self.music_api_base_url or DEFAULT_BASE_URL[self.music_api_provider]
+
+    @property
+    def postgres_url(self) -> str | None:
+        """The PostgreSQL connection URL (a secret), or None for SQLite at DATABASE_PATH."""
+        return None if self.database_url is None else self.database_url.get_secret_value()
 
     @property
     def callbacks_enabled(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
@@ -41,8 +42,12 @@ class SecretRedactor(logging.Filter):
 def secrets_of(settings: Settings) -> list[str]:
     """The values that must never reach a log line."""
     values: list[SecretStr | None] = [settings.telegram_bot_token, settings.music_api_key]
-    values += [settings.webhook_secret, settings.music_api_webhook_hmac_key]
-    return [v.get_secret_value() for v in values if v is not None]
+    values += [settings.webhook_secret, settings.music_api_webhook_hmac_key, settings.database_url]
+    secrets = [v.get_secret_value() for v in values if v is not None]
+    if settings.postgres_url is not None:  # its password alone, as a driver message may say it
+        password = urlsplit(settings.postgres_url).password
+        secrets += [password] if password else []
+    return secrets
 
 
 def configure_logging(settings: Settings, stream: object = None) -> logging.Handler:

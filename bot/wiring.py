@@ -30,12 +30,16 @@ from bot.engine.job_model import EngineConfig
 from bot.engine.jobs import JobService
 from bot.engine.lyrics_source import LyricsSource
 from bot.engine.render_jobs import RenderJobs
+from bot.engine.render_preparation import RenderPreparation
+from bot.engine.render_sources import RenderSources
 from bot.engine.video_hosts import VideoHosts
 from bot.health import HealthBoard
 from bot.rendering import Renderer, RenderQueue
 from bot.telegram_io.admin_alerts import TelegramAdminAlerts
+from bot.telegram_io.chat_files import TelegramChatFiles
 from bot.telegram_io.delivery import Delivery
 from bot.telegram_io.relay_files import RelayFiles
+from bot.telegram_io.render_progress import TelegramRenderProgress
 from bot.telegram_io.status_messages import StatusMessages
 from bot.upstream.client import UpstreamClient
 from bot.upstream.dialect import dialect_for
@@ -55,7 +59,7 @@ from handlers.teaser import TeaserHandlers
 from storage.autopost_links import AutopostLinkRepository
 from storage.channel_posts import ChannelPostRepository
 from storage.chats import ChatSettingsRepository
-from storage.db import Database
+from storage.interface import Database
 from storage.jobs import Job, JobRepository
 from storage.lyrics import LyricsRepository
 from storage.picks import TrackPickRepository
@@ -185,15 +189,14 @@ def build_services(
     )
     renders = RenderJobs(
         repo=repo,
-        upstream=upstream,
-        fetcher=fetcher,
-        bot=bot,
+        preparer=RenderPreparation(repo=repo, upstream=upstream, lyrics=lyrics),
+        sources=RenderSources(fetcher=fetcher, chat_files=TelegramChatFiles(bot)),
+        progress=TelegramRenderProgress(bot),
         renderer=resources.renderer,
         queue=RenderQueue(settings.render_concurrency),
         work_root=settings.database_path.parent / "renders",
         clock=clock,
         wake_delivery=wakeups.delivery.set,
-        lyrics=lyrics,
     )
     posts = ChannelPostRepository(db, clock)
     poster = ChannelPoster(

@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot.engine.admission import AccessPolicy
-from bot.engine.error_kinds import error_text
+from bot.text.error_texts import error_text
 from bot.text.render import format_credits
 from bot.text.texts import text
 from bot.upstream.client import UpstreamClient

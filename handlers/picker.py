@@ -16,10 +16,10 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.domain import TrackList, TrackListStatus
 from bot.engine.admission import AccessPolicy
-from bot.engine.error_kinds import error_text
 from bot.engine.rate_limit import Allowance, PerKeyWindow
 from bot.telegram_io.callback_data import number_after
 from bot.telegram_io.status_messages import is_gone, is_not_modified
+from bot.text.error_texts import error_text
 from bot.text.render import provider_detail, track_label
 from bot.text.texts import text
 from bot.upstream.client import UpstreamClient

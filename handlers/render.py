@@ -12,9 +12,10 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.engine.admission import AccessPolicy
-from bot.engine.render_jobs import CANCEL_PREFIX, RenderJobs
+from bot.engine.render_jobs import RenderJobs
 from bot.rendering import VideoFormat, parse_format
 from bot.telegram_io.callback_data import number_after
+from bot.telegram_io.render_progress import CANCEL_PREFIX
 from bot.telegram_io.video_buttons import FORMAT_PREFIX, parse_format_button
 from bot.text.commands import (
     AuthorTooLong,

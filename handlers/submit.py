@@ -15,7 +15,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from bot.engine.admission import Admission, Admitted, AlreadyInFlight, NotAllowed, QuotaExceeded
 from bot.engine.job_model import JobRequest, Phase
 from bot.engine.jobs import JobService
-from bot.engine.render_jobs import cancel_markup
+from bot.telegram_io.render_progress import cancel_markup
 from bot.telegram_io.status_messages import check_status_markup
 from bot.text.texts import text
 from handlers.common import language_of, reply, sender_id, topic_of

@@ -10,9 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import aiosqlite
-
-from storage.db import Database
+from storage.interface import Database, Row
 from storage.jobs import from_timestamp, to_timestamp
 
 
@@ -34,7 +32,7 @@ class AutopostLink:
         return self.channel_id is not None and self.linked_at is not None
 
 
-def _link(row: aiosqlite.Row) -> AutopostLink:
+def _link(row: Row) -> AutopostLink:
     return AutopostLink(
         chat_id=row["chat_id"],
         channel_id=row["channel_id"],
@@ -68,8 +66,9 @@ class AutopostLinkRepository:
             "INSERT INTO autopost_links (chat_id, channel_id, channel_title, language,"
             " linked_at, linked_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (chat_id) DO UPDATE SET"
-            " linked_at = CASE WHEN channel_id IS excluded.channel_id AND linked_at IS NOT NULL"
-            " THEN linked_at ELSE excluded.linked_at END,"
+            " linked_at = CASE WHEN autopost_links.channel_id = excluded.channel_id"
+            " AND autopost_links.linked_at IS NOT NULL"
+            " THEN autopost_links.linked_at ELSE excluded.linked_at END,"
             " channel_id = excluded.channel_id, channel_title = excluded.channel_title,"
             " language = excluded.language, linked_by = excluded.linked_by,"
             " updated_at = excluded.updated_at RETURNING *"

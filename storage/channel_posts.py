@@ -14,10 +14,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-import aiosqlite
-
-from storage.db import Database
+from storage.interface import Database, Row
 from storage.jobs import from_timestamp, to_timestamp
+from storage.meta import take_lock
 
 
 class PostState(StrEnum):
@@ -62,7 +61,8 @@ _CHANGEABLE: Final = frozenset({"caption", "message_id", "next_attempt_at", "err
 # look costs the same at any history size; the look before is remembered in `meta`. The
 # overlap re-reads a little: a delivery stamped just before a look but written after it.
 # (SQLite needs the WHERE before ON CONFLICT to parse an upsert over a join; CROSS JOIN keeps
-# the recent deliveries as the outer loop.)
+# the recent deliveries as the outer loop. DOUBLE PRECISION, not REAL: PostgreSQL's REAL is a
+# 4-byte float, up to 64 s off at today's unix times; SQLite reads both as its REAL.)
 DERIVED_UNTIL_KEY: Final = "channel_posts_derived_until"
 DERIVE_OVERLAP_SECONDS: Final = 300.0
 SQL_DERIVE: Final = (
@@ -71,7 +71,7 @@ SQL_DERIVE: Final = (
     " SELECT j.id, l.chat_id, l.channel_id, l.linked_at, j.file_id, 'pending', ?, ?, ?"
     " FROM jobs AS j CROSS JOIN autopost_links AS l"
     " WHERE j.state = 'delivered' AND j.file_id IS NOT NULL AND j.delivered_at >="
-    " COALESCE((SELECT CAST(value AS REAL) FROM meta WHERE key = ?) - ?, 0)"
+    " COALESCE((SELECT CAST(value AS DOUBLE PRECISION) FROM meta WHERE key = ?) - ?, 0)"
     " AND l.chat_id = j.chat_id AND l.channel_id IS NOT NULL AND l.linked_at IS NOT NULL"
     " AND j.delivered_at >= l.linked_at"
     " ON CONFLICT (job_id, channel_id) DO NOTHING"
@@ -89,7 +89,9 @@ SQL_NEXT_DUE: Final = (
     " ORDER BY next_attempt_at LIMIT 1"
 )
 # A lease that also takes a place in the channel's window: never more than `per_window`
-# sends to one channel since `window_start`, however many workers race (one statement).
+# sends to one channel since `window_start`, however many workers race (one statement, run
+# under CLAIM_LOCK_KEY: on PostgreSQL two claims would otherwise each count without the other).
+CLAIM_LOCK_KEY: Final = "channel_posts_claim_lock"
 SQL_CLAIM: Final = (
     "UPDATE channel_posts SET next_attempt_at = ?, attempts = attempts + 1, sent_at = ?,"
     " updated_at = ? WHERE id = ? AND state = 'pending' AND next_attempt_at IS NOT NULL"
@@ -98,7 +100,7 @@ SQL_CLAIM: Final = (
 )
 
 
-def _post(row: aiosqlite.Row) -> ChannelPost:
+def _post(row: Row) -> ChannelPost:
     values: dict[str, Any] = {name: row[name] for name in _COLUMNS}
     for name in _TIMES:
         values[name] = from_timestamp(values[name])
@@ -169,7 +171,9 @@ class ChannelPostRepository:
         has it, it is no longer pending, or the channel's window is full."""
         at = to_timestamp(now)
         params = (to_timestamp(lease_until), at, at, post_id, at, to_timestamp(window_start))
-        return await self._db.execute(SQL_CLAIM, (*params, per_window)) == 1
+        async with self._db.transaction():
+            await take_lock(self._db, CLAIM_LOCK_KEY)
+            return await self._db.execute(SQL_CLAIM, (*params, per_window)) == 1
 
     async def postpone_channel(self, channel_id: int, until: datetime) -> int:
         """Make no pending post of `channel_id` due before `until` (its window is full)."""

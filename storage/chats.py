@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from storage.db import Database
+from storage.interface import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +60,11 @@ class ChatSettingsRepository:
         its auto-post link (the two tables that are keyed by the chat)."""
         async with self._db.transaction():
             for table in ("chat_settings", "autopost_links"):
+                # A row the new chat already has is kept; the old one then stays behind.
                 await self._db.execute(
-                    f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE chat_id = ?",  # noqa: S608 - fixed names
-                    (new_chat_id, old_chat_id),
+                    f"UPDATE {table} SET chat_id = ? WHERE chat_id = ? AND NOT EXISTS"  # noqa: S608 - fixed names
+                    f" (SELECT 1 FROM {table} WHERE chat_id = ?)",
+                    (new_chat_id, old_chat_id, new_chat_id),
                 )
 
     async def _upsert(self, chat_id: int, column: str, value: str | int | None) -> None:

@@ -1,6 +1,7 @@
 """The one SQLite connection: PRAGMAs, serialised statements, transactions, migrations on open.
 
-Must not import Telegram, httpx or anything from `bot` (storage knows nothing above it).
+Must not import Telegram, httpx or anything from `bot` (storage knows nothing above it), nor
+the PostgreSQL adapter. Implements `storage.interface.Database` with `SQLITE` as its engine.
 Also owns the test-only fault switch (`FAULT_FILE_ENV`, docs/architecture.md §7.4).
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
@@ -17,9 +18,16 @@ from typing import Any, Final, Self
 
 import aiosqlite
 
+from storage.interface import Engine, Params, Row
 from storage.migrations import migrate
 
-Params = Sequence[Any]
+SQLITE: Final = Engine(
+    name="sqlite",
+    skip_locked="",
+    errors=(sqlite3.Error, ValueError),
+    # "database is locked" past busy_timeout, "disk I/O error", a full disk.
+    transient_errors=(sqlite3.OperationalError,),
+)
 
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -34,7 +42,7 @@ _PRAGMAS = (
 FAULT_FILE_ENV: Final = "MUSICVIDEO_BOT_TEST_DB_FAULT_FILE"
 
 
-class Database:
+class SqliteDatabase:
     """Owns one aiosqlite connection in autocommit mode.
 
     Every statement and every transaction runs under one `asyncio.Lock`, so a statement from
@@ -103,6 +111,11 @@ class Database:
         await self.close()
 
     @property
+    def engine(self) -> Engine:
+        """SQLite's differences (`storage.interface.Engine`)."""
+        return SQLITE
+
+    @property
     def closed(self) -> bool:
         """True once `close` has been called."""
         return self._conn is None
@@ -114,13 +127,13 @@ class Database:
             async with conn.execute(sql, params) as cursor:
                 return cursor.rowcount
 
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """Run a query (or a statement with RETURNING) and return all its rows."""
         async with self._serialised() as conn:
             self._inject_fault()
             return list(await conn.execute_fetchall(sql, params))
 
-    async def fetch_one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         """Run a query and return its first row, or None."""
         rows = await self.fetch_all(sql, params)
         return rows[0] if rows else None

@@ -15,13 +15,25 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Final
 
-from storage.db import Database
+from storage.interface import Database
+from storage.meta import take_lock
 
 # SQLite integers are signed 64-bit; Telegram's update ids are far below this.
 MAX_UPDATE_ID = 2**63 - 1
 _LANE_OF_PENDING = (
     "SELECT lane, lane_head FROM update_inbox WHERE update_id = ? AND handled_at IS NULL"
+)
+# Every transaction that reads or moves a lane's head takes this lock first: on PostgreSQL two
+# writers would otherwise each miss the other's uncommitted head (docs/architecture.md §7.5).
+INBOX_LOCK_KEY: Final = "update_inbox_lock"
+# The head of its lane when no other update of the lane waits (a NULL lane matches no row).
+SQL_ADD: Final = (
+    "INSERT INTO update_inbox (update_id, body, received_at, lane, lane_head)"
+    " VALUES (?, ?, ?, ?, CASE WHEN NOT EXISTS (SELECT 1 FROM update_inbox"
+    "  WHERE lane = ? AND handled_at IS NULL) THEN 1 ELSE 0 END)"
+    " ON CONFLICT (update_id) DO NOTHING"
 )
 
 
@@ -53,14 +65,10 @@ class UpdateInbox:
         now = self._clock().timestamp()
         added = 0
         async with self._db.transaction():
+            await self._lock()
             for item in updates:
-                # The head of its lane when no other update of the lane waits.
                 added += await self._db.execute(
-                    "INSERT OR IGNORE INTO update_inbox"
-                    " (update_id, body, received_at, lane, lane_head) VALUES (?, ?, ?, ?,"
-                    " ? IS NULL OR NOT EXISTS (SELECT 1 FROM update_inbox"
-                    "  WHERE lane = ? AND handled_at IS NULL))",
-                    (item.update_id, item.body, now, item.lane, item.lane, item.lane),
+                    SQL_ADD, (item.update_id, item.body, now, item.lane, item.lane)
                 )
             if next_offset is not None:
                 await self._db.execute(
@@ -84,6 +92,7 @@ class UpdateInbox:
         """Retire an update: its handler returned (or it was deliberately ignored); the next
         update of its lane becomes the head."""
         async with self._db.transaction():
+            await self._lock()
             row = await self._db.fetch_one(_LANE_OF_PENDING, (update_id,))
             if row is None:
                 return
@@ -99,6 +108,7 @@ class UpdateInbox:
         stays pending, is not listed again by this process and is handled again, without a
         lane, after a restart) and the next update of the lane becomes the head."""
         async with self._db.transaction():
+            await self._lock()
             row = await self._db.fetch_one(_LANE_OF_PENDING, (update_id,))
             if row is None or row[0] is None:
                 return
@@ -116,6 +126,9 @@ class UpdateInbox:
             "UPDATE update_inbox SET lane_head = 1"
             " WHERE handled_at IS NULL AND lane IS NULL AND lane_head = 0"
         )
+
+    async def _lock(self) -> None:
+        await take_lock(self._db, INBOX_LOCK_KEY)
 
     async def _promote(self, lane: int) -> None:
         await self._db.execute(

@@ -7,16 +7,15 @@ Times are aware UTC datetimes here and REAL unix seconds in the table.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from enum import Enum
+from itertools import islice
 from typing import Any, Final, Literal
 
-import aiosqlite
-
 from bot.domain import ACTIVE_STATES, JobState
-from storage.db import Database
+from storage.interface import Database, Row
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +68,8 @@ class Job:
     # migration 5 (karaoke lyrics and the chorus teaser, issue 11)
     lyrics: bool = True  # a render burns in the track's lyrics
     teaser: bool = False  # a render of the chorus only (15-30 s, 9:16)
+    # migration 8 (issue 17): a render's RenderPlan as JSON, written by its preparation
+    render_plan: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,23 +117,24 @@ Counter = Literal["submit_attempts", "poll_attempts", "delivery_attempts"]
 
 # The due queries, public so a test can check their plans use the partial indexes.
 # Submissions and checks (polls, re-checks) are separate queues: a backlog of submissions
-# never starves polls (the literals match the partial indexes of migration 3).
+# never starves polls (the literals match the partial indexes of migration 3). Ties go by id
+# (free on SQLite, where the index ends in the rowid; PostgreSQL has no such order).
 SQL_DUE_FOR_SUBMIT: Final = (
     "SELECT * FROM jobs WHERE next_poll_at IS NOT NULL AND state = 'submitting'"
-    " AND kind = 'provider' AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?"
+    " AND kind = 'provider' AND next_poll_at <= ? ORDER BY next_poll_at, id LIMIT ?"
 )
 # Renders waiting for the renderer loop (migration 4's partial index jobs_due_render).
 SQL_DUE_FOR_RENDER: Final = (
     "SELECT * FROM jobs WHERE next_poll_at IS NOT NULL AND state = 'submitting'"
-    " AND kind = 'render' AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?"
+    " AND kind = 'render' AND next_poll_at <= ? ORDER BY next_poll_at, id LIMIT ?"
 )
 SQL_DUE_FOR_CHECK: Final = (
     "SELECT * FROM jobs WHERE next_poll_at IS NOT NULL AND state <> 'submitting'"
-    " AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?"
+    " AND next_poll_at <= ? ORDER BY next_poll_at, id LIMIT ?"
 )
 SQL_DUE_FOR_DELIVERY: Final = (
     "SELECT * FROM jobs WHERE next_delivery_at IS NOT NULL AND next_delivery_at <= ?"
-    " ORDER BY next_delivery_at LIMIT ?"
+    " ORDER BY next_delivery_at, id LIMIT ?"
 )
 
 
@@ -200,17 +202,17 @@ SQL_DELIVERED_VIDEO: Final = (
 )
 
 
-def sql_delivered_videos(words: int) -> str:
-    """The user's newest delivered videos (within the search depth) whose title, author or
-    track id contains each of `words` casefolded words, newest first."""
-    if not words:
-        return f"SELECT {_SHARED} FROM ({SQL_NEWEST_DELIVERED}) LIMIT ?"  # noqa: S608 — constants
-    match = " AND ".join("instr(share_text, ?) > 0" for _ in range(words))
-    return (
-        f"SELECT {_SHARED} FROM (SELECT *,"  # noqa: S608 — only placeholders
-        " py_casefold(COALESCE(title, '') || ' ' || COALESCE(author, '') || ' ' || audio_id)"
-        f" AS share_text FROM ({SQL_NEWEST_DELIVERED})) WHERE {match} LIMIT ?"
-    )
+def share_text(title: str | None, author: str | None, audio_id: str) -> str:
+    """What inline search words are looked for in: title, author and track id, casefolded
+    (in Python: SQL's lower() folds ASCII only on SQLite and depends on the collation on
+    PostgreSQL)."""
+    return f"{title or ''} {author or ''} {audio_id}".casefold()
+
+
+def same_as(column: str, value: object) -> tuple[str, tuple[object, ...]]:
+    """A NULL-safe `column` equals `value` both databases accept: `IS NULL` for None, else
+    `= ?` (PostgreSQL takes no `IS ?`; SQLite knows `IS NOT DISTINCT FROM` only since 3.39)."""
+    return (f"{column} IS NULL", ()) if value is None else (f"{column} = ?", (value,))
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,13 +229,22 @@ class DeliveredVideo:
 
 
 _VIDEO_FIELDS: Final = tuple(_SHARED.split(", "))
+_TITLE, _AUTHOR, _AUDIO_ID = (_VIDEO_FIELDS.index(name) for name in ("title", "author", "audio_id"))
 
 
-def _video(row: aiosqlite.Row) -> DeliveredVideo:
+def _video(row: Row) -> DeliveredVideo:
     made_at = from_timestamp(row["made_at"])
     assert made_at is not None  # created_at is NOT NULL
     values = dict(zip(_VIDEO_FIELDS, row, strict=True))  # in _SHARED order
     return DeliveredVideo(**values | {"made_at": made_at})
+
+
+def _has_words(row: Row, words: Sequence[str]) -> bool:
+    text = share_text(row[_TITLE], row[_AUTHOR], row[_AUDIO_ID])
+    for word in words:  # noqa: SIM110 - 3x faster than all() over a generator, per row
+        if word not in text:
+            return False
+    return True
 
 
 def to_timestamp(value: datetime) -> float:
@@ -262,7 +273,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _job(row: aiosqlite.Row) -> Job:
+def _job(row: Row) -> Job:
     values: dict[str, Any] = {name: row[name] for name in COLUMNS}
     for name in _TIME_COLUMNS:
         values[name] = from_timestamp(values[name])
@@ -500,27 +511,33 @@ class JobRepository:
         """The newest unfinished job for this track (and render format; None: the provider's
         video; a teaser apart from the full render) in this chat, or None."""
         marks = ", ".join("?" for _ in ACTIVE_STATES)
+        shape, shape_params = same_as("video_format", video_format)
         sql = (
-            "SELECT * FROM jobs WHERE chat_id = ? AND task_id = ? AND audio_id = ?"  # noqa: S608 — only placeholders
-            f" AND video_format IS ? AND teaser = ? AND state IN ({marks})"
+            "SELECT * FROM jobs WHERE chat_id = ? AND task_id = ? AND audio_id = ?"  # noqa: S608 — only placeholders and fixed names
+            f" AND {shape} AND teaser = ? AND state IN ({marks})"
             " ORDER BY id DESC LIMIT 1"
         )
         states = sorted(state.value for state in ACTIVE_STATES)
-        params = (chat_id, task_id, audio_id, video_format, int(teaser))
+        params = (chat_id, task_id, audio_id, *shape_params, int(teaser))
         return await self._one(sql, (*params, *states))
 
     async def find_rendered(self, job: Job) -> Job | None:
         """A delivered render of the same track, format and look (author, domain, lyrics on or
         off, teaser or not; the title is the track's) whose Telegram file_id can be sent again
         instead of rendering anew."""
+        nullable = [
+            same_as("video_format", job.video_format),
+            same_as("author", job.author),
+            same_as("domain_name", job.domain_name),
+        ]
         sql = (
-            "SELECT * FROM jobs WHERE provider = ? AND task_id = ? AND audio_id = ?"
-            " AND kind = 'render' AND video_format IS ? AND author IS ?"
-            " AND domain_name IS ? AND lyrics = ? AND teaser = ? AND state = ?"
+            "SELECT * FROM jobs WHERE provider = ? AND task_id = ? AND audio_id = ?"  # noqa: S608 — only placeholders and fixed names
+            f" AND kind = 'render' AND {' AND '.join(test for test, _ in nullable)}"
+            " AND lyrics = ? AND teaser = ? AND state = ?"
             " AND file_id IS NOT NULL AND id <> ? ORDER BY id DESC LIMIT 1"
         )
-        params = (job.provider, job.task_id, job.audio_id, job.video_format)
-        look = (job.author, job.domain_name, int(job.lyrics), int(job.teaser))
+        params = (job.provider, job.task_id, job.audio_id)
+        look = (*(p for _, ps in nullable for p in ps), int(job.lyrics), int(job.teaser))
         more = (*look, JobState.DELIVERED.value, job.id)
         return await self._one(sql, (*params, *more))
 
@@ -552,10 +569,13 @@ class JobRepository:
     ) -> list[DeliveredVideo]:
         """The user's delivered videos whose title, author or track id contains every one of
         `words` (casefolded), newest first, at most `limit`; only the newest
-        `SHARE_SEARCH_DEPTH` videos are searched."""
-        sql = sql_delivered_videos(len(words))
-        params = (user_id, SHARE_SEARCH_DEPTH, *words, limit)
-        return [_video(row) for row in await self._db.fetch_all(sql, params)]
+        `SHARE_SEARCH_DEPTH` videos are searched (read, then matched here)."""
+        limit = max(limit, 0)  # PostgreSQL refuses a negative LIMIT (SQLite: no limit)
+        depth = SHARE_SEARCH_DEPTH if words else min(limit, SHARE_SEARCH_DEPTH)
+        rows: Iterable[Row] = await self._db.fetch_all(SQL_NEWEST_DELIVERED, (user_id, depth))
+        if words:  # matched on the raw columns; only the rows returned become videos
+            rows = (row for row in rows if _has_words(row, words))
+        return [_video(row) for row in islice(rows, limit)]
 
     async def delivered_video(self, job_id: int, *, user_id: int) -> DeliveredVideo | None:
         """The user's own delivered video of job `job_id`, or None."""

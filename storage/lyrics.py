@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from storage.db import Database
+from storage.interface import Database
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,23 @@ Must not import Telegram, httpx or anything from `bot`.
 
 from __future__ import annotations
 
-from storage.db import Database
+from typing import Final
+
+from storage.interface import Database
+
+# Writing one `meta` row first makes the transactions that write the same row run one at a
+# time on either database: SQLite's BEGIN IMMEDIATE serialises every transaction anyway;
+# PostgreSQL holds the row's lock until COMMIT, so a read-then-write that must not interleave
+# (READ COMMITTED would let it) waits instead (docs/architecture.md §7.5).
+SQL_TAKE_LOCK: Final = (
+    "INSERT INTO meta (key, value) VALUES (?, '')"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+
+
+async def take_lock(db: Database, key: str) -> None:
+    """Inside a transaction: wait for the lock named `key` and hold it until the end."""
+    await db.execute(SQL_TAKE_LOCK, (key,))
 
 
 class MetaRepository:
@@ -22,7 +38,7 @@ class MetaRepository:
     async def get_or_create(self, key: str, value: str) -> str:
         """The value under `key`; stores `value` first if there is none (the first one wins)."""
         await self._db.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value)
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, value)
         )
         stored = await self.get(key)
         assert stored is not None  # just inserted, and rows are never deleted

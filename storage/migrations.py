@@ -1,4 +1,4 @@
-"""The schema as an ordered list of migrations, applied under `PRAGMA user_version`.
+"""SQLite's schema as an ordered list of migrations, applied under `PRAGMA user_version`.
 
 Must not import Telegram, httpx or anything from `bot`. Append new migrations; never edit one
 that has shipped. Migration N (1-based) leaves the database at user_version N.
@@ -7,12 +7,10 @@ that has shipped. Migration N (1-based) leaves the database at user_version N.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from storage.errors import DatabaseTooNew
-
-if TYPE_CHECKING:
-    from storage.db import Database
+from storage.interface import Database
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +210,11 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # The channel poster derives rows from the videos delivered since its last look.
         "CREATE INDEX jobs_delivered_at ON jobs (delivered_at)"
         " WHERE state = 'delivered' AND file_id IS NOT NULL",
+    ),
+    (
+        # A render's hand-over from its preparation to its rendering (docs/architecture.md
+        # §8.2): the RenderPlan as JSON; NULL until the render is prepared.
+        "ALTER TABLE jobs ADD COLUMN render_plan TEXT NULL",
     ),
 )
 

@@ -33,7 +33,7 @@ from bot.domain import JobState
 from bot.engine.backoff import Backoff
 from bot.engine.job_model import ErrorKind, Phase
 from bot.engine.lyrics_source import LyricsSource, chorus_start
-from bot.engine.render_jobs import remove_work_dir, work_dir_of
+from bot.engine.render_workdirs import remove_work_dir, work_dir_of
 from bot.telegram_io.relay_files import RelayFiles
 from bot.telegram_io.status_messages import (
     MESSAGE_DEADLINE_SECONDS,

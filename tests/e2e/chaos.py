@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import random
 import signal
 import time
@@ -23,7 +22,7 @@ import httpx
 
 from bot.domain import Family
 from storage.db import FAULT_FILE_ENV
-from tests.e2e.processes import BotProcess, free_port, serve
+from tests.e2e.processes import BotProcess, bot_process_env, free_port, serve
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.upstream import FakeUpstream
 
@@ -132,24 +131,18 @@ def bot_environment(
     """The environment of `python -m bot` against the fakes, and the bot's own base URL;
     with `db_fault_file`, the file whose presence fails every database statement."""
     port = free_port()
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),  # this checkout's code
-        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
-        "TELEGRAM_API_BASE_URL": f"{telegram_url}/bot",
-        "TELEGRAM_API_FILE_URL": f"{telegram_url}/file/bot",
-        "MUSIC_API_PROVIDER": "kie",
-        "MUSIC_API_KEY": API_KEY,
-        "MUSIC_API_BASE_URL": upstream_url,
-        "HTTP_HOST": "127.0.0.1",
-        "HTTP_PORT": str(port),
-        "DATABASE_PATH": str(workdir / "bot.sqlite3"),
-        "POLL_INTERVAL_SECONDS": "0.3",
-        "QUOTA_PER_HOUR": "1000",
-        "LOG_LEVEL": "INFO",
-    }
-    if callbacks:
-        env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
+    env = bot_process_env(
+        workdir,
+        token=BOT_TOKEN,
+        api_key=API_KEY,
+        telegram_url=telegram_url,
+        upstream_url=upstream_url,
+        bot_port=port,
+        POLL_INTERVAL_SECONDS="0.3",
+        QUOTA_PER_HOUR="1000",
+    )
+    if not callbacks:
+        del env["PUBLIC_BASE_URL"]
     if db_fault_file is not None:
         env[FAULT_FILE_ENV] = str(db_fault_file)  # test-only (docs/architecture.md §7.4)
     return env, f"http://127.0.0.1:{port}"

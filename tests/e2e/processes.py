@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import socket
 import sys
@@ -13,6 +14,40 @@ from pathlib import Path
 import httpx
 import uvicorn
 from starlette.types import ASGIApp
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def bot_process_env(
+    workdir: Path,
+    *,
+    token: str,
+    api_key: str,
+    telegram_url: str,
+    upstream_url: str,
+    bot_port: int,
+    **overrides: str,
+) -> dict[str, str]:
+    """The environment of `python -m bot` (this checkout's code) against the fakes on
+    loopback, with callbacks on; `overrides` add or replace variables."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        # This checkout's code, not whichever one the virtualenv has installed.
+        "PYTHONPATH": str(REPO_ROOT),
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_API_BASE_URL": f"{telegram_url}/bot",
+        "TELEGRAM_API_FILE_URL": f"{telegram_url}/file/bot",
+        "MUSIC_API_PROVIDER": "kie",
+        "MUSIC_API_KEY": api_key,
+        "MUSIC_API_BASE_URL": upstream_url,
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{bot_port}",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_PORT": str(bot_port),
+        "DATABASE_PATH": str(workdir / "bot.sqlite3"),
+        "POLL_INTERVAL_SECONDS": "0.2",
+        "LOG_LEVEL": "INFO",
+        **overrides,
+    }
 
 
 def free_port() -> int:

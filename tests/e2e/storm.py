@@ -36,6 +36,7 @@ class LoopbackGate:
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._relays: set[asyncio.Task[None]] = set()
 
     @property
     def url(self) -> str:
@@ -50,28 +51,39 @@ class LoopbackGate:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def close(self) -> None:
-        """Refuse new connections and cut the open ones."""
+        """Refuse new connections, cut the open ones and wait until every relay has ended
+        (so no socket is left for the garbage collector to find open)."""
         if self._server is not None:
             self._server.close()
             self._server = None
         for writer in list(self._writers):
             writer.transport.abort()
-        self._writers.clear()
+        relays = list(self._relays)
+        for relay in relays:
+            relay.cancel()
+        await asyncio.gather(*relays, return_exceptions=True)
+        await asyncio.sleep(0)  # let the aborted transports close their sockets
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._relays.add(task)
+        ends = [writer]
+        self._writers.add(writer)
         try:
+            if self._server is None:
+                return  # accepted as the gate closed
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self._target_port)
-        except OSError:
-            writer.transport.abort()
-            return
-        pair = {writer, up_writer}
-        self._writers |= pair
-        try:
+            ends.append(up_writer)
+            self._writers.add(up_writer)
             await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        except OSError:
+            pass
         finally:
-            self._writers -= pair
-            for end in pair:
+            for end in ends:
+                self._writers.discard(end)
                 end.transport.abort()
+            self._relays.discard(task)
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

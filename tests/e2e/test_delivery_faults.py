@@ -21,7 +21,7 @@ from bot.telegram_io.status_messages import StatusMessages
 from bot.upstream.safe_fetch import SafeFetcher
 from storage.autopost_links import AutopostLinkRepository
 from storage.chats import ChatSettingsRepository
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.jobs import JobRepository
 from tests.e2e.harness import AUDIO_ID, BOT_TOKEN, TASK_ID, Harness, running_bot
 from tests.fakes.telegram import Call, FakeTelegram
@@ -256,7 +256,11 @@ async def test_a_failure_notice_retries_with_backoff_but_not_forever(
     telegram.fail_next("sendMessage", error_code=502, description="Bad Gateway", times=None)
     request = HTTPXRequest(httpx_kwargs={"transport": httpx.ASGITransport(app=telegram.app)})
     bot = Bot(BOT_TOKEN, base_url="http://telegram.test/bot", request=request)
-    async with Database.connect(tmp_path / "bot.sqlite3") as db, bot, httpx.AsyncClient() as cdn:
+    async with (
+        SqliteDatabase.connect(tmp_path / "bot.sqlite3") as db,
+        bot,
+        httpx.AsyncClient() as cdn,
+    ):
         repo = JobRepository(db)
         job = await repo.create(new_job(chat_id=USER, thread_id=None, next_poll_at=None))
         now = datetime.now(UTC)

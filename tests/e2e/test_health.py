@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import sqlite3
 from pathlib import Path
@@ -16,11 +15,10 @@ import pytest
 
 from bot.domain import Family, Provider
 from tests.e2e.harness import AUDIO_ID, BOT_TOKEN, TASK_ID, Harness, running_bot
-from tests.e2e.processes import BotProcess, free_port, serve
+from tests.e2e.processes import BotProcess, bot_process_env, free_port, serve
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.upstream import FakeUpstream
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 LOOPS = ("channel-poster", "delivery", "reconciler", "renderer", "submitter")
 GONE = "no such table: jobs"
 
@@ -103,24 +101,16 @@ async def world(tmp_path: Path) -> Any:
     async with serve(telegram.app) as telegram_url, serve(upstream.app) as upstream_url:
         upstream.public_base_url = upstream_url
         bot_port = free_port()
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "PYTHONPATH": str(REPO_ROOT),
-            "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
-            "TELEGRAM_API_BASE_URL": f"{telegram_url}/bot",
-            "TELEGRAM_API_FILE_URL": f"{telegram_url}/file/bot",
-            "MUSIC_API_PROVIDER": "kie",
-            "MUSIC_API_KEY": "sk-test",
-            "MUSIC_API_BASE_URL": upstream_url,
-            "PUBLIC_BASE_URL": f"http://127.0.0.1:{bot_port}",
-            "HTTP_HOST": "127.0.0.1",
-            "HTTP_PORT": str(bot_port),
-            "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
-            "POLL_INTERVAL_SECONDS": "0.2",
-            "LOG_LEVEL": "INFO",
+        env = bot_process_env(
+            tmp_path,
+            token=BOT_TOKEN,
+            api_key="sk-test",
+            telegram_url=telegram_url,
+            upstream_url=upstream_url,
+            bot_port=bot_port,
             # Test-only (bot/__main__.py): the watchdog's limit, 5 minutes in production.
-            "_BOT_TEST_GIVE_UP_AFTER_SECONDS": "2",
-        }
+            _BOT_TEST_GIVE_UP_AFTER_SECONDS="2",
+        )
         yield telegram, upstream, env
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,11 +12,10 @@ import pytest
 
 from bot.domain import Family
 from tests.e2e.harness import AUDIO_ID, BOT_TOKEN, TASK_ID
-from tests.e2e.processes import BotProcess, free_port, serve
+from tests.e2e.processes import BotProcess, bot_process_env, free_port, serve
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.upstream import FakeUpstream
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 USER = 4242
 API_KEY = "sk-smoke-SECRET-key"
 
@@ -30,23 +28,15 @@ async def world(tmp_path: Path) -> AsyncIterator[tuple[FakeTelegram, FakeUpstrea
     async with serve(telegram.app) as telegram_url, serve(upstream.app) as upstream_url:
         upstream.public_base_url = upstream_url
         bot_port = free_port()
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            # This checkout's code, not whichever one the virtualenv has installed.
-            "PYTHONPATH": str(REPO_ROOT),
-            "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
-            "TELEGRAM_API_BASE_URL": f"{telegram_url}/bot",
-            "TELEGRAM_API_FILE_URL": f"{telegram_url}/file/bot",
-            "MUSIC_API_PROVIDER": "kie",
-            "MUSIC_API_KEY": API_KEY,
-            "MUSIC_API_BASE_URL": upstream_url,
-            "PUBLIC_BASE_URL": f"http://127.0.0.1:{bot_port}",
-            "HTTP_HOST": "127.0.0.1",
-            "HTTP_PORT": str(bot_port),
-            "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
-            "POLL_INTERVAL_SECONDS": "0.2",
-            "LOG_LEVEL": "DEBUG",
-        }
+        env = bot_process_env(
+            tmp_path,
+            token=BOT_TOKEN,
+            api_key=API_KEY,
+            telegram_url=telegram_url,
+            upstream_url=upstream_url,
+            bot_port=bot_port,
+            LOG_LEVEL="DEBUG",
+        )
         yield telegram, upstream, env
 
 

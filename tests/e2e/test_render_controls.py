@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 
 from bot.domain import JobState, Provider
-from bot.engine.render_jobs import CANCEL_PREFIX, PROGRESS_INTERVAL_SECONDS, ProgressReporter
 from bot.rendering import QueuePosition
+from bot.telegram_io.render_progress import (
+    CANCEL_PREFIX,
+    PROGRESS_INTERVAL_SECONDS,
+    ProgressReporter,
+)
 from tests.e2e.harness import AUDIO_ID, TASK_ID, Harness, new_fakes, running_bot
 from tests.e2e.test_render_jobs import USER, decoded, rendered_video
 from tests.fakes.telegram import Json

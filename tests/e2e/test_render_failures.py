@@ -13,7 +13,7 @@ from starlette.types import Receive, Scope, Send
 
 from bot.app import BotApp
 from bot.domain import JobState, Provider
-from bot.engine import render_jobs
+from bot.engine import render_jobs, render_sources
 from bot.engine.render_jobs import RenderJobs
 from storage.jobs import Job
 from tests.e2e.harness import (
@@ -218,8 +218,8 @@ async def test_a_source_download_that_never_ends_runs_into_its_deadline(
 ) -> None:
     """A CDN that trickles the audio forever: each attempt stops at the download's deadline
     (sized from the byte limit; 1 s here), and after three the chat is told."""
-    monkeypatch.setattr(render_jobs, "DOWNLOAD_MIN_SECONDS", 1.0, raising=False)
-    monkeypatch.setattr(render_jobs, "DOWNLOAD_SECONDS_PER_MB", 0.0, raising=False)
+    monkeypatch.setattr(render_sources, "DOWNLOAD_MIN_SECONDS", 1.0, raising=False)
+    monkeypatch.setattr(render_sources, "DOWNLOAD_SECONDS_PER_MB", 0.0, raising=False)
     telegram, upstream = new_fakes(Provider.KIE)
     trickles: list[str] = []
 

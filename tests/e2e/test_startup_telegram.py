@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import socket
 import sys
@@ -22,11 +21,10 @@ from telegram import Bot
 from bot.domain import Family
 from bot.telegram_io.telegram_wait import TelegramTokenRefused, wait_for_telegram
 from tests.e2e.harness import AUDIO_ID, BOT_TOKEN, TASK_ID
-from tests.e2e.processes import BotProcess, free_port, serve
+from tests.e2e.processes import BotProcess, bot_process_env, free_port, serve
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.upstream import FakeUpstream
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 USER = 4242
 API_KEY = "sk-startup-key"
 WAITING = "not reachable"
@@ -61,21 +59,14 @@ async def upstream_url() -> AsyncIterator[str]:
 
 
 def bot_env(tmp_path: Path, telegram_port: int, upstream_url: str, bot_port: int) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(REPO_ROOT),  # this checkout's code
-        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
-        "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{telegram_port}/bot",
-        "TELEGRAM_API_FILE_URL": f"http://127.0.0.1:{telegram_port}/file/bot",
-        "MUSIC_API_PROVIDER": "kie",
-        "MUSIC_API_KEY": API_KEY,
-        "MUSIC_API_BASE_URL": upstream_url,
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{bot_port}",
-        "HTTP_HOST": "127.0.0.1",
-        "HTTP_PORT": str(bot_port),
-        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
-        "LOG_LEVEL": "INFO",
-    }
+    return bot_process_env(
+        tmp_path,
+        token=BOT_TOKEN,
+        api_key=API_KEY,
+        telegram_url=f"http://127.0.0.1:{telegram_port}",
+        upstream_url=upstream_url,
+        bot_port=bot_port,
+    )
 
 
 async def wait_for_line(log: Path, text: str, timeout: float = 15.0) -> None:

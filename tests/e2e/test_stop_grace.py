@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import STOP_GRACE_SECONDS
 from bot.domain import Provider
-from storage.db import Database
+from storage.db import SqliteDatabase
 from tests.e2e.harness import new_fakes, running_bot
 
 USER = 4242
@@ -54,7 +54,7 @@ async def test_a_stop_with_a_slow_tap_in_hand_ends_within_the_grace_and_keeps_th
     assert took < STOP_GRACE_SECONDS + MARGIN_SECONDS, took
 
     # The tap did not finish: it is still pending, and the next run handles it.
-    async with Database.connect(tmp_path / "bot.sqlite3") as db:
+    async with SqliteDatabase.connect(tmp_path / "bot.sqlite3") as db:
         row = await db.fetch_one(
             "SELECT handled_at FROM update_inbox WHERE update_id = ?", (tap["update_id"],)
         )

@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.domain import JobState
 from storage.autopost_links import AutopostLinkRepository
 from storage.channel_posts import ChannelPostRepository, PostState
-from storage.db import Database
+from storage.interface import Database
 from storage.jobs import JobRepository
 from tests.storage.factories import FakeClock, new_job
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from storage.db import FAULT_FILE_ENV, Database
+from storage.db import FAULT_FILE_ENV, SqliteDatabase
+from storage.interface import Database
 
 
 class Boom(Exception):
@@ -25,6 +26,7 @@ async def _numbers(db: Database) -> list[int]:
     return [row["n"] for row in await db.fetch_all("SELECT n FROM scratch ORDER BY n")]
 
 
+@pytest.mark.sqlite_only(reason="SQLite PRAGMAs")
 async def test_open_creates_parent_directories_and_sets_pragmas(
     db: Database, db_path: Path
 ) -> None:
@@ -42,6 +44,16 @@ async def test_execute_returns_rowcount_and_fetch_returns_rows(db: Database) -> 
     assert await db.execute("UPDATE scratch SET n = n + 10 WHERE n = ?", (2,)) == 1
     assert await _numbers(db) == [1, 12]
     assert await db.fetch_one("SELECT n FROM scratch WHERE n = ?", (99,)) is None
+
+
+async def test_the_engines_skip_locked_clause_keeps_a_claim_valid(db: Database) -> None:
+    await _scratch(db)
+    await db.execute("INSERT INTO scratch (n) VALUES (?), (?)", (1, 2))
+    async with db.transaction():
+        claim = "SELECT n FROM scratch ORDER BY n LIMIT 1" + db.engine.skip_locked  # noqa: S608 - a fixed clause
+        row = await db.fetch_one(claim)
+    assert row is not None
+    assert row[0] == 1
 
 
 async def test_transaction_commits(db: Database) -> None:
@@ -74,7 +86,12 @@ async def test_transactions_do_not_nest(db: Database) -> None:
             pass  # pragma: no cover
 
 
-async def test_other_coroutines_statements_wait_outside_an_open_transaction(db: Database) -> None:
+@pytest.mark.sqlite_only(
+    reason="SQLite's one serialised connection (PostgreSQL: test_postgres_db.py)"
+)
+async def test_other_coroutines_statements_wait_outside_an_open_transaction(
+    db: Database,
+) -> None:
     await _scratch(db)
     inside, release = asyncio.Event(), asyncio.Event()
 
@@ -98,7 +115,7 @@ async def test_other_coroutines_statements_wait_outside_an_open_transaction(db: 
 
 
 async def test_ping_answers_until_closed(db_path: Path) -> None:
-    db = await Database.open(db_path)
+    db = await SqliteDatabase.open(db_path)
     assert await db.ping()
     await db.close()
     await db.close()  # closing twice is harmless
@@ -107,16 +124,16 @@ async def test_ping_answers_until_closed(db_path: Path) -> None:
 
 
 async def test_open_result_works_as_async_context_manager(db_path: Path) -> None:
-    async with await Database.open(db_path) as db:
+    async with await SqliteDatabase.open(db_path) as db:
         assert await db.ping()
     assert db.closed
 
 
 async def test_data_survives_close_and_reopen(db_path: Path) -> None:
-    async with Database.connect(db_path) as db:
+    async with SqliteDatabase.connect(db_path) as db:
         await _scratch(db)
         await db.execute("INSERT INTO scratch (n) VALUES (?)", (5,))
-    async with Database.connect(db_path) as db:
+    async with SqliteDatabase.connect(db_path) as db:
         assert await _numbers(db) == [5]
 
 
@@ -141,13 +158,13 @@ async def _cancel_while_waiting_for_begin(db: Database, db_path: Path) -> None:
 async def test_a_writer_cancelled_during_begin_leaves_no_transaction_behind(
     db_path: Path,
 ) -> None:
-    async with Database.connect(db_path) as db:
+    async with SqliteDatabase.connect(db_path) as db:
         await _scratch(db)
         await _cancel_while_waiting_for_begin(db, db_path)
         await db.execute("INSERT INTO scratch (n) VALUES (?)", (2,))  # autocommit, really
         async with db.transaction():  # and transactions still work
             await db.execute("INSERT INTO scratch (n) VALUES (?)", (3,))
-    async with Database.connect(db_path) as db:
+    async with SqliteDatabase.connect(db_path) as db:
         assert await _numbers(db) == [2, 3]  # nothing lost at close
 
 
@@ -173,7 +190,7 @@ async def test_a_transaction_cancelled_during_commit_is_committed_or_not_but_end
 
 
 async def test_a_cancelled_statement_leaves_the_connection_in_autocommit(db_path: Path) -> None:
-    async with Database.connect(db_path) as db:
+    async with SqliteDatabase.connect(db_path) as db:
         await _scratch(db)
         for spins in range(5):
             task = asyncio.create_task(db.execute("INSERT INTO scratch (n) VALUES (?)", (1,)))
@@ -183,7 +200,7 @@ async def test_a_cancelled_statement_leaves_the_connection_in_autocommit(db_path
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await db.execute("INSERT INTO scratch (n) VALUES (?)", (2,))
-    async with Database.connect(db_path) as db:
+    async with SqliteDatabase.connect(db_path) as db:
         assert 2 in await _numbers(db)
 
 
@@ -192,7 +209,7 @@ async def test_the_test_only_fault_file_fails_every_statement_while_it_exists(
 ) -> None:
     switch = tmp_path / "db-faults"
     monkeypatch.setenv(FAULT_FILE_ENV, str(switch))
-    async with Database.connect(db_path) as db:
+    async with SqliteDatabase.connect(db_path) as db:
         await _scratch(db)
         switch.touch()
         with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
@@ -212,7 +229,7 @@ async def test_a_failing_commit_rolls_back_and_ends_the_transaction(
 ) -> None:
     switch = tmp_path / "db-faults"
     monkeypatch.setenv(FAULT_FILE_ENV, str(switch))
-    async with Database.connect(db_path) as db:
+    async with SqliteDatabase.connect(db_path) as db:
         await _scratch(db)
 
         async def insert_then_commit_on_a_broken_disk() -> None:
@@ -234,5 +251,5 @@ async def test_without_the_fault_variable_a_file_of_that_name_changes_nothing(
 ) -> None:
     monkeypatch.delenv(FAULT_FILE_ENV, raising=False)
     (tmp_path / "db-faults").touch()
-    async with Database.connect(db_path) as db:
+    async with SqliteDatabase.connect(db_path) as db:
         assert await db.ping()

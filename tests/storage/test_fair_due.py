@@ -8,7 +8,7 @@ import pytest
 
 from bot.domain import JobState
 from storage import jobs as jobs_module
-from storage.db import Database
+from storage.interface import Database
 from storage.jobs import JobRepository
 from tests.storage.factories import START, new_job
 
@@ -63,6 +63,7 @@ async def test_submissions_take_turns_between_chats(repo: JobRepository) -> None
 @pytest.mark.parametrize(
     "query", ["SQL_FAIR_DUE_FOR_SUBMIT", "SQL_FAIR_DUE_FOR_DELIVERY", "SQL_FAIR_DUE_FOR_RENDER"]
 )
+@pytest.mark.sqlite_only(reason="reads SQLite's query plan")
 async def test_fair_due_queries_find_due_rows_through_the_partial_indexes(
     db: Database, repo: JobRepository, query: str
 ) -> None:

@@ -12,8 +12,8 @@ from functools import partial
 import pytest
 
 from bot.housekeeping import Housekeeping
-from storage.db import Database
 from storage.inbox import InboxItem, UpdateInbox
+from storage.interface import Database
 from storage.picks import TrackPickRepository
 from tests.storage.factories import FakeClock
 

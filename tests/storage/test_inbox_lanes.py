@@ -9,9 +9,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.telegram_io.update_intake import inbox_item, update_lane
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.inbox import InboxItem, UpdateInbox
+from storage.interface import Database
 from storage.migrations import MIGRATIONS
 
 GROUP, USER, OTHER = -100_555, 4242, 77
@@ -70,7 +73,10 @@ async def test_a_released_update_stays_pending_and_its_chat_goes_on(db: Database
     assert await heads(inbox) == [3]
 
 
-async def test_ten_thousand_waiting_updates_in_one_chat_keep_a_scan_fast(db: Database) -> None:
+@pytest.mark.sqlite_only(reason="reads SQLite's query plan; repository SQL not portable yet")
+async def test_ten_thousand_waiting_updates_in_one_chat_keep_a_scan_fast(
+    db: Database,
+) -> None:
     inbox = UpdateInbox(db)
     await inbox.add([item(message(n, GROUP)) for n in range(1, 10_001)])
     await inbox.add([item(message(20_000, OTHER, OTHER))])
@@ -130,7 +136,7 @@ async def test_updates_pending_across_the_upgrade_get_their_lanes(db_path: Path)
                 (body["update_id"], json.dumps(body)),
             )
     conn.close()
-    async with Database.connect(db_path) as db:
+    async with SqliteDatabase.connect(db_path) as db:
         rows = await db.fetch_all("SELECT update_id, lane FROM update_inbox ORDER BY update_id")
         assert [row[1] for row in rows] == [update_lane(body) for body in bodies]
         assert await heads(UpdateInbox(db)) == [1, 3, 4, 5, 6, 8]

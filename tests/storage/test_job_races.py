@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from bot.domain import JobState
-from storage.db import Database
+from storage.interface import Database
 from storage.jobs import Job, JobRepository
 from tests.storage.factories import START, FakeClock, new_job
 
@@ -42,22 +41,21 @@ async def test_concurrent_transitions_on_one_connection_have_one_winner(
 
 @pytest.mark.parametrize("racers_per_process", [1, 5])
 async def test_concurrent_transitions_from_two_connections_have_one_winner(
-    db_path: Path, clock: FakeClock, racers_per_process: int
+    db_pair: tuple[Database, Database], clock: FakeClock, racers_per_process: int
 ) -> None:
-    async with Database.connect(db_path) as first, Database.connect(db_path) as second:
-        repos = [JobRepository(first, clock), JobRepository(second, clock)]
-        job = await _pending(repos[0])
-        outcomes = await asyncio.gather(
-            *(
-                repo.transition(job.id, expected=JobState.PENDING, to=JobState.SUCCEEDED)
-                for _ in range(racers_per_process)
-                for repo in repos
-            )
+    repos = [JobRepository(db, clock) for db in db_pair]
+    job = await _pending(repos[0])
+    outcomes = await asyncio.gather(
+        *(
+            repo.transition(job.id, expected=JobState.PENDING, to=JobState.SUCCEEDED)
+            for _ in range(racers_per_process)
+            for repo in repos
         )
-        assert outcomes.count(True) == 1
-        seen_by_other = await repos[1].get(job.id)
-        assert seen_by_other is not None
-        assert seen_by_other.state is JobState.SUCCEEDED
+    )
+    assert outcomes.count(True) == 1
+    seen_by_other = await repos[1].get(job.id)
+    assert seen_by_other is not None
+    assert seen_by_other.state is JobState.SUCCEEDED
 
 
 async def test_racing_success_and_failure_leave_one_consistent_outcome(
@@ -77,30 +75,27 @@ async def test_racing_success_and_failure_leave_one_consistent_outcome(
         assert (stored.state, stored.video_url, stored.error) == (JobState.FAILED, None, "boom")
 
 
-async def test_two_claimers_one_lease(db_path: Path, clock: FakeClock) -> None:
-    async with Database.connect(db_path) as first, Database.connect(db_path) as second:
-        repos = [JobRepository(first, clock), JobRepository(second, clock)]
-        job = await _pending(repos[0])
-        now = clock.advance(1)
-        outcomes = await asyncio.gather(
-            *(
-                repo.claim(
-                    job.id,
-                    expected=JobState.PENDING,
-                    column="next_poll_at",
-                    now=now,
-                    lease_until=now + timedelta(seconds=60),
-                    counter="poll_attempts",
-                )
-                for repo in repos * 3
+async def test_two_claimers_one_lease(db_pair: tuple[Database, Database], clock: FakeClock) -> None:
+    repos = [JobRepository(db, clock) for db in db_pair]
+    job = await _pending(repos[0])
+    now = clock.advance(1)
+    outcomes = await asyncio.gather(
+        *(
+            repo.claim(
+                job.id,
+                expected=JobState.PENDING,
+                column="next_poll_at",
+                now=now,
+                lease_until=now + timedelta(seconds=60),
+                counter="poll_attempts",
             )
+            for repo in repos * 3
         )
-        assert outcomes.count(True) == 1
-        stored = await repos[1].get(job.id)
-        assert stored is not None
-        assert stored.poll_attempts == 1
-        assert stored.next_poll_at == now + timedelta(seconds=60)
-        assert await repos[0].due_for_check(now) == []
-        assert [j.id for j in await repos[0].due_for_check(START + timedelta(seconds=61))] == [
-            job.id
-        ]
+    )
+    assert outcomes.count(True) == 1
+    stored = await repos[1].get(job.id)
+    assert stored is not None
+    assert stored.poll_attempts == 1
+    assert stored.next_poll_at == now + timedelta(seconds=60)
+    assert await repos[0].due_for_check(now) == []
+    assert [j.id for j in await repos[0].due_for_check(START + timedelta(seconds=61))] == [job.id]

@@ -15,7 +15,7 @@ from bot.lyrics.codec import lyrics_from_json, lyrics_to_json
 from bot.lyrics.model import AlignedLyrics, AlignedWord
 from bot.upstream.client import UpstreamClient, make_http_client
 from bot.upstream.dialect import dialect_for_family
-from storage.db import Database
+from storage.interface import Database
 from storage.lyrics import LyricsRepository
 from tests.fakes.upstream import FakeUpstream, TrackLyrics
 

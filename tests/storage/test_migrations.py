@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.errors import DatabaseTooNew
+from storage.interface import Database
 from storage.jobs import JobRepository
 from storage.migrations import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
 
@@ -55,6 +56,7 @@ async def _objects(db: Database, kind: str) -> set[str]:
     return {row["name"] for row in rows}
 
 
+@pytest.mark.sqlite_only(reason="reads sqlite_master (PostgreSQL: test_schema_parity.py)")
 async def test_fresh_database_is_migrated_to_the_latest_version(db: Database) -> None:
     assert len(MIGRATIONS) == SCHEMA_VERSION
     assert await schema_version(db) == len(MIGRATIONS)
@@ -63,9 +65,9 @@ async def test_fresh_database_is_migrated_to_the_latest_version(db: Database) ->
 
 
 async def test_reopening_and_migrating_again_changes_nothing(db_path: Path) -> None:
-    async with Database.connect(db_path) as db:
+    async with SqliteDatabase.connect(db_path) as db:
         before = [tuple(r) for r in await db.fetch_all("SELECT type, name, sql FROM sqlite_master")]
-    async with Database.connect(db_path) as db:
+    async with SqliteDatabase.connect(db_path) as db:
         assert await migrate(db) == SCHEMA_VERSION
         after = [tuple(r) for r in await db.fetch_all("SELECT type, name, sql FROM sqlite_master")]
         assert await schema_version(db) == SCHEMA_VERSION
@@ -73,10 +75,10 @@ async def test_reopening_and_migrating_again_changes_nothing(db_path: Path) -> N
 
 
 async def test_database_newer_than_the_code_is_refused(db_path: Path) -> None:
-    async with Database.connect(db_path) as db:
+    async with SqliteDatabase.connect(db_path) as db:
         await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(DatabaseTooNew) as caught:
-        await Database.open(db_path)
+        await SqliteDatabase.open(db_path)
     assert (caught.value.found, caught.value.supported) == (SCHEMA_VERSION + 1, SCHEMA_VERSION)
     assert f"version {SCHEMA_VERSION + 1} is newer" in str(caught.value)
 
@@ -84,16 +86,16 @@ async def test_database_newer_than_the_code_is_refused(db_path: Path) -> None:
 async def test_a_later_migration_is_applied_in_its_own_transaction(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with Database.connect(db_path):
+    async with SqliteDatabase.connect(db_path):
         pass
     broken = (*MIGRATIONS, ("CREATE TABLE extra (n INTEGER)", "CREATE TABLE broken (oops"))
     monkeypatch.setattr("storage.migrations.MIGRATIONS", broken)
     monkeypatch.setattr("storage.migrations.SCHEMA_VERSION", len(broken))
     with pytest.raises(sqlite3.OperationalError):
-        await Database.open(db_path)
+        await SqliteDatabase.open(db_path)
     fixed = (*MIGRATIONS, ("CREATE TABLE extra (n INTEGER)",))
     monkeypatch.setattr("storage.migrations.MIGRATIONS", fixed)
-    async with Database.connect(db_path) as db:
+    async with SqliteDatabase.connect(db_path) as db:
         assert await schema_version(db) == len(fixed)  # the failed attempt left nothing behind
         assert await _objects(db, "table") == ALL_TABLES | {"extra"}
 
@@ -103,14 +105,14 @@ async def test_version_1_database_with_jobs_is_upgraded_in_place(
 ) -> None:
     monkeypatch.setattr("storage.migrations.MIGRATIONS", MIGRATIONS[:1])
     monkeypatch.setattr("storage.migrations.SCHEMA_VERSION", 1)
-    async with Database.connect(db_path) as db:
+    async with SqliteDatabase.connect(db_path) as db:
         await db.execute(
             "INSERT INTO jobs (chat_id, provider, task_id, audio_id, state,"
             " callback_token_hash, created_at, updated_at)"
             " VALUES (1, 'kie', 't', 'a', 'pending', 'h', 1.0, 1.0)"
         )
     monkeypatch.undo()
-    async with Database.connect(db_path) as db:
+    async with SqliteDatabase.connect(db_path) as db:
         assert await schema_version(db) == SCHEMA_VERSION
         job = await JobRepository(db).get(1)
         assert job is not None

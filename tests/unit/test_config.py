@@ -27,6 +27,7 @@ ALL_NAMES = [
     "HTTP_HOST",
     "HTTP_PORT",
     "DATABASE_PATH",
+    "DATABASE_URL",
     "POLL_INTERVAL_SECONDS",
     "JOB_TIMEOUT_MINUTES",
     "DEFAULT_DOMAIN_NAME",
@@ -62,6 +63,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not settings.callbacks_enabled
     assert (settings.http_host, settings.http_port) == ("0.0.0.0", 8080)
     assert settings.database_path == Path("data/bot.sqlite3")
+    assert (settings.database_url, settings.postgres_url) == (None, None)  # SQLite
     assert settings.poll_interval_seconds == 30
     assert settings.job_timeout_minutes == 60
     assert settings.quota_per_hour == 10
@@ -88,6 +90,7 @@ def test_every_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
         "HTTP_HOST": "127.0.0.1",
         "HTTP_PORT": "9000",
         "DATABASE_PATH": "/tmp/x.db",
+        "DATABASE_URL": "postgresql://bot:pw@db:5432/bot",
         "POLL_INTERVAL_SECONDS": "0.5",
         "JOB_TIMEOUT_MINUTES": "1.5",
         "DEFAULT_DOMAIN_NAME": "example.com",
@@ -121,6 +124,8 @@ def test_every_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.render_fallback is False
     assert s.render_concurrency == 3
     assert s.ffmpeg_binary == Path(sys.executable)
+    assert s.postgres_url == "postgresql://bot:pw@db:5432/bot"
+    assert "pw" not in repr(s.database_url)
 
 
 def test_empty_optional_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -141,6 +146,30 @@ def _errors(monkeypatch: pytest.MonkeyPatch, **env: str) -> list[str]:
     with pytest.raises(ValidationError) as info:
         Settings()  # type: ignore[call-arg]
     return describe_errors(info.value)
+
+
+def test_database_url_takes_both_postgres_schemes_and_empty_means_sqlite(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in REQUIRED.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DATABASE_URL", "")
+    assert Settings().postgres_url is None  # type: ignore[call-arg]
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@h/d")
+    assert Settings().postgres_url == "postgres://u:p@h/d"  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://bot:SECRET-PW@db/bot", "sqlite:///data/bot.sqlite3", "db:5432/SECRET-PW"]
+)
+def test_a_database_url_that_is_not_postgres_is_named_without_its_password(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    lines = _errors(monkeypatch, **REQUIRED, DATABASE_URL=url)
+    assert lines == [
+        "DATABASE_URL: must be empty (SQLite at DATABASE_PATH) or a postgresql:// URL,"
+        " e.g. postgresql://user:password@host:5432/dbname"
+    ]
 
 
 def test_missing_required_values_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -271,3 +300,28 @@ def test_python_m_bot_with_an_unusable_hmac_key_exits_2(tmp_path: Path) -> None:
         " MUSIC_API_PROVIDER=vidgo: only kie signs its callbacks, so every callback would be"
         " refused"
     ]
+
+
+def test_python_m_bot_with_a_database_url_that_is_not_postgres_exits_2(tmp_path: Path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "TELEGRAM_BOT_TOKEN": "123:abc-SECRET-TOKEN",
+        "MUSIC_API_KEY": "sk-SECRET-KEY",
+        "DATABASE_URL": "mysql://bot:SECRET-PW@db/bot",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "configuration error: DATABASE_URL: must be empty (SQLite at DATABASE_PATH) or a"
+        " postgresql:// URL, e.g. postgresql://user:password@host:5432/dbname"
+    ]
+    assert "SECRET" not in done.stderr + done.stdout

@@ -16,7 +16,7 @@ import pytest
 
 from bot.domain import JobState
 from bot.engine.due_loop import DueLoop, FairShare
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.jobs import Job, JobRepository
 from tests.storage.factories import new_job
 
@@ -27,7 +27,7 @@ def now() -> datetime:
 
 @pytest.fixture
 async def repo(tmp_path: Path) -> AsyncIterator[JobRepository]:
-    async with Database.connect(tmp_path / "bot.sqlite3") as db:
+    async with SqliteDatabase.connect(tmp_path / "bot.sqlite3") as db:
         yield JobRepository(db, now)
 
 
@@ -233,13 +233,13 @@ async def test_cancelling_run_cancels_the_steps(repo: JobRepository) -> None:
 
 
 @pytest.fixture
-async def db_and_repo(tmp_path: Path) -> AsyncIterator[tuple[Database, JobRepository]]:
-    async with Database.connect(tmp_path / "bot.sqlite3") as db:
+async def db_and_repo(tmp_path: Path) -> AsyncIterator[tuple[SqliteDatabase, JobRepository]]:
+    async with SqliteDatabase.connect(tmp_path / "bot.sqlite3") as db:
         yield db, JobRepository(db, now)
 
 
 async def test_a_failing_due_query_is_retried_with_backoff_and_the_loop_recovers(
-    db_and_repo: tuple[Database, JobRepository], caplog: pytest.LogCaptureFixture
+    db_and_repo: tuple[SqliteDatabase, JobRepository], caplog: pytest.LogCaptureFixture
 ) -> None:
     db, repo = db_and_repo
     job_id = await add_job(repo)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine.error_kinds import error_text, kind_of
+from bot.engine.error_kinds import kind_of
 from bot.engine.job_model import ErrorKind
+from bot.text.error_texts import error_text
 from bot.upstream.errors import (
     AlreadyExists,
     InsufficientCredits,

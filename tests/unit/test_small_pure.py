@@ -73,6 +73,7 @@ def test_log_lines_never_carry_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
         _env_file=None,
         telegram_bot_token="123456:AAE-bot-token-value",
         music_api_key="sk-music-key-value",
+        database_url="postgresql://bot:pg-pass-value@db.internal:5432/bot",
         log_level="DEBUG",
     )
     stream = io.StringIO()
@@ -84,12 +85,15 @@ def test_log_lines_never_carry_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
             raise RuntimeError("key sk-music-key-value refused")
         except RuntimeError:
             logger.exception("failed")
+        logger.info("connecting to %s", "postgresql://bot:pg-pass-value@db.internal:5432/bot")
+        logger.warning('password "pg-pass-value" refused')
     finally:
         logging.getLogger().removeHandler(handler)
     output = stream.getvalue()
     assert "AAE-bot-token-value" not in output
     assert "sk-music-key-value" not in output
-    assert output.count(REDACTED) >= 2
+    assert "pg-pass-value" not in output
+    assert output.count(REDACTED) >= 4
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -1,0 +1,109 @@
+"""A render's preparation (docs/architecture.md §8.2): what needs the provider — the track's
+music record and its lyrics — fixed into a `RenderPlan` stored on the job row.
+
+The bot side of a render: rendering (bot/engine/render_jobs.py) reads only the plan and the row.
+Must not import Telegram, bot.text, handlers or the rendering modules.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from bot.domain import JobState, Track
+from bot.engine.lyrics_source import LyricsSource
+from bot.engine.render_plan import RenderPlan, SourceTransient, SourceUnavailable
+from bot.lyrics.model import AlignedLyrics
+from bot.rendering import VideoFormat, parse_format
+from bot.upstream.client import UpstreamClient
+from bot.upstream.errors import MalformedResponse, UpstreamError, UpstreamUnavailable
+from storage.jobs import Job, JobRepository
+
+log = logging.getLogger(__name__)
+
+
+class RenderPreparation:
+    """Builds a render's plan from the provider's answers and stores it by compare-and-set."""
+
+    def __init__(
+        self,
+        *,
+        repo: JobRepository,
+        upstream: UpstreamClient,
+        lyrics: LyricsSource | None = None,
+    ) -> None:
+        self._repo = repo
+        self._upstream = upstream
+        self._lyrics = lyrics
+
+    async def prepare(self, job: Job) -> RenderPlan | None:
+        """The job's plan, stored on its row; None when the row left SUBMITTING meanwhile
+        (a Cancel). Raises SourceUnavailable or SourceTransient when the record fails."""
+        plan = RenderPlan(
+            video_format=(parse_format(job.video_format or "") or VideoFormat.VERTICAL).value,
+            title=job.title,
+            author=job.author,
+            domain=job.domain_name,
+            source_file_id=job.source_file_id,
+            source_file_name=job.source_file_name,
+            burn_lyrics=job.lyrics,
+            teaser=job.teaser,
+        )
+        if job.source_file_id is None:
+            track = await self._track(job)
+            if not track.audio_url:
+                raise SourceUnavailable("the music record has no audio URL")
+            plan = _with_record(plan, job, track)
+        lyrics, lost = await self._track_lyrics(job)
+        plan = replace(plan, lyrics=lyrics, burn_lyrics=job.lyrics and not lost)
+        # Lyrics asked for and not had this time: this video has none, so it must not be
+        # re-sent later as the "with lyrics" look (that look is rendered again once they come).
+        stored = await self._repo.transition(
+            job.id,
+            expected=JobState.SUBMITTING,
+            render_plan=plan.to_json(),
+            lyrics=job.lyrics and not lost,
+        )
+        if not stored:
+            log.info("job %s: left SUBMITTING while being prepared", job.id)
+            return None
+        log.info("job %s: render prepared", job.id)
+        return plan
+
+    async def _track(self, job: Job) -> Track:
+        try:
+            tracks = await self._upstream.tracks(job.task_id)
+        except (UpstreamUnavailable, MalformedResponse) as exc:
+            raise SourceTransient(str(exc)) from exc
+        except UpstreamError as exc:
+            raise SourceUnavailable(str(exc)) from exc
+        for track in tracks.tracks:
+            if track.audio_id == job.audio_id:
+                return track
+        raise SourceUnavailable(f"track {job.audio_id} is not in music task {job.task_id}")
+
+    async def _track_lyrics(self, job: Job) -> tuple[AlignedLyrics | None, bool]:
+        """A provider track's lyrics when the render shows them or needs its chorus (an
+        uploaded file has none), and whether asking failed for a render that shows them."""
+        if self._lyrics is None or job.source_file_id is not None:
+            return None, False
+        if not (job.lyrics or job.teaser):
+            return None, False
+        lyrics = await self._lyrics.lyrics(job.task_id, job.audio_id)
+        lost = (
+            lyrics is None
+            and job.lyrics
+            and not await self._lyrics.known(job.task_id, job.audio_id)
+        )
+        return lyrics, lost
+
+
+def _with_record(plan: RenderPlan, job: Job, track: Track) -> RenderPlan:
+    """The plan with the music record's media and title."""
+    return replace(
+        plan,
+        audio_url=track.audio_url,
+        cover_url=track.image_url or None,
+        title=job.title or track.title or job.audio_id,
+        duration=track.duration_seconds,
+    )

@@ -1,0 +1,173 @@
+"""A render's inputs on disk, from its plan alone (docs/architecture.md §8.2): the audio and
+cover through the safe fetcher or the file sent in the chat, the teaser's window, the karaoke
+subtitles — gathered into a `RenderSpec`.
+
+Rendering's side with bot/engine/render_jobs.py: must not import Telegram, bot.text, handlers,
+the provider client or the preparation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.engine.render_plan import ChatFiles, RenderPlan, SourceTransient, SourceUnavailable
+from bot.lyrics.ass import karaoke_ass, layout_for
+from bot.lyrics.chorus import Loudness, clip_lyrics, is_chorus_tag, teaser_window
+from bot.lyrics.model import AlignedLyrics
+from bot.rendering import (
+    DEFAULT_MAX_BYTES,
+    LOUDNESS_STEP_SECONDS,
+    TEASER_MAX_BYTES,
+    BadInput,
+    Clip,
+    Renderer,
+    RenderSpec,
+    VideoFormat,
+    loudness_levels,
+    parse_format,
+    probe,
+    read_audio_file,
+)
+from bot.upstream.safe_fetch import FetchError, SafeFetcher, TooLarge, UnsafeUrl
+
+log = logging.getLogger(__name__)
+
+MAX_SOURCE_BYTES = 100 * 1024 * 1024  # a music record's audio file (a 10-minute WAV fits)
+MAX_COVER_BYTES = 10 * 1024 * 1024
+# A source download's total deadline grows with its byte limit (at least 0.5 MB/s).
+DOWNLOAD_SECONDS_PER_MB = 2.0
+DOWNLOAD_MIN_SECONDS = 60.0
+TEASER_FADE_SECONDS = 1.0
+_AUDIO_NAME = "source-audio"
+_COVER_NAME = "source-cover"
+_LYRICS_NAME = "lyrics.ass"
+
+
+@dataclass(frozen=True, slots=True)
+class _Sources:
+    audio: Path
+    cover: Path | None
+    title: str
+    author: str | None
+
+
+class RenderSources:
+    """Turns a plan into a RenderSpec over files in the job's work dir."""
+
+    def __init__(self, *, fetcher: SafeFetcher, chat_files: ChatFiles) -> None:
+        self._fetcher = fetcher
+        self._chat_files = chat_files
+
+    async def spec(
+        self, job_id: int, plan: RenderPlan, folder: Path, renderer: Renderer
+    ) -> RenderSpec:
+        """Fetch the sources into `folder` and say what to render."""
+        sources = await self._sources(job_id, plan, folder, renderer)
+        video_format = parse_format(plan.video_format) or VideoFormat.VERTICAL
+        lyrics = plan.lyrics
+        clip = None
+        if plan.teaser:
+            clip, lyrics = await _teaser(renderer, sources.audio, lyrics)
+        subtitles = await _karaoke_file(lyrics, video_format, folder) if plan.burn_lyrics else None
+        return RenderSpec(
+            audio=sources.audio,
+            title=sources.title,
+            video_format=video_format,
+            cover=sources.cover,
+            author=sources.author,
+            domain=plan.domain,
+            subtitles=subtitles,
+            clip=clip,
+            max_bytes=TEASER_MAX_BYTES if plan.teaser else DEFAULT_MAX_BYTES,
+        )
+
+    async def _sources(
+        self, job_id: int, plan: RenderPlan, folder: Path, renderer: Renderer
+    ) -> _Sources:
+        if plan.source_file_id is not None:
+            return await self._uploaded(plan, plan.source_file_id, folder, renderer)
+        if not plan.audio_url:
+            raise SourceUnavailable("the music record has no audio URL")
+        audio = folder / _AUDIO_NAME
+        await self._download(plan.audio_url, audio, MAX_SOURCE_BYTES)
+        cover: Path | None = None
+        if plan.cover_url:
+            try:
+                await self._download(plan.cover_url, folder / _COVER_NAME, MAX_COVER_BYTES)
+                cover = folder / _COVER_NAME
+            except (SourceUnavailable, SourceTransient) as exc:
+                log.info("job %s: no cover (%s); a generated one is used", job_id, exc)
+        return _Sources(audio, cover, plan.title or "", plan.author)
+
+    async def _download(self, url: str, path: Path, max_bytes: int) -> None:
+        deadline = download_seconds(max_bytes)
+        try:
+            with await asyncio.to_thread(path.open, "wb") as sink:
+                async with asyncio.timeout(deadline):
+                    await self._fetcher.download(url, sink, max_bytes=max_bytes)
+        except (UnsafeUrl, TooLarge) as exc:
+            raise SourceUnavailable(str(exc)) from exc
+        except TimeoutError as exc:
+            raise SourceTransient(f"the download took over {deadline:g} s") from exc
+        except (FetchError, OSError) as exc:
+            raise SourceTransient(str(exc)) from exc
+
+    async def _uploaded(
+        self, plan: RenderPlan, file_id: str, folder: Path, renderer: Renderer
+    ) -> _Sources:
+        path = folder / _AUDIO_NAME
+        deadline = download_seconds(MAX_SOURCE_BYTES)
+        try:
+            async with asyncio.timeout(deadline):
+                await self._chat_files.save(file_id, path)
+        except TimeoutError as exc:
+            raise SourceTransient(f"the download took over {deadline:g} s") from exc
+        name = plan.source_file_name or "audio"
+        facts = await read_audio_file(renderer.ffmpeg, path, file_name=name, workdir=folder)
+        return _Sources(path, facts.cover, plan.title or facts.title, plan.author or facts.artist)
+
+
+async def _teaser(
+    renderer: Renderer, audio: Path, lyrics: AlignedLyrics | None
+) -> tuple[Clip, AlignedLyrics | None]:
+    """The teaser's part of the track (from the chorus, else the loudest stretch by the
+    provider's waveform or the audio's own loudness) and the lyrics moved into it."""
+    info = await probe(renderer.ffmpeg, audio)
+    if info.audio is None or not info.duration:
+        raise BadInput("the file has no audio")
+    loudness = None
+    if not _knows_chorus(lyrics):
+        levels = await loudness_levels(renderer.ffmpeg, audio)
+        loudness = Loudness(levels, LOUDNESS_STEP_SECONDS) if levels else None
+    window = teaser_window(info.duration, lyrics, loudness)
+    clip = Clip(window.start, window.duration, TEASER_FADE_SECONDS)
+    return clip, clip_lyrics(lyrics, window) if lyrics is not None else None
+
+
+def _knows_chorus(lyrics: AlignedLyrics | None) -> bool:
+    """Whether the lyrics place the teaser by themselves (a chorus tag or waveformData)."""
+    if lyrics is None:
+        return False
+    return bool(lyrics.waveform) or any(
+        is_chorus_tag(tag) for word in lyrics.words for tag in word.tags
+    )
+
+
+async def _karaoke_file(
+    lyrics: AlignedLyrics | None, video_format: VideoFormat, folder: Path
+) -> Path | None:
+    """The lyrics as an ASS file in the job's work dir; None for an instrumental or none."""
+    document = karaoke_ass(lyrics, layout_for(*video_format.size)) if lyrics is not None else None
+    if document is None:
+        return None
+    path = folder / _LYRICS_NAME
+    await asyncio.to_thread(path.write_text, document, encoding="utf-8")
+    return path
+
+
+def download_seconds(max_bytes: int) -> float:
+    """The total deadline of a source download capped at `max_bytes`."""
+    return max(DOWNLOAD_MIN_SECONDS, max_bytes / 1e6 * DOWNLOAD_SECONDS_PER_MB)
