@@ -2,8 +2,8 @@
 127.0.0.1:5432 (user postgres, trust), dropped at the end.
 
 Unreachable server: under `CI=true` the tests that need it fail (PostgreSQL is required there);
-elsewhere they are skipped with one line saying why. `MUSICVIDEO_BOT_TEST_POSTGRES` may name
-another server (a URL of its maintenance database).
+elsewhere they are skipped with one line saying why. `TEST_POSTGRES_URL` may name another
+server (a URL of its maintenance database).
 """
 
 from __future__ import annotations
@@ -19,9 +19,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-ADMIN_URL = os.environ.get(
-    "MUSICVIDEO_BOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def _admin() -> psycopg.Connection[tuple[object, ...]]:

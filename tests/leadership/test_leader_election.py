@@ -14,17 +14,12 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from tests.leadership.postgres import require_psycopg
-
-require_psycopg()
-
-import psycopg  # noqa: E402 - only once it is known to be installed
-from psycopg.conninfo import conninfo_to_dict, make_conninfo  # noqa: E402 - same
-
-from bot.health import PartHealth  # noqa: E402 - same
-from bot.leadership import (  # noqa: E402 - same
+from bot.health import PartHealth
+from bot.leadership import (
     Fenced,
     Leadership,
     LeaderTimings,
@@ -32,7 +27,7 @@ from bot.leadership import (  # noqa: E402 - same
     advisory_key,
     hold_term,
 )
-from tests.leadership.tcp_relay import TcpRelay  # noqa: E402 - same
+from tests.leadership.tcp_relay import TcpRelay
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "bot"

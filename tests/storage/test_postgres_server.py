@@ -20,7 +20,7 @@ TESTS = [
 
 def _pytest(ci: str | None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTEST_ADDOPTS")}
-    env["MUSICVIDEO_BOT_TEST_POSTGRES"] = "postgresql://postgres@127.0.0.1:1/postgres"
+    env["TEST_POSTGRES_URL"] = "postgresql://postgres@127.0.0.1:1/postgres"
     if ci is not None:
         env["CI"] = ci
     return subprocess.run(  # noqa: S603 - this interpreter running pytest on fixed tests
