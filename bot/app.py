@@ -15,7 +15,7 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from starlette.applications import Starlette
@@ -45,8 +45,16 @@ from storage.jobs import JobRepository
 from storage.meta import MetaRepository
 from storage.picks import TrackPickRepository
 
+if TYPE_CHECKING:  # imported at run time only with PostgreSQL (docs/architecture.md §14)
+    from bot.leadership import Leadership, Term
+
 log = logging.getLogger(__name__)
 
+LEADERSHIP_NAME = "bot"
+# How long the first attempt at the lock may take before "standing by" is logged.
+STANDING_BY_AFTER_SECONDS = 1.5
+# on_deposed's share of the 2 s the election gives it: cancelled work gets this to unwind.
+FENCE_GRACE_SECONDS = 1.0
 HEALTH_COUNTS = ("due_polls", "due_deliveries", "updates_pending")
 # uvicorn stops within 1 s; then updates in hand and the loops' steps share this grace, so a
 # stop always ends well inside 10 s (docs/architecture.md §7.3).
@@ -58,6 +66,10 @@ WATCHDOG_MAX_INTERVAL_SECONDS = 5.0  # how often, at most, the watchdog reads th
 def utc_now() -> datetime:
     """The real clock."""
     return datetime.now(UTC)
+
+
+class LeadershipLost(Exception):
+    """Deposed before the start was complete: the start was abandoned (restart me)."""
 
 
 class BotApp:
@@ -94,6 +106,8 @@ class BotApp:
         self._intake_tasks: list[asyncio.Task[None]] = []
         self._loops: list[DueLoop[Any]] = []
         self._renderer_start: asyncio.Task[Renderer] | None = None
+        self._starting: asyncio.Task[Any] | None = None  # the start, until it is complete
+        self._fenced = False
         self._stop_deadline: float | None = None  # loop time by which a stop must be done
         self._inbox: UpdateInbox | None = None
         self.web: Starlette | None = None
@@ -103,6 +117,7 @@ class BotApp:
         self.services: Services | None = None
         self.inbox_worker: InboxWorker | None = None
         self.poller: TelegramPoller | None = None
+        self.leadership: Leadership | None = None
 
     def clock(self) -> datetime:
         """The app's notion of now."""
@@ -122,11 +137,16 @@ class BotApp:
         self._wakeups.poster.set()
 
     async def __aenter__(self) -> BotApp:
+        self._starting = asyncio.current_task()
         try:
             await self._start()
         except BaseException:
             await self._stack.aclose()
+            if self._fenced:  # the fence cancelled the start (docs/architecture.md §5.4)
+                raise LeadershipLost("deposed while starting") from None
             raise
+        finally:
+            self._starting = None
         return self
 
     async def __aexit__(
@@ -181,6 +201,8 @@ class BotApp:
         db = await stack.enter_async_context(
             connect_database(path=settings.database_path, url=settings.postgres_url)
         )
+        if settings.postgres_url is not None:
+            await self._lead_or_stand_by(settings.postgres_url)
         salt = await MetaRepository(db).get_or_create(SALT_KEY, new_salt())
         upstream_http = make_http_client(transport=self._upstream_transport)
         stack.push_async_callback(upstream_http.aclose)
@@ -211,6 +233,56 @@ class BotApp:
             salt=salt,
             renderer=self._renderer,
         )
+
+    async def _lead_or_stand_by(self, url: str) -> None:
+        """Join the election of the bot processes sharing this database and return once this
+        one leads; until then it acts on nothing (a hot standby, docs/architecture.md §5.4).
+        Left last at the stop, so the next leader starts only after this one has stopped."""
+        from bot.leadership import Leadership  # noqa: PLC0415 - only with PostgreSQL (§14)
+
+        leadership = Leadership(
+            url,
+            name=LEADERSHIP_NAME,
+            on_deposed=self._fence,
+            health=self.health.part("leadership"),
+        )
+        self.leadership = await self._stack.enter_async_context(leadership)
+        elected = asyncio.ensure_future(leadership.wait_elected())
+        try:
+            done, _ = await asyncio.wait({elected}, timeout=STANDING_BY_AFTER_SECONDS)
+            if not done:
+                log.info("standing by: another bot process leads")
+            await elected
+        finally:
+            elected.cancel()
+
+    async def _fence(self, term: Term, reason: str) -> None:
+        """Deposed: stop taking work and cancel what is in hand at once (another process may
+        lead already), then make `python -m bot` exit non-zero so that the supervisor starts
+        it again as a follower (docs/architecture.md §5.4)."""
+        from bot.leadership import STOPPING  # noqa: PLC0415 - only with PostgreSQL (§14)
+
+        if reason == STOPPING:
+            return  # our own stop: the work has stopped already
+        log.critical(
+            "fencing: lost leadership (term %d: %s); stopping all work so that the supervisor"
+            " restarts the bot as a follower",
+            term.number,
+            reason,
+        )
+        self._fenced = self._closing = True  # the tasks cancelled below are not "down"
+        if self._starting is not None:
+            self._starting.cancel()  # nothing more may start
+        for loop in self._loops:
+            loop.stop()
+        work = [*self._tasks, *self._intake_tasks]
+        for task in work:
+            task.cancel()
+        if work:
+            await asyncio.wait(work, timeout=FENCE_GRACE_SECONDS)
+        assert self.leadership is not None
+        self.given_up = ("leadership", self.leadership.health.status())
+        self._given_up.set()
 
     async def _prepare_for_start(self, services: Services, inbox: UpdateInbox) -> None:
         """The start-up side effects, in one place: work a killed run left leased is due

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from bot.app import BotApp
+from bot.app import BotApp, LeadershipLost
 from bot.config import Settings
 from bot.health import HealthBoard
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 # then uvicorn cancels them. Together with the loops' grace the process exits within 10 s.
 HTTP_STOP_GRACE_SECONDS = 1  # uvicorn takes whole seconds
 EXIT_STOPPED = 0
-EXIT_GAVE_UP = 1  # a part failed for too long (docs/architecture.md §5.3): restart me
+EXIT_GAVE_UP = 1  # a part failed for too long (§5.3) or leadership was lost (§5.4): restart me
 
 
 class _Server(uvicorn.Server):
@@ -66,11 +66,16 @@ async def run(settings: Settings, *, health: HealthBoard | None = None) -> int:
             stopped.cancel()
         if not starting.done():
             starting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, LeadershipLost):
                 await starting
             log.info("stopped before the start was complete")
             return EXIT_STOPPED
-        code = await _serve(starting.result(), sock, stop)
+        try:
+            app = starting.result()
+        except LeadershipLost:
+            log.info("stopped: deposed before the start was complete")
+            return EXIT_GAVE_UP
+        code = await _serve(app, sock, stop)
     log.info("stopped")
     return code
 
