@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # imported at run time only with PostgreSQL (docs/architectur
 log = logging.getLogger(__name__)
 
 LEADERSHIP_NAME = "bot"
-# How long the first attempt at the lock may take before "standing by" is logged.
+# How long an attempt at the lock may take before "standing by" is logged (once).
 STANDING_BY_AFTER_SECONDS = 1.5
 # on_deposed's share of the 2 s the election gives it: cancelled work gets this to unwind.
 FENCE_GRACE_SECONDS = 1.0
@@ -249,10 +249,11 @@ class BotApp:
         self.leadership = await self._stack.enter_async_context(leadership)
         elected = asyncio.ensure_future(leadership.wait_elected())
         try:
-            done, _ = await asyncio.wait({elected}, timeout=STANDING_BY_AFTER_SECONDS)
-            if not done:
-                log.info("standing by: another bot process leads")
-            await elected
+            while not (await asyncio.wait({elected}, timeout=STANDING_BY_AFTER_SECONDS))[0]:
+                # Lost attempts, not failed ones: those are logged by the election itself.
+                if leadership.health.failures == 0:
+                    log.info("standing by: another bot process leads")
+                    await elected
         finally:
             elected.cancel()
 
