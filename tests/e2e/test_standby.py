@@ -15,7 +15,7 @@ import psycopg
 
 from bot.domain import Family
 from tests.e2e.chaos import API_KEY, BOT_TOKEN, FIRST_CHAT, TASK_ID, bot_environment
-from tests.e2e.processes import BotProcess, serve
+from tests.e2e.processes import BotProcess, free_port, serve
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.upstream import FakeUpstream
 from tests.postgres_server import throwaway_database
@@ -42,6 +42,17 @@ async def _answers(url: str) -> bool:
             return (await client.get(url)).status_code == 200
         except httpx.TransportError:
             return False
+
+
+async def _terminate_leader_session(url: str) -> None:
+    """End the election connection of the one process that takes part (its backend pid)."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        cursor = await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE application_name = %s AND datname = current_database()",
+            (LEADER_APPLICATION_NAME,),
+        )
+        assert [row[0] for row in await cursor.fetchall()] == [True]
 
 
 def _bot(
@@ -124,16 +135,41 @@ async def test_a_standby_stops_at_sigterm_and_a_deposed_leader_exits_non_zero(
             started = time.monotonic()
             assert await standby.stop(signal.SIGTERM, timeout=5) == 0
             print(f"standby stopped at SIGTERM in {time.monotonic() - started:.1f} s")  # noqa: T201
-            async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-                cursor = await conn.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE application_name = %s AND datname = current_database()",
-                    (LEADER_APPLICATION_NAME,),
-                )
-                assert [row[0] for row in await cursor.fetchall()] == [True]
+            await _terminate_leader_session(url)
             terminated = time.monotonic()
             assert leader.process is not None
             assert await asyncio.wait_for(leader.process.wait(), 5) == 1
             print(f"deposed leader exited in {time.monotonic() - terminated:.1f} s")  # noqa: T201
     log = leader.log.read_text()
     assert "fencing: lost leadership" in log, log
+
+
+async def test_a_leader_deposed_while_starting_abandons_the_start_and_exits_non_zero(
+    tmp_path: Path,
+) -> None:
+    upstream = FakeUpstream(Family.KIE, api_key=API_KEY)
+    with throwaway_database() as url:
+        async with serve(upstream.app) as upstream_url:
+            # Telegram unreachable: the elected process keeps waiting for getMe (§13.8).
+            closed = f"http://127.0.0.1:{free_port()}"
+            leader, leader_health = _bot(tmp_path / "a", closed, upstream_url, url)
+            with leader.log.open("ab") as log:
+                leader.process = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    "bot",
+                    cwd=leader.cwd,
+                    env=leader.env,
+                    stdout=log,
+                    stderr=log,
+                )
+            async with asyncio.timeout(20):
+                while b"not reachable for getMe" not in leader.log.read_bytes():
+                    assert leader.running, leader.log.read_text()
+                    await asyncio.sleep(0.05)
+            assert b"leader of 'bot'" in leader.log.read_bytes()
+            assert not await _answers(leader_health)
+            await _terminate_leader_session(url)
+            assert await asyncio.wait_for(leader.process.wait(), 5) == 1, leader.log.read_text()
+    log_text = leader.log.read_text()
+    assert "deposed before the start was complete" in log_text, log_text
