@@ -34,12 +34,13 @@ def main() -> int:
     # Import the heavy app only once the configuration is valid.
     from bot.serve import run  # noqa: PLC0415
     from bot.telegram_io.telegram_wait import TelegramTokenRefused  # noqa: PLC0415
+    from storage.errors import DatabaseRefused  # noqa: PLC0415
 
     give_up_after = os.environ.get(GIVE_UP_AFTER_TEST_VARIABLE)
     health = HealthBoard(give_up_after=float(give_up_after)) if give_up_after else None
     try:
         return asyncio.run(run(settings, health=health))
-    except TelegramTokenRefused as refused:
+    except (TelegramTokenRefused, DatabaseRefused) as refused:
         print(f"configuration error: {refused}", file=sys.stderr)  # noqa: T201
         return EXIT_BAD_CONFIG
 

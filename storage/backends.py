@@ -23,7 +23,11 @@ async def connect_database(*, path: Path, url: str | None) -> AsyncIterator[Data
         async with SqliteDatabase.connect(path) as sqlite:
             yield sqlite
         return
-    from storage.postgres_db import PostgresDatabase  # noqa: PLC0415 - psycopg only when used
+    from storage.postgres_db import (  # noqa: PLC0415 - psycopg only when used
+        PostgresDatabase,
+        wait_for_postgres,
+    )
 
+    await wait_for_postgres(url)  # a bot started before its database waits (§14)
     async with PostgresDatabase.connect(url) as postgres:
         yield postgres

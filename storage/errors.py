@@ -17,3 +17,8 @@ class DatabaseTooNew(StorageError):
             f"database schema version {found} is newer than this code supports ({supported}); "
             "run a newer version of the bot or restore a matching backup"
         )
+
+
+class DatabaseRefused(StorageError):
+    """PostgreSQL answered but refused the configured login or database: a configuration
+    error (DATABASE_URL), not an outage. The message never carries the password."""

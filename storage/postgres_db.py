@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-from collections.abc import AsyncIterator, Iterator, Sequence
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any, Final, Self, overload
@@ -24,8 +25,11 @@ from psycopg.adapt import Dumper
 from psycopg.pq import Format
 from psycopg.rows import RowMaker
 
+from storage.errors import DatabaseRefused
 from storage.interface import Engine, Params, Row
 from storage.postgres_migrations import migrate_postgres
+
+log = logging.getLogger(__name__)
 
 POSTGRES: Final = Engine(
     name="postgresql",
@@ -280,3 +284,64 @@ class PostgresDatabase:
 async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
     """Set up each new pooled connection: booleans as integers."""
     conn.adapters.register_dumper(bool, _BoolAsIntDumper)
+
+
+FIRST_WAIT_SECONDS = 1.0
+MAX_WAIT_SECONDS = 60.0
+# What libpq says when the server answered but will not have us: the URL is wrong, waiting
+# cannot help.
+_REFUSALS: Final = (
+    "password authentication failed",
+    "does not exist",  # role or database
+    "no pg_hba.conf entry",
+    "permission denied",
+)
+
+
+async def wait_for_postgres(
+    url: str,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    first_wait: float = FIRST_WAIT_SECONDS,
+    max_wait: float = MAX_WAIT_SECONDS,
+) -> None:
+    """Return once PostgreSQL at `url` accepts a connection: while it is not up (refused,
+    timeout, starting up, DNS), one WARNING line per attempt naming the server (never the
+    password) and the cause, then a wait doubling from `first_wait` to `max_wait`. A server
+    that refuses the login or the database raises DatabaseRefused."""
+    where = _server_of(url)
+    wait, attempt = first_wait, 1
+    while True:
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                url, connect_timeout=int(CONNECT_TIMEOUT_SECONDS)
+            )
+        except psycopg.OperationalError as exc:
+            cause = _first_line(exc)
+            if any(refusal in cause for refusal in _REFUSALS):
+                raise DatabaseRefused(
+                    f"PostgreSQL at {where} refused DATABASE_URL: {cause}"
+                ) from None
+        else:
+            await conn.close()
+            return
+        log.warning(
+            "PostgreSQL at %s not reachable (attempt %d: %s); retrying in %.0f s",
+            where,
+            attempt,
+            cause,
+            wait,
+        )
+        await sleep(wait)
+        wait, attempt = min(max_wait, wait * 2), attempt + 1
+
+
+def _server_of(url: str) -> str:
+    """`host:port/dbname` of a connection URL: what a log line may name."""
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

@@ -12,17 +12,17 @@ from types import TracebackType
 class TcpRelay:
     """Forwards every connection made to `port` to `target_host:target_port`."""
 
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(self, target_host: str, target_port: int, *, port: int = 0) -> None:
         self._target = (target_host, target_port)
         self._flowing = asyncio.Event()
         self._flowing.set()
         self._server: asyncio.Server | None = None
         self._pumps: set[asyncio.Task[None]] = set()
         self._writers: list[asyncio.StreamWriter] = []
-        self.port = 0
+        self.port = port
 
     async def __aenter__(self) -> TcpRelay:
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
