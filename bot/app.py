@@ -201,6 +201,7 @@ class BotApp:
         db = await stack.enter_async_context(
             connect_database(path=settings.database_path, url=settings.postgres_url)
         )
+        self.health.expect(db.engine.is_transient)  # a database outage is no bug (§5.3)
         if settings.postgres_url is not None:
             await self._lead_or_stand_by(settings.postgres_url)
         salt = await MetaRepository(db).get_or_create(SALT_KEY, new_salt())

@@ -10,7 +10,6 @@ so that Docker or systemd restart it. No Telegram types, no storage.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,8 +20,15 @@ GIVE_UP_AFTER_SECONDS = 300.0  # a part failing this long without a success ends
 FIRST_BACKOFF_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 30.0
 _CAUSE_CHARS = 200
-# Conditions of the machine, not bugs: said in one line, without a traceback.
-_EXPECTED_FAILURES: tuple[type[BaseException], ...] = (OSError, sqlite3.OperationalError)
+# Conditions of the machine, not bugs: said in one line, without a traceback. The database's
+# own (SQLite's or PostgreSQL's operational errors) are added by `HealthBoard.expect`.
+_EXPECTED_FAILURES: tuple[type[BaseException], ...] = (OSError,)
+
+ExpectedFailure = Callable[[BaseException], bool]
+
+
+def _nothing_else(_: BaseException) -> bool:
+    return False
 
 
 def describe_cause(exc: BaseException) -> str:
@@ -52,9 +58,11 @@ class PartHealth:
         clock: Callable[[], float] = time.monotonic,
         first_backoff: float = FIRST_BACKOFF_SECONDS,
         max_backoff: float = MAX_BACKOFF_SECONDS,
+        expected: ExpectedFailure = _nothing_else,
     ) -> None:
         self.name = name
         self._clock = clock
+        self._expected = expected
         self._first_backoff = first_backoff
         self._max_backoff = max_backoff
         self._failing_since: float | None = None
@@ -88,14 +96,14 @@ class PartHealth:
     def failed(self, exc: BaseException, *, expected: bool = False) -> float:
         """An iteration failed: log it if its cause is new in this streak, and return how many
         seconds to back off before the next attempt (doubling, capped). An `expected` failure
-        (and any OSError — a full disk, a refused connection, a timeout — or SQLite's
-        operational errors) is one WARNING line; anything else is an ERROR with its traceback,
-        since it may be a bug."""
+        (and any OSError — a full disk, a refused connection, a timeout — or one the board was
+        told to expect, such as the database's operational errors) is one WARNING line;
+        anything else is an ERROR with its traceback, since it may be a bug."""
         cause = describe_cause(exc)
         if self._failing_since is None:
             self._failing_since = self._clock()
         if cause != self._cause:
-            expected = expected or isinstance(exc, _EXPECTED_FAILURES)
+            expected = expected or isinstance(exc, _EXPECTED_FAILURES) or self._expected(exc)
             log.log(
                 logging.WARNING if expected else logging.ERROR,
                 "%s failing: %s; backing off and retrying (logged once per cause)",
@@ -145,11 +153,20 @@ class HealthBoard:
         self._clock = clock
         self.give_up_after = give_up_after
         self._parts: dict[str, PartHealth] = {}
+        self._expected: ExpectedFailure = _nothing_else
+
+    def expect(self, failure: ExpectedFailure) -> None:
+        """Count the failures `failure` accepts (e.g. the database's operational errors) as
+        conditions, not bugs, in every part's log line."""
+        self._expected = failure
+
+    def _is_expected(self, exc: BaseException) -> bool:
+        return self._expected(exc)
 
     def part(self, name: str) -> PartHealth:
         """The health record of the part called `name` (created on first use)."""
         if name not in self._parts:
-            self._parts[name] = PartHealth(name, clock=self._clock)
+            self._parts[name] = PartHealth(name, clock=self._clock, expected=self._is_expected)
         return self._parts[name]
 
     def snapshot(self) -> dict[str, PartStatus]:

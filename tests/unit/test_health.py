@@ -73,3 +73,16 @@ def test_an_expected_condition_is_one_warning_line_without_a_traceback(
     part.failed(KeyError("bug"))
     levels = [(r.levelno, r.exc_info is not None) for r in caplog.records]
     assert levels == [(logging.WARNING, False), (logging.WARNING, False), (logging.ERROR, True)]
+
+
+def test_the_board_counts_what_it_was_told_to_expect_as_a_condition(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    board = HealthBoard(clock=_Clock())
+    caplog.set_level(logging.INFO, logger="bot.health")
+    board.part("delivery").failed(LookupError("server closed the connection"))
+    board.expect(lambda exc: isinstance(exc, LookupError))
+    board.part("delivery").failed(LookupError("the database is starting up"))
+    board.part("submitter").failed(LookupError("server closed the connection"))
+    levels = [(r.levelno, r.exc_info is not None) for r in caplog.records]
+    assert levels == [(logging.ERROR, True), (logging.WARNING, False), (logging.WARNING, False)]
