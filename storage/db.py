@@ -13,12 +13,11 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Final, Self
 
 import aiosqlite
 
-from storage.interface import Engine, Params, Row
+from storage.interface import ClosedOnExit, Engine, Params, Row
 from storage.migrations import migrate
 
 SQLITE: Final = Engine(
@@ -42,7 +41,7 @@ _PRAGMAS = (
 FAULT_FILE_ENV: Final = "MUSICVIDEO_BOT_TEST_DB_FAULT_FILE"
 
 
-class SqliteDatabase:
+class SqliteDatabase(ClosedOnExit):
     """Owns one aiosqlite connection in autocommit mode.
 
     Every statement and every transaction runs under one `asyncio.Lock`, so a statement from
@@ -98,17 +97,6 @@ class SqliteDatabase:
         if conn is not None:
             async with self._lock:
                 await conn.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     @property
     def engine(self) -> Engine:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from types import TracebackType
+from typing import Any, Protocol, Self
 
 Params = Sequence[Any]
 
@@ -45,6 +46,25 @@ class Engine:
     def is_transient(self, error: BaseException) -> bool:
         """True when `error` is a condition of the database server or disk, not a bug."""
         return isinstance(error, self.transient_errors)
+
+
+class ClosedOnExit:
+    """`async with db:` closes the database at the end of the block (both adapters)."""
+
+    async def close(self) -> None:
+        """Close the database; a second call does nothing."""
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
 
 
 class Database(Protocol):

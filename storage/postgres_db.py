@@ -15,7 +15,6 @@ import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
-from types import TracebackType
 from typing import Any, Final, Self, overload
 
 import psycopg
@@ -26,7 +25,7 @@ from psycopg.pq import Format
 from psycopg.rows import RowMaker
 
 from storage.errors import DatabaseRefused
-from storage.interface import Engine, Params, Row
+from storage.interface import ClosedOnExit, Engine, Params, Row
 from storage.postgres_migrations import migrate_postgres
 
 log = logging.getLogger(__name__)
@@ -140,7 +139,7 @@ def convert_placeholders(sql: str) -> str:
     return "".join(out)
 
 
-class PostgresDatabase:
+class PostgresDatabase(ClosedOnExit):
     """A pool of autocommit psycopg connections; a transaction takes one for its duration.
 
     Statements outside a transaction each take a pooled connection and commit on their own.
@@ -195,17 +194,6 @@ class PostgresDatabase:
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     @property
     def engine(self) -> Engine:

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import socket
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,6 +49,19 @@ def bot_process_env(
         "LOG_LEVEL": "INFO",
         **overrides,
     }
+
+
+def run_bot_once(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot` (this checkout's code) to its end: for starts that must stop at once."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=cwd,
+        env={"PYTHONPATH": str(REPO_ROOT), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def free_port() -> int:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
 from contextlib import AsyncExitStack
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,7 +13,7 @@ import pytest
 
 from storage.errors import DatabaseRefused
 from storage.postgres_db import wait_for_postgres
-from tests.e2e.processes import REPO_ROOT, free_port
+from tests.e2e.processes import free_port, run_bot_once
 from tests.leadership.tcp_relay import TcpRelay
 from tests.postgres_server import database_url, throwaway_database
 
@@ -65,7 +63,6 @@ def test_python_m_bot_with_a_database_it_may_not_use_exits_2_with_one_line(
         url = database_url("mvb_no_such_database").replace("postgres@", "postgres:s3cret@")
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "PYTHONPATH": str(REPO_ROOT),
             "TELEGRAM_BOT_TOKEN": "123456:TEST-token",
             "MUSIC_API_KEY": "sk-test",
             "DATABASE_URL": url,
@@ -73,15 +70,7 @@ def test_python_m_bot_with_a_database_it_may_not_use_exits_2_with_one_line(
             "HTTP_HOST": "127.0.0.1",
             "HTTP_PORT": str(free_port()),
         }
-        done = subprocess.run(
-            [sys.executable, "-m", "bot"],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = run_bot_once(env, tmp_path)
     assert done.returncode == 2, done.stderr
     errors = [line for line in done.stderr.splitlines() if "configuration error" in line]
     assert len(errors) == 1, done.stderr

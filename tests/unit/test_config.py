@@ -1,7 +1,6 @@
 """Settings: names, defaults and readable errors (docs/architecture.md §12)."""
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from pydantic import ValidationError
 
 from bot.config import Settings, describe_errors
 from bot.domain import Provider
+from tests.e2e.processes import run_bot_once
 
 REQUIRED = {"TELEGRAM_BOT_TOKEN": "123:abc-SECRET-TOKEN", "MUSIC_API_KEY": "sk-SECRET-KEY"}
 ALL_NAMES = [
@@ -258,16 +258,7 @@ def test_python_m_bot_with_bad_config_exits_2_without_traceback_or_secret(tmp_pa
         "MUSIC_API_PROVIDER": "nope",
         "HTTP_PORT": "99999",
     }
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env={**env, "PYTHONPATH": str(root)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_bot_once(env, tmp_path)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 2, done.stderr
@@ -283,17 +274,8 @@ def test_python_m_bot_with_an_unusable_hmac_key_exits_2(tmp_path: Path) -> None:
         "MUSIC_API_KEY": "sk-SECRET-KEY",
         "MUSIC_API_PROVIDER": "vidgo",
         "MUSIC_API_WEBHOOK_HMAC_KEY": "hmac-SECRET",
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_bot_once(env, tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "configuration error: MUSIC_API_WEBHOOK_HMAC_KEY: must be unset with"
@@ -308,17 +290,8 @@ def test_python_m_bot_with_a_database_url_that_is_not_postgres_exits_2(tmp_path:
         "TELEGRAM_BOT_TOKEN": "123:abc-SECRET-TOKEN",
         "MUSIC_API_KEY": "sk-SECRET-KEY",
         "DATABASE_URL": "mysql://bot:SECRET-PW@db/bot",
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_bot_once(env, tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "configuration error: DATABASE_URL: must be empty (SQLite at DATABASE_PATH) or a"
