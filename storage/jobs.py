@@ -70,6 +70,8 @@ class Job:
     teaser: bool = False  # a render of the chorus only (15-30 s, 9:16)
     # migration 8 (issue 17): a render's RenderPlan as JSON, written by its preparation
     render_plan: str | None = None
+    # migration 9 (issue 17): the fencing number of a render's latest attempt (§8.7)
+    render_fence: int = 0
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,8 @@ _TIME_COLUMNS: Final = frozenset(
     {"next_poll_at", "next_delivery_at", "created_at", "updated_at", "completed_at", "delivered_at"}
 )
 # Columns `transition` may set: `state` goes through `to`, `updated_at` is always the clock's.
-CHANGEABLE_COLUMNS: Final = frozenset(COLUMNS) - {"id", "state", "updated_at"}
+# `render_fence` only ever grows, through `claim_render` (docs/architecture.md §8.7).
+CHANGEABLE_COLUMNS: Final = frozenset(COLUMNS) - {"id", "state", "updated_at", "render_fence"}
 _LEASE_COLUMNS: Final = frozenset({"next_poll_at", "next_delivery_at"})
 _COUNTERS: Final = frozenset({"submit_attempts", "poll_attempts", "delivery_attempts"})
 

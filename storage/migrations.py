@@ -216,6 +216,12 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # §8.2): the RenderPlan as JSON; NULL until the render is prepared.
         "ALTER TABLE jobs ADD COLUMN render_plan TEXT NULL",
     ),
+    (
+        # Render dispatch (docs/architecture.md §8.7): a render attempt's fencing number. The
+        # task engine's schema that PostgreSQL's twin also applies has no SQLite counterpart
+        # (with SQLite renders run in-process, without the engine).
+        "ALTER TABLE jobs ADD COLUMN render_fence INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -12,6 +12,9 @@ schemas). Types: Telegram ids and row ids are BIGINT; times are unix seconds wit
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Final
 
 from storage.errors import DatabaseTooNew
@@ -146,9 +149,32 @@ _BASELINE: Final[tuple[str, ...]] = (
 
 POSTGRES_BASELINE: Final = 7
 # (version, statements), versions POSTGRES_BASELINE + 1, + 2, … in order.
-POSTGRES_MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
+# A statement is SQL, or a function giving it (read when the migration runs, not at import).
+Statement = str | Callable[[], str]
+
+
+def engine_schema_sql() -> str:
+    """procrastinate's schema (the version in the lock) as one script, read from its package
+    without importing it (docs/architecture.md §8.7)."""
+    spec = find_spec("procrastinate")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("procrastinate is not installed")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return (folder / "sql" / "schema.sql").read_text(encoding="utf-8")
+
+
+POSTGRES_MIGRATIONS: Final[tuple[tuple[int, tuple[Statement, ...]], ...]] = (
     # The render's plan, the hand-over from preparation to rendering (docs/architecture.md §8.2).
     (8, ("ALTER TABLE jobs ADD COLUMN render_plan TEXT NULL",)),
+    # Render dispatch (docs/architecture.md §8.7): the fencing number of a render attempt, and
+    # the task engine's own tables and functions (procrastinate's schema, applied here).
+    (
+        9,
+        (
+            "ALTER TABLE jobs ADD COLUMN render_fence INTEGER NOT NULL DEFAULT 0",
+            engine_schema_sql,
+        ),
+    ),
 )
 POSTGRES_SCHEMA_VERSION: Final = POSTGRES_BASELINE + len(POSTGRES_MIGRATIONS)
 
@@ -192,7 +218,7 @@ async def migrate_postgres(db: Database) -> int:
                 continue
             await db.execute(_VERSION_TABLE)
             for statement in statements:
-                await db.execute(statement)
+                await db.execute(statement if isinstance(statement, str) else statement())
             await db.execute(
                 "INSERT INTO schema_version (id, version) VALUES (1, ?)"
                 " ON CONFLICT (id) DO UPDATE SET version = excluded.version",

@@ -30,6 +30,7 @@ SMALL_INTEGERS = {
     "jobs.delivery_attempts",
     "jobs.lyrics",
     "jobs.teaser",
+    "jobs.render_fence",
     "channel_posts.attempts",
     "chat_settings.lyrics",
     "track_picks.lyrics",
@@ -38,6 +39,13 @@ SMALL_INTEGERS = {
 }
 # Ours, not the application's: where PostgreSQL keeps what SQLite keeps in PRAGMA user_version.
 POSTGRES_ONLY_TABLES = {"schema_version"}
+# The task engine's tables, indexes and keys (procrastinate's schema, applied by our migration
+# 9): render dispatch exists only with PostgreSQL, so SQLite has no twin of them.
+ENGINE_PREFIX = "procrastinate_"
+
+
+def _ours(name: str) -> bool:
+    return name not in POSTGRES_ONLY_TABLES and not name.startswith(ENGINE_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,7 @@ async def _postgres_tables(db: Database) -> dict[str, list[Column]]:
     )
     tables: dict[str, list[Column]] = {}
     for table, name, data_type, nullable, default in rows:
-        if table in POSTGRES_ONLY_TABLES:
+        if not _ours(table):
             continue
         tables.setdefault(table, []).append(
             Column(name, data_type, nullable == "NO", _default(default))
@@ -130,14 +138,17 @@ async def _sqlite_indexes(db: Database) -> dict[str, Index]:
 async def _postgres_indexes(db: Database) -> dict[str, Index]:
     rows = await db.fetch_all(
         "SELECT i.relname, x.indisunique, pg_get_indexdef(x.indexrelid),"
-        " pg_get_expr(x.indpred, x.indrelid)"
+        " pg_get_expr(x.indpred, x.indrelid), t.relname"
         " FROM pg_index AS x JOIN pg_class AS i ON i.oid = x.indexrelid"
+        " JOIN pg_class AS t ON t.oid = x.indrelid"
         " JOIN pg_namespace AS n ON n.oid = i.relnamespace"
         " WHERE n.nspname = current_schema()"
         " AND NOT EXISTS (SELECT 1 FROM pg_constraint AS c WHERE c.conindid = x.indexrelid)"
     )
     indexes = {}
-    for name, unique, definition, where in rows:
+    for name, unique, definition, where, table in rows:
+        if not _ours(table):
+            continue
         column_list = re.search(r"USING btree \((.*?)\)(?: WHERE|$)", definition)
         assert column_list is not None, definition
         columns = tuple(part.strip() for part in column_list.group(1).split(","))
@@ -174,7 +185,7 @@ async def _postgres_keys(db: Database) -> set[tuple[str, str, tuple[str, ...]]]:
     return {
         (table, kinds[kind], tuple(columns))
         for table, kind, columns in rows
-        if table not in POSTGRES_ONLY_TABLES
+        if _ours(table)
     }
 
 
