@@ -184,6 +184,7 @@ class BotApp:
         for loop in build_loops(settings, services, self._wakeups, self._clock, self.health):
             self._start_loop(loop)
         self._stack.push_async_callback(self._stop_work, worker)
+        self._start_render_worker(services)
         await self._start_intake(application, inbox, worker)
         self._start_watchdog()
         log.info(
@@ -518,6 +519,31 @@ class BotApp:
         task = asyncio.create_task(loop.run(), name=loop.name)
         task.add_done_callback(self._task_ended)
         self._tasks.append(task)
+
+    def _start_render_worker(self, services: Services) -> None:
+        """With PostgreSQL and RENDER_CONCURRENCY ≥ 1 this process also runs the task
+        engine's worker, so renders are made with no `python -m bot worker` running
+        (docs/architecture.md §8.7); stopped first at close (its renders go back to the
+        queue)."""
+        url, concurrency = self.settings.postgres_url, self.settings.render_concurrency
+        if url is None or concurrency < 1:
+            return
+        from bot.worker.engine import run_render_worker  # noqa: PLC0415 - PostgreSQL only
+
+        work = run_render_worker(
+            url, services.renders.render_dispatched, concurrency=concurrency, name="bot"
+        )
+        task = asyncio.create_task(work, name="render-worker")
+        task.add_done_callback(self._task_ended)
+        self._tasks.append(task)
+
+        async def stop_rendering() -> None:
+            self._closing = True
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        self._stack.push_async_callback(stop_rendering)
 
     def _task_ended(self, task: asyncio.Task[None]) -> None:
         """A long-running task ended before the stop: its part is down (/healthz says so,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     Field,
@@ -31,8 +31,9 @@ SIGNING_PROVIDERS = frozenset({Provider.KIE})
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
-class Settings(BaseSettings):
-    """Every configuration variable of docs/architecture.md §12, validated at start-up."""
+class CommonSettings(BaseSettings):
+    """The variables of docs/architecture.md §12 every role reads; the bot (`Settings`) also
+    needs the provider key, a render worker (`WorkerSettings`, §8.7) does not."""
 
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore"
@@ -44,7 +45,7 @@ class Settings(BaseSettings):
     bot_mode: Literal["polling", "webhook"] = "polling"
     webhook_secret: SecretStr | None = None
     music_api_provider: Provider = Provider.KIE
-    music_api_key: SecretStr
+    music_api_key: SecretStr | None = None  # required by the bot (`Settings`)
     music_api_base_url: str | None = None
     music_api_webhook_hmac_key: SecretStr | None = None
     public_base_url: str | None = None
@@ -63,7 +64,8 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=50, gt=0, le=2000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     render_fallback: bool = True
-    render_concurrency: int = Field(default=1, ge=1, le=64)
+    # Per process; 0 on a bot with PostgreSQL: only dedicated workers render (§8.7).
+    render_concurrency: int = Field(default=1, ge=0, le=64)
     ffmpeg_binary: Path = Field(default_factory=default_ffmpeg_binary)
 
     @field_validator("allowed_user_ids", "allowed_chat_ids", "admin_user_ids", mode="before")
@@ -121,7 +123,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _webhook_needs_secret_and_url(self) -> Settings:
+    def _webhook_needs_secret_and_url(self) -> Self:
         if self.bot_mode == "webhook":
             problems = []
             if self.webhook_secret is None:
@@ -155,6 +157,27 @@ class Settings(BaseSettings):
     def callbacks_enabled(self) -> bool:
         """Whether the upstream can reach us; without PUBLIC_BASE_URL the bot is poll-only."""
         return self.public_base_url is not None
+
+
+class Settings(CommonSettings):
+    """Every configuration variable of docs/architecture.md §12, validated at start-up: the
+    bot's (`python -m bot`)."""
+
+    music_api_key: SecretStr
+
+    @model_validator(mode="after")
+    def _someone_renders(self) -> Settings:
+        if self.render_concurrency == 0 and self.database_url is None:
+            raise ValueError(
+                "RENDER_CONCURRENCY=0 needs DATABASE_URL (PostgreSQL, where render workers"
+                " render); with SQLite nothing would render"
+            )
+        return self
+
+
+class WorkerSettings(CommonSettings):
+    """A render worker's settings (`python -m bot worker`, docs/architecture.md §8.7): no
+    provider key; DATABASE_URL is checked by the worker's start (exit 2 without it)."""
 
 
 def describe_errors(error: ValidationError) -> list[str]:

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from bot.config import Settings
+from bot.config import CommonSettings
 
 REDACTED = "[REDACTED]"
 _QUIET_LOGGERS = ("httpx", "httpcore", "hpack", "uvicorn.access", "aiosqlite")
@@ -39,7 +39,7 @@ class SecretRedactor(logging.Filter):
         return True
 
 
-def secrets_of(settings: Settings) -> list[str]:
+def secrets_of(settings: CommonSettings) -> list[str]:
     """The values that must never reach a log line."""
     values: list[SecretStr | None] = [settings.telegram_bot_token, settings.music_api_key]
     values += [settings.webhook_secret, settings.music_api_webhook_hmac_key, settings.database_url]
@@ -50,7 +50,7 @@ def secrets_of(settings: Settings) -> list[str]:
     return secrets
 
 
-def configure_logging(settings: Settings, stream: object = None) -> logging.Handler:
+def configure_logging(settings: CommonSettings, stream: object = None) -> logging.Handler:
     """Install one redacting stream handler on the root logger; returns it."""
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

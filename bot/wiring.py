@@ -63,6 +63,7 @@ from storage.interface import Database
 from storage.jobs import Job, JobRepository
 from storage.lyrics import LyricsRepository
 from storage.picks import TrackPickRepository
+from storage.render_dispatch import RenderDispatch
 
 RENDER_WAITING_SLOTS = 15  # renders the loop holds beyond RENDER_CONCURRENCY (waiting in line)
 # Deliveries in progress per chat: a group's sends wait ~3 s each for Telegram's 20 a minute,
@@ -187,16 +188,21 @@ def build_services(
         clock=clock,
         rng=rng,
     )
+    # With PostgreSQL the renderer loop queues renders in the task engine and whichever
+    # process runs its worker renders them and delivers (docs/architecture.md §8.7).
+    engine = settings.postgres_url is not None
     renders = RenderJobs(
         repo=repo,
         preparer=RenderPreparation(repo=repo, upstream=upstream, lyrics=lyrics),
         sources=RenderSources(fetcher=fetcher, chat_files=TelegramChatFiles(bot)),
         progress=TelegramRenderProgress(bot),
         renderer=resources.renderer,
-        queue=RenderQueue(settings.render_concurrency),
+        queue=RenderQueue(max(1, settings.render_concurrency)),
         work_root=settings.database_path.parent / "renders",
         clock=clock,
         wake_delivery=wakeups.delivery.set,
+        dispatch=RenderDispatch(db, clock) if engine else None,
+        hand_over=delivery.deliver_rendered if engine else None,
     )
     posts = ChannelPostRepository(db, clock)
     poster = ChannelPoster(

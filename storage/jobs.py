@@ -347,20 +347,25 @@ class JobRepository:
         *,
         expected: JobState,
         to: JobState | None = None,
+        fence: int | None = None,
         **changes: object,
     ) -> bool:
-        """Move a job from `expected` to `to` (or keep it), setting `changes`; True if it won."""
+        """Move a job from `expected` to `to` (or keep it), setting `changes`; True if it won.
+        With `fence`, only while the row's render attempt is still that one (§8.7)."""
         unknown = set(changes) - CHANGEABLE_COLUMNS
         if unknown:
             raise ValueError(f"not a changeable jobs column: {', '.join(sorted(unknown))}")
         target = expected if to is None else to
         assignments = ["state = ?", *(f"{name} = ?" for name in changes), "updated_at = ?"]
         params = [target.value, *(_to_sql(v) for v in changes.values()), self._now()]
+        where, keys = "id = ? AND state = ?", [job_id, expected.value]
+        if fence is not None:
+            where, keys = f"{where} AND render_fence = ?", [*keys, fence]
         sql = (
-            f"UPDATE jobs SET {', '.join(assignments)} WHERE id = ? AND state = ?"  # noqa: S608 — whitelisted names
+            f"UPDATE jobs SET {', '.join(assignments)} WHERE {where}"  # noqa: S608 — whitelisted names
             " RETURNING chat_id"
         )
-        rows = await self._db.fetch_all(sql, (*params, job_id, expected.value))
+        rows = await self._db.fetch_all(sql, (*params, *keys))
         if rows and to is not None and to is not expected:
             # One structured line per state change (job, chat, from → to), for operators.
             log.info(
@@ -392,6 +397,30 @@ class JobRepository:
         )
         params = (to_timestamp(lease_until), self._now(), job_id, expected.value)
         return await self._db.execute(sql, (*params, to_timestamp(now))) == 1
+
+    async def claim_render(self, job_id: int, *, lease_until: datetime) -> Job | None:
+        """Start a new attempt of a dispatched render (docs/architecture.md §8.7): a render in
+        SUBMITTING with its plan stored gets the next fencing number, one more attempt and
+        its lease. The row as claimed, or None (cancelled, finished, not prepared)."""
+        sql = (
+            "UPDATE jobs SET render_fence = render_fence + 1,"
+            " submit_attempts = submit_attempts + 1, next_poll_at = ?, updated_at = ?"
+            " WHERE id = ? AND state = ? AND kind = ? AND render_plan IS NOT NULL RETURNING *"
+        )
+        params = (to_timestamp(lease_until), self._now(), job_id, JobState.SUBMITTING.value)
+        rows = await self._db.fetch_all(sql, (*params, KIND_RENDER))
+        return _job(rows[0]) if rows else None
+
+    async def renew_delivery(self, job_id: int, *, fence: int, lease_until: datetime) -> bool:
+        """Take a render's delivery over right after rendering it: only the attempt `fence`
+        of a SUCCEEDED render may (one that froze past its turn finds a newer fence)."""
+        sql = (
+            "UPDATE jobs SET next_delivery_at = ?, delivery_attempts = delivery_attempts + 1,"
+            " updated_at = ? WHERE id = ? AND state = ? AND render_fence = ?"
+            " AND next_delivery_at IS NOT NULL"
+        )
+        params = (to_timestamp(lease_until), self._now(), job_id, JobState.SUCCEEDED.value)
+        return await self._db.execute(sql, (*params, fence)) == 1
 
     async def make_due_if_idle(
         self, job_id: int, *, expected: JobState, now: datetime, idle_for: timedelta

@@ -8,6 +8,11 @@ file goes out through the delivery loop. Rendering reads only the row and its `R
 sources, runs `bot.rendering` in a RenderQueue slot, reports progress through the
 `ProgressPort` and handles Cancel.
 
+With PostgreSQL (docs/architecture.md §8.7) the two halves run apart: the leader's renderer
+loop prepares a due render and queues it as a task-engine job (`dispatch_due`), and whichever
+process runs the engine's worker renders it (`render_dispatched`) under a fencing number and
+hands the file straight to delivery.
+
 Must not import Telegram, bot.text, handlers, the provider client or the preparation.
 """
 
@@ -43,6 +48,7 @@ from bot.rendering import (
     TrackTooLong,
 )
 from storage.jobs import KIND_RENDER, Job, JobRepository
+from storage.render_dispatch import RenderDispatch
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +57,15 @@ RETRY_SECONDS = 15.0  # the first retry's delay; doubled for each later one
 # No retry is planned past this much time from the job's creation: it fails instead.
 RENDER_RETRY_WINDOW = timedelta(hours=2)
 CANCEL_NOTICE_DELAY = timedelta(seconds=2)  # the delivery loop tells "cancelled" after this
+# How long the leader leaves a queued render alone before it checks its engine job again
+# (a render the engine lost, e.g. stopped by a shutdown, is queued again after this).
+DISPATCH_LEASE = timedelta(seconds=60)
+# A dispatched render's file waits this long for its renderer's own delivery before the
+# leader's delivery loop may take it (docs/architecture.md §8.7).
+HAND_OVER_LEASE = timedelta(minutes=15)
+
+# Hands a dispatched render, just rendered under fence `fence`, to delivery.
+HandOver = Callable[[int, int], Awaitable[None]]
 
 
 class RenderJobs:
@@ -70,6 +85,8 @@ class RenderJobs:
         clock: Callable[[], datetime],
         wake_delivery: Callable[[], None],
         lease_seconds: float = 4 * 3600.0,
+        dispatch: RenderDispatch | None = None,
+        hand_over: HandOver | None = None,
     ) -> None:
         self._repo = repo
         self._preparer = preparer
@@ -81,7 +98,9 @@ class RenderJobs:
         self._clock = clock
         self._wake_delivery = wake_delivery
         self._lease_seconds = lease_seconds
-        self._running: dict[int, asyncio.Task[None]] = {}
+        self._dispatch = dispatch
+        self._hand_over = hand_over
+        self._running: dict[int, asyncio.Task[bool]] = {}
         self._cancelled: set[int] = set()
 
     @property
@@ -101,10 +120,42 @@ class RenderJobs:
             column="next_poll_at",
             now=now,
             lease_until=now + timedelta(seconds=self._lease_seconds),
-            counter="submit_attempts",
+            # With the engine an attempt is counted when a worker claims it.
+            counter=None if self._dispatch is not None else "submit_attempts",
         ):
             return
-        await self._run(job)
+        if self._dispatch is not None:
+            await self._prepare_and_queue(job)
+            return
+        await self._run(job, fence=None)
+
+    async def _prepare_and_queue(self, job: Job) -> None:
+        """With the engine (§8.7): prepare the render unless its plan is stored, then queue
+        it; a preparation that fails is retried or failed as a render attempt would be."""
+        assert self._dispatch is not None
+        try:
+            if job.render_plan is None and await self._preparer.prepare(job) is None:
+                return
+        except SourceTransient as exc:
+            await self._retry_or_fail(job, exc, ErrorKind.SOURCE_UNAVAILABLE, fence=None)
+            return
+        except SourceUnavailable as exc:
+            await self._fail(job, ErrorKind.SOURCE_UNAVAILABLE, str(exc), fence=None)
+            return
+        await self._dispatch.queue(job.id, lease_until=self._clock() + DISPATCH_LEASE)
+
+    async def render_dispatched(self, job_id: int) -> None:
+        """The engine task (§8.7): claim the next attempt of a queued render (a new fencing
+        number), render it, and hand the file to delivery; every write of this attempt is a
+        compare-and-set on its fence, so an attempt that froze and woke up changes nothing."""
+        now = self._clock()
+        job = await self._repo.claim_render(
+            job_id, lease_until=now + timedelta(seconds=self._lease_seconds)
+        )
+        if job is None:
+            log.info("job %s: nothing to render (cancelled, rendered or not prepared)", job_id)
+            return
+        await self._run(job, fence=job.render_fence)
 
     async def sweep(self) -> int:
         """At start: remove work dirs no render waits on (a kill can leave them behind); a
@@ -136,6 +187,8 @@ class RenderJobs:
             return False
         # A render claimed but not started yet has no task here: it looks at its row first
         # thing (`_attempt`) and stops there.
+        if self._dispatch is not None:  # the render may run in another process (§8.7)
+            await self._dispatch.abort(job.id)
         task = self._running.get(job.id)
         if task is not None:
             self._cancelled.add(job.id)
@@ -148,7 +201,13 @@ class RenderJobs:
         self._wake_delivery()
         return True
 
-    async def _reuse(self, job: Job) -> bool:
+    def _delivery_due(self, fence: int | None) -> datetime:
+        """When the leader's delivery loop may take a rendered job: at once in-process; a
+        dispatched render's own process delivers it first (§8.7)."""
+        now = self._clock()
+        return now if fence is None or self._hand_over is None else now + HAND_OVER_LEASE
+
+    async def _reuse(self, job: Job, fence: int | None) -> bool:
         """The same track, format and look was rendered and posted before: send it again.
         A file_id still on a render being rendered is one Telegram refused (delivery sent the
         job back, docs/architecture.md §6.2): that one is not reused."""
@@ -159,71 +218,90 @@ class RenderJobs:
             job.id,
             expected=JobState.SUBMITTING,
             to=JobState.SUCCEEDED,
+            fence=fence,
             file_id=done.file_id,
             render_facts=done.render_facts,
             title=job.title or done.title,
             completed_at=self._clock(),
             next_poll_at=None,
-            next_delivery_at=self._clock(),
+            next_delivery_at=self._delivery_due(fence),
         )
         if won:
             log.info("job %s: rendered before as job %s; sending it again", job.id, done.id)
             self._wake_delivery()
-        return True
+        return won
 
-    async def _run(self, job: Job) -> None:
+    async def _run(self, job: Job, *, fence: int | None) -> None:
         """One attempt in a child task Cancel can stop; every way it can end is recorded on
         the row (a success, a retry, or a failure the chat is told about)."""
         reporter = self._progress.for_job(job)
-        task = asyncio.create_task(self._attempt(job, reporter), name=f"render-{job.id}")
+        task = asyncio.create_task(self._attempt(job, reporter, fence), name=f"render-{job.id}")
         self._running[job.id] = task
+        rendered = False
         try:
-            await task
+            rendered = await task
         except asyncio.CancelledError:
             if job.id in self._cancelled and not _current_cancelling():
                 log.info("job %s: render cancelled by the user", job.id)
                 return
+            if fence is not None:  # stopped (a worker's shutdown): queued again by the leader
+                await asyncio.shield(self._give_back(job, fence))
             raise
         except SourceTransient as exc:
-            await self._retry_or_fail(job, exc, ErrorKind.SOURCE_UNAVAILABLE)
+            await self._retry_or_fail(job, exc, ErrorKind.SOURCE_UNAVAILABLE, fence=fence)
         except (SourceUnavailable, BadInput) as exc:
-            await self._fail(job, ErrorKind.SOURCE_UNAVAILABLE, str(exc))
+            await self._fail(job, ErrorKind.SOURCE_UNAVAILABLE, str(exc), fence=fence)
         except TrackTooLong as exc:
-            await self._fail(job, ErrorKind.TRACK_TOO_LONG, None, log_detail=str(exc))
+            await self._fail(job, ErrorKind.TRACK_TOO_LONG, None, log_detail=str(exc), fence=fence)
         except RenderError as exc:
-            await self._fail(job, ErrorKind.RENDER_FAILED, None, log_detail=str(exc))
+            await self._fail(job, ErrorKind.RENDER_FAILED, None, log_detail=str(exc), fence=fence)
         except Exception as exc:  # anything else (a full disk, a flood wait…)
             # must not leave the job in SUBMITTING until its 4 h lease runs out: retried
             # within the attempt cap, then failed with a notice (docs/architecture.md §8.2).
             log.exception("job %s: render attempt failed unexpectedly", job.id)
-            await self._retry_or_fail(job, exc, ErrorKind.RENDER_FAILED)
+            await self._retry_or_fail(job, exc, ErrorKind.RENDER_FAILED, fence=fence)
         finally:
             self._running.pop(job.id, None)
             self._cancelled.discard(job.id)
             await reporter.close()
+        if rendered and fence is not None and self._hand_over is not None:
+            await self._hand_over(job.id, fence)
 
-    async def _attempt(self, job: Job, reporter: RenderProgress) -> None:
+    async def _give_back(self, job: Job, fence: int) -> None:
+        """A dispatched attempt stopped before its end: the row is due again at once, so the
+        leader queues it anew (only while no later attempt has taken it)."""
+        if await self._repo.transition(
+            job.id, expected=JobState.SUBMITTING, fence=fence, next_poll_at=self._clock()
+        ):
+            log.info("job %s: render stopped before its end; queued again", job.id)
+
+    async def _attempt(self, job: Job, reporter: RenderProgress, fence: int | None) -> bool:
         """Reuse an earlier render or render its plan anew in a fresh work dir; the dir goes
-        unless the rendered file is handed to delivery."""
+        unless the rendered file is handed to delivery. True when the row now says
+        SUCCEEDED by this attempt."""
         fresh = await self._repo.get(job.id)
         if fresh is None or fresh.state is not JobState.SUBMITTING:
             log.info("job %s: cancelled before its render started", job.id)
-            return
-        if await self._reuse(fresh):
-            return
+            return False
+        if fence is not None and fresh.render_fence != fence:
+            log.info("job %s: a later attempt took this render over", job.id)
+            return False
+        if await self._reuse(fresh, fence):
+            return True
         plan = await self._plan(fresh)
         if plan is None:
-            return
+            return False
         folder = self._work_root / f"job{job.id}"
         try:
             await asyncio.to_thread(fresh_dir, folder)
             video, title = await self._render(job.id, plan, folder, reporter)
-            if await self._succeeded(fresh, video, title):
-                return
+            if await self._succeeded(fresh, video, title, fence):
+                return True
         except BaseException:
             remove_work_dir(folder)
             raise
         remove_work_dir(folder)
+        return False
 
     async def _plan(self, job: Job) -> RenderPlan | None:
         """The plan stored on the row, else one prepared now (None: the job moved on)."""
@@ -231,6 +309,8 @@ class RenderJobs:
             try:
                 return plan_from_json(job.render_plan)
             except BadPlan as exc:
+                if self._dispatch is not None:  # no provider here: prepared by the leader
+                    raise SourceUnavailable(f"stored render plan unreadable: {exc}") from exc
                 log.warning("job %s: stored render plan unreadable (%s); preparing", job.id, exc)
         return await self._preparer.prepare(job)
 
@@ -244,7 +324,9 @@ class RenderJobs:
             video = await renderer.render(spec, workdir=folder, on_progress=reporter.progress)
         return video, spec.title
 
-    async def _succeeded(self, job: Job, video: RenderedVideo, title: str) -> bool:
+    async def _succeeded(
+        self, job: Job, video: RenderedVideo, title: str, fence: int | None
+    ) -> bool:
         facts = {
             "width": video.width,
             "height": video.height,
@@ -257,20 +339,23 @@ class RenderJobs:
             job.id,
             expected=JobState.SUBMITTING,
             to=JobState.SUCCEEDED,
+            fence=fence,
             file_id=None,  # a file_id Telegram refused (§6.2) is not tried again
             output_path=str(video.path),
             render_facts=json.dumps(facts),
             title=title,
             completed_at=self._clock(),
             next_poll_at=None,
-            next_delivery_at=self._clock(),
+            next_delivery_at=self._delivery_due(fence),
         )
         if won:
             log.info("job %s rendered (%s bytes) state=succeeded", job.id, video.size)
             self._wake_delivery()
         return won
 
-    async def _retry_or_fail(self, job: Job, exc: Exception, kind: ErrorKind) -> None:
+    async def _retry_or_fail(
+        self, job: Job, exc: Exception, kind: ErrorKind, *, fence: int | None
+    ) -> None:
         """Try again later while attempts and the retry window last, else fail as `kind`."""
         fresh = await self._repo.get(job.id) or job
         attempts = max(1, fresh.submit_attempts)
@@ -279,21 +364,32 @@ class RenderJobs:
             delay = max(delay, exc.retry_after)
         retry_at = self._clock() + timedelta(seconds=delay)
         if attempts >= RENDER_ATTEMPTS or retry_at > fresh.created_at + RENDER_RETRY_WINDOW:
-            await self._fail(job, kind, None, log_detail=f"{type(exc).__name__}: {exc}")
+            detail = f"{type(exc).__name__}: {exc}"
+            await self._fail(job, kind, None, log_detail=detail, fence=fence)
             return
         log.info(
             "job %s: render attempt %s failed (%s); retry in %.0fs", job.id, attempts, exc, delay
         )
-        await self._repo.transition(job.id, expected=JobState.SUBMITTING, next_poll_at=retry_at)
+        # With the engine the leader queues it again once due (§8.7).
+        await self._repo.transition(
+            job.id, expected=JobState.SUBMITTING, fence=fence, next_poll_at=retry_at
+        )
 
     async def _fail(
-        self, job: Job, kind: ErrorKind, detail: str | None, *, log_detail: str | None = None
+        self,
+        job: Job,
+        kind: ErrorKind,
+        detail: str | None,
+        *,
+        log_detail: str | None = None,
+        fence: int | None,
     ) -> None:
         log.warning("job %s: render failed (%s): %s", job.id, kind, log_detail or detail)
         won = await self._repo.transition(
             job.id,
             expected=JobState.SUBMITTING,
             to=JobState.FAILED,
+            fence=fence,
             error_kind=kind.value,
             error=detail[:300] if detail else None,
             next_poll_at=None,

@@ -75,7 +75,12 @@ class Ffmpeg:
     def _argv(self, args: Sequence[str]) -> list[str]:
         nice = shutil.which("nice")
         prefix = [nice, "-n", str(self.niceness)] if nice and self.niceness else []
-        return [*prefix, str(self.binary), "-hide_banner", "-nostdin", *args]
+        # ffmpeg dies with us, even when we are killed with SIGKILL and cannot kill its group
+        # (a render worker killed -9, docs/architecture.md §8.7): util-linux's setpriv sets
+        # the parent-death signal and execs, like nice.
+        setpriv = shutil.which("setpriv")
+        guard = [setpriv, "--pdeathsig", "KILL"] if setpriv else []
+        return [*guard, *prefix, str(self.binary), "-hide_banner", "-nostdin", *args]
 
     async def run(
         self,
@@ -96,7 +101,7 @@ class Ffmpeg:
             start_new_session=True,  # own process group: killed as a whole
             env={**child_environment(os.environ), **self.env},
         )
-        if not argv[0].endswith("nice"):
+        if not prefix_nice(argv):
             _lower_priority(proc.pid, self.niceness)
         stderr = bytearray()
         stdout_reader = asyncio.create_task(_read_stdout(proc, progress))
@@ -118,6 +123,11 @@ class Ffmpeg:
         if check and done.returncode != 0:
             raise FfmpegFailed(done.returncode, done.stderr[-2000:])
         return done
+
+
+def prefix_nice(argv: Sequence[str]) -> bool:
+    """Whether `nice` starts ffmpeg (then its niceness is set already)."""
+    return any(part.endswith("/nice") or part == "nice" for part in argv[:4])
 
 
 def child_environment(environ: Mapping[str, str]) -> dict[str, str]:

@@ -126,6 +126,24 @@ class Delivery:
         )
         if not claimed:
             return
+        await self._attempt(job)
+
+    async def deliver_rendered(self, job_id: int, fence: int) -> None:
+        """Post a render its own process has just rendered under fence `fence`, before the
+        leader's delivery loop may (docs/architecture.md §8.7): the same attempt, outcomes
+        and compare-and-sets as `process`. An attempt that froze and woke after a newer one
+        took the render over finds the fence moved on and posts nothing."""
+        now = self._clock()
+        lease_until = now + timedelta(seconds=self._lease_seconds)
+        if not await self._repo.renew_delivery(job_id, fence=fence, lease_until=lease_until):
+            log.info("job %s: render %s is no longer ours to deliver", job_id, fence)
+            return
+        job = await self._repo.get(job_id)
+        if job is not None and job.state is JobState.SUCCEEDED:
+            await self._attempt(job)
+
+    async def _attempt(self, job: Job) -> None:
+        """One delivery attempt of a claimed job; every outcome is recorded on its row."""
         try:
             await self._step(job)
         except RetryAfter as exc:

@@ -182,11 +182,7 @@ async def _postgres_keys(db: Database) -> set[tuple[str, str, tuple[str, ...]]]:
         " GROUP BY t.relname, c.conname, c.contype"
     )
     kinds = {"p": "primary", "u": "unique"}
-    return {
-        (table, kinds[kind], tuple(columns))
-        for table, kind, columns in rows
-        if _ours(table)
-    }
+    return {(table, kinds[kind], tuple(columns)) for table, kind, columns in rows if _ours(table)}
 
 
 def test_both_backends_have_a_migration_for_every_schema_version() -> None:
