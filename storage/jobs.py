@@ -439,8 +439,9 @@ class JobRepository:
     async def release_leases(self, now: datetime) -> int:
         """Make every active job due now; run once at start-up.
 
-        Only one process owns the database, so at start no lease is held by anyone: a job
-        leased by a process that was killed would otherwise wait for its lease to run out.
+        Only one bot process leads, so at start no lease is held by another bot: a job leased
+        by a process that was killed would otherwise wait for its lease to run out. Render
+        workers are the exception (§8.7): the videos they are delivering keep their lease.
         """
         at = to_timestamp(now)
         polls = await self._db.execute(
@@ -455,8 +456,12 @@ class JobRepository:
             " (SELECT update_id FROM update_inbox WHERE handled_at IS NULL))",
             (at, JobState.SUBMITTING.value),
         )
+        # A render a worker rendered (fenced, docs/architecture.md §8.7) is being delivered
+        # by that worker, which may well be alive: its lease runs out by itself.
         deliveries = await self._db.execute(
-            "UPDATE jobs SET next_delivery_at = ? WHERE next_delivery_at > ?", (at, at)
+            "UPDATE jobs SET next_delivery_at = ? WHERE next_delivery_at > ?"
+            " AND NOT (state = ? AND render_fence > 0)",
+            (at, at, JobState.SUCCEEDED.value),
         )
         return polls + deliveries
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import procrastinate
 import procrastinate.exceptions
+import procrastinate.jobs
 
 from storage.render_dispatch import RENDER_QUEUE, RENDER_TASK
 
@@ -51,6 +52,20 @@ class EngineTimings:
 RenderTask = Callable[[int], Awaitable[None]]
 
 
+class AgainWhenStopped(procrastinate.BaseRetryStrategy):
+    """A render stopped by its worker's shutdown goes straight back to the queue for another
+    worker (a Cancel's abort is not retried: the engine fails an aborted job instead, and the
+    row is FAILED already). Any other outcome is recorded on the row by `RenderJobs`."""
+
+    def get_retry_decision(
+        self, *, exception: BaseException, job: procrastinate.jobs.Job
+    ) -> procrastinate.RetryDecision | None:
+        """Retry at once after a cancellation, never otherwise."""
+        if isinstance(exception, asyncio.CancelledError):
+            return procrastinate.RetryDecision(retry_in={"seconds": 0})
+        return None
+
+
 async def run_render_worker(
     url: str,
     render: RenderTask,
@@ -66,7 +81,7 @@ async def run_render_worker(
     connector = procrastinate.PsycopgConnector(conninfo=url, min_size=1, max_size=4)
     app = procrastinate.App(connector=connector)
 
-    @app.task(name=RENDER_TASK, queue=RENDER_QUEUE)
+    @app.task(name=RENDER_TASK, queue=RENDER_QUEUE, retry=AgainWhenStopped())
     async def render_task(job_id: int) -> None:
         await render(job_id)
 

@@ -243,3 +243,23 @@ async def test_a_worker_without_provider_key_starts_and_stops_on_sigterm(
             worker.process.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(worker.process.wait(), 10) == 0
             assert time.monotonic() - started < 10
+
+
+async def test_a_stopped_worker_gives_its_render_to_another_one(tmp_path: Path) -> None:
+    async with scaled_out(tmp_path, workers=2, media_seconds=20.0) as (h, workers):
+        await h.submit(f"/render {TASK_ID} {AUDIO_ID}", user_id=USER)
+        async with asyncio.timeout(RENDER_TIMEOUT):
+            while not (busy := [w for w in workers if w.ffmpeg()]):
+                await asyncio.sleep(0.05)
+        (stopping,) = busy
+        (other,) = [w for w in workers if w is not stopping]
+        stopping.process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(stopping.process.wait(), 10) == 0
+        assert not stopping.ffmpeg()
+        await h.telegram.wait_for("sendVideo", timeout=RENDER_TIMEOUT)
+        job = await h.wait_state(JobState.DELIVERED, timeout=10)
+        assert job.render_fence == 2
+        assert b"job 1 rendered" in other.log.read_bytes()
+        assert b"job 1 rendered" not in stopping.log.read_bytes()
+        await h.settle(timeout=10)
+        assert len(h.telegram.calls_to("sendVideo")) == 1

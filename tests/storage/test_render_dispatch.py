@@ -126,3 +126,24 @@ async def test_a_stale_attempt_changes_nothing(postgres: Database) -> None:
     assert job is not None
     assert (job.state, job.output_path) == (JobState.SUCCEEDED, "y")
     assert await repo.claim_render(job_id, lease_until=lease) is None  # not in SUBMITTING
+
+
+async def test_a_restarting_bot_leaves_a_workers_delivery_alone(postgres: Database) -> None:
+    clock = FakeClock()
+    repo = JobRepository(postgres, clock)
+    job_id = await prepared_render(repo, clock)
+    claimed = await repo.claim_render(job_id, lease_until=clock() + timedelta(hours=1))
+    assert claimed is not None
+    hand_over = clock() + timedelta(minutes=15)
+    assert await repo.transition(
+        job_id,
+        expected=JobState.SUBMITTING,
+        to=JobState.SUCCEEDED,
+        fence=claimed.render_fence,
+        next_poll_at=None,
+        next_delivery_at=hand_over,
+    )
+    await repo.release_leases(clock())
+    job = await repo.get(job_id)
+    assert job is not None
+    assert job.next_delivery_at == hand_over
