@@ -33,7 +33,8 @@ _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 class CommonSettings(BaseSettings):
     """The variables of docs/architecture.md §12 every role reads; the bot (`Settings`) also
-    needs the provider key, a render worker (`WorkerSettings`, §8.7) does not."""
+    needs the provider key, a render worker (`WorkerSettings`, docs/architecture.md §8.7)
+    does not."""
 
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore"
@@ -64,7 +65,8 @@ class CommonSettings(BaseSettings):
     max_upload_mb: int = Field(default=50, gt=0, le=2000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     render_fallback: bool = True
-    # Per process; 0 on a bot with PostgreSQL: only dedicated workers render (§8.7).
+    # Per process; 0 on a bot with PostgreSQL: only dedicated workers render
+    # (docs/architecture.md §8.7).
     render_concurrency: int = Field(default=1, ge=0, le=64)
     ffmpeg_binary: Path = Field(default_factory=default_ffmpeg_binary)
 
@@ -169,8 +171,8 @@ class Settings(CommonSettings):
     def _someone_renders(self) -> Settings:
         if self.render_concurrency == 0 and self.database_url is None:
             raise ValueError(
-                "RENDER_CONCURRENCY=0 needs DATABASE_URL (PostgreSQL, where render workers"
-                " render); with SQLite nothing would render"
+                "RENDER_CONCURRENCY: 0 (this bot renders nothing) needs DATABASE_URL"
+                " (PostgreSQL, where render workers render); with SQLite nothing would render"
             )
         return self
 

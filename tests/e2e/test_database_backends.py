@@ -18,8 +18,8 @@ from tests.postgres_server import throwaway_database
 ROOT = Path(__file__).resolve().parents[2]
 
 # Runs in a fresh interpreter: import every module of the bot (the PostgreSQL-only modules
-# excepted: the adapter and the leader election), start the whole bot on SQLite against the
-# fakes, then list what got loaded.
+# excepted: the adapter, the leader election, the render worker's engine and process), start
+# the whole bot on SQLite against the fakes, then list what got loaded.
 _EMBEDDED_RUN = textwrap.dedent(
     """
     import asyncio, importlib, pkgutil, sys
@@ -29,7 +29,9 @@ _EMBEDDED_RUN = textwrap.dedent(
 
     for package in (bot, handlers, storage):
         for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-            postgres_only = module.name in ("storage.postgres_db", "bot.leadership")
+            postgres_only = module.name in (
+                "storage.postgres_db", "bot.leadership", "bot.worker.engine", "bot.worker.process"
+            )
             if not postgres_only and not module.name.endswith("__main__"):
                 importlib.import_module(module.name)
 

@@ -203,7 +203,7 @@ def test_bad_render_settings_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path
         monkeypatch,
         **REQUIRED,
         RENDER_FALLBACK="maybe",
-        RENDER_CONCURRENCY="0",
+        RENDER_CONCURRENCY="65",
         FFMPEG_BINARY=str(not_executable),
     )
     assert sorted(line.split(":")[0] for line in lines) == [
@@ -212,6 +212,19 @@ def test_bad_render_settings_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path
         "RENDER_FALLBACK",
     ]
     assert any("executable ffmpeg" in line for line in lines)
+
+
+def test_no_rendering_in_the_bot_needs_postgres(monkeypatch: pytest.MonkeyPatch) -> None:
+    """RENDER_CONCURRENCY=0: only render workers render, and they need PostgreSQL
+    (docs/architecture.md §8.7)."""
+    lines = _errors(monkeypatch, **REQUIRED, RENDER_CONCURRENCY="0")
+    assert len(lines) == 1
+    assert lines[0].startswith("RENDER_CONCURRENCY: 0")
+    assert "DATABASE_URL" in lines[0]
+    for name, value in {**REQUIRED, "RENDER_CONCURRENCY": "0"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://bot:secret@db:5432/bot")
+    assert Settings(_env_file=None).render_concurrency == 0  # type: ignore[call-arg]
 
 
 def test_missing_ffmpeg_binary_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
