@@ -40,6 +40,8 @@ SECTIONS = (
     Section("relay", "Relay memory", "bench.relay_rss", ("10", "45", "90"), ("45",)),
     Section("render", "Render speed", "bench.render_speed", ("180",), ("30",)),
     Section("kill9", "kill -9 fault run", "bench.kill9", ("100", "17"), ("30", "6")),
+    Section("dispatch", "Render dispatch (PostgreSQL)", "bench.render_dispatch", ("200", "20"),
+            ("60", "20")),
     Section("history", "Costs that grow with history", "bench.history_costs", ("100000",),
             ("100000",)),
 )  # fmt: skip
