@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import uuid
 from pathlib import Path
 
@@ -74,6 +75,31 @@ async def test_cancel_kills_the_whole_group_at_lower_priority() -> None:
     assert processes_with(marker) == []
     with pytest.raises(ProcessLookupError):
         os.killpg(pid, 0)
+
+
+async def test_ffmpeg_dies_with_a_parent_killed_by_sigkill() -> None:
+    """A render worker killed -9 cannot stop its ffmpeg: the parent-death signal does
+    (docs/architecture.md §8.7)."""
+    marker = uuid.uuid4().hex
+    script = (
+        "import asyncio, os\n"
+        "from pathlib import Path\n"
+        "from bot.rendering.runner import Ffmpeg\n"
+        "from tests.rendering.test_runner import _endless\n"
+        f"args = _endless(os.environ['MARKER'])\n"
+        f"asyncio.run(Ffmpeg(Path({str(FFMPEG)!r})).run(args, time_limit=60))\n"
+    )
+    # The marker reaches the parent through its environment: only ffmpeg's argv carries it.
+    parent = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, env={**os.environ, "MARKER": marker}
+    )
+    pid = await _wait_for_process(marker)
+    assert pid != parent.pid
+    parent.kill()
+    await parent.wait()
+    async with asyncio.timeout(5):  # gone (a zombie at most, until init reaps it)
+        while processes_with(marker):
+            await asyncio.sleep(0.05)
 
 
 async def test_event_loop_stays_responsive_while_ffmpeg_runs() -> None:
