@@ -44,6 +44,7 @@ from storage.render_dispatch import RenderDispatch
 log = logging.getLogger(__name__)
 
 EXIT_STOPPED = 0
+EXIT_GAVE_UP = 1  # the engine's worker failed: restart me
 WORK_FOLDER = "worker-renders"  # under DATABASE_PATH's folder: this worker's render dirs
 
 
@@ -103,11 +104,19 @@ async def run_worker(
         working = starting.result()
         stopped = asyncio.create_task(stop.wait())
         await asyncio.wait({working, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if working.done():  # the engine's worker ended by itself (e.g. PostgreSQL went away)
+            cause = working.exception() if not working.cancelled() else None
+            log.critical(
+                "render worker stopped working (%s); exiting so that the supervisor restarts it",
+                cause or "ended",
+                exc_info=cause,
+            )
+            return EXIT_GAVE_UP
         log.info("stopping")
         working.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await working
-        stopped.cancel()
     log.info("stopped")
     return EXIT_STOPPED
 
@@ -163,7 +172,8 @@ async def _start(
         chats=ChatSettingsRepository(db, clock),
         relay_files=RelayFiles.beside(settings.database_path),
     )
-    work_root = settings.database_path.parent / WORK_FOLDER
+    # One folder per host: workers sharing a data volume never sweep each other's renders.
+    work_root = settings.database_path.parent / WORK_FOLDER / socket.gethostname()
     concurrency = max(1, settings.render_concurrency)
     renders = RenderJobs(
         repo=repo,
