@@ -9,7 +9,7 @@ sources, runs `bot.rendering` in a RenderQueue slot, reports progress through th
 `ProgressPort` and handles Cancel.
 
 With PostgreSQL (docs/architecture.md §8.7) the two halves run apart: the leader's renderer
-loop prepares a due render and queues it as a task-engine job (`dispatch_due`), and whichever
+loop prepares a due render and queues it as a task-engine job (`process`), and whichever
 process runs the engine's worker renders it (`render_dispatched`) under a fencing number and
 hands the file straight to delivery.
 
@@ -207,13 +207,14 @@ class RenderJobs:
         now = self._clock()
         return now if fence is None or self._hand_over is None else now + HAND_OVER_LEASE
 
-    async def _reuse(self, job: Job, fence: int | None) -> bool:
+    async def _reuse(self, job: Job, fence: int | None) -> bool | None:
         """The same track, format and look was rendered and posted before: send it again.
         A file_id still on a render being rendered is one Telegram refused (delivery sent the
-        job back, docs/architecture.md §6.2): that one is not reused."""
+        job back, docs/architecture.md §6.2): that one is not reused. None: nothing to reuse
+        (render it); else whether this attempt recorded the reuse."""
         done = await self._repo.find_rendered(job)
         if done is None or (job.file_id is not None and done.file_id == job.file_id):
-            return False
+            return None
         won = await self._repo.transition(
             job.id,
             expected=JobState.SUBMITTING,
@@ -286,8 +287,8 @@ class RenderJobs:
         if fence is not None and fresh.render_fence != fence:
             log.info("job %s: a later attempt took this render over", job.id)
             return False
-        if await self._reuse(fresh, fence):
-            return True
+        if (reused := await self._reuse(fresh, fence)) is not None:
+            return reused
         plan = await self._plan(fresh)
         if plan is None:
             return False
