@@ -29,7 +29,7 @@ from tests.rendering.conftest import FFMPEG, processes_with
 
 USER = 4242
 RENDER_TIMEOUT = 60.0
-STALLED_AFTER_SECONDS = 1.5  # test-only: a silent worker counts as dead this soon
+STALLED_AFTER_SECONDS = 3.0  # test-only: a silent worker counts as dead this soon
 CANCEL_LIMIT_SECONDS = 5.0  # the bound from the Cancel tap to ffmpeg gone
 
 
