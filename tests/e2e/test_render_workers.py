@@ -162,7 +162,7 @@ async def test_a_bot_with_render_concurrency_renders_itself(tmp_path: Path) -> N
 async def test_a_killed_worker_leaves_no_ffmpeg_and_another_one_finishes(
     tmp_path: Path,
 ) -> None:
-    async with scaled_out(tmp_path, workers=2, media_seconds=20.0) as (h, workers):
+    async with scaled_out(tmp_path, workers=2, media_seconds=12.0) as (h, workers):
         await h.submit(f"/render {TASK_ID} {AUDIO_ID}", user_id=USER)
         async with asyncio.timeout(RENDER_TIMEOUT):
             while not (busy := [w for w in workers if w.ffmpeg()]):
@@ -187,7 +187,7 @@ async def test_a_killed_worker_leaves_no_ffmpeg_and_another_one_finishes(
 
 
 async def test_cancel_reaches_the_remote_workers_ffmpeg_within_5_s(tmp_path: Path) -> None:
-    async with scaled_out(tmp_path, workers=1, media_seconds=40.0) as (h, (worker,)):
+    async with scaled_out(tmp_path, workers=1, media_seconds=30.0) as (h, (worker,)):
         await h.submit(f"/render {TASK_ID} {AUDIO_ID}", user_id=USER)
         await h.telegram.wait_for(
             "editMessageText", lambda c: "%" in c.params["text"], timeout=RENDER_TIMEOUT
@@ -246,7 +246,7 @@ async def test_a_worker_without_provider_key_starts_and_stops_on_sigterm(
 
 
 async def test_a_stopped_worker_gives_its_render_to_another_one(tmp_path: Path) -> None:
-    async with scaled_out(tmp_path, workers=2, media_seconds=20.0) as (h, workers):
+    async with scaled_out(tmp_path, workers=2, media_seconds=12.0) as (h, workers):
         await h.submit(f"/render {TASK_ID} {AUDIO_ID}", user_id=USER)
         async with asyncio.timeout(RENDER_TIMEOUT):
             while not (busy := [w for w in workers if w.ffmpeg()]):
