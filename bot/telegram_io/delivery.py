@@ -71,6 +71,11 @@ RELAY_WAIT_SECONDS = 20.0  # longest wait for a relay slot before the job steps 
 RELAY_BUSY_RETRY_SECONDS = 5.0
 
 
+# A render's own process retries its delivery this many times at most, and only retries due
+# within this long (docs/architecture.md §8.7); the delivery loop takes the rest.
+HAND_OVER_ATTEMPTS = 5
+HAND_OVER_RETRY_WITHIN_SECONDS = 60.0
+
 _SETTLED_BY_THE_VIDEO = frozenset({Phase.RENDERING.value, Phase.DELIVERED.value})
 
 
@@ -138,9 +143,35 @@ class Delivery:
         if not await self._repo.renew_delivery(job_id, fence=fence, lease_until=lease_until):
             log.info("job %s: render %s is no longer ours to deliver", job_id, fence)
             return
-        job = await self._repo.get(job_id)
-        if job is not None and job.state is JobState.SUCCEEDED:
+        # The file is on this machine: a retry due soon is made here too, as long as the row
+        # is still this render's (the leader's delivery loop, maybe elsewhere, takes the rest).
+        for _ in range(HAND_OVER_ATTEMPTS):
+            job = await self._repo.get(job_id)
+            if job is None or job.state is not JobState.SUCCEEDED or job.render_fence != fence:
+                return
             await self._attempt(job)
+            after = await self._repo.get(job_id)
+            if (
+                after is None
+                or after.state is not JobState.SUCCEEDED
+                or after.render_fence != fence
+                or after.next_delivery_at is None
+            ):
+                return
+            wait = (after.next_delivery_at - self._clock()).total_seconds()
+            if wait > HAND_OVER_RETRY_WITHIN_SECONDS:
+                return
+            await asyncio.sleep(max(0.0, wait))  # until the retry is due, like the loop
+            now = self._clock()
+            if not await self._repo.claim(  # the same claim as the loop's: one of us wins
+                job_id,
+                expected=JobState.SUCCEEDED,
+                column="next_delivery_at",
+                now=now,
+                lease_until=now + timedelta(seconds=self._lease_seconds),
+                counter="delivery_attempts",
+            ):
+                return
 
     async def _attempt(self, job: Job) -> None:
         """One delivery attempt of a claimed job; every outcome is recorded on its row."""

@@ -19,7 +19,7 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 
 import httpx
-from telegram import Bot
+from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.config import WorkerSettings
@@ -134,8 +134,10 @@ async def _start(
     await wait_for_postgres(url)
     db = await stack.enter_async_context(PostgresDatabase.connect(url))
     kwargs = {"transport": telegram_transport} if telegram_transport else {}
-    bot = Bot(
+    # Rate-limited like the bot's own (bot/app.py): a flood wait is waited out, not failed.
+    bot: ExtBot[int] = ExtBot(
         settings.telegram_bot_token.get_secret_value(),
+        rate_limiter=AIORateLimiter(overall_max_rate=29, group_max_rate=19, max_retries=3),
         base_url=settings.telegram_api_base_url,
         base_file_url=settings.telegram_api_file_url,
         request=HTTPXRequest(

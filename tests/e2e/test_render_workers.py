@@ -263,3 +263,15 @@ async def test_a_stopped_worker_gives_its_render_to_another_one(tmp_path: Path) 
         assert b"job 1 rendered" not in stopping.log.read_bytes()
         await h.settle(timeout=10)
         assert len(h.telegram.calls_to("sendVideo")) == 1
+
+
+async def test_the_worker_retries_a_failed_upload_itself(tmp_path: Path) -> None:
+    async with scaled_out(tmp_path, workers=1) as (h, (worker,)):
+        h.telegram.fail_next("sendVideo", error_code=502, description="Bad Gateway")
+        await h.submit(f"/render {TASK_ID} {AUDIO_ID}", user_id=USER)
+        await h.telegram.wait_for("sendVideo", count=2, timeout=RENDER_TIMEOUT)
+        job = await h.wait_state(JobState.DELIVERED, timeout=10)
+        assert job.delivery_attempts == 2
+        assert b"job 1 delivered" in worker.log.read_bytes()  # not the bot's delivery loop
+        await h.settle(timeout=10)
+        assert len(h.telegram.calls_to("sendVideo")) == 2
