@@ -44,6 +44,7 @@ from storage.interface import Database
 from storage.jobs import JobRepository
 from storage.meta import MetaRepository
 from storage.picks import TrackPickRepository
+from storage.render_dispatch import RenderDispatch
 
 if TYPE_CHECKING:  # imported at run time only with PostgreSQL (docs/architecture.md §14)
     from bot.leadership import Leadership, Term
@@ -304,6 +305,10 @@ class BotApp:
             "track picks": partial(picks.forget_older_than, PICK_RETENTION),
             "handled updates": inbox.forget_old,
         }
+        if self.settings.postgres_url is not None:  # the task engine's finished jobs (§8.7)
+            chores["finished render dispatches"] = RenderDispatch(
+                services.db, self._clock
+            ).forget_finished
         housekeeping = Housekeeping(chores, health=self.health.part("housekeeping"))
         await self._stack.enter_async_context(housekeeping)
         self._start_renderer()

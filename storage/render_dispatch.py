@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from bot.domain import JobState
@@ -42,6 +42,15 @@ SQL_DEFER_IF_ABSENT: Final = (
     " WHERE NOT EXISTS (SELECT 1 FROM procrastinate_jobs"
     " WHERE lock = ? AND status IN ('todo', 'doing'))"
 )
+# Engine jobs are only the dispatch record: a finished one is kept this long (its events give
+# the dispatch figures, `python -m bench`), then housekeeping drops it with its events.
+FINISHED_KEPT_FOR: Final = timedelta(days=7)
+SQL_FORGET_FINISHED: Final = (
+    "DELETE FROM procrastinate_jobs WHERE queue_name = ?"
+    " AND status IN ('succeeded', 'failed', 'cancelled', 'aborted')"
+    " AND NOT EXISTS (SELECT 1 FROM procrastinate_events AS e"
+    " WHERE e.job_id = procrastinate_jobs.id AND e.at >= ?)"
+)
 SQL_ABORT: Final = (
     "SELECT procrastinate_cancel_job_v1(id, true, false) FROM procrastinate_jobs"
     " WHERE lock = ? AND status IN ('todo', 'doing')"
@@ -55,9 +64,16 @@ def _utc_now() -> datetime:
 class RenderDispatch:
     """Queues prepared renders as engine jobs and aborts them; the row stays the truth."""
 
-    def __init__(self, db: Database, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], datetime] = _utc_now,
+        *,
+        keep_finished_for: timedelta = FINISHED_KEPT_FOR,
+    ) -> None:
         self._db = db
         self._clock = clock
+        self._keep_finished_for = keep_finished_for
 
     async def queue(self, job_id: int, *, lease_until: datetime) -> bool:
         """In one transaction: lease a prepared render in SUBMITTING until `lease_until` (the
@@ -86,3 +102,9 @@ class RenderDispatch:
         one is aborted (its worker cancels the task, ffmpeg is killed). How many it asked."""
         rows = await self._db.fetch_all(SQL_ABORT, (render_lock(job_id),))
         return len(rows)
+
+    async def forget_finished(self) -> int:
+        """Drop render engine jobs finished longer ago than the keep period (a housekeeping
+        chore); the rows in `jobs` are the record that matters."""
+        cutoff = self._clock() - self._keep_finished_for
+        return await self._db.execute(SQL_FORGET_FINISHED, (RENDER_QUEUE, cutoff))

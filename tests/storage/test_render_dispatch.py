@@ -147,3 +147,27 @@ async def test_a_restarting_bot_leaves_a_workers_delivery_alone(postgres: Databa
     job = await repo.get(job_id)
     assert job is not None
     assert job.next_delivery_at == hand_over
+
+
+async def test_finished_engine_jobs_are_forgotten_after_a_week(postgres: Database) -> None:
+    clock = FakeClock()
+    repo, dispatch = JobRepository(postgres, clock), RenderDispatch(postgres, clock)
+    old, recent, waiting = [await prepared_render(repo, clock) for _ in range(3)]
+    for job_id in (old, recent, waiting):
+        await dispatch.queue(job_id, lease_until=clock())
+    await postgres.execute(
+        "UPDATE procrastinate_jobs SET status = 'succeeded' WHERE lock IN (?, ?)",
+        (render_lock(old), render_lock(recent)),
+    )
+    await postgres.execute(  # the engine writes its events at the server's now()
+        "UPDATE procrastinate_events SET at = ? WHERE job_id IN"
+        " (SELECT id FROM procrastinate_jobs WHERE lock = ?)",
+        (clock() - timedelta(days=8), render_lock(old)),
+    )
+    await postgres.execute(
+        "UPDATE procrastinate_events SET at = ? WHERE at > ?", (clock(), clock())
+    )
+    assert await dispatch.forget_finished() == 1
+    assert await engine_jobs(postgres, old) == []
+    assert [j[0] for j in await engine_jobs(postgres, recent)] == ["succeeded"]
+    assert [j[0] for j in await engine_jobs(postgres, waiting)] == ["todo"]
