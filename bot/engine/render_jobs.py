@@ -64,7 +64,8 @@ DISPATCH_LEASE = timedelta(seconds=60)
 # leader's delivery loop may take it (docs/architecture.md §8.7).
 HAND_OVER_LEASE = timedelta(minutes=15)
 
-# Hands a dispatched render, just rendered under fence `fence`, to delivery.
+# Hands a dispatched render's outcome (attempt `fence`: a file, or a failure to tell) to
+# delivery.
 HandOver = Callable[[int, int], Awaitable[None]]
 
 
@@ -144,18 +145,20 @@ class RenderJobs:
             return
         await self._dispatch.queue(job.id, lease_until=self._clock() + DISPATCH_LEASE)
 
-    async def render_dispatched(self, job_id: int) -> None:
+    async def render_dispatched(self, job_id: int) -> datetime | None:
         """The engine task (§8.7): claim the next attempt of a queued render (a new fencing
-        number), render it, and hand the file to delivery; every write of this attempt is a
-        compare-and-set on its fence, so an attempt that froze and woke up changes nothing."""
+        number), render it, and hand the outcome to delivery (the file, or the failure to
+        tell); every write of this attempt is a compare-and-set on its fence, so an attempt
+        that froze and woke up changes nothing. Returns when to try again, if this attempt
+        planned a retry (the engine runs the same job again then)."""
         now = self._clock()
         job = await self._repo.claim_render(
             job_id, lease_until=now + timedelta(seconds=self._lease_seconds)
         )
         if job is None:
             log.info("job %s: nothing to render (cancelled, rendered or not prepared)", job_id)
-            return
-        await self._run(job, fence=job.render_fence)
+            return None
+        return await self._run(job, fence=job.render_fence)
 
     async def sweep(self) -> int:
         """At start: remove work dirs no render waits on (a kill can leave them behind); a
@@ -232,24 +235,27 @@ class RenderJobs:
             self._wake_delivery()
         return won
 
-    async def _run(self, job: Job, *, fence: int | None) -> None:
+    async def _run(self, job: Job, *, fence: int | None) -> datetime | None:
         """One attempt in a child task Cancel can stop; every way it can end is recorded on
-        the row (a success, a retry, or a failure the chat is told about)."""
+        the row (a success, a retry, or a failure the chat is told about). The retry's time
+        when one was planned."""
         reporter = self._progress.for_job(job)
         task = asyncio.create_task(self._attempt(job, reporter, fence), name=f"render-{job.id}")
         self._running[job.id] = task
-        rendered = False
+        retry_at: datetime | None = None
         try:
-            rendered = await task
+            await task
         except asyncio.CancelledError:
             if job.id in self._cancelled and not _current_cancelling():
                 log.info("job %s: render cancelled by the user", job.id)
-                return
+                return None
             if fence is not None:  # stopped (a worker's shutdown): queued again by the leader
                 await asyncio.shield(self._give_back(job, fence))
             raise
         except SourceTransient as exc:
-            await self._retry_or_fail(job, exc, ErrorKind.SOURCE_UNAVAILABLE, fence=fence)
+            retry_at = await self._retry_or_fail(
+                job, exc, ErrorKind.SOURCE_UNAVAILABLE, fence=fence
+            )
         except (SourceUnavailable, BadInput) as exc:
             await self._fail(job, ErrorKind.SOURCE_UNAVAILABLE, str(exc), fence=fence)
         except TrackTooLong as exc:
@@ -260,13 +266,14 @@ class RenderJobs:
             # must not leave the job in SUBMITTING until its 4 h lease runs out: retried
             # within the attempt cap, then failed with a notice (docs/architecture.md §8.2).
             log.exception("job %s: render attempt failed unexpectedly", job.id)
-            await self._retry_or_fail(job, exc, ErrorKind.RENDER_FAILED, fence=fence)
+            retry_at = await self._retry_or_fail(job, exc, ErrorKind.RENDER_FAILED, fence=fence)
         finally:
             self._running.pop(job.id, None)
             self._cancelled.discard(job.id)
             await reporter.close()
-        if rendered and fence is not None and self._hand_over is not None:
-            await self._hand_over(job.id, fence)
+        if fence is not None and self._hand_over is not None and retry_at is None:
+            await self._hand_over(job.id, fence)  # delivery reads the row: what to send, if any
+        return retry_at
 
     async def _give_back(self, job: Job, fence: int) -> None:
         """A dispatched attempt stopped before its end: the row is due again at once, so the
@@ -356,8 +363,9 @@ class RenderJobs:
 
     async def _retry_or_fail(
         self, job: Job, exc: Exception, kind: ErrorKind, *, fence: int | None
-    ) -> None:
-        """Try again later while attempts and the retry window last, else fail as `kind`."""
+    ) -> datetime | None:
+        """Try again later while attempts and the retry window last, else fail as `kind`;
+        when the retry is, if this call planned one."""
         fresh = await self._repo.get(job.id) or job
         attempts = max(1, fresh.submit_attempts)
         delay = RETRY_SECONDS * 2 ** (attempts - 1)
@@ -367,14 +375,16 @@ class RenderJobs:
         if attempts >= RENDER_ATTEMPTS or retry_at > fresh.created_at + RENDER_RETRY_WINDOW:
             detail = f"{type(exc).__name__}: {exc}"
             await self._fail(job, kind, None, log_detail=detail, fence=fence)
-            return
+            return None
         log.info(
             "job %s: render attempt %s failed (%s); retry in %.0fs", job.id, attempts, exc, delay
         )
-        # With the engine the leader queues it again once due (§8.7).
-        await self._repo.transition(
+        # With the engine its job runs again then; the row says so too, so the leader queues
+        # it again should that engine job be lost (§8.7).
+        planned = await self._repo.transition(
             job.id, expected=JobState.SUBMITTING, fence=fence, next_poll_at=retry_at
         )
+        return retry_at if planned else None
 
     async def _fail(
         self,

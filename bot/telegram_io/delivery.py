@@ -136,13 +136,24 @@ class Delivery:
     async def deliver_rendered(self, job_id: int, fence: int) -> None:
         """Post a render its own process has just rendered under fence `fence`, before the
         leader's delivery loop may (docs/architecture.md §8.7): the same attempt, outcomes
-        and compare-and-sets as `process`. An attempt that froze and woke after a newer one
-        took the render over finds the fence moved on and posts nothing."""
+        and compare-and-sets as `process`; a render that attempt failed gets its notice the
+        same way. An attempt that froze and woke after a newer one took the render over
+        finds the fence moved on and posts nothing."""
+        job = await self._repo.get(job_id)
+        if job is None or job.render_fence != fence:
+            return
+        if job.state is JobState.FAILED and job.next_delivery_at is not None:
+            await self.process(job)  # the notice is due now: claimed like the loop's
+            return
         now = self._clock()
         lease_until = now + timedelta(seconds=self._lease_seconds)
         if not await self._repo.renew_delivery(job_id, fence=fence, lease_until=lease_until):
             log.info("job %s: render %s is no longer ours to deliver", job_id, fence)
             return
+        await self._deliver_here(job_id, fence)
+
+    async def _deliver_here(self, job_id: int, fence: int) -> None:
+        """Delivery attempts of a render whose delivery this process holds."""
         # The file is on this machine: a retry due soon is made here too, as long as the row
         # is still this render's (the leader's delivery loop, maybe elsewhere, takes the rest).
         for _ in range(HAND_OVER_ATTEMPTS):

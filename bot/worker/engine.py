@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import procrastinate
 import procrastinate.exceptions
@@ -49,20 +50,33 @@ class EngineTimings:
         )
 
 
-RenderTask = Callable[[int], Awaitable[None]]
+# Renders job `job_id`; returns when to try it again, if the attempt planned a retry.
+RenderTask = Callable[[int], Awaitable[datetime | None]]
+
+
+class RetryAt(Exception):
+    """The render's attempt planned a retry at `at`: the engine runs the same job then."""
+
+    def __init__(self, at: datetime) -> None:
+        super().__init__(f"retry at {at.isoformat()}")
+        self.at = at
 
 
 class AgainWhenStopped(procrastinate.BaseRetryStrategy):
     """A render stopped by its worker's shutdown goes straight back to the queue for another
     worker (a Cancel's abort is not retried: the engine fails an aborted job instead, and the
-    row is FAILED already). Any other outcome is recorded on the row by `RenderJobs`."""
+    row is FAILED already); one whose attempt planned a retry runs again at that time. Any
+    other outcome is recorded on the row by `RenderJobs`."""
 
     def get_retry_decision(
         self, *, exception: BaseException, job: procrastinate.jobs.Job
     ) -> procrastinate.RetryDecision | None:
-        """Retry at once after a cancellation, never otherwise."""
+        """Retry at once after a cancellation, at the planned time after `RetryAt`, never
+        otherwise."""
         if isinstance(exception, asyncio.CancelledError):
             return procrastinate.RetryDecision(retry_in={"seconds": 0})
+        if isinstance(exception, RetryAt):
+            return procrastinate.RetryDecision(retry_at=exception.at)
         return None
 
 
@@ -83,7 +97,8 @@ async def run_render_worker(
 
     @app.task(name=RENDER_TASK, queue=RENDER_QUEUE, retry=AgainWhenStopped())
     async def render_task(job_id: int) -> None:
-        await render(job_id)
+        if (retry_at := await render(job_id)) is not None:
+            raise RetryAt(retry_at)
 
     async with app.open_async():
         watch = asyncio.create_task(_watch_stalled(app, timings), name=f"{name}-stalled-watch")

@@ -275,3 +275,19 @@ async def test_the_worker_retries_a_failed_upload_itself(tmp_path: Path) -> None
         assert b"job 1 delivered" in worker.log.read_bytes()  # not the bot's delivery loop
         await h.settle(timeout=10)
         assert len(h.telegram.calls_to("sendVideo")) == 2
+
+
+async def test_the_worker_tells_the_chat_about_a_render_it_could_not_make(
+    tmp_path: Path,
+) -> None:
+    async with scaled_out(tmp_path, workers=1) as (h, _):
+        media = h.telegram.user_file(
+            "voice", b"OggS-not-audio", file_name="", mime_type="audio/ogg"
+        )
+        h.telegram.push_update(h.telegram.audio_message(media, kind="voice", user_id=USER))
+        job = await h.wait_state(JobState.FAILED, timeout=RENDER_TIMEOUT)
+        assert job.error_kind == "source_unavailable"
+        # Told by the worker at once (the bot's delivery loop looks only every minute here).
+        await h.wait_until(lambda: "could not get the track's audio" in h.status_text(USER))
+        await wait_engine(h, ["succeeded"])
+        assert h.telegram.calls_to("sendVideo") == []
