@@ -149,6 +149,13 @@ POSTGRES_BASELINE: Final = 7
 POSTGRES_MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
     # The render's plan, the hand-over from preparation to rendering (docs/architecture.md §8.2).
     (8, ("ALTER TABLE jobs ADD COLUMN render_plan TEXT NULL",)),
+    # The leader election's fencing numbers (docs/architecture.md §5.4), PostgreSQL only:
+    # with SQLite one process runs and nothing is elected. IF NOT EXISTS: bot/leadership.py
+    # created it itself before this migration existed (and still does on a bare database).
+    (
+        9,
+        ("CREATE TABLE IF NOT EXISTS leader_terms (name TEXT PRIMARY KEY, term BIGINT NOT NULL)",),
+    ),
 )
 POSTGRES_SCHEMA_VERSION: Final = POSTGRES_BASELINE + len(POSTGRES_MIGRATIONS)
 

@@ -182,7 +182,7 @@ async def test_processes_migrating_at_once_migrate_once(url: str) -> None:
             "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'"
         )
         assert tables is not None
-        assert tables[0] == 10  # nine tables and schema_version, each created once
+        assert tables[0] == 11  # nine tables, leader_terms and schema_version, each once
     finally:
         await asyncio.gather(*(db.close() for db in opened))
 

@@ -37,7 +37,9 @@ SMALL_INTEGERS = {
     "intake_state.id",
 }
 # Ours, not the application's: where PostgreSQL keeps what SQLite keeps in PRAGMA user_version.
-POSTGRES_ONLY_TABLES = {"schema_version"}
+# `leader_terms`: the leader election's fencing numbers; with SQLite one process runs and
+# nothing is elected (docs/architecture.md §5.4).
+POSTGRES_ONLY_TABLES = {"schema_version", "leader_terms"}
 
 
 @dataclass(frozen=True)
