@@ -42,6 +42,8 @@ SECTIONS = (
     Section("kill9", "kill -9 fault run", "bench.kill9", ("100", "17"), ("30", "6")),
     Section("history", "Costs that grow with history", "bench.history_costs", ("100000",),
             ("100000",)),
+    Section("leader", "Leader kill while commands arrive", "bench.leader_kill", ("200", "20"),
+            ("60", "10")),
 )  # fmt: skip
 
 
