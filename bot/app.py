@@ -297,6 +297,7 @@ class BotApp:
             if current is not None and current.cancelling():
                 raise  # the election cancelled us: the cancel reached `start` too
             log.info("the start of term %d was cancelled by the stop", term.number)
+            return
         finally:
             self._term_start = None
         log.info("leading: term %d started", term.number)
