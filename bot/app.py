@@ -363,8 +363,7 @@ class BotApp:
         self._closing = True
         if (start := self._term_start) is not None:
             start.cancel()
-            with contextlib.suppress(asyncio.CancelledError, LeadershipLost):
-                await start
+            await asyncio.wait({start})  # how it ended is _on_elected's to report
         await self._term_stack.aclose()
 
     async def _fence(self, term: Term, reason: str) -> None:
@@ -482,7 +481,7 @@ class BotApp:
         )
 
     def _role(self) -> str | None:
-        """ "leader" or "follower" with PostgreSQL (§5.4); None with SQLite (always the one)."""
+        """This process's role with PostgreSQL, leader or follower (§5.4); None with SQLite."""
         if self.leadership is None:
             return None
         return "leader" if self.leadership.is_leader else "follower"
