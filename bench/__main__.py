@@ -44,6 +44,8 @@ SECTIONS = (
             ("60", "20")),
     Section("history", "Costs that grow with history", "bench.history_costs", ("100000",),
             ("100000",)),
+    Section("leader", "Leader kill while commands arrive", "bench.leader_kill", ("200", "20"),
+            ("60", "10")),
 )  # fmt: skip
 
 

@@ -5,7 +5,9 @@ the fakes run in this process, so only the bot's own work is counted. Our bot, i
 N `/video` commands in N chats → status message → create upstream → the provider calls back →
 sendVideo. The echo bot (bench/echo_bot.py): N text messages → N replies. CPU is the child's
 user + system time from /proc from the first update to the last answer, less what it uses idle
-over the same time.
+over the same time. The job run is made twice: on SQLite (the default) and on PostgreSQL
+(`DATABASE_URL` naming a throwaway database on the test server, tests/postgres_server.py), so the
+two backends' cost per job can be compared (issue 17).
 Usage: .venv/bin/python -m bench.cpu_per_job [N]   (default 100; the bot submits 20 per 10 s)
 """
 
@@ -22,12 +24,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
+import psycopg
 
 from bench.proc import bot_environment, cpu_seconds
 from bot.domain import Family
 from tests.e2e.processes import BotProcess, serve
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.upstream import FakeUpstream
+from tests.postgres_server import throwaway_database
 
 TOKEN = "123456:BENCH-TOKEN"  # noqa: S105 - the fake Bot API's token
 API_KEY = "bench-key"
@@ -106,8 +110,26 @@ async def _call_back(
         await asyncio.sleep(delay)
 
 
-async def bot_job(jobs: int) -> tuple[float, float]:
-    """CPU seconds per job of `python -m bot`, and the seconds the N jobs took."""
+def _server_cpu(database_url: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to `database_url`'s database."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        ).fetchall()
+    spent: dict[int, float] = {}
+    for (pid,) in rows:
+        with contextlib.suppress(OSError):  # a backend that ended meanwhile
+            spent[pid] = cpu_seconds(pid)
+    return spent
+
+
+async def bot_job(
+    jobs: int, database_url: str | None = None, server_cpu: list[float] | None = None
+) -> tuple[float, float]:
+    """CPU seconds per job of `python -m bot` (on SQLite, or on PostgreSQL at `database_url`,
+    appending the server's CPU seconds per job to `server_cpu`), and the seconds the N jobs
+    took."""
     telegram = FakeTelegram(token=TOKEN)
     upstream = FakeUpstream(Family.KIE, api_key=API_KEY)
     upstream.add_music_task(TASK_ID, tracks=[(f"a{n}", f"Song {n}", 180.0) for n in range(jobs)])
@@ -119,6 +141,8 @@ async def bot_job(jobs: int) -> tuple[float, float]:
         ):
             upstream.public_base_url = upstream_url
             env, base = bot_environment(Path(tmp), telegram_url, upstream_url, TOKEN, API_KEY)
+            if database_url is not None:
+                env["DATABASE_URL"] = database_url
             bot = BotProcess(env, Path(tmp))
             await bot.start(f"{base}/healthz")
             assert bot.process is not None
@@ -129,6 +153,14 @@ async def bot_job(jobs: int) -> tuple[float, float]:
             async def work() -> None:
                 nonlocal started
                 started = time.perf_counter()
+                before = await asyncio.to_thread(_server_cpu, database_url) if database_url else {}
+                await _jobs()
+                if database_url is not None and server_cpu is not None:
+                    after = await asyncio.to_thread(_server_cpu, database_url)
+                    spent = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+                    server_cpu.append(spent / jobs)
+
+            async def _jobs() -> None:
                 for n in range(jobs):
                     chat = FIRST_CHAT + n
                     text = f"/video {TASK_ID} a{n}"
@@ -150,6 +182,9 @@ async def bot_job(jobs: int) -> tuple[float, float]:
 async def main(jobs: int) -> None:
     echo = await echo_round_trip(jobs)
     per_job, took = await bot_job(jobs)
+    server: list[float] = []
+    with throwaway_database() as url:
+        pg_per_job, pg_took = await bot_job(jobs, url, server)
     print(
         f"CPU per echo round-trip, bare python-telegram-bot ({jobs} messages): "
         f"{echo * 1000:.2f} ms (goal: none — the yardstick for the next line)"
@@ -158,6 +193,15 @@ async def main(jobs: int) -> None:
         f"CPU per job, python -m bot ({jobs} jobs in {took:.1f} s, callbacks): "
         f"{per_job * 1000:.2f} ms = {per_job / echo:.1f} echo round-trips "
         f'(goal: none set in the issues — "a job costs little"; compare with the echo)'
+    )
+    print(
+        f"CPU per job, python -m bot on PostgreSQL ({jobs} jobs in {pg_took:.1f} s, callbacks): "
+        f"{pg_per_job * 1000:.2f} ms = {pg_per_job / per_job:.2f}× SQLite's "
+        "(goal: none — the bot process only)"
+    )
+    print(
+        f"CPU per job of the PostgreSQL server (its backends for the bot's database): "
+        f"{server[0] * 1000:.2f} ms (goal: none — SQLite's share is inside the bot's figure)"
     )
 
 

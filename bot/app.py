@@ -1,7 +1,9 @@
 """Composition root and lifecycle: open resources in order, close them in reverse.
 
-database → HTTP clients → python-telegram-bot application → background loops → update intake;
-`run` adds uvicorn and the signal handling of `python -m bot` (docs/architecture.md §1.3).
+database → HTTP clients → python-telegram-bot application → the web app, then the leader's
+parts — background loops → update intake — at once with SQLite, or for each term this process
+wins with PostgreSQL (docs/architecture.md §5.4); `run` adds uvicorn and the signal handling of
+`python -m bot` (docs/architecture.md §1.3).
 """
 
 from __future__ import annotations
@@ -45,18 +47,20 @@ from storage.jobs import JobRepository
 from storage.meta import MetaRepository
 from storage.picks import TrackPickRepository
 from storage.render_dispatch import RenderDispatch
+from storage.terms import LeaderTerm
 
 if TYPE_CHECKING:  # imported at run time only with PostgreSQL (docs/architecture.md §14)
     from bot.leadership import Leadership, Term
+    from bot.wakeups_pg import WakeListener
 
 log = logging.getLogger(__name__)
 
 LEADERSHIP_NAME = "bot"
-# How long an attempt at the lock may take before "standing by" is logged (once).
-STANDING_BY_AFTER_SECONDS = 1.5
 # on_deposed's share of the 2 s the election gives it: cancelled work gets this to unwind.
 FENCE_GRACE_SECONDS = 1.0
 HEALTH_COUNTS = ("due_polls", "due_deliveries", "updates_pending")
+# Leader-only tasks a stop cancels at once instead of waiting for them (they never end alone).
+_CANCELLED_AT_STOP = frozenset({"telegram-poller", "wakeup-listener"})
 # uvicorn stops within 1 s; then updates in hand and the loops' steps share this grace, so a
 # stop always ends well inside 10 s (docs/architecture.md §7.3).
 STOP_GRACE_SECONDS = 6.0
@@ -108,6 +112,9 @@ class BotApp:
         self._loops: list[DueLoop[Any]] = []
         self._renderer_start: asyncio.Task[Renderer] | None = None
         self._starting: asyncio.Task[Any] | None = None  # the start, until it is complete
+        self._term_stack = AsyncExitStack()  # the leader's parts, closed when the term ends
+        self._term_start: asyncio.Task[None] | None = None  # a term's start, while running
+        self._forwarding: asyncio.Task[None] | None = None  # a follower's wake-ups (§5.4)
         self._fenced = False
         self._stop_deadline: float | None = None  # loop time by which a stop must be done
         self._inbox: UpdateInbox | None = None
@@ -119,6 +126,7 @@ class BotApp:
         self.inbox_worker: InboxWorker | None = None
         self.poller: TelegramPoller | None = None
         self.leadership: Leadership | None = None
+        self.wake_listener: WakeListener | None = None
 
     def clock(self) -> datetime:
         """The app's notion of now."""
@@ -159,8 +167,9 @@ class BotApp:
         await self._stack.aclose()
 
     async def _start(self) -> None:
-        """Open resources, wire the services, run the start-up step, start the loops and
-        the update intake; everything is closed in reverse by the exit stack."""
+        """Open resources, wire the services, run the process's start-up step and the web app's
+        parts; then lead at once (SQLite) or join the election (PostgreSQL), whose terms start
+        the leader's parts. Everything is closed in reverse by the exit stack."""
         settings = self.settings
         resources = await self._open_resources()
         self.db, application = resources.db, self.application
@@ -171,22 +180,17 @@ class BotApp:
         self.repo = services.repo
         self.services = services
         register_handlers(application, settings, services, self._clock)
-        inbox = self._inbox = UpdateInbox(resources.db, self._clock)
-        worker = self.inbox_worker = InboxWorker(
-            inbox=inbox,
-            bot=application.bot,
-            handle=application.handle_update,
-            health=self.health.part("inbox-worker"),
-        )
-        self.web = self._build_web(services, inbox, worker)
-        await self._prepare_for_start(services, inbox)
+        inbox = self._inbox = UpdateInbox(resources.db, self._clock)  # the webhook's: any process
+        self.web = self._build_web(services, inbox)
+        await self._prepare_process(services)
         await application.start()
         self._stack.push_async_callback(application.stop)
-        for loop in build_loops(settings, services, self._wakeups, self._clock, self.health):
-            self._start_loop(loop)
-        self._stack.push_async_callback(self._stop_work, worker)
-        self._start_render_worker(services)
-        await self._start_intake(application, inbox, worker)
+        self._start_render_worker(services)  # any bot process, leader or not (§8.7)
+        if settings.postgres_url is None:
+            self._stack.push_async_callback(self._stop_leading)
+            await self._start_term(None)  # the only process: it leads from the start
+        else:
+            await self._join_election(settings.postgres_url)
         self._start_watchdog()
         log.info(
             "bot started: mode=%s provider=%s callbacks=%s",
@@ -194,6 +198,28 @@ class BotApp:
             settings.music_api_provider,
             "on" if settings.callbacks_enabled else "off (poll-only)",
         )
+
+    async def _start_term(self, term: Term | None) -> None:
+        """The leader's parts, in the term's own exit stack: release what an earlier run or
+        term left leased, housekeeping, the command menu, the loops, the update intake."""
+        settings, services, application = self.settings, self.services, self.application
+        assert services is not None
+        assert isinstance(application, TrackedApplication)
+        guard = None if term is None else LeaderTerm(term.name, term.number)
+        inbox = UpdateInbox(services.db, self._clock, term=guard)
+        worker = self.inbox_worker = InboxWorker(
+            inbox=inbox,
+            bot=application.bot,
+            handle=application.handle_update,
+            health=self.health.part("inbox-worker"),
+        )
+        await self._prepare_term(services, inbox)
+        for loop in build_loops(settings, services, self._wakeups, self._clock, self.health):
+            self._start_loop(loop)
+        self._term_stack.push_async_callback(self._stop_work, worker)
+        if settings.postgres_url is not None:
+            self._start_wake_listener(settings.postgres_url, worker)
+        await self._start_intake(application, inbox, worker)
 
     async def _open_resources(self) -> Resources:
         """The database, HTTP clients, python-telegram-bot's application and the channel
@@ -204,8 +230,6 @@ class BotApp:
             connect_database(path=settings.database_path, url=settings.postgres_url)
         )
         self.health.expect(db.engine.is_transient)  # a database outage is no bug (§5.3)
-        if settings.postgres_url is not None:
-            await self._lead_or_stand_by(settings.postgres_url)
         salt = await MetaRepository(db).get_or_create(SALT_KEY, new_salt())
         upstream_http = make_http_client(transport=self._upstream_transport)
         stack.push_async_callback(upstream_http.aclose)
@@ -237,28 +261,112 @@ class BotApp:
             renderer=self._renderer,
         )
 
-    async def _lead_or_stand_by(self, url: str) -> None:
-        """Join the election of the bot processes sharing this database and return once this
-        one leads; until then it acts on nothing (a hot standby, docs/architecture.md §5.4).
-        Left last at the stop, so the next leader starts only after this one has stopped."""
+    async def _join_election(self, url: str) -> None:
+        """Join the election of the bot processes sharing this database (docs/architecture.md
+        §5.4) and return at once: this process serves HTTP as a follower, and each term it wins
+        starts the leader's parts (`_on_elected`). Until then its wake-ups go to the leader.
+        At the stop the leader's parts stop first and the election is left after them, so the
+        next leader starts only after this one has stopped."""
         from bot.leadership import Leadership  # noqa: PLC0415 - only with PostgreSQL (§14)
+        from bot.wakeups_pg import JOBS_CHANNEL, notify  # noqa: PLC0415 - only with PostgreSQL
 
+        assert self.db is not None
+        forward = self._forward_wakeups(partial(notify, self.db, JOBS_CHANNEL))
+        self._forwarding = asyncio.create_task(forward, name="wakeup-forwarder")
+        self._stack.push_async_callback(self._stop_forwarding)
         leadership = Leadership(
             url,
             name=LEADERSHIP_NAME,
+            on_elected=self._on_elected,
             on_deposed=self._fence,
             health=self.health.part("leadership"),
         )
         self.leadership = await self._stack.enter_async_context(leadership)
-        elected = asyncio.ensure_future(leadership.wait_elected())
+        self._stack.push_async_callback(self._stop_leading)
+        log.info("following: serving HTTP; the leader's parts start if this process is elected")
+
+    async def _on_elected(self, term: Term) -> None:
+        """A term won: stop forwarding wake-ups and start the leader's parts. A stop that
+        cancels the start ends it quietly (the election must not read it as a failure)."""
+        if self._closing:
+            return
+        await self._stop_forwarding()
+        start = self._term_start = asyncio.create_task(self._start_term(term), name="term-start")
         try:
-            while not (await asyncio.wait({elected}, timeout=STANDING_BY_AFTER_SECONDS))[0]:
-                # Lost attempts, not failed ones: those are logged by the election itself.
-                if leadership.health.failures == 0:
-                    log.info("standing by: another bot process leads")
-                    await elected
+            await start
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # the election cancelled us: the cancel reached `start` too
+            log.info("the start of term %d was cancelled by the stop", term.number)
+            return
         finally:
-            elected.cancel()
+            self._term_start = None
+        log.info("leading: term %d started", term.number)
+
+    async def _forward_wakeups(self, send: Callable[[], Awaitable[None]]) -> None:
+        """A follower's loops do not run: what would wake them (a callback accepted here)
+        is sent to the leader instead (`NOTIFY`, docs/architecture.md §5.4)."""
+        wakeups = self._wakeups
+        events = (
+            wakeups.submitter,
+            wakeups.reconciler,
+            wakeups.delivery,
+            wakeups.poster,
+            wakeups.renderer,
+        )
+        assert self.db is not None
+        errors = self.db.engine.errors
+        while True:
+            waits = [asyncio.ensure_future(event.wait()) for event in events]
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for wait in waits:
+                    wait.cancel()
+            for event in events:
+                event.clear()
+            try:
+                await send()
+            except errors as exc:  # the leader's listener does a full wake when it reconnects
+                log.warning("could not wake the leader: %s", describe_cause(exc))
+
+    async def _stop_forwarding(self) -> None:
+        task, self._forwarding = self._forwarding, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _start_wake_listener(self, url: str, worker: InboxWorker) -> None:
+        """LISTEN for the wake-ups the other processes send (docs/architecture.md §5.4)."""
+        from bot.wakeups_pg import (  # noqa: PLC0415 - only with PostgreSQL (§14)
+            INBOX_CHANNEL,
+            JOBS_CHANNEL,
+            WakeListener,
+        )
+
+        def wake_jobs() -> None:
+            self.wake_reconciler()
+            self.wake_delivery()
+            self.wake_poster()
+            self._wakeups.renderer.set()
+
+        listener = self.wake_listener = WakeListener(
+            url,
+            {INBOX_CHANNEL: worker.wake, JOBS_CHANNEL: wake_jobs},
+            health=self.health.part("wakeup-listener"),
+        )
+        self._start_intake_task(listener.run(), "wakeup-listener")
+
+    async def _stop_leading(self) -> None:
+        """At the stop: end a term start still running, then stop the leader's parts (in
+        what is left of the shared grace, §7.3) while this process still holds the lock."""
+        self._closing = True
+        if (start := self._term_start) is not None:
+            start.cancel()
+            await asyncio.wait({start})  # how it ended is _on_elected's to report
+        await self._term_stack.aclose()
 
     async def _fence(self, term: Term, reason: str) -> None:
         """Deposed: stop taking work and cancel what is in hand at once (another process may
@@ -277,6 +385,8 @@ class BotApp:
         self._fenced = self._closing = True  # the tasks cancelled below are not "down"
         if self._starting is not None:
             self._starting.cancel()  # nothing more may start
+        if self._term_start is not None:
+            self._term_start.cancel()  # the term's start (the election cancels it too)
         for loop in self._loops:
             loop.stop()
         work = [*self._tasks, *self._intake_tasks]
@@ -288,18 +398,23 @@ class BotApp:
         self.given_up = ("leadership", self.leadership.health.status())
         self._given_up.set()
 
-    async def _prepare_for_start(self, services: Services, inbox: UpdateInbox) -> None:
-        """The start-up side effects, in one place: work a killed run left leased is due
-        again, leftover render folders go, housekeeping starts (forgetting old updates and
-        track picks, then hourly), font detection starts, the command menu is published."""
-        now = self._clock()
-        if released := await services.repo.release_leases(now):
-            log.info("resuming %s jobs left in flight by the previous run", released)
-        await services.posts.release_leases(now)
+    async def _prepare_process(self, services: Services) -> None:
+        """Every process's start-up side effects: leftover render folders and relay files
+        of this machine go, font detection starts."""
         if swept := await services.renders.sweep():
             log.info("removed %s render work dirs left by the previous run", swept)
         if swept := await services.relay_files.sweep():
             log.info("removed %s relay temp files left by the previous run", swept)
+        self._start_renderer()
+
+    async def _prepare_term(self, services: Services, inbox: UpdateInbox) -> None:
+        """The leader's start-up side effects, once per term: work a killed run (or an
+        earlier term) left leased is due again, housekeeping starts (forgetting old updates
+        and track picks, then hourly), the command menu is published."""
+        now = self._clock()
+        if released := await services.repo.release_leases(now):
+            log.info("resuming %s jobs left in flight by the previous run", released)
+        await services.posts.release_leases(now)
         picks = TrackPickRepository(services.db, self._clock)
         chores: dict[str, Chore] = {
             "track picks": partial(picks.forget_older_than, PICK_RETENTION),
@@ -310,8 +425,7 @@ class BotApp:
                 services.db, self._clock
             ).forget_finished
         housekeeping = Housekeeping(chores, health=self.health.part("housekeeping"))
-        await self._stack.enter_async_context(housekeeping)
-        self._start_renderer()
+        await self._term_stack.enter_async_context(housekeeping)
         assert self.application is not None
         await publish_command_menu(self.application.bot)
 
@@ -340,8 +454,9 @@ class BotApp:
         with contextlib.suppress(asyncio.CancelledError, OSError, RenderError):
             await task
 
-    def _build_web(self, core: Services, inbox: UpdateInbox, worker: InboxWorker) -> Starlette:
-        """The HTTP endpoint: callbacks, /healthz and, in webhook mode, /telegram."""
+    def _build_web(self, core: Services, inbox: UpdateInbox) -> Starlette:
+        """The HTTP endpoint: callbacks, /healthz and, in webhook mode, /telegram; served by
+        every process (docs/architecture.md §5.4)."""
 
         async def health() -> HealthReport:
             parts = self.health.snapshot()
@@ -357,16 +472,38 @@ class BotApp:
                 database = PartStatus(
                     healthy=False, reason=describe_cause(exc), failing_for_seconds=0.0
                 )
-            return HealthReport(parts={**parts, "database": database}, counts=counts)
+            return HealthReport(
+                parts={**parts, "database": database}, counts=counts, role=self._role()
+            )
 
         extra_routes: list[BaseRoute] = []
         if self.settings.bot_mode == "webhook":
             assert self.settings.webhook_secret is not None
             secret = self.settings.webhook_secret.get_secret_value()
-            extra_routes.append(telegram_webhook_route(secret, webhook_sink(inbox, worker)))
+            sink = webhook_sink(inbox, self._update_stored)
+            extra_routes.append(telegram_webhook_route(secret, sink))
         return build_web_app(
             on_callback=core.callbacks.accept_callback, health=health, extra_routes=extra_routes
         )
+
+    def _role(self) -> str | None:
+        """This process's role with PostgreSQL, leader or follower (§5.4); None with SQLite."""
+        if self.leadership is None:
+            return None
+        return "leader" if self.leadership.is_leader else "follower"
+
+    async def _update_stored(self) -> None:
+        """A webhook update was stored: wake the inbox worker, here or on the leader."""
+        if self.inbox_worker is not None:
+            self.inbox_worker.wake()
+        if self.leadership is not None and not self.leadership.is_leader:
+            from bot.wakeups_pg import INBOX_CHANNEL, notify  # noqa: PLC0415 - PostgreSQL only
+
+            assert self.db is not None
+            try:
+                await notify(self.db, INBOX_CHANNEL)
+            except self.db.engine.errors as exc:  # stored: the leader finds it at its next wake
+                log.warning("could not wake the leader: %s", describe_cause(exc))
 
     async def wait_given_up(self) -> tuple[str, PartStatus]:
         """Return once the watchdog has given up on a part: which, and its status."""
@@ -418,7 +555,7 @@ class BotApp:
         self._start_intake_task(worker.run(), "inbox-worker")
         if settings.bot_mode == "polling":
             intake_http = httpx.AsyncClient(transport=self._telegram_transport)
-            self._stack.push_async_callback(intake_http.aclose)
+            self._term_stack.push_async_callback(intake_http.aclose)
             token = settings.telegram_bot_token.get_secret_value()
             self.poller = TelegramPoller(
                 fetcher=UpdateFetcher(intake_http, settings.telegram_api_base_url, token),
@@ -483,7 +620,7 @@ class BotApp:
         grace, then cancel the rest (a cancelled update stays in the inbox, a cancelled step's
         lease is released at the next start: both are picked up again then)."""
         for task in self._intake_tasks:
-            if task.get_name() == "telegram-poller":
+            if task.get_name() in _CANCELLED_AT_STOP:
                 task.cancel()
         for loop in self._loops:
             loop.stop()
@@ -527,9 +664,10 @@ class BotApp:
 
     def _start_render_worker(self, services: Services) -> None:
         """With PostgreSQL and RENDER_CONCURRENCY ≥ 1 this process also runs the task
-        engine's worker, so renders are made with no `python -m bot worker` running
-        (docs/architecture.md §8.7); stopped first at close (its renders go back to the
-        queue)."""
+        engine's worker, leader or follower, so renders are made with no `python -m bot
+        worker` running (docs/architecture.md §8.7); it needs no leadership (every write of
+        a render is fenced) and is stopped at close, before the application (its renders go
+        back to the queue)."""
         url, concurrency = self.settings.postgres_url, self.settings.render_concurrency
         if url is None or concurrency < 1:
             return
@@ -540,7 +678,6 @@ class BotApp:
         )
         task = asyncio.create_task(work, name="render-worker")
         task.add_done_callback(self._task_ended)
-        self._tasks.append(task)
 
         async def stop_rendering() -> None:
             self._closing = True

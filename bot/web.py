@@ -36,6 +36,7 @@ class HealthReport:
 
     parts: Mapping[str, PartStatus]
     counts: Mapping[str, int | None]
+    role: str | None = None  # "leader" or "follower" with PostgreSQL (§5.4); SQLite: none
 
     @property
     def healthy(self) -> bool:
@@ -58,7 +59,10 @@ class HealthReport:
             for name, status in self.parts.items()
         }
         status = "ok" if self.healthy else "unhealthy"
-        return {"status": status, "unhealthy": unhealthy, "parts": parts, **self.counts}
+        body: dict[str, object] = {"status": status}
+        if self.role is not None:
+            body["role"] = self.role
+        return {**body, "unhealthy": unhealthy, "parts": parts, **self.counts}
 
 
 HealthProbe = Callable[[], Awaitable[HealthReport]]

@@ -12,13 +12,15 @@ busy chat (docs/architecture.md §2.2). Must not import Telegram, httpx or anyth
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from storage.interface import Database
 from storage.meta import take_lock
+from storage.terms import LeaderTerm, hold_term
 
 # SQLite integers are signed 64-bit; Telegram's update ids are far below this.
 MAX_UPDATE_ID = 2**63 - 1
@@ -47,25 +49,40 @@ class InboxItem:
 
 
 class UpdateInbox:
-    """Stores, lists and retires Telegram updates."""
+    """Stores, lists and retires Telegram updates.
+
+    Given a `term` (the leader's, PostgreSQL only), every write of this inbox is guarded by
+    it: once a newer term exists it raises StaleTerm and writes nothing (§5.4). The leader's
+    poller and inbox worker use such an inbox; the webhook, on any process, an unguarded one."""
 
     def __init__(
         self,
         db: Database,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         keep_for: timedelta = timedelta(days=2),
+        *,
+        term: LeaderTerm | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._keep_for = keep_for
+        self._term = term
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        """A write transaction: the term guard (if any) first, then the inbox lock."""
+        async with self._db.transaction():
+            if self._term is not None:
+                await hold_term(self._db, self._term)
+            await self._lock()
+            yield
 
     async def add(self, updates: Iterable[InboxItem], *, next_offset: int | None = None) -> int:
         """Store updates not seen before and, when given, the polling offset that confirms them,
         all in one transaction; return how many updates were new."""
         now = self._clock().timestamp()
         added = 0
-        async with self._db.transaction():
-            await self._lock()
+        async with self._writing():
             for item in updates:
                 added += await self._db.execute(
                     SQL_ADD, (item.update_id, item.body, now, item.lane, item.lane)
@@ -91,8 +108,7 @@ class UpdateInbox:
     async def mark_handled(self, update_id: int) -> None:
         """Retire an update: its handler returned (or it was deliberately ignored); the next
         update of its lane becomes the head."""
-        async with self._db.transaction():
-            await self._lock()
+        async with self._writing():
             row = await self._db.fetch_one(_LANE_OF_PENDING, (update_id,))
             if row is None:
                 return
@@ -107,8 +123,7 @@ class UpdateInbox:
         """Let the lane of a still unfinished update go on: the update leaves its lane (it
         stays pending, is not listed again by this process and is handled again, without a
         lane, after a restart) and the next update of the lane becomes the head."""
-        async with self._db.transaction():
-            await self._lock()
+        async with self._writing():
             row = await self._db.fetch_one(_LANE_OF_PENDING, (update_id,))
             if row is None or row[0] is None:
                 return
@@ -122,10 +137,11 @@ class UpdateInbox:
     async def restore_released(self) -> int:
         """At start: updates released from their lane by the previous run and never finished
         are heads again (of no lane); return how many."""
-        return await self._db.execute(
-            "UPDATE update_inbox SET lane_head = 1"
-            " WHERE handled_at IS NULL AND lane IS NULL AND lane_head = 0"
-        )
+        async with self._writing():
+            return await self._db.execute(
+                "UPDATE update_inbox SET lane_head = 1"
+                " WHERE handled_at IS NULL AND lane IS NULL AND lane_head = 0"
+            )
 
     async def _lock(self) -> None:
         await take_lock(self._db, INBOX_LOCK_KEY)

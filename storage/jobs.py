@@ -70,7 +70,7 @@ class Job:
     teaser: bool = False  # a render of the chorus only (15-30 s, 9:16)
     # migration 8 (issue 17): a render's RenderPlan as JSON, written by its preparation
     render_plan: str | None = None
-    # migration 9 (issue 17): the fencing number of a render's latest attempt (§8.7)
+    # migration 10 (issue 17): the fencing number of a render's latest attempt (§8.7)
     render_fence: int = 0
 
 

@@ -216,6 +216,9 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # §8.2): the RenderPlan as JSON; NULL until the render is prepared.
         "ALTER TABLE jobs ADD COLUMN render_plan TEXT NULL",
     ),
+    # Nothing: the twin of PostgreSQL's `leader_terms` (docs/architecture.md §5.4), a table
+    # only an election needs, and SQLite runs one process (storage/postgres_migrations.py).
+    (),
     (
         # Render dispatch (docs/architecture.md §8.7): a render attempt's fencing number. The
         # task engine's schema that PostgreSQL's twin also applies has no SQLite counterpart

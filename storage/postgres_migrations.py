@@ -166,10 +166,17 @@ def engine_schema_sql() -> str:
 POSTGRES_MIGRATIONS: Final[tuple[tuple[int, tuple[Statement, ...]], ...]] = (
     # The render's plan, the hand-over from preparation to rendering (docs/architecture.md §8.2).
     (8, ("ALTER TABLE jobs ADD COLUMN render_plan TEXT NULL",)),
+    # The leader election's fencing numbers (docs/architecture.md §5.4), PostgreSQL only:
+    # with SQLite one process runs and nothing is elected. IF NOT EXISTS: bot/leadership.py
+    # created it itself before this migration existed (and still does on a bare database).
+    (
+        9,
+        ("CREATE TABLE IF NOT EXISTS leader_terms (name TEXT PRIMARY KEY, term BIGINT NOT NULL)",),
+    ),
     # Render dispatch (docs/architecture.md §8.7): the fencing number of a render attempt, and
     # the task engine's own tables and functions (procrastinate's schema, applied here).
     (
-        9,
+        10,
         (
             "ALTER TABLE jobs ADD COLUMN render_fence INTEGER NOT NULL DEFAULT 0",
             engine_schema_sql,

@@ -223,9 +223,12 @@ class InboxWorker:
             self._health.succeeded()
 
 
-def webhook_sink(inbox: UpdateInbox, worker: InboxWorker) -> Callable[[object], Awaitable[bool]]:
-    """Store a webhook update (once per update_id) before Telegram gets its 200; False when
-    the body is not an update (acknowledged anyway, so Telegram never redelivers it)."""
+def webhook_sink(
+    inbox: UpdateInbox, on_stored: Callable[[], Awaitable[None]]
+) -> Callable[[object], Awaitable[bool]]:
+    """Store a webhook update (once per update_id) before Telegram gets its 200, then call
+    `on_stored` (it wakes the inbox worker, in this process or the leader); False when the
+    body is not an update (acknowledged anyway, so Telegram never redelivers it)."""
 
     async def put(data: object) -> bool:
         item = inbox_item(data)
@@ -233,7 +236,7 @@ def webhook_sink(inbox: UpdateInbox, worker: InboxWorker) -> Callable[[object], 
             log.warning("webhook body without a usable update_id; ignored")
             return False
         if await inbox.add([item]):
-            worker.wake()
+            await on_stored()
         else:
             log.info("update %s was already taken in; ignoring the redelivery", item.update_id)
         return True

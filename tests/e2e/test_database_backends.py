@@ -30,7 +30,11 @@ _EMBEDDED_RUN = textwrap.dedent(
     for package in (bot, handlers, storage):
         for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             postgres_only = module.name in (
-                "storage.postgres_db", "bot.leadership", "bot.worker.engine", "bot.worker.process"
+                "storage.postgres_db",
+                "bot.leadership",
+                "bot.wakeups_pg",
+                "bot.worker.engine",
+                "bot.worker.process",
             )
             if not postgres_only and not module.name.endswith("__main__"):
                 importlib.import_module(module.name)

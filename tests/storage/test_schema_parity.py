@@ -38,9 +38,11 @@ SMALL_INTEGERS = {
     "intake_state.id",
 }
 # Ours, not the application's: where PostgreSQL keeps what SQLite keeps in PRAGMA user_version.
-POSTGRES_ONLY_TABLES = {"schema_version"}
+# `leader_terms`: the leader election's fencing numbers; with SQLite one process runs and
+# nothing is elected (docs/architecture.md §5.4).
+POSTGRES_ONLY_TABLES = {"schema_version", "leader_terms"}
 # The task engine's tables, indexes and keys (procrastinate's schema, applied by our migration
-# 9): render dispatch exists only with PostgreSQL, so SQLite has no twin of them.
+# 10): render dispatch exists only with PostgreSQL, so SQLite has no twin of them.
 ENGINE_PREFIX = "procrastinate_"
 
 

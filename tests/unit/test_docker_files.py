@@ -24,6 +24,33 @@ def test_compose_runs_the_bot_with_env_file_volume_and_port() -> None:
     assert "DATABASE_PATH: /data/bot.sqlite3" in compose
 
 
+def _compose_services() -> dict[str, str]:
+    """name → text of each service under `services:` (two-space indented keys)."""
+    compose = (ROOT / "docker-compose.yml").read_text()
+    services = compose.split("\nservices:\n", 1)[1].split("\nvolumes:\n", 1)[0]
+    parts = re.split(r"^  ([a-z][a-z0-9-]*):\n", services, flags=re.MULTILINE)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def test_compose_scale_profile_adds_postgres_and_workers_and_leaves_the_bot_alone() -> None:
+    services = _compose_services()
+    assert set(services) == {"bot", "postgres", "worker"}
+    assert "profiles:" not in services["bot"]  # `docker compose up -d` starts it, as always
+    assert "DATABASE_URL" not in services["bot"]  # from .env: empty = SQLite
+    postgres, worker = services["postgres"], services["worker"]
+    for scaled in (postgres, worker):
+        assert re.search(r"^    profiles: \[scale\]$", scaled, re.MULTILINE)
+    assert "image: postgres:15" in postgres
+    assert "pg_isready" in postgres
+    assert "- pgdata:/var/lib/postgresql/data" in postgres
+    assert 'command: ["python", "-m", "bot", "worker"]' in worker
+    assert "env_file: .env" in worker
+    assert re.search(r"depends_on:\n\s+postgres:\n\s+condition: service_healthy", worker)
+    assert "ports:" not in worker + postgres  # only the bot is reachable from outside
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert re.search(r"^volumes:\n  botdata:\n  pgdata:\n", compose, re.MULTILINE)
+
+
 def test_dockerfile_runs_unprivileged_with_a_health_check() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^USER (?!root\b|0\b)\S+", dockerfile, re.MULTILINE)
