@@ -42,6 +42,8 @@ SECTIONS = (
     Section("kill9", "kill -9 fault run", "bench.kill9", ("100", "17"), ("30", "6")),
     Section("dispatch", "Render dispatch (PostgreSQL)", "bench.render_dispatch", ("200", "20"),
             ("60", "20")),
+    Section("workers", "Render workers: scaling and a worker kill", "bench.render_workers",
+            ("24", "8"), ("9", "6")),
     Section("history", "Costs that grow with history", "bench.history_costs", ("100000",),
             ("100000",)),
     Section("leader", "Leader kill while commands arrive", "bench.leader_kill", ("200", "20"),

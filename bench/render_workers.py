@@ -150,7 +150,7 @@ async def main(renders: int, render_seconds: float) -> None:
 if __name__ == "__main__":
     asyncio.run(
         main(
-            int(sys.argv[1]) if len(sys.argv) > 1 else 30,
-            float(sys.argv[2]) if len(sys.argv) > 2 else 4.0,
+            int(sys.argv[1]) if len(sys.argv) > 1 else 24,
+            float(sys.argv[2]) if len(sys.argv) > 2 else 8.0,
         )
     )
