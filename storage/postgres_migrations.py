@@ -11,6 +11,7 @@ schemas). Types: Telegram ids and row ids are BIGINT; times are unix seconds wit
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from importlib.util import find_spec
@@ -225,7 +226,11 @@ async def migrate_postgres(db: Database) -> int:
                 continue
             await db.execute(_VERSION_TABLE)
             for statement in statements:
-                await db.execute(statement if isinstance(statement, str) else statement())
+                # A function reads its SQL from a file: off the event loop.
+                sql = (
+                    statement if isinstance(statement, str) else await asyncio.to_thread(statement)
+                )
+                await db.execute(sql)
             await db.execute(
                 "INSERT INTO schema_version (id, version) VALUES (1, ?)"
                 " ON CONFLICT (id) DO UPDATE SET version = excluded.version",
