@@ -68,6 +68,14 @@ def _drawtext(layer: TextLayer, slot: TextSlot, color: str, x: str) -> str:
     )
 
 
+def _x(slot: TextSlot) -> str:
+    if slot.x is not None:
+        return str(slot.x)
+    if slot.centre is not None:
+        return f"{slot.centre}-text_w/2"
+    return "(w-text_w)/2"
+
+
 def _text_filters(plan: RenderPlan) -> list[str]:
     layout = LAYOUTS[plan.video_format]
     accent = Palette.hex(plan.palette.accent)
@@ -77,11 +85,10 @@ def _text_filters(plan: RenderPlan) -> list[str]:
         (plan.author, layout.author, accent),
     ):
         if layer is not None:
-            x = str(slot.x) if slot.x is not None else "(w-text_w)/2"
-            filters.append(_drawtext(layer, slot, color, x))
+            filters.append(_drawtext(layer, slot, color, _x(slot)))
     if plan.domain is not None:
         slot = layout.domain
-        x = "(w-text_w)/2"
+        x = _x(slot)
         if layout.domain_right_aligned and slot.x is not None:
             x = f"w-text_w-{plan.video_format.width - slot.x - slot.max_width}"
         filters.append(_drawtext(plan.domain, slot, "white@0.75", x))

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.lyrics.ass import layout_for
 from bot.rendering.audio_file import parse_ffmetadata, title_from_file_name
 from bot.rendering.budget import (
     DEFAULT_MAX_BYTES,
@@ -174,10 +175,11 @@ def test_fit_text_shrinks_then_cuts() -> None:
     assert len(cjk) < len(cut)
 
 
-def test_vertical_visualisation_stays_out_of_the_lyrics_third() -> None:
+def test_vertical_visualisation_stays_clear_of_the_lyrics() -> None:
     vis = LAYOUTS[VideoFormat.VERTICAL].visualisation
-    third = 1280 / 3
-    assert vis.y >= 2 * third or vis.y + vis.height <= third
+    lyrics = layout_for(*VideoFormat.VERTICAL.size)
+    widest = lyrics.ink_box(lyrics.next_y, lyrics.max_line_width)
+    assert widest[3] <= vis.y
     for video_format, layout in LAYOUTS.items():
         width, height = video_format.size
         for box in (layout.cover, layout.visualisation):
