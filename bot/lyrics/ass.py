@@ -44,10 +44,10 @@ SHADOW_PX = 1  # the styles' shadow depth, right and down
 # How far glyphs may reach above the line box (accented capitals), in font sizes.
 ACCENT_ROOM = 0.1
 
-# 9:16 at 720x1280: the safe frame's right edge and the x its texts are centred on, the lyrics'
+# 9:16 at 720x1280: the safe frame's left and right edges and the x its texts are centred on, the lyrics'
 # font size and the centres of the two lines (over the lower part of the cover:
 # bot/rendering/layout.py LAYOUTS).
-SAFE_RIGHT, SAFE_CENTRE = 607, 323
+SAFE_LEFT, SAFE_RIGHT, SAFE_CENTRE = 40, 607, 323
 PORTRAIT_FONT, PORTRAIT_CURRENT_Y, PORTRAIT_NEXT_Y = 48, 580, 650
 
 
@@ -120,8 +120,9 @@ def _portrait(width: int, height: int) -> AssLayout:
     and shadow are added."""
     scale_x, scale_y = width / 720, height / 1280
     font = round(PORTRAIT_FONT * scale_x)
-    centre, right = round(SAFE_CENTRE * scale_x), math.floor(SAFE_RIGHT * scale_x)
-    half = right - centre - max(1, round(font / 16)) - SHADOW_PX
+    left, right = math.ceil(SAFE_LEFT * scale_x), math.floor(SAFE_RIGHT * scale_x)
+    centre = round(SAFE_CENTRE * scale_x)
+    half = min(right - centre - SHADOW_PX, centre - left) - max(1, round(font / 16))
     return AssLayout(
         width,
         height,

@@ -140,8 +140,9 @@ def char_ems(char: str) -> float:
         return _EM_WIDEST
     if char in _WIDE or script_of(char) is Script.CJK:
         return _EM_WIDE
-    if unicodedata.east_asian_width(char) in {"W", "F"}:
-        return _EM_WIDE
+    width = unicodedata.east_asian_width(char)
+    if width in {"W", "F"} or (width == "A" and not char.isalpha()):
+        return _EM_WIDE  # CJK fonts draw ambiguous signs (…, —, ※) a full em wide
     if char in _NARROW:
         return _EM_NARROW
     return _EM_CAPITAL if char.isupper() else _EM_OTHER
