@@ -44,8 +44,8 @@ SHADOW_PX = 1  # the styles' shadow depth, right and down
 # How far glyphs may reach above the line box (accented capitals), in font sizes.
 ACCENT_ROOM = 0.1
 
-# 9:16 at 720x1280: the safe frame's left and right edges and the x its texts are centred on, the lyrics'
-# font size and the centres of the two lines (over the lower part of the cover:
+# 9:16 at 720x1280: the safe frame's left and right edges and the x its texts are centred on,
+# the lyrics' font size and the centres of the two lines (over the lower part of the cover:
 # bot/rendering/layout.py LAYOUTS).
 SAFE_LEFT, SAFE_RIGHT, SAFE_CENTRE = 40, 607, 323
 PORTRAIT_FONT, PORTRAIT_CURRENT_Y, PORTRAIT_NEXT_Y = 48, 580, 650
