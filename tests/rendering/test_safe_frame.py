@@ -26,8 +26,8 @@ from bot.rendering.layout import (
     Box,
     TextSlot,
     clean_text,
-    fit_text,
-    text_box,
+    fit_lines,
+    lines_box,
 )
 from bot.rendering.probe import Frame, decode_frame
 from tests.rendering.conftest import make_media
@@ -61,8 +61,8 @@ def _slots() -> list[TextSlot]:
 
 
 def _box(text: str, slot: TextSlot) -> Box:
-    fitted, size = fit_text(clean_text(text), slot)
-    return text_box(fitted, size, slot, WIDTH)
+    lines, size = fit_lines(clean_text(text), slot)
+    return lines_box(lines, size, slot, WIDTH)
 
 
 def test_the_safe_frame_is_the_issues_rectangle() -> None:
@@ -80,6 +80,30 @@ def test_every_text_box_lies_in_the_safe_frame(text: str) -> None:
 def test_any_title_fits_the_safe_frame(text: str) -> None:
     for slot in _slots():
         assert SAFE_FRAME.contains(_box(text, slot))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Midnight Drive", ("Midnight Drive",)),
+        (LONG_TITLES[0][:49], ("Midnight Drive Through The", "Endless Neon Boulevard")),
+        (LONG_TITLES[4], ("真夜中のドライブ・終わらない", "ネオンの大通りと壊れた夢の物語")),
+        (LONG_TITLES[1], ("W" * 19 + "…",)),  # nowhere to break: one line, cut
+    ],
+)
+def test_long_titles_wrap_onto_two_lines(text: str, expected: tuple[str, ...]) -> None:
+    lines, size = fit_lines(text, VERTICAL.title)
+    assert lines == expected
+    assert size >= 20
+    assert SAFE_FRAME.contains(lines_box(lines, size, VERTICAL.title, WIDTH))
+
+
+def test_a_very_long_title_is_cut_at_the_end_of_its_second_line() -> None:
+    lines, size = fit_lines(LONG_TITLES[0] * 3, VERTICAL.title)
+    assert len(lines) == 2
+    assert lines[0] + " " + lines[1][:-1] in LONG_TITLES[0] * 3
+    assert lines[1].endswith("…")
+    assert SAFE_FRAME.contains(lines_box(lines, size, VERTICAL.title, WIDTH))
 
 
 def test_cover_and_visualisation_lie_in_the_safe_frame() -> None:
@@ -197,7 +221,8 @@ async def test_rendered_texts_stay_in_the_safe_frame(
     )
     without = await decode_frame(renderer.ffmpeg, bare.path, SUNG_AT, WIDTH, HEIGHT)
     xs: list[int] = []
-    for index, title in enumerate((LONG_TITLES[4], LONG_TITLES[1])):  # CJK, the widest Latin
+    # Wrapped CJK, wrapped and cut Latin, the widest Latin on one line.
+    for index, title in enumerate((LONG_TITLES[4], LONG_TITLES[0] * 2, LONG_TITLES[1])):
         spec = RenderSpec(
             audio=audio,
             cover=cover,
