@@ -259,3 +259,20 @@ def test_subtitles_hook_and_teaser_fades() -> None:
     assert args[args.index("-movflags") + 1] == "+faststart"
     assert args[args.index("-pix_fmt") + 1] == "yuv420p"
     assert args[-1] == "/w/video.mp4"
+
+
+def test_a_wrapped_title_is_two_drawtexts_centred_in_the_safe_frame() -> None:
+    second = TextLayer(Path("/w/second.txt"), "DejaVu Sans", 26)
+    first = replace(second, file=Path("/w/first.txt"))
+    graph = build_filter_graph(_plan(title=first, title_second=second, author=None))
+    title = LAYOUTS[VideoFormat.VERTICAL].title
+    assert graph.count("drawtext=") == 2
+    assert f"first.txt:expansion=none:fontsize=26:fontcolor=white:x=323-text_w/2:y={title.y}:" in (
+        graph
+    )
+    assert (
+        f"second.txt:expansion=none:fontsize=26:fontcolor=white:x=323-text_w/2:y={title.y + 32}:"
+        in (graph)
+    )
+    square = build_filter_graph(_plan(video_format=VideoFormat.SQUARE))
+    assert "x=(w-text_w)/2:y=420:" in square  # 1:1 stays centred on the frame
