@@ -59,7 +59,7 @@ class TextSlot:
     max_width: int
     x: int | None = None
     centre: int | None = None
-    wrap_size: int | None = None  # a text too long for one line goes on two at this size
+    wrap_size: int | None = None  # a text too long for one line goes on two, at most this size
 
     def line_y(self, line: int, size: int) -> int:
         """The top of line `line` (0 or 1) of a text drawn at `size`."""

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.lyrics import ass
 from bot.lyrics.ass import karaoke_ass, layout_for
 from bot.lyrics.lines import build_lines, text_width
 from bot.lyrics.model import AlignedLyrics, AlignedWord
@@ -22,6 +23,7 @@ from bot.rendering.filtergraph import Clip
 from bot.rendering.formats import VideoFormat
 from bot.rendering.layout import (
     LAYOUTS,
+    SAFE_CENTRE,
     SAFE_FRAME,
     Box,
     TextSlot,
@@ -67,6 +69,8 @@ def _box(text: str, slot: TextSlot) -> Box:
 
 def test_the_safe_frame_is_the_issues_rectangle() -> None:
     assert (SAFE_FRAME.x, SAFE_FRAME.right, SAFE_FRAME.y, SAFE_FRAME.bottom) == (40, 607, 167, 1000)
+    # bot/lyrics may not import the renderer, so it keeps its own copy of the numbers.
+    assert (ass.SAFE_LEFT, ass.SAFE_RIGHT, ass.SAFE_CENTRE) == (40, 607, SAFE_CENTRE)
 
 
 @pytest.mark.parametrize("text", LONG_TITLES + LONG_WATERMARKS)
