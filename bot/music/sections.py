@@ -27,7 +27,7 @@ STEP_SECONDS = 0.5  # the energy envelope's resolution
 SMOOTH_SECONDS = 2.0
 NOVELTY_SECONDS = 8.0  # energy compared over this much before and after a candidate boundary
 MIN_SECTION_SECONDS = 8.0
-MIN_CHANGE_DB = 3.0  # a boundary needs at least this change of mean level
+MIN_CHANGE_DB = 2.0  # a boundary needs at least this change of mean level
 
 _PATTERNS = (
     (PRE_CHORUS, re.compile(r"\bpre[\s-]*(chorus|hook)", re.IGNORECASE)),
@@ -72,7 +72,7 @@ def sections_from_tags(
     """Sections from tag starts; an intro from 0 when the first tag comes late."""
     pieces: list[tuple[float, str, str]] = []
     for at, tag in starts:
-        start = snap(at, grid) if pieces else at
+        start = snap(at, grid)
         if pieces and start <= pieces[-1][0]:  # two tags a beat apart: the later one names it
             pieces[-1] = (pieces[-1][0], section_kind(tag), tag)
         else:
