@@ -11,7 +11,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,9 +25,12 @@ from bot.music.sections import (
     tagged_starts,
     with_energy,
 )
-from bot.rendering.pcm import decode_pcm
-from bot.rendering.runner import Ffmpeg
+from bot.rendering import PCM_RATE, decode_pcm
 
+if TYPE_CHECKING:
+    from bot.rendering.runner import Ffmpeg
+
+assert PCM_RATE == RATE, "the decode rate is the tracker's"
 ANALYSIS_VERSION = 1  # bump when the method changes: stored analyses of older versions are redone
 SECTIONS_FROM_TAGS, SECTIONS_FROM_ENERGY = "tags", "energy"
 
@@ -135,7 +138,7 @@ async def analyse_track(
     ffmpeg: Ffmpeg, audio: Path, lyrics: AlignedLyrics | None = None
 ) -> TrackAnalysis:
     """Decode `audio` with ffmpeg and analyse it in a worker thread."""
-    pcm = await decode_pcm(ffmpeg, audio, rate=RATE)
+    pcm = await decode_pcm(ffmpeg, audio)
     return await asyncio.to_thread(analyse_pcm, pcm, lyrics)
 
 
