@@ -219,6 +219,15 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # Nothing: the twin of PostgreSQL's `leader_terms` (docs/architecture.md §5.4), a table
     # only an election needs, and SQLite runs one process (storage/postgres_migrations.py).
     (),
+    (
+        # A track's music analysis (docs/architecture.md §9.1), once per track beside its
+        # lyrics: body is TrackAnalysis JSON made by method `version`; an uploaded file is
+        # keyed by provider 'upload', task_id '' and its Telegram file_unique_id.
+        "CREATE TABLE track_analysis ("
+        " provider TEXT NOT NULL, task_id TEXT NOT NULL, audio_id TEXT NOT NULL,"
+        " version INTEGER NOT NULL, body TEXT NOT NULL, analysed_at REAL NOT NULL,"
+        " PRIMARY KEY (provider, task_id, audio_id))",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -156,6 +156,16 @@ POSTGRES_MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
         9,
         ("CREATE TABLE IF NOT EXISTS leader_terms (name TEXT PRIMARY KEY, term BIGINT NOT NULL)",),
     ),
+    # A track's music analysis (docs/architecture.md §9.1), the twin of SQLite's.
+    (
+        10,
+        (
+            "CREATE TABLE track_analysis ("
+            " provider TEXT NOT NULL, task_id TEXT NOT NULL, audio_id TEXT NOT NULL,"
+            " version INTEGER NOT NULL, body TEXT NOT NULL, analysed_at DOUBLE PRECISION NOT NULL,"
+            " PRIMARY KEY (provider, task_id, audio_id))",
+        ),
+    ),
 )
 POSTGRES_SCHEMA_VERSION: Final = POSTGRES_BASELINE + len(POSTGRES_MIGRATIONS)
 

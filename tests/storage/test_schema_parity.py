@@ -33,6 +33,7 @@ SMALL_INTEGERS = {
     "channel_posts.attempts",
     "chat_settings.lyrics",
     "track_picks.lyrics",
+    "track_analysis.version",
     "update_inbox.lane_head",
     "intake_state.id",
 }
