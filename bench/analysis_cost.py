@@ -99,7 +99,8 @@ async def main(seconds: float, rounds: int, librosa_python: str | None) -> None:
             score = f_measure(found.beats, track.beats, TOLERANCE)
             fixtures.append((bpm, track, path))
             print(
-                f"ours    {bpm} BPM: tempo {found.tempo:6.1f}, F {score:.3f} "
+                f"ours    {bpm} BPM: tempo {found.tempo:6.1f}, "
+                f"confidence {found.confidence:.2f}, F {score:.3f} "
                 f"(goal: ≥ 0.95), downbeats F "
                 f"{f_measure(found.downbeats, track.downbeats, TOLERANCE):.3f}"
             )

@@ -38,11 +38,14 @@ MIN_BPM, MAX_BPM = 50.0, 220.0
 PRIOR_BPM, PRIOR_OCTAVES = 120.0, 1.0
 TIGHTNESS = 100.0
 HALF_LAG_RATIO = 0.7
+DOUBLE_MAX_BPM = 185.0
 BAR = 4
 # The flux rises as an attack enters the 64 ms window, a frame before the attack itself: the
 # median lead measured on the generated tracks of tests/music.
 LATENCY_SECONDS = 0.01
-PULSE_CONFIDENCE = 0.6  # generated beats score 0.85-0.9, drumless pads 0.1-0.48
+PULSE_CONFIDENCE = 0.6  # docs/architecture.md §9.1: what generated tracks score
+PERIODIC_FROM, PERIODIC_AT = 0.1, 0.5
+STEADY_UP_TO, UNSTEADY_AT = 0.015, 0.08
 DOWNBEAT_CONTRAST = 0.25  # how much the bar's first beat must stand out (in envelope std)
 _CHUNK = 1024  # STFT frames per block: bounds the memory of one rfft
 
@@ -131,8 +134,9 @@ def estimate_period(onset: Floats) -> tuple[float, float]:
     best = int(lags[np.argmax(np.maximum(acf[lags], 0.0) * prior)])
     # A bar-level accent makes twice the period look as periodic as the beat: take the double
     # tempo when the half lag is nearly as periodic (a peak there, not a slope).
+    # Not past DOUBLE_MAX_BPM: there an off-beat bass line is likelier than the beat.
     half = round(best / 2)
-    if half - 2 >= low:
+    if half - 2 >= low and 60.0 * FPS / half <= DOUBLE_MAX_BPM:
         near = int(np.argmax(acf[half - 2 : half + 3])) + half - 2
         if acf[near] >= HALF_LAG_RATIO * acf[best] and acf[near - 1] <= acf[near] >= acf[near + 1]:
             best = near
@@ -198,12 +202,23 @@ def _beat_strength(onset: Floats, frames: npt.NDArray[np.int64], reach: int = 3)
 
 
 def _confidence(onset: Floats, frames: npt.NDArray[np.int64], periodicity: float) -> float:
-    """0..1: the envelope periodic at the beat and concentrated on the beats found."""
+    """0..1, the geometric mean of three marks, each 0..1, so that any one failing fails it:
+
+    - contrast: the envelope on the beats against half-way between them (ambient: low);
+    - periodicity: the autocorrelation at the period, 0.1 -> 0, 0.5 and more -> 1;
+    - steadiness: the spread of the beat intervals (coefficient of variation), 1.5 % and
+      less -> 1, 8 % and more -> 0 (a rubato ballad: its beats follow the notes, not a pulse).
+    """
     on_beats = float(np.median(_beat_strength(onset, frames)))
     between = (frames[:-1] + frames[1:]) // 2
     off_beats = float(np.median(_beat_strength(onset, between)))
     contrast = 1.0 - off_beats / on_beats if on_beats > 0 else 0.0
-    return float(np.clip(0.5 * contrast + 0.5 * min(1.0, 2.0 * max(periodicity, 0.0)), 0.0, 1.0))
+    regular = (periodicity - PERIODIC_FROM) / (PERIODIC_AT - PERIODIC_FROM)
+    intervals = np.diff(frames)
+    spread = float(intervals.std() / intervals.mean())
+    steady = (UNSTEADY_AT - spread) / (UNSTEADY_AT - STEADY_UP_TO)
+    marks = np.clip([contrast, regular, steady], 0.0, 1.0)
+    return float(np.prod(marks) ** (1.0 / 3.0))
 
 
 def _downbeats(onset: Floats, frames: npt.NDArray[np.int64]) -> Floats:

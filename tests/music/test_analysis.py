@@ -7,6 +7,7 @@ each bar's first, and loud off-beat hi-hats that a full-band tracker would follo
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -18,7 +19,7 @@ from bot.music.analysis import PULSE_CONFIDENCE, RATE, envelopes, track_beats
 from bot.music.sections import CHORUS, INTRO, OUTRO, PRE_CHORUS, VERSE, section_kind
 from bot.music.track import TrackAnalysis, analyse_samples, analyse_track
 from bot.rendering.runner import Ffmpeg
-from tests.music.tracks import Track, beat_track, pad_track
+from tests.music.tracks import Track, ambient_track, ballad_track, beat_track, pad_track
 
 FFMPEG = Ffmpeg(Path(imageio_ffmpeg.get_ffmpeg_exe()), niceness=0)
 TOLERANCE = 0.07
@@ -79,10 +80,26 @@ def test_full_band_onsets_follow_the_hats(tmp_path: Path) -> None:
     assert f_measure(low.beats, track.beats, TOLERANCE) >= 0.95
 
 
-def test_drumless_track_has_low_confidence(tmp_path: Path) -> None:
-    found = analyse(pad_track(30.0), tmp_path)
+@pytest.mark.parametrize(
+    "track",
+    [
+        pytest.param(lambda: pad_track(30.0), id="pads"),
+        pytest.param(lambda: pad_track(30.0, chord_seconds=1.0), id="pads-every-second"),
+        pytest.param(lambda: ballad_track(30.0, rubato=0.1), id="rubato-ballad"),
+        pytest.param(lambda: ambient_track(30.0), id="ambient"),
+    ],
+)
+def test_drumless_tracks_have_low_confidence(track: Callable[[], Track], tmp_path: Path) -> None:
+    found = analyse(track(), tmp_path)
     assert found.confidence < PULSE_CONFIDENCE
     assert not found.pulse
+
+
+def test_a_slow_steady_track_is_trusted(tmp_path: Path) -> None:
+    """Slowness is not what the confidence measures: 66 BPM on a steady grid keeps its pulse."""
+    steady = analyse(beat_track(66.0, 30.0), tmp_path)
+    assert steady.tempo == pytest.approx(66.0, rel=0.02)
+    assert steady.confidence >= PULSE_CONFIDENCE + 0.2
 
 
 def test_silence_and_short_audio() -> None:

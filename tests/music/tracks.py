@@ -112,3 +112,31 @@ def pad_track(seconds: float, *, chord_seconds: float = 2.0, seed: int = 2) -> T
         index += 1
     track += 0.003 * rng.standard_normal(len(track))
     return Track(track, (), ())
+
+
+def ballad_track(seconds: float, *, rubato: float = 0.1, bpm: float = 66.0, seed: int = 3) -> Track:
+    """Piano-like chords with sharp attacks in free time: the tempo wanders and each note is
+    placed up to `rubato` early or late. Every note is an onset, but there is no steady pulse."""
+    rng = np.random.default_rng(seed)
+    track = np.zeros(int(seconds * RATE))
+    at, index, period = 0.3, 0, 60.0 / bpm
+    decay = np.exp(-np.arange(int(1.5 * RATE)) / RATE / 0.5)
+    while at < seconds - 1.0:
+        period = min(max(period * float(np.exp(rng.normal(0.0, rubato / 2))), 60 / 90), 60 / 45)
+        bar = (index // 4) % len(CHORDS)
+        _add(track, at, _tone((ROOTS[bar] * 2,), 1.5, 0.005, 0.25) * decay)
+        _add(track, at, _tone(CHORDS[bar], 1.0, 0.005, 0.15))
+        at += period * float(rng.uniform(1 - rubato, 1 + rubato))
+        index += 1
+    return Track(track + 0.003 * rng.standard_normal(len(track)), (), ())
+
+
+def ambient_track(seconds: float, *, seed: int = 4) -> Track:
+    """Swelling low noise over a slowly breathing 55 Hz drone: no onsets to speak of."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * RATE)) / RATE
+    noise = np.cumsum(rng.standard_normal(len(t)))  # brown noise, its drift taken out below
+    noise -= np.convolve(noise, np.ones(200) / 200, "same")
+    swell = 0.5 + 0.5 * np.sin(2 * np.pi * t / 7.3) * np.sin(2 * np.pi * t / 3.1)
+    drone = np.sin(2 * np.pi * 55.0 * t) * (0.5 + 0.5 * np.sin(2 * np.pi * t / 11.0))
+    return Track(0.02 * noise * swell + 0.2 * drone, (), ())
