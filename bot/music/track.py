@@ -107,7 +107,9 @@ def _num(value: Any) -> float:
 def analyse_samples(samples: np.ndarray[Any, Any], lyrics: AlignedLyrics | None) -> TrackAnalysis:
     """The analysis of mono float samples at RATE Hz (CPU-bound: call it off the event loop)."""
     duration = round(len(samples) / RATE, 3)
-    found = envelopes(np.asarray(samples, dtype=np.float64))
+    # A corrupt decode could hold NaN or inf: they would poison every sum after them.
+    clean = np.nan_to_num(np.asarray(samples, dtype=np.float64), nan=0.0, posinf=1.0, neginf=-1.0)
+    found = envelopes(clean)
     beats = track_beats(found.onset)
     trusted = beats.confidence >= PULSE_CONFIDENCE
     grid = (beats.downbeats or beats.beats) if trusted else ()

@@ -7,12 +7,15 @@ each bar's first, and loud off-beat hi-hats that a full-band tracker would follo
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.lyrics.model import WordToken, aligned_lyrics
 from bot.music.analysis import PULSE_CONFIDENCE, RATE, envelopes, track_beats
@@ -193,3 +196,34 @@ def test_json_round_trip(tmp_path: Path) -> None:
 def test_json_rejects_garbage(text: str) -> None:
     with pytest.raises(ValueError, match="not a stored track analysis"):
         TrackAnalysis.from_json(text)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    length=st.integers(min_value=0, max_value=RATE * 12),
+    seed=st.integers(min_value=0, max_value=2**16),
+    scale=st.sampled_from([0.0, 1e-6, 0.5, 1e6]),
+    clicks=st.lists(st.floats(min_value=0.0, max_value=11.9), max_size=30),
+    poison=st.booleans(),
+)
+def test_any_audio_gives_a_well_formed_analysis(
+    length: int, seed: int, scale: float, clicks: list[float], poison: bool
+) -> None:
+    """Noise, clicks, silence, huge or tiny levels, NaN: beats in order inside the track, the
+    confidence in 0..1, sections tiling the track, and the JSON form reads back the same."""
+    samples = np.random.default_rng(seed).standard_normal(length) * scale
+    for at in clicks:
+        samples[int(at * RATE) : int(at * RATE) + 40] += 0.9
+    if poison and length:
+        samples[length // 2] = np.nan
+    found = analyse_samples(samples.astype(np.float32), None)
+
+    assert 0.0 <= found.confidence <= 1.0
+    assert list(found.beats) == sorted(set(found.beats))
+    assert all(0.0 <= t <= found.duration + 0.05 for t in found.beats)
+    assert set(found.downbeats) <= set(found.beats)
+    if found.sections:
+        assert found.sections[0].start == 0.0
+        assert found.sections[-1].end == found.duration
+        assert all(a.end == b.start for a, b in itertools.pairwise(found.sections))
+    assert TrackAnalysis.from_json(found.to_json()) == found
