@@ -5,16 +5,17 @@ beat tracker (the method of librosa's `beat_track`), on an onset envelope taken 
 only: off-beat hi-hats and cymbals are louder than the kick up high, and a full-band detector
 locks onto them half a beat off.
 
-1. STFT (512 points at 8 kHz, hop 10 ms); spectral flux of the log magnitudes of the bins up
+1. STFT (512 points at 8 kHz, hop 10 ms); spectral flux of the log power of the bins up
    to 200 Hz -> onset envelope, 100 values a second; the full-band RMS per frame as a by-product.
 2. Tempo: autocorrelation of the envelope, weighted by a log-normal prior around 120 BPM,
-   refined between lags by a parabola.
+   refined between lags by a parabola; the double tempo when the half lag is nearly as periodic.
 3. Beats: dynamic programming over the smoothed envelope, each step rewarded for landing on an
    onset and penalised for straying from the period (tightness 100, as librosa's default).
 4. Downbeats: the bar phase (4/4) whose beats carry the strongest low-band accents, kept only
    when it stands out.
-5. Confidence in 0..1 from how periodic the envelope is and how much stronger it is on the
-   beats than between them; below PULSE_CONFIDENCE a track gets no beat motion.
+5. Confidence in 0..1 from how much stronger the envelope is on the beats than between them,
+   how periodic it is and how steady the beat intervals are; below PULSE_CONFIDENCE a track
+   gets no beat motion.
 """
 
 from __future__ import annotations
