@@ -1,4 +1,4 @@
-"""Benchmark: render dispatch through the task engine (docs/architecture.md §8.7): defer → start.
+"""Benchmark: render dispatch through the task engine (docs/architecture.md §8.8): defer → start.
 
 N prepared renders are queued the way the leader queues them (`RenderDispatch.queue`, one
 transaction with the row), paced at R per second, while one engine worker (concurrency 8) runs

@@ -1,7 +1,7 @@
 """`python -m bot`: read the settings, then run the bot until SIGTERM/SIGINT (exit code 0), or
 until a part has failed for 5 minutes (exit code 1, for Docker or systemd to restart it).
 
-`python -m bot worker`: a render worker (docs/architecture.md §8.7), PostgreSQL only."""
+`python -m bot worker`: a render worker (docs/architecture.md §8.8), PostgreSQL only."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ EXIT_BAD_CONFIG = 2
 # (docs/architecture.md §5.3). Operators never need it.
 GIVE_UP_AFTER_TEST_VARIABLE = "_BOT_TEST_GIVE_UP_AFTER_SECONDS"
 # Test-only, not a setting: the worker tests shorten how soon a silent worker counts as dead
-# (heartbeats and the stalled-render watch scale with it; docs/architecture.md §8.7).
+# (heartbeats and the stalled-render watch scale with it; docs/architecture.md §8.8).
 STALLED_AFTER_TEST_VARIABLE = "_BOT_TEST_STALLED_AFTER_SECONDS"
 WORKER_COMMAND = "worker"
 

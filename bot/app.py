@@ -185,7 +185,7 @@ class BotApp:
         await self._prepare_process(services)
         await application.start()
         self._stack.push_async_callback(application.stop)
-        self._start_render_worker(services)  # any bot process, leader or not (§8.7)
+        self._start_render_worker(services)  # any bot process, leader or not (§8.8)
         if settings.postgres_url is None:
             self._stack.push_async_callback(self._stop_leading)
             await self._start_term(None)  # the only process: it leads from the start
@@ -420,7 +420,7 @@ class BotApp:
             "track picks": partial(picks.forget_older_than, PICK_RETENTION),
             "handled updates": inbox.forget_old,
         }
-        if self.settings.postgres_url is not None:  # the task engine's finished jobs (§8.7)
+        if self.settings.postgres_url is not None:  # the task engine's finished jobs (§8.8)
             chores["finished render dispatches"] = RenderDispatch(
                 services.db, self._clock
             ).forget_finished
@@ -665,7 +665,7 @@ class BotApp:
     def _start_render_worker(self, services: Services) -> None:
         """With PostgreSQL and RENDER_CONCURRENCY ≥ 1 this process also runs the task
         engine's worker, leader or follower, so renders are made with no `python -m bot
-        worker` running (docs/architecture.md §8.7); it needs no leadership (every write of
+        worker` running (docs/architecture.md §8.8); it needs no leadership (every write of
         a render is fenced) and is stopped at close, before the application (its renders go
         back to the queue)."""
         url, concurrency = self.settings.postgres_url, self.settings.render_concurrency

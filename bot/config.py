@@ -33,7 +33,7 @@ _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 class CommonSettings(BaseSettings):
     """The variables of docs/architecture.md §12 every role reads; the bot (`Settings`) also
-    needs the provider key, a render worker (`WorkerSettings`, docs/architecture.md §8.7)
+    needs the provider key, a render worker (`WorkerSettings`, docs/architecture.md §8.8)
     does not."""
 
     model_config = SettingsConfigDict(
@@ -66,7 +66,7 @@ class CommonSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     render_fallback: bool = True
     # Per process; 0 on a bot with PostgreSQL: only dedicated workers render
-    # (docs/architecture.md §8.7).
+    # (docs/architecture.md §8.8).
     render_concurrency: int = Field(default=1, ge=0, le=64)
     ffmpeg_binary: Path = Field(default_factory=default_ffmpeg_binary)
 
@@ -178,7 +178,7 @@ class Settings(CommonSettings):
 
 
 class WorkerSettings(CommonSettings):
-    """A render worker's settings (`python -m bot worker`, docs/architecture.md §8.7): no
+    """A render worker's settings (`python -m bot worker`, docs/architecture.md §8.8): no
     provider key; DATABASE_URL is checked by the worker's start (exit 2 without it)."""
 
 

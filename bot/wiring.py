@@ -189,7 +189,7 @@ def build_services(
         rng=rng,
     )
     # With PostgreSQL the renderer loop queues renders in the task engine and whichever
-    # process runs its worker renders them and delivers (docs/architecture.md §8.7).
+    # process runs its worker renders them and delivers (docs/architecture.md §8.8).
     engine = settings.postgres_url is not None
     renders = RenderJobs(
         repo=repo,

@@ -70,7 +70,7 @@ class Job:
     teaser: bool = False  # a render of the chorus only (15-30 s, 9:16)
     # migration 8 (issue 17): a render's RenderPlan as JSON, written by its preparation
     render_plan: str | None = None
-    # migration 10 (issue 17): the fencing number of a render's latest attempt (§8.7)
+    # migration 11 (issue 17): the fencing number of a render's latest attempt (§8.8)
     render_fence: int = 0
 
 
@@ -110,7 +110,7 @@ _TIME_COLUMNS: Final = frozenset(
     {"next_poll_at", "next_delivery_at", "created_at", "updated_at", "completed_at", "delivered_at"}
 )
 # Columns `transition` may set: `state` goes through `to`, `updated_at` is always the clock's.
-# `render_fence` only ever grows, through `claim_render` (docs/architecture.md §8.7).
+# `render_fence` only ever grows, through `claim_render` (docs/architecture.md §8.8).
 CHANGEABLE_COLUMNS: Final = frozenset(COLUMNS) - {"id", "state", "updated_at", "render_fence"}
 _LEASE_COLUMNS: Final = frozenset({"next_poll_at", "next_delivery_at"})
 _COUNTERS: Final = frozenset({"submit_attempts", "poll_attempts", "delivery_attempts"})
@@ -351,7 +351,7 @@ class JobRepository:
         **changes: object,
     ) -> bool:
         """Move a job from `expected` to `to` (or keep it), setting `changes`; True if it won.
-        With `fence`, only while the row's render attempt is still that one (§8.7)."""
+        With `fence`, only while the row's render attempt is still that one (§8.8)."""
         unknown = set(changes) - CHANGEABLE_COLUMNS
         if unknown:
             raise ValueError(f"not a changeable jobs column: {', '.join(sorted(unknown))}")
@@ -399,7 +399,7 @@ class JobRepository:
         return await self._db.execute(sql, (*params, to_timestamp(now))) == 1
 
     async def claim_render(self, job_id: int, *, lease_until: datetime) -> Job | None:
-        """Start a new attempt of a dispatched render (docs/architecture.md §8.7): a render in
+        """Start a new attempt of a dispatched render (docs/architecture.md §8.8): a render in
         SUBMITTING with its plan stored gets the next fencing number, one more attempt and
         its lease. The row as claimed, or None (cancelled, finished, not prepared)."""
         sql = (
@@ -441,7 +441,7 @@ class JobRepository:
 
         Only one bot process leads, so at start no lease is held by another bot: a job leased
         by a process that was killed would otherwise wait for its lease to run out. Render
-        workers are the exception (§8.7): the videos they are delivering keep their lease.
+        workers are the exception (§8.8): the videos they are delivering keep their lease.
         """
         at = to_timestamp(now)
         polls = await self._db.execute(
@@ -456,7 +456,7 @@ class JobRepository:
             " (SELECT update_id FROM update_inbox WHERE handled_at IS NULL))",
             (at, JobState.SUBMITTING.value),
         )
-        # A render a worker rendered (fenced, docs/architecture.md §8.7) is being delivered
+        # A render a worker rendered (fenced, docs/architecture.md §8.8) is being delivered
         # by that worker, which may well be alive: its lease runs out by itself.
         deliveries = await self._db.execute(
             "UPDATE jobs SET next_delivery_at = ? WHERE next_delivery_at > ?"

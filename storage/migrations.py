@@ -220,7 +220,16 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # only an election needs, and SQLite runs one process (storage/postgres_migrations.py).
     (),
     (
-        # Render dispatch (docs/architecture.md §8.7): a render attempt's fencing number. The
+        # A track's music analysis (docs/architecture.md §9.1), once per track beside its
+        # lyrics: body is TrackAnalysis JSON made by method `version`; an uploaded file is
+        # keyed by provider 'upload', task_id '' and its Telegram file_unique_id.
+        "CREATE TABLE track_analysis ("
+        " provider TEXT NOT NULL, task_id TEXT NOT NULL, audio_id TEXT NOT NULL,"
+        " version INTEGER NOT NULL, body TEXT NOT NULL, analysed_at REAL NOT NULL,"
+        " PRIMARY KEY (provider, task_id, audio_id))",
+    ),
+    (
+        # Render dispatch (docs/architecture.md §8.8): a render attempt's fencing number. The
         # task engine's schema that PostgreSQL's twin also applies has no SQLite counterpart
         # (with SQLite renders run in-process, without the engine).
         "ALTER TABLE jobs ADD COLUMN render_fence INTEGER NOT NULL DEFAULT 0",

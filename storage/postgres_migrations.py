@@ -156,7 +156,7 @@ Statement = str | Callable[[], str]
 
 def engine_schema_sql() -> str:
     """procrastinate's schema (the version in the lock) as one script, read from its package
-    without importing it (docs/architecture.md §8.7)."""
+    without importing it (docs/architecture.md §8.8)."""
     spec = find_spec("procrastinate")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("procrastinate is not installed")
@@ -174,10 +174,20 @@ POSTGRES_MIGRATIONS: Final[tuple[tuple[int, tuple[Statement, ...]], ...]] = (
         9,
         ("CREATE TABLE IF NOT EXISTS leader_terms (name TEXT PRIMARY KEY, term BIGINT NOT NULL)",),
     ),
-    # Render dispatch (docs/architecture.md §8.7): the fencing number of a render attempt, and
-    # the task engine's own tables and functions (procrastinate's schema, applied here).
+    # A track's music analysis (docs/architecture.md §9.1), the twin of SQLite's.
     (
         10,
+        (
+            "CREATE TABLE track_analysis ("
+            " provider TEXT NOT NULL, task_id TEXT NOT NULL, audio_id TEXT NOT NULL,"
+            " version INTEGER NOT NULL, body TEXT NOT NULL, analysed_at DOUBLE PRECISION NOT NULL,"
+            " PRIMARY KEY (provider, task_id, audio_id))",
+        ),
+    ),
+    # Render dispatch (docs/architecture.md §8.8): the fencing number of a render attempt, and
+    # the task engine's own tables and functions (procrastinate's schema, applied here).
+    (
+        11,
         (
             "ALTER TABLE jobs ADD COLUMN render_fence INTEGER NOT NULL DEFAULT 0",
             engine_schema_sql,

@@ -1,4 +1,4 @@
-"""Render dispatch through the task engine's tables (docs/architecture.md §8.7), PostgreSQL only.
+"""Render dispatch through the task engine's tables (docs/architecture.md §8.8), PostgreSQL only.
 
 The engine (procrastinate) keeps its jobs in `procrastinate_jobs`, in the same database; its
 `procrastinate_defer_jobs_v1` and `procrastinate_cancel_job_v1` are plain SQL functions, so a

@@ -8,7 +8,7 @@ file goes out through the delivery loop. Rendering reads only the row and its `R
 sources, runs `bot.rendering` in a RenderQueue slot, reports progress through the
 `ProgressPort` and handles Cancel.
 
-With PostgreSQL (docs/architecture.md §8.7) the two halves run apart: the leader's renderer
+With PostgreSQL (docs/architecture.md §8.8) the two halves run apart: the leader's renderer
 loop prepares a due render and queues it as a task-engine job (`process`), and whichever
 process runs the engine's worker renders it (`render_dispatched`) under a fencing number and
 hands the file straight to delivery.
@@ -61,7 +61,7 @@ CANCEL_NOTICE_DELAY = timedelta(seconds=2)  # the delivery loop tells "cancelled
 # (a render the engine lost, e.g. stopped by a shutdown, is queued again after this).
 DISPATCH_LEASE = timedelta(seconds=60)
 # A dispatched render's file waits this long for its renderer's own delivery before the
-# leader's delivery loop may take it (docs/architecture.md §8.7).
+# leader's delivery loop may take it (docs/architecture.md §8.8).
 HAND_OVER_LEASE = timedelta(minutes=15)
 
 # Hands a dispatched render's outcome (attempt `fence`: a file, or a failure to tell) to
@@ -131,7 +131,7 @@ class RenderJobs:
         await self._run(job, fence=None)
 
     async def _prepare_and_queue(self, job: Job) -> None:
-        """With the engine (§8.7): prepare the render unless its plan is stored, then queue
+        """With the engine (§8.8): prepare the render unless its plan is stored, then queue
         it; a preparation that fails is retried or failed as a render attempt would be."""
         assert self._dispatch is not None
         try:
@@ -146,7 +146,7 @@ class RenderJobs:
         await self._dispatch.queue(job.id, lease_until=self._clock() + DISPATCH_LEASE)
 
     async def render_dispatched(self, job_id: int) -> datetime | None:
-        """The engine task (§8.7): claim the next attempt of a queued render (a new fencing
+        """The engine task (§8.8): claim the next attempt of a queued render (a new fencing
         number), render it, and hand the outcome to delivery (the file, or the failure to
         tell); every write of this attempt is a compare-and-set on its fence, so an attempt
         that froze and woke up changes nothing. Returns when to try again, if this attempt
@@ -190,7 +190,7 @@ class RenderJobs:
             return False
         # A render claimed but not started yet has no task here: it looks at its row first
         # thing (`_attempt`) and stops there.
-        if self._dispatch is not None:  # the render may run in another process (§8.7)
+        if self._dispatch is not None:  # the render may run in another process (§8.8)
             await self._dispatch.abort(job.id)
         task = self._running.get(job.id)
         if task is not None:
@@ -206,7 +206,7 @@ class RenderJobs:
 
     def _delivery_due(self, fence: int | None) -> datetime:
         """When the leader's delivery loop may take a rendered job: at once in-process; a
-        dispatched render's own process delivers it first (§8.7)."""
+        dispatched render's own process delivers it first (§8.8)."""
         now = self._clock()
         return now if fence is None or self._hand_over is None else now + HAND_OVER_LEASE
 
@@ -380,7 +380,7 @@ class RenderJobs:
             "job %s: render attempt %s failed (%s); retry in %.0fs", job.id, attempts, exc, delay
         )
         # With the engine its job runs again then; the row says so too, so the leader queues
-        # it again should that engine job be lost (§8.7).
+        # it again should that engine job be lost (§8.8).
         planned = await self._repo.transition(
             job.id, expected=JobState.SUBMITTING, fence=fence, next_poll_at=retry_at
         )

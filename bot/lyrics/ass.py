@@ -1,8 +1,10 @@
 """Karaoke lyrics as an ASS subtitle document for libass (ffmpeg's `ass` filter).
 
 At most two lines are on screen: the current line, highlighted word by word with `\\kf`
-(a left-to-right sweep), and the next line below it, dimmer. Both sit around the frame's
-vertical centre, so in 9:16 they stay inside the middle third. Provider text is escaped, so no
+(a left-to-right sweep), and the next line below it, dimmer. In 1:1 and 16:9 both sit around the
+frame's vertical centre; in 9:16 they lie inside the short-video apps' safe frame
+(x 40..607, y 167..1000 at 720x1280, docs/architecture.md §8.7), over the lower part of the
+cover, centred on x = 323 rather than on the frame. Provider text is escaped, so no
 word can open an override block or a line break. Pure: no I/O; the renderer writes the text to
 a file and points the filter at it.
 """
@@ -38,9 +40,24 @@ _WHITESPACE = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+SHADOW_PX = 1  # the styles' shadow depth, right and down
+# How far glyphs may reach above the line box (accented capitals), in font sizes.
+ACCENT_ROOM = 0.1
+
+# 9:16 at 720x1280: the safe frame's left and right edges and the x its texts are centred on,
+# the lyrics' font size and the centres of the two lines (over the lower part of the cover:
+# bot/rendering/layout.py LAYOUTS).
+SAFE_LEFT, SAFE_RIGHT, SAFE_CENTRE = 40, 607, 323
+PORTRAIT_FONT, PORTRAIT_CURRENT_Y, PORTRAIT_NEXT_Y = 48, 580, 650
+
+
 @dataclass(frozen=True, slots=True)
 class AssLayout:
-    """Where and how big the lyrics are drawn, in the video's own pixels (PlayResX/Y)."""
+    """Where and how big the lyrics are drawn, in the video's own pixels (PlayResX/Y).
+
+    Lines are centred between the left margin and the right one (`margin_right`, the same as
+    `margin_x` when None).
+    """
 
     width: int
     height: int
@@ -49,22 +66,72 @@ class AssLayout:
     current_y: int  # centre of the current line
     next_y: int  # centre of the next line
     font_name: str = "DejaVu Sans"
+    margin_right: int | None = None
+
+    @property
+    def right_margin(self) -> int:
+        """The right margin in pixels."""
+        return self.margin_x if self.margin_right is None else self.margin_right
+
+    @property
+    def centre_x(self) -> int:
+        """The x every line is centred on."""
+        return (self.margin_x + self.width - self.right_margin) // 2
+
+    @property
+    def outline(self) -> int:
+        """The styles' outline width in pixels."""
+        return max(1, round(self.font_size / 16))
 
     @property
     def max_line_width(self) -> float:
         """Room for one line, in multiples of the font size."""
-        return (self.width - 2 * self.margin_x) / self.font_size
+        return (self.width - self.margin_x - self.right_margin) / self.font_size
+
+    def ink_box(self, centre_y: int, line_width: float) -> tuple[int, int, int, int]:
+        """Left, top, right, bottom bounds of the pixels of a line `line_width` font sizes wide
+        (lines.text_width, at most max_line_width once squeezed) centred at `centre_y`:
+        outline and shadow included."""
+        half = min(line_width, self.max_line_width) * self.font_size / 2
+        size, edge = self.font_size, self.outline
+        return (
+            math.floor(self.centre_x - half) - edge,
+            math.floor(centre_y - size / 2 - ACCENT_ROOM * size) - edge,
+            math.ceil(self.centre_x + half) + edge + SHADOW_PX,
+            math.ceil(centre_y + size / 2) + edge + SHADOW_PX,
+        )
 
 
 def layout_for(width: int, height: int) -> AssLayout:
     """The layout of a render size: 720x1280, 720x720 and 1280x720, or any scale of them."""
+    if height > width:  # 9:16: inside the safe frame
+        return _portrait(width, height)
     if width > height:  # 16:9: wide side margins keep lines short enough to read at a glance
         font, margin = round(height / 15), round(width / 10)
-    else:  # 9:16 and 1:1
+    else:  # 1:1
         font, margin = round(width / 13.85), round(width / 18)
     spacing = round(font * 1.45)
     current_y = round(height / 2 - spacing / 2)
     return AssLayout(width, height, font, margin, current_y, current_y + spacing)
+
+
+def _portrait(width: int, height: int) -> AssLayout:
+    """Lines centred on the safe frame's centre, as wide as its edges allow once the outline
+    and shadow are added."""
+    scale_x, scale_y = width / 720, height / 1280
+    font = round(PORTRAIT_FONT * scale_x)
+    left, right = math.ceil(SAFE_LEFT * scale_x), math.floor(SAFE_RIGHT * scale_x)
+    centre = round(SAFE_CENTRE * scale_x)
+    half = min(right - centre - SHADOW_PX, centre - left) - max(1, round(font / 16))
+    return AssLayout(
+        width,
+        height,
+        font,
+        centre - half,
+        round(PORTRAIT_CURRENT_Y * scale_y),
+        round(PORTRAIT_NEXT_Y * scale_y),
+        margin_right=width - centre - half,
+    )
 
 
 def karaoke_ass(lyrics: AlignedLyrics, layout: AssLayout) -> str | None:
@@ -132,7 +199,7 @@ def _dialogue(
     window: tuple[int, int], style: str, layout: AssLayout, line: LyricLine, text: str
 ) -> str:
     y = layout.current_y if style == "Current" else layout.next_y
-    overrides = f"\\pos({layout.width // 2},{y})"
+    overrides = f"\\pos({layout.centre_x},{y})"
     width = text_width(line.text)
     if width > layout.max_line_width:  # one word longer than the line: squeeze it to fit
         overrides += f"\\fscx{math.floor(100 * layout.max_line_width / width)}"
@@ -142,7 +209,7 @@ def _dialogue(
 
 def _header(layout: AssLayout) -> str:
     font, size, margin = layout.font_name, layout.font_size, layout.margin_x
-    outline = max(1, round(size / 16))
+    right, outline = layout.right_margin, layout.outline
     fields = "0,0,0,0,100,100,0,0,1"  # Bold..StrikeOut, ScaleX/Y, Spacing, Angle, BorderStyle
     return (
         "[Script Info]\n"
@@ -157,9 +224,9 @@ def _header(layout: AssLayout) -> str:
         "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
         "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n"
         f"Style: Current,{font},{size},{SUNG},{UNSUNG},{OUTLINE},{SHADOW},{fields},"
-        f"{outline},1,5,{margin},{margin},0,1\n"
+        f"{outline},{SHADOW_PX},5,{margin},{right},0,1\n"
         f"Style: Next,{font},{size},{NEXT},{NEXT},{NEXT_OUTLINE},{SHADOW},{fields},"
-        f"{outline},0,5,{margin},{margin},0,1\n"
+        f"{outline},0,5,{margin},{right},0,1\n"
         "\n"
         "[Events]\n"
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"

@@ -4,9 +4,11 @@ Widths are estimated, not measured: each character class counts the widest advan
 members in DejaVu Sans (the font the ASS styles name), in units of the ASS font size. libass
 sizes a font so that ascender + descender equal the font size, which for DejaVu makes one em
 0.86 of it; "m" is then 0.84 units and "i" 0.24. East Asian wide characters count 1.0 (CJK
-fonts have a 1 em advance and ascender + descender of about 1 em). The estimate errs wide, so a
-line seldom overflows; one that still would (a single very long word) is squeezed horizontally
-by the ASS layer. Pure: no I/O.
+fonts have a 1 em advance and ascender + descender of about 1 em). For Latin and Cyrillic the
+estimate is an upper bound (each class bounds all its members), so a line never overflows the
+width it was broken for; one that still would (a single very long word) is squeezed
+horizontally by the ASS layer. The 9:16 safe frame relies on it (docs/architecture.md §8.7).
+Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -25,9 +27,17 @@ PAUSE_BREAK_SECONDS = 0.5  # a longer silence between two words starts a new lin
 POOR_FAILED_SHARE = 0.25
 POOR_HOOT_CER = 0.6
 
-_NARROW = frozenset(" .,:;'!|()[]`ilIjrtf’‘\"-")
-_WIDE_LATIN = frozenset("mwMWЖжШшЩщЮюЫы@%")
+# The classes and their members are read from DejaVu Sans's advance table over Latin
+# (U+0020-024F) and Cyrillic (U+0400-052F), so each class's width bounds all its members.
+_NARROW = frozenset(" .,:;'!|()[]ilIjrtf’‘-")
+_LOWER_WIDE = frozenset("&ħƣƴǈдмнпфцъѣѥѧѵѷѻҋҩҽҿӆӈӊӎӹџԍԏԥңӌ")  # lower case as wide as capitals
+_WIDE_LATIN = frozenset(
+    "mwMWЫыжшщю@%#+<=>^~¬±×÷©®¼½¾ÆæœĦŉŴŵƊƕƜƠƢƯǇǊǋǌǢǣǼǽȡȵȸȹФМЪфњљѠѡѤѦѩѭѰѱѸѹѺѾѿҠҡҤҥҧҨҴҵҼҾ"
+    "җӂӍӔӕӝӸԂԃԄԅԉԋԕԖԗԙԜԝԡԣԤ"
+)
+_WIDEST = frozenset("ЖШЩЮЉЊŒѬѽѼѨҖҦӁӜԈԊԔԘԠԢǄǅǆǱǲǳǶ")  # up to 1.43 em
 _W_WIDE, _W_CAPITAL, _W_NARROW, _W_OTHER, _W_WIDE_LATIN = 1.0, 0.68, 0.36, 0.56, 0.88
+_W_WIDEST = 1.23
 
 
 class Presentation(StrEnum):
@@ -113,9 +123,11 @@ def _char_em(char: str) -> float:
         return _W_WIDE
     if char in _NARROW:
         return _W_NARROW
+    if char in _WIDEST:
+        return _W_WIDEST
     if char in _WIDE_LATIN:
         return _W_WIDE_LATIN
-    return _W_CAPITAL if char.isupper() else _W_OTHER
+    return _W_CAPITAL if char.isupper() or char in _LOWER_WIDE else _W_OTHER
 
 
 def _is_wide(char: str) -> bool:

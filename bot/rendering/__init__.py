@@ -20,12 +20,14 @@ from bot.rendering.fonts import FontReport, Script
 from bot.rendering.formats import VideoFormat, parse_format
 from bot.rendering.loudness import STEP_SECONDS as LOUDNESS_STEP_SECONDS
 from bot.rendering.loudness import loudness_levels
+from bot.rendering.pcm import PCM_RATE, decode_pcm
 from bot.rendering.probe import MediaInfo, probe
 from bot.rendering.queue import QueuePosition, RenderQueue
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "LOUDNESS_STEP_SECONDS",
+    "PCM_RATE",
     "TEASER_MAX_BYTES",
     "AudioFileFacts",
     "BadInput",
@@ -44,6 +46,7 @@ __all__ = [
     "Script",
     "TrackTooLong",
     "VideoFormat",
+    "decode_pcm",
     "loudness_levels",
     "max_duration",
     "parse_format",

@@ -20,7 +20,7 @@ from bot.rendering.errors import BadInput, FfmpegFailed, OutputTooLarge
 from bot.rendering.filtergraph import Clip, RenderPlan, TextLayer, build_args
 from bot.rendering.fonts import FontReport, detect_fonts
 from bot.rendering.formats import VideoFormat
-from bot.rendering.layout import LAYOUTS, TextSlot, clean_text, fit_text
+from bot.rendering.layout import LAYOUTS, TextSlot, clean_text, fit_lines
 from bot.rendering.palette import Palette, cover_palette
 from bot.rendering.probe import MediaInfo, probe
 from bot.rendering.runner import Ffmpeg, ProgressCallback
@@ -144,6 +144,7 @@ class Renderer:
                 (spec.domain, layout.domain),
             ],
         )
+        title_second = texts.pop()
         plan = RenderPlan(
             audio=spec.audio,
             cover=cover,
@@ -157,6 +158,7 @@ class Renderer:
             domain=texts[2],
             subtitles=spec.subtitles,
             clip=spec.clip,
+            title_second=title_second,
         )
         await self._ffmpeg.run(
             build_args(plan), time_limit=self.time_limit(duration), progress=(duration, on_progress)
@@ -196,17 +198,25 @@ class Renderer:
     def _write_texts(
         self, scratch: Path, texts: list[tuple[str | None, TextSlot]]
     ) -> list[TextLayer | None]:
+        """One layer per text, then the first text's second line (a wrapped title) or None."""
         layers: list[TextLayer | None] = []
+        second: TextLayer | None = None
         for index, (raw, slot) in enumerate(texts):
             text = clean_text(raw or "")
             if not text:
                 layers.append(None)
                 continue
-            fitted, size = fit_text(text, slot)
-            path = scratch / f"text-{index}.txt"
-            path.write_text(fitted, encoding="utf-8")
-            layers.append(TextLayer(path, self._fonts.family_for(fitted), size))
-        return layers
+            lines, size = fit_lines(text, slot)
+            family = self._fonts.family_for(" ".join(lines))  # both lines in the same font
+            drawn = []
+            for line_index, line in enumerate(lines):
+                path = scratch / f"text-{index}-{line_index}.txt"
+                path.write_text(line, encoding="utf-8")
+                drawn.append(TextLayer(path, family, size))
+            layers.append(drawn[0])
+            if index == 0 and len(drawn) > 1:
+                second = drawn[1]
+        return [*layers, second]
 
     async def _finish(self, plan: RenderPlan, max_bytes: int, workdir: Path) -> RenderedVideo:
         info = await probe(self._ffmpeg, plan.output)

@@ -58,33 +58,42 @@ class RenderPlan:
     subtitles: Path | None = None
     clip: Clip | None = None
     preset: str = X264_PRESET
+    title_second: TextLayer | None = None  # a wrapped title's second line (9:16)
 
 
-def _drawtext(layer: TextLayer, slot: TextSlot, color: str, x: str) -> str:
+def _drawtext(layer: TextLayer, y: int, color: str, x: str) -> str:
     return (
         f"drawtext=font={filter_value(layer.family)}:textfile={filter_value(str(layer.file))}"
-        f":expansion=none:fontsize={layer.size}:fontcolor={color}:x={x}:y={slot.y}"
+        f":expansion=none:fontsize={layer.size}:fontcolor={color}:x={x}:y={y}"
         ":shadowcolor=black@0.6:shadowx=2:shadowy=2"
     )
+
+
+def _x(slot: TextSlot) -> str:
+    if slot.x is not None:
+        return str(slot.x)
+    if slot.centre is not None:
+        return f"{slot.centre}-text_w/2"
+    return "(w-text_w)/2"
 
 
 def _text_filters(plan: RenderPlan) -> list[str]:
     layout = LAYOUTS[plan.video_format]
     accent = Palette.hex(plan.palette.accent)
     filters = []
-    for layer, slot, color in (
-        (plan.title, layout.title, "white"),
-        (plan.author, layout.author, accent),
+    for layer, slot, line, color in (
+        (plan.title, layout.title, 0, "white"),
+        (plan.title_second, layout.title, 1, "white"),
+        (plan.author, layout.author, 0, accent),
     ):
         if layer is not None:
-            x = str(slot.x) if slot.x is not None else "(w-text_w)/2"
-            filters.append(_drawtext(layer, slot, color, x))
+            filters.append(_drawtext(layer, slot.line_y(line, layer.size), color, _x(slot)))
     if plan.domain is not None:
         slot = layout.domain
-        x = "(w-text_w)/2"
+        x = _x(slot)
         if layout.domain_right_aligned and slot.x is not None:
             x = f"w-text_w-{plan.video_format.width - slot.x - slot.max_width}"
-        filters.append(_drawtext(plan.domain, slot, "white@0.75", x))
+        filters.append(_drawtext(plan.domain, slot.y, "white@0.75", x))
     return filters
 
 

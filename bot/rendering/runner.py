@@ -76,7 +76,7 @@ class Ffmpeg:
         nice = shutil.which("nice")
         prefix = [nice, "-n", str(self.niceness)] if nice and self.niceness else []
         # ffmpeg dies with us, even when we are killed with SIGKILL and cannot kill its group
-        # (a render worker killed -9, docs/architecture.md §8.7): util-linux's setpriv sets
+        # (a render worker killed -9, docs/architecture.md §8.8): util-linux's setpriv sets
         # the parent-death signal and execs, like nice.
         setpriv = shutil.which("setpriv")
         guard = [setpriv, "--pdeathsig", "KILL"] if setpriv else []

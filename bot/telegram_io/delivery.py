@@ -72,7 +72,7 @@ RELAY_BUSY_RETRY_SECONDS = 5.0
 
 
 # A render's own process retries its delivery this many times at most, and only retries due
-# within this long (docs/architecture.md §8.7); the delivery loop takes the rest.
+# within this long (docs/architecture.md §8.8); the delivery loop takes the rest.
 HAND_OVER_ATTEMPTS = 5
 HAND_OVER_RETRY_WITHIN_SECONDS = 60.0
 
@@ -135,7 +135,7 @@ class Delivery:
 
     async def deliver_rendered(self, job_id: int, fence: int) -> None:
         """Post a render its own process has just rendered under fence `fence`, before the
-        leader's delivery loop may (docs/architecture.md §8.7): the same attempt, outcomes
+        leader's delivery loop may (docs/architecture.md §8.8): the same attempt, outcomes
         and compare-and-sets as `process`; a render that attempt failed gets its notice the
         same way. An attempt that froze and woke after a newer one took the render over
         finds the fence moved on and posts nothing."""

@@ -1,4 +1,4 @@
-"""The task engine's worker for renders (docs/architecture.md §8.7): procrastinate's worker
+"""The task engine's worker for renders (docs/architecture.md §8.8): procrastinate's worker
 running the `render` task, plus the watch that re-queues the renders of workers that died.
 
 Imported only with PostgreSQL (procrastinate and psycopg come with it): by `python -m bot worker`
@@ -29,7 +29,7 @@ class EngineTimings:
     seconds; one silent for `stalled_after` is dead and its renders are queued again by the
     watch, which looks every `watch_every` seconds; an abort request not received by
     LISTEN/NOTIFY is found by polling every `abort_poll`. The defaults find a killed worker's
-    render within about 20 s (docs/architecture.md §8.7); tests pass shorter ones."""
+    render within about 20 s (docs/architecture.md §8.8); tests pass shorter ones."""
 
     heartbeat: float = 5.0
     stalled_after: float = 15.0

@@ -1,4 +1,4 @@
-"""A render worker's process (docs/architecture.md §8.7): open PostgreSQL (migrating it like a
+"""A render worker's process (docs/architecture.md §8.8): open PostgreSQL (migrating it like a
 bot does), Telegram and the renderer, then run the task engine's worker until SIGTERM/SIGINT.
 
 At a stop the renders in hand are cancelled (their ffmpeg killed) and given back to the queue,
@@ -55,7 +55,7 @@ def utc_now() -> datetime:
 
 class PreparedByTheBot:
     """A worker has no provider key: it renders only renders the bot prepared (the engine
-    queues nothing else, docs/architecture.md §8.7)."""
+    queues nothing else, docs/architecture.md §8.8)."""
 
     async def prepare(self, job: Job) -> RenderPlan | None:
         """Never called for a dispatched render (its plan is stored before it is queued)."""

@@ -79,6 +79,10 @@ class LoopbackGate:
             await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
         except OSError:
             pass
+        except asyncio.CancelledError:
+            # Only `close` cancels a relay. Ending quietly matters: asyncio's server logs a
+            # cancelled connection handler as an error and leaves its socket open.
+            pass
         finally:
             for end in ends:
                 self._writers.discard(end)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bot.domain import JobState, Provider
+from bot.lyrics.ass import layout_for
 from bot.rendering import TEASER_MAX_BYTES
 from bot.rendering.probe import Frame, decode_frame, probe
 from bot.rendering.runner import Ffmpeg
@@ -30,7 +31,14 @@ TRACK = (TASK_ID, AUDIO_ID)
 # from 2.5 s).
 SONG = TrackLyrics([("[Verse]\nSing", 0.2, 0.6), ("loud", 0.6, 1.0), ("\nagain", 3.5, 3.8)])
 SUNG_AT, GAP_AT = 0.8, 2.05
-LYRIC_ROWS = range(560, 730)  # both karaoke lines of the 9:16 layout, over the cover
+_PORTRAIT = layout_for(720, 1280)
+# Both karaoke lines of the 9:16 layout, over the cover (docs/architecture.md §8.7).
+LYRIC_ROWS = range(
+    _PORTRAIT.ink_box(_PORTRAIT.current_y, 0)[1], _PORTRAIT.ink_box(_PORTRAIT.next_y, 0)[3]
+)
+
+
+LYRICS_SHOWN = 200  # lyric pixels of a short line ("Hey now", 48 px) even while fading in
 
 
 def lyric_pixels(frame: Frame) -> int:
@@ -72,7 +80,7 @@ async def test_lyrics_are_fetched_once_and_sung_words_are_burned_in(tmp_path: Pa
 
         [vertical] = [c for c in calls if c.params["height"] == 1280]
         path = await uploaded(vertical, tmp_path, "karaoke")
-        assert lyric_pixels(await frame_at(path, SUNG_AT)) > 300
+        assert lyric_pixels(await frame_at(path, SUNG_AT)) > LYRICS_SHOWN
         assert lyric_pixels(await frame_at(path, GAP_AT)) == 0
         assert buttons(vertical) == ["1:1", "16:9", "✂️ Teaser"]
 
@@ -103,7 +111,7 @@ async def test_nolyrics_and_lyrics_off_render_without_lyrics(tmp_path: Path) -> 
         assert (await h.wait_state(JobState.DELIVERED, job_id=3)).lyrics is True
         assert "video" in third.files  # lyrics on is another look: rendered anew
         path = await uploaded(third, tmp_path, "lyrics-on")
-        assert lyric_pixels(await frame_at(path, SUNG_AT)) > 300
+        assert lyric_pixels(await frame_at(path, SUNG_AT)) > LYRICS_SHOWN
         assert h.upstream.lyrics_calls[TRACK] == 1
 
 
@@ -164,9 +172,9 @@ async def test_teaser_button_makes_a_vertical_chorus_clip_and_start_timestamp(
         # The clip starts at the chorus: "Hey now" (4.5-5.5 s in the track) is sung 0.5-1.5 s
         # in and shown until 2.1 s; "sing" (9.0 s in the track) is sung 5.0 s in, shown from
         # 4.0 s (its pre-roll) to 6.1 s; nothing after it.
-        assert lyric_pixels(await frame_at(path, 0.8)) > 300
+        assert lyric_pixels(await frame_at(path, 0.8)) > LYRICS_SHOWN
         assert lyric_pixels(await frame_at(path, 3.0)) == 0
-        assert lyric_pixels(await frame_at(path, 5.2)) > 300
+        assert lyric_pixels(await frame_at(path, 5.2)) > LYRICS_SHOWN
         assert lyric_pixels(await frame_at(path, 8.0)) == 0
 
         # The lyrics are stored now: the provider's video starts at the chorus.
@@ -208,7 +216,7 @@ async def test_a_render_made_without_lyrics_after_a_failed_ask_is_not_reused_as_
         assert (await h.wait_state(JobState.DELIVERED, job_id=2)).lyrics is True
         assert "video" in again.files  # rendered anew, now with the lyrics
         path = await uploaded(again, tmp_path, "second")
-        assert lyric_pixels(await frame_at(path, SUNG_AT)) > 300
+        assert lyric_pixels(await frame_at(path, SUNG_AT)) > LYRICS_SHOWN
         asked = [r for r in h.upstream.requests if r.path.endswith("get-timestamped-lyrics")]
         assert len(asked) == 2  # the failed ask, then the one that got them
 

@@ -1,4 +1,4 @@
-"""Renders on render workers (docs/architecture.md §8.7), against the real PostgreSQL and real
+"""Renders on render workers (docs/architecture.md §8.8), against the real PostgreSQL and real
 ffmpeg on short generated clips: a bot with RENDER_CONCURRENCY=0 queues, `python -m bot worker`
 processes render, show the progress and post the video once; a worker killed -9 mid-render
 leaves no ffmpeg behind and another worker finishes the render; Cancel reaches the remote

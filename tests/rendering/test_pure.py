@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.lyrics.ass import layout_for
 from bot.rendering.audio_file import parse_ffmetadata, title_from_file_name
 from bot.rendering.budget import (
     DEFAULT_MAX_BYTES,
@@ -174,10 +175,11 @@ def test_fit_text_shrinks_then_cuts() -> None:
     assert len(cjk) < len(cut)
 
 
-def test_vertical_visualisation_stays_out_of_the_lyrics_third() -> None:
+def test_vertical_visualisation_stays_clear_of_the_lyrics() -> None:
     vis = LAYOUTS[VideoFormat.VERTICAL].visualisation
-    third = 1280 / 3
-    assert vis.y >= 2 * third or vis.y + vis.height <= third
+    lyrics = layout_for(*VideoFormat.VERTICAL.size)
+    widest = lyrics.ink_box(lyrics.next_y, lyrics.max_line_width)
+    assert widest[3] <= vis.y
     for video_format, layout in LAYOUTS.items():
         width, height = video_format.size
         for box in (layout.cover, layout.visualisation):
@@ -257,3 +259,20 @@ def test_subtitles_hook_and_teaser_fades() -> None:
     assert args[args.index("-movflags") + 1] == "+faststart"
     assert args[args.index("-pix_fmt") + 1] == "yuv420p"
     assert args[-1] == "/w/video.mp4"
+
+
+def test_a_wrapped_title_is_two_drawtexts_centred_in_the_safe_frame() -> None:
+    second = TextLayer(Path("/w/second.txt"), "DejaVu Sans", 26)
+    first = replace(second, file=Path("/w/first.txt"))
+    graph = build_filter_graph(_plan(title=first, title_second=second, author=None))
+    title = LAYOUTS[VideoFormat.VERTICAL].title
+    assert graph.count("drawtext=") == 2
+    assert f"first.txt:expansion=none:fontsize=26:fontcolor=white:x=323-text_w/2:y={title.y}:" in (
+        graph
+    )
+    assert (
+        f"second.txt:expansion=none:fontsize=26:fontcolor=white:x=323-text_w/2:y={title.y + 32}:"
+        in (graph)
+    )
+    square = build_filter_graph(_plan(video_format=VideoFormat.SQUARE))
+    assert "x=(w-text_w)/2:y=420:" in square  # 1:1 stays centred on the frame

@@ -79,7 +79,7 @@ async def test_cancel_kills_the_whole_group_at_lower_priority() -> None:
 
 async def test_ffmpeg_dies_with_a_parent_killed_by_sigkill() -> None:
     """A render worker killed -9 cannot stop its ffmpeg: the parent-death signal does
-    (docs/architecture.md §8.7)."""
+    (docs/architecture.md §8.8)."""
     marker = uuid.uuid4().hex
     script = (
         "import asyncio, os\n"

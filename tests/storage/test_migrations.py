@@ -45,6 +45,7 @@ ALL_TABLES = {
     "meta",
     "autopost_links",
     "channel_posts",
+    "track_analysis",
     "track_lyrics",
 }
 

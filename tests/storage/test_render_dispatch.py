@@ -1,4 +1,4 @@
-"""Render dispatch on PostgreSQL (docs/architecture.md §8.7): a render is queued as an engine job in
+"""Render dispatch on PostgreSQL (docs/architecture.md §8.8): a render is queued as an engine job in
 the transaction that leases its row (rolled back: no engine job; committed: exactly one), Cancel
 aborts it, and the fencing number makes a stale attempt's writes change nothing."""
 

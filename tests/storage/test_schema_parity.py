@@ -34,6 +34,7 @@ SMALL_INTEGERS = {
     "channel_posts.attempts",
     "chat_settings.lyrics",
     "track_picks.lyrics",
+    "track_analysis.version",
     "update_inbox.lane_head",
     "intake_state.id",
 }
@@ -42,7 +43,7 @@ SMALL_INTEGERS = {
 # nothing is elected (docs/architecture.md §5.4).
 POSTGRES_ONLY_TABLES = {"schema_version", "leader_terms"}
 # The task engine's tables, indexes and keys (procrastinate's schema, applied by our migration
-# 10): render dispatch exists only with PostgreSQL, so SQLite has no twin of them.
+# 11): render dispatch exists only with PostgreSQL, so SQLite has no twin of them.
 ENGINE_PREFIX = "procrastinate_"
 
 

@@ -216,7 +216,7 @@ def test_bad_render_settings_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path
 
 def test_no_rendering_in_the_bot_needs_postgres(monkeypatch: pytest.MonkeyPatch) -> None:
     """RENDER_CONCURRENCY=0: only render workers render, and they need PostgreSQL
-    (docs/architecture.md §8.7)."""
+    (docs/architecture.md §8.8)."""
     lines = _errors(monkeypatch, **REQUIRED, RENDER_CONCURRENCY="0")
     assert len(lines) == 1
     assert lines[0].startswith("RENDER_CONCURRENCY: 0")

@@ -30,10 +30,10 @@ HEADER = (
     "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
     "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
     "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n"
-    "Style: Current,DejaVu Sans,52,&H0000D7FF,&H00FFFFFF,&H00000000,&H80000000,"
-    "0,0,0,0,100,100,0,0,1,3,1,5,40,40,0,1\n"
-    "Style: Next,DejaVu Sans,52,&H60FFFFFF,&H60FFFFFF,&H60000000,&H80000000,"
-    "0,0,0,0,100,100,0,0,1,3,0,5,40,40,0,1\n"
+    "Style: Current,DejaVu Sans,48,&H0000D7FF,&H00FFFFFF,&H00000000,&H80000000,"
+    "0,0,0,0,100,100,0,0,1,3,1,5,43,117,0,1\n"
+    "Style: Next,DejaVu Sans,48,&H60FFFFFF,&H60FFFFFF,&H60000000,&H80000000,"
+    "0,0,0,0,100,100,0,0,1,3,0,5,43,117,0,1\n"
     "\n"
     "[Events]\n"
     "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
@@ -49,7 +49,8 @@ J = "\u2060"  # the invisible word joiner that defuses a provider's backslash
 
 
 def test_layouts_of_the_three_formats() -> None:
-    assert layout_for(720, 1280) == AssLayout(720, 1280, 52, 40, 602, 677) == PORTRAIT
+    assert layout_for(720, 1280) == AssLayout(720, 1280, 48, 43, 580, 650, margin_right=117)
+    assert PORTRAIT.centre_x == 323  # the safe frame's centre, not the frame's
     assert layout_for(720, 720) == AssLayout(720, 720, 52, 40, 322, 397)
     assert layout_for(1280, 720) == AssLayout(1280, 720, 48, 128, 325, 395)
 
@@ -66,22 +67,22 @@ def test_sweep_document_exact_text() -> None:
     lyrics = AlignedLyrics(WORDS, hoot_cer=0.2)
     assert karaoke_ass(lyrics, PORTRAIT) == HEADER + (
         "Dialogue: 0,0:00:00.00,0:00:03.40,Current,,0,0,0,,"
-        "{\\pos(360,602)}{\\k100}{\\kf50}Hello {\\kf50}bright {\\kf80}world\n"
+        "{\\pos(323,580)}{\\k100}{\\kf50}Hello {\\kf50}bright {\\kf80}world\n"
         "Dialogue: 0,0:00:00.00,0:00:03.40,Next,,0,0,0,,"
-        f"{{\\pos(360,677)}}again \\{{\\{J}b1\\}}now\n"
+        f"{{\\pos(323,650)}}again \\{{\\{J}b1\\}}now\n"
         "Dialogue: 0,0:00:04.00,0:00:06.80,Current,,0,0,0,,"
-        f"{{\\pos(360,602)}}{{\\k100}}{{\\kf70}}again {{\\kf50}}\\{{\\{J}b1\\}}now\n"
+        f"{{\\pos(323,580)}}{{\\k100}}{{\\kf70}}again {{\\kf50}}\\{{\\{J}b1\\}}now\n"
     )
 
 
 def test_poor_alignment_shows_whole_lines_without_sweep() -> None:
     lyrics = AlignedLyrics(WORDS, hoot_cer=0.9)
     assert karaoke_ass(lyrics, PORTRAIT) == HEADER + (
-        "Dialogue: 0,0:00:00.00,0:00:03.40,Current,,0,0,0,,{\\pos(360,602)}Hello bright world\n"
+        "Dialogue: 0,0:00:00.00,0:00:03.40,Current,,0,0,0,,{\\pos(323,580)}Hello bright world\n"
         "Dialogue: 0,0:00:00.00,0:00:03.40,Next,,0,0,0,,"
-        f"{{\\pos(360,677)}}again \\{{\\{J}b1\\}}now\n"
+        f"{{\\pos(323,650)}}again \\{{\\{J}b1\\}}now\n"
         "Dialogue: 0,0:00:04.00,0:00:06.80,Current,,0,0,0,,"
-        f"{{\\pos(360,602)}}again \\{{\\{J}b1\\}}now\n"
+        f"{{\\pos(323,580)}}again \\{{\\{J}b1\\}}now\n"
     )
 
 
@@ -92,7 +93,7 @@ def test_an_instrumental_has_no_document() -> None:
 def test_a_too_wide_word_is_squeezed_to_fit() -> None:
     words = (AlignedWord("Supercalifragilisticexpialidocious", 0.0, 2.0),)
     document = render_ass(build_lines(words, PORTRAIT.max_line_width), PORTRAIT, sweep=True)
-    assert "{\\pos(360,602)\\fscx75}{\\kf200}Supercalifragilisticexpialidocious\n" in document
+    assert "{\\pos(323,580)\\fscx71}{\\kf200}Supercalifragilisticexpialidocious\n" in document
 
 
 _EVENT = re.compile(r"^Dialogue: 0,([\d:.]+),([\d:.]+),(\w+),,0,0,0,,(.*)$", re.MULTILINE)
@@ -172,7 +173,9 @@ def test_hostile_words_are_inert(word: str) -> None:
     events = _EVENT.findall(document)
     for _start, _end, _style, text in events:
         ours = _BLOCK.findall(text)
-        assert all(re.fullmatch(r"\\pos\(\d+,\d+\)|\\k\d+|\\kf\d+", block) for block in ours)
+        assert all(
+            re.fullmatch(r"\\pos\(\d+,\d+\)(?:\\fscx\d+)?|\\k\d+|\\kf\d+", block) for block in ours
+        )
         outside = _BLOCK.sub("", text)
         # Every backslash left is an escaped brace or is disarmed by the word joiner.
         assert re.fullmatch(r"(?:[^\\]|\\[{}]|\\\u2060)*", outside)
