@@ -44,7 +44,7 @@ SECTIONS = (
     Section("dispatch", "Render dispatch (PostgreSQL)", "bench.render_dispatch", ("200", "20"),
             ("60", "20")),
     Section("workers", "Render workers: scaling and a worker kill", "bench.render_workers",
-            ("24", "8"), ("9", "6")),
+            ("24", "8", "100", "4"), ("9", "6", "30", "4")),
     Section("history", "Costs that grow with history", "bench.history_costs", ("100000",),
             ("100000",)),
     Section("leader", "Leader kill while commands arrive", "bench.leader_kill", ("200", "20"),
