@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import sys
 import tempfile
 import time
@@ -25,11 +24,8 @@ from pathlib import Path
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # as `python -m bot` does
 
 from bench.stand_in_ffmpeg import write_stand_in
-from bot.domain import Provider
-from tests.e2e.harness import TASK_ID, Harness, new_fakes, running_bot
-from tests.e2e.processes import serve
-from tests.e2e.test_render_workers import Worker, start_worker, worker_env
-from tests.postgres_server import throwaway_database
+from tests.e2e.harness import TASK_ID, Harness
+from tests.e2e.workers import Worker, busy_worker, scaled_out
 
 SCALING_GOAL = 2.7
 RESTART_GOAL_SECONDS = 30.0
@@ -41,36 +37,19 @@ async def _run(
 ) -> tuple[float, int, int, float | None]:
     """(seconds for all renders, videos posted, chats that got more than one, seconds from the
     kill until the killed render was claimed again)."""
-    telegram, upstream = new_fakes(Provider.KIE)
-    upstream.add_music_task(
-        TASK_ID, tracks=[(f"audio-{n}", f"Song {n}", 3.0) for n in range(renders)]
-    )
     stand_in = write_stand_in(root, render_seconds)
-    with throwaway_database() as url:
-        async with serve(telegram.app) as telegram_url, serve(upstream.app) as upstream_url:
-            upstream.public_base_url = upstream_url
-            started: list[Worker] = []
-            try:
-                for n in range(workers):
-                    env = worker_env(root / f"w{n}", url, telegram_url, upstream_url)
-                    env["FFMPEG_BINARY"] = str(stand_in)
-                    env["RENDER_CONCURRENCY"] = "1"
-                    del env["_BOT_TEST_STALLED_AFTER_SECONDS"]  # the production timings
-                    started.append(await start_worker(root / f"w{n}", env))
-                async with running_bot(
-                    root / "bot",
-                    fakes=(telegram, upstream),
-                    database_url=url,
-                    music_api_base_url=upstream_url,
-                    render_concurrency=0,
-                    quota_per_hour=renders + 1,
-                ) as h:
-                    return await _render_all(h, started, renders, kill=kill)
-            finally:
-                for worker in started:
-                    if worker.process.returncode is None:
-                        worker.process.send_signal(signal.SIGTERM)
-                        await asyncio.wait_for(worker.process.wait(), 30)
+    overrides = {
+        "FFMPEG_BINARY": str(stand_in),
+        "RENDER_CONCURRENCY": "1",
+        "_BOT_TEST_STALLED_AFTER_SECONDS": None,  # the production timings
+    }
+    async with scaled_out(
+        root, workers=workers, worker_overrides=overrides, quota_per_hour=renders + 1
+    ) as (h, started):
+        h.upstream.add_music_task(
+            TASK_ID, tracks=[(f"audio-{n}", f"Song {n}", 3.0) for n in range(renders)]
+        )
+        return await _render_all(h, started, renders, kill=kill)
 
 
 async def _render_all(
@@ -83,13 +62,11 @@ async def _render_all(
         )
     restart: float | None = None
     if kill:
-        async with asyncio.timeout(120):  # wait until the run is under way, then kill a busy one
-            while len(h.telegram.calls_to("sendVideo")) < renders // 3:  # noqa: ASYNC110 - the fake has no event for it
-                await asyncio.sleep(0.05)
-            while not (busy := [w for w in workers if w.ffmpeg()]):  # noqa: ASYNC110 - /proc has none
-                await asyncio.sleep(0.01)
-        busy[0].process.kill()
-        await busy[0].process.wait()
+        # Wait until the run is under way, then kill a worker while it renders.
+        await h.telegram.wait_for("sendVideo", count=renders // 3, timeout=120)
+        victim = await busy_worker(workers, timeout=120)
+        victim.process.kill()
+        await victim.process.wait()
         killed_at = time.monotonic()
         assert h.app.db is not None
         async with asyncio.timeout(120):

@@ -11,109 +11,26 @@ are real processes talking to the same fakes served on loopback.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-from bot.domain import JobState, Provider
-from tests.e2e.harness import API_KEY, AUDIO_ID, BOT_TOKEN, TASK_ID, Harness, new_fakes, running_bot
-from tests.e2e.processes import REPO_ROOT, serve
+from bot.domain import JobState
+from tests.e2e.harness import API_KEY, AUDIO_ID, BOT_TOKEN, TASK_ID, Harness
+from tests.e2e.processes import serve
+from tests.e2e.workers import (
+    busy_worker,
+    scaled_out,
+    spawn_worker,
+    start_worker,
+    worker_env,
+)
 from tests.fakes.telegram import FakeTelegram
 from tests.postgres_server import throwaway_database
-from tests.rendering.conftest import FFMPEG, processes_with
 
 USER = 4242
 RENDER_TIMEOUT = 60.0
-STALLED_AFTER_SECONDS = 3.0  # test-only: a silent worker counts as dead this soon
 CANCEL_LIMIT_SECONDS = 5.0  # the issue's bound from the Cancel tap to ffmpeg gone
-
-
-@dataclass
-class Worker:
-    """One `python -m bot worker` process and its own data folder."""
-
-    folder: Path
-    process: asyncio.subprocess.Process
-
-    @property
-    def log(self) -> Path:
-        return self.folder / "worker.log"
-
-    def ffmpeg(self) -> list[int]:
-        """Live ffmpeg processes rendering in this worker's folder."""
-        return processes_with(str(self.folder / "worker-renders"))
-
-
-def worker_env(
-    folder: Path, database_url: str, telegram_url: str, upstream_url: str
-) -> dict[str, str]:
-    """A worker's environment: Telegram and PostgreSQL, no provider key."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(REPO_ROOT),
-        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
-        "TELEGRAM_API_BASE_URL": f"{telegram_url}/bot",
-        "TELEGRAM_API_FILE_URL": f"{telegram_url}/file/bot",
-        "MUSIC_API_BASE_URL": upstream_url,  # the media's origin (no key: never called)
-        "DATABASE_URL": database_url,
-        "DATABASE_PATH": str(folder / "bot.sqlite3"),
-        "FFMPEG_BINARY": str(FFMPEG),
-        "LOG_LEVEL": "INFO",
-        "_BOT_TEST_STALLED_AFTER_SECONDS": str(STALLED_AFTER_SECONDS),
-    }
-
-
-async def start_worker(folder: Path, env: dict[str, str]) -> Worker:
-    """Start a worker and return once it takes renders."""
-    folder.mkdir(parents=True)
-    worker = Worker(folder, await _spawn(folder, env))
-    async with asyncio.timeout(30):
-        while b"Starting worker on" not in worker.log.read_bytes():
-            assert worker.process.returncode is None, worker.log.read_text()
-            await asyncio.sleep(0.05)
-    return worker
-
-
-async def _spawn(folder: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
-    with (folder / "worker.log").open("ab") as log:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "worker", cwd=folder, env=env, stdout=log, stderr=log
-        )
-
-
-@asynccontextmanager
-async def scaled_out(
-    tmp_path: Path, *, workers: int, media_seconds: float = 3.0, render_concurrency: int = 0
-) -> AsyncIterator[tuple[Harness, list[Worker]]]:
-    """A bot on a throwaway PostgreSQL database (in-process) and `workers` worker processes."""
-    telegram, upstream = new_fakes(Provider.KIE)
-    upstream.media_seconds = media_seconds
-    with throwaway_database() as url:
-        async with serve(telegram.app) as telegram_url, serve(upstream.app) as upstream_url:
-            upstream.public_base_url = upstream_url
-            started: list[Worker] = []
-            try:
-                for n in range(workers):
-                    env = worker_env(tmp_path / f"w{n}", url, telegram_url, upstream_url)
-                    started.append(await start_worker(tmp_path / f"w{n}", env))
-                async with running_bot(
-                    tmp_path / "bot",
-                    fakes=(telegram, upstream),
-                    database_url=url,
-                    music_api_base_url=upstream_url,
-                    render_concurrency=render_concurrency,
-                ) as h:
-                    yield h, started
-            finally:
-                for worker in started:
-                    if worker.process.returncode is None:
-                        worker.process.send_signal(signal.SIGTERM)
-                        await asyncio.wait_for(worker.process.wait(), 15)
 
 
 def _is_render(telegram: FakeTelegram) -> bool:
@@ -164,10 +81,7 @@ async def test_a_killed_worker_leaves_no_ffmpeg_and_another_one_finishes(
 ) -> None:
     async with scaled_out(tmp_path, workers=2, media_seconds=12.0) as (h, workers):
         await h.submit(f"/render {TASK_ID} {AUDIO_ID}", user_id=USER)
-        async with asyncio.timeout(RENDER_TIMEOUT):
-            while not (busy := [w for w in workers if w.ffmpeg()]):
-                await asyncio.sleep(0.05)
-        (victim,) = busy
+        victim = await busy_worker(workers, RENDER_TIMEOUT)
         (other,) = [w for w in workers if w is not victim]
         victim.process.kill()  # kill -9: no chance to stop its ffmpeg itself
         await victim.process.wait()
@@ -224,7 +138,7 @@ async def test_a_worker_needs_postgres_not_the_provider_key(tmp_path: Path) -> N
 
 async def _spawn_and_wait(folder: Path, env: dict[str, str]) -> tuple[int, str]:
     folder.mkdir(parents=True)
-    process = await _spawn(folder, env)
+    process = await spawn_worker(folder, env)
     code = await asyncio.wait_for(process.wait(), 30)
     return code, (folder / "worker.log").read_text()
 
@@ -248,10 +162,7 @@ async def test_a_worker_without_provider_key_starts_and_stops_on_sigterm(
 async def test_a_stopped_worker_gives_its_render_to_another_one(tmp_path: Path) -> None:
     async with scaled_out(tmp_path, workers=2, media_seconds=12.0) as (h, workers):
         await h.submit(f"/render {TASK_ID} {AUDIO_ID}", user_id=USER)
-        async with asyncio.timeout(RENDER_TIMEOUT):
-            while not (busy := [w for w in workers if w.ffmpeg()]):
-                await asyncio.sleep(0.05)
-        (stopping,) = busy
+        stopping = await busy_worker(workers, RENDER_TIMEOUT)
         (other,) = [w for w in workers if w is not stopping]
         stopping.process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(stopping.process.wait(), 10) == 0
