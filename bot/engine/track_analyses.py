@@ -42,6 +42,14 @@ class TrackKey:
         return cls(UPLOAD_PROVIDER, "", file_unique_id)
 
 
+def motion_of(analysis: TrackAnalysis) -> Motion | None:
+    """The cover's beat motion an analysis gives; None when its beats are not trusted."""
+    if not analysis.pulse:
+        return None
+    choruses = tuple((s.start, s.end) for s in analysis.sections if s.kind == CHORUS)
+    return Motion(analysis.beats, analysis.downbeats, choruses)
+
+
 class TrackAnalyses:
     """Gets or makes track analyses; one analysis at a time per track in this process."""
 
@@ -71,10 +79,7 @@ class TrackAnalyses:
         """The cover's beat motion for a render of this track; None when its beats are not
         trusted (rubato, ambient: `TrackAnalysis.pulse`) or it cannot be analysed."""
         found = await self.analysis(key, ffmpeg, audio, lyrics)
-        if found is None or not found.pulse:
-            return None
-        choruses = tuple((s.start, s.end) for s in found.sections if s.kind == CHORUS)
-        return Motion(found.beats, found.downbeats, choruses)
+        return None if found is None else motion_of(found)
 
     async def _get_or_make(
         self, key: TrackKey, ffmpeg: Ffmpeg, audio: Path, lyrics: AlignedLyrics | None
