@@ -113,9 +113,18 @@ def _pulses(plan: RenderPlan) -> list[tuple[Box, list[tuple[int, int]]]]:
     return [(box, frame_runs(level)) for box, level in zip(boxes, shown, strict=True) if level]
 
 
+ENABLE_LEAF_RUNS = 4  # an `enable` expression tests at most this many runs of frames per frame
+
+
 def _enable(runs: list[tuple[int, int]]) -> str:
-    terms = (f"eq(n,{a})" if a == b else f"between(n,{a},{b})" for a, b in runs)
-    return "+".join(terms)
+    """An expression true on the runs' frames: a binary search over them by the frame number, so
+    a frame evaluates O(log runs) terms and the nesting stays shallow (ffmpeg's expression parser
+    refuses a flat sum of about 100 terms)."""
+    if len(runs) <= ENABLE_LEAF_RUNS:
+        return "+".join(f"eq(n,{a})" if a == b else f"between(n,{a},{b})" for a, b in runs)
+    middle = len(runs) // 2
+    left, right = _enable(runs[:middle]), _enable(runs[middle:])
+    return f"if(lt(n,{runs[middle][0]}),{left},{right})"
 
 
 def _still_chain(plan: RenderPlan, pulses: list[tuple[Box, list[tuple[int, int]]]]) -> str:

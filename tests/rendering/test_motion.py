@@ -74,13 +74,16 @@ def pulse_starts(widths: list[int]) -> list[int]:
 
 
 async def render(
-    renderer: Renderer, audio: Path, folder: Path, cover: Path, **spec: object
+    renderer: Renderer,
+    audio: Path,
+    folder: Path,
+    cover: Path,
+    *,
+    motion: Motion | None,
+    clip: Clip | None = None,
 ) -> Path:
-    video = await renderer.render(
-        RenderSpec(audio=audio, cover=cover, title="", **spec),  # type: ignore[arg-type]
-        workdir=folder,
-    )
-    return video.path
+    spec = RenderSpec(audio=audio, cover=cover, title="", motion=motion, clip=clip)
+    return (await renderer.render(spec, workdir=folder)).path
 
 
 # -- pure ---------------------------------------------------------------------------------
