@@ -116,14 +116,14 @@ def _pulses(plan: RenderPlan) -> list[tuple[Box, list[tuple[int, int]]]]:
 ENABLE_LEAF_RUNS = 4  # an `enable` expression tests at most this many runs of frames per frame
 
 
-def _enable(runs: list[tuple[int, int]]) -> str:
+def enable_expression(runs: list[tuple[int, int]]) -> str:
     """An expression true on the runs' frames: a binary search over them by the frame number, so
     a frame evaluates O(log runs) terms and the nesting stays shallow (ffmpeg's expression parser
     refuses a flat sum of about 100 terms)."""
     if len(runs) <= ENABLE_LEAF_RUNS:
         return "+".join(f"eq(n,{a})" if a == b else f"between(n,{a},{b})" for a, b in runs)
     middle = len(runs) // 2
-    left, right = _enable(runs[:middle]), _enable(runs[middle:])
+    left, right = enable_expression(runs[:middle]), enable_expression(runs[middle:])
     return f"if(lt(n,{runs[middle][0]}),{left},{right})"
 
 
@@ -171,7 +171,7 @@ def _pulse_chain(pulses: list[tuple[Box, list[tuple[int, int]]]]) -> tuple[list[
     for index, (box, runs) in enumerate(pulses):
         chain.append(
             f"[{label}][pulse{index}]overlay={box.x}:{box.y}:format=yuv420"
-            f":enable='{_enable(runs)}'[moving{index}]"
+            f":enable='{enable_expression(runs)}'[moving{index}]"
         )
         label = f"moving{index}"
     return chain, label

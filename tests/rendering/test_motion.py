@@ -16,7 +16,7 @@ import pytest
 from bot.engine.track_analyses import TrackAnalyses, TrackKey
 from bot.rendering import Motion
 from bot.rendering.engine import Renderer, RenderSpec
-from bot.rendering.filtergraph import FPS, Clip
+from bot.rendering.filtergraph import FPS, GRAPH_INLINE_MAX, Clip, enable_expression
 from bot.rendering.formats import VideoFormat
 from bot.rendering.layout import LAYOUTS, SAFE_FRAME
 from bot.rendering.motion import (
@@ -122,6 +122,31 @@ def test_a_pulse_ends_at_the_next_beat_and_at_the_last_frame() -> None:
 def test_a_clip_moves_the_beats_to_its_own_start() -> None:
     motion = Motion(beats=(1.0, 2.0, 3.0, 4.0), downbeats=(1.0, 3.0), choruses=((2.5, 9.0),))
     assert motion.clipped(1.5, 2.0) == Motion((0.5, 1.5), (1.5,), ((1.0, 2.0),))
+
+
+async def test_a_long_fast_tracks_frames_are_enabled_exactly(tmp_path: Path) -> None:
+    """Ten minutes at 180 BPM: the expression is too long to pass inline (it goes through a
+    graph file) and too many terms for a flat sum; ffmpeg shows the overlay on its frames only."""
+    frames = 10 * 60 * FPS
+    motion = Motion(beats=tuple(0.3 + i / 3 for i in range(1795)), downbeats=(), choruses=())
+    first, second = level_frames(motion, frames=frames, fps=FPS)[:BEAT_LEVEL]
+    graph = (
+        f"color=c=black:s=16x16:r={FPS}:d={frames / FPS}[base];color=c=white:s=16x16:d=1,"
+        "split[mark1][mark2];"
+        f"[base][mark1]overlay=0:0:enable='{enable_expression(frame_runs(first))}'[lit];"
+        f"[lit][mark2]overlay=0:0:enable='{enable_expression(frame_runs(second))}',"
+        "format=gray[out]"
+    )
+    assert len(graph) > GRAPH_INLINE_MAX
+    script = tmp_path / "graph.txt"
+    script.write_text(graph, encoding="utf-8")
+    done = await Ffmpeg(FFMPEG).run(
+        ["-/filter_complex", str(script), "-map", "[out]", "-f", "rawvideo", "pipe:1"],
+        time_limit=60,
+    )
+    lit = np.frombuffer(done.stdout, np.uint8).reshape(-1, 256).mean(axis=1) > 128
+    assert len(lit) == frames
+    assert np.flatnonzero(lit).tolist() == sorted(first + second)
 
 
 # -- rendered -----------------------------------------------------------------------------
