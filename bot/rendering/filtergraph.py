@@ -2,8 +2,10 @@
 
 Inputs: 0 = the cover image, 1 = the audio. The still layers (blurred fill, sharp cover,
 texts) are composed once and repeated with `loop`, so per frame only the visualisation, the
-optional subtitles and the encoder run. User text never enters the graph: drawtext reads it
-from files (`textfile=`, `expansion=none`), and every path is escaped (filter_syntax).
+optional subtitles and the encoder run — and, with beat motion, the overlay of one of the
+cover's pre-scaled pulse levels on the frames just after a beat (motion.py, docs/architecture.md
+§8.9). User text never enters the graph: drawtext reads it from files (`textfile=`,
+`expansion=none`), and every path is escaped (filter_syntax).
 """
 
 from __future__ import annotations
