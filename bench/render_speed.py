@@ -7,6 +7,12 @@ burned in by libass, as a vocal render does. Prints seconds, x real time, output
 time karaoke costs, and this process's RSS before/after each render (ffmpeg is a child, so the
 bot's own memory must not grow). Usage:
     .venv/bin/python -m bench.render_speed [seconds]   (default 180, a 3-minute track)
+    .venv/bin/python -m bench.render_speed --motion [seconds]
+
+`--motion` (issue 18) renders a generated 128 BPM track with kicks, hats, bass and pads at 9:16
+with karaoke twice, `calm` (a still cover) and `pulse` (the cover on the beats, from the
+track's own analysis), alternating, and prints each one's speed and pulse's cost against calm,
+the analysis's CPU and the machine's load average.
 """
 
 from __future__ import annotations
@@ -21,9 +27,12 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
+from bot.engine.track_analyses import motion_of
 from bot.lyrics.ass import karaoke_ass, layout_for
 from bot.lyrics.model import WordToken, aligned_lyrics
-from bot.rendering import Renderer, RenderSpec, VideoFormat
+from bot.music.track import analyse_track
+from bot.rendering import Motion, Renderer, RenderSpec, VideoFormat
+from tests.music.tracks import beat_track
 
 WORDS = ("neon", "city", "lights", "полночь", "dreams", "真夜中", "drive", "forever", "we", "run")
 GOALS = {  # issue 10 (speed and size at 720x1280) and issue 11 (karaoke cost)
@@ -31,6 +40,8 @@ GOALS = {  # issue 10 (speed and size at 720x1280) and issue 11 (karaoke cost)
 }
 OTHER_GOAL = "goal: none set for this format (issue 10: report it), ≤ 50 MB"
 KARAOKE_GOAL = "goal: karaoke adds ≤ 25 % at 720x1280"
+MOTION_GOAL = "goal: pulse ≤ +50 % over calm, ≥ 6× real time idle, ≤ 50 MB"
+MOTION_ROUNDS = 2
 
 
 def _rss_mb() -> float:
@@ -147,5 +158,74 @@ async def main(duration: float) -> None:
         print(f"largest ffmpeg child RSS: {children:.0f} MB")
 
 
+async def motion(duration: float) -> None:
+    """Pulse against calm at 9:16 with karaoke, on a track with a beat (issue 18)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        _, cover = _inputs(folder, 1.0)
+        wav = beat_track(128.0, duration).write(folder / "beats.wav")
+        audio = folder / "beats.m4a"
+        renderer = await Renderer.start(Path(imageio_ffmpeg.get_ffmpeg_exe()), folder / "state")
+        encode = ["-y", "-i", str(wav), "-c:a", "aac", "-b:a", "192k", str(audio)]
+        await renderer.ffmpeg.run(encode, time_limit=600)
+        before = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN)
+        analysis = await analyse_track(renderer.ffmpeg, audio)
+        used = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN) - before
+        pulse = motion_of(analysis)
+        assert pulse is not None, "the bench track's beats must be trusted"
+        print(
+            f"track: {duration:.0f} s at 128 BPM; analysis {used:.2f} s CPU (goal ≤ 1 s), "
+            f"{analysis.tempo:.1f} BPM, {len(analysis.beats)} beats, "
+            f"confidence {analysis.confidence:.2f}; load average {_load()}"
+        )
+        width, height = VideoFormat.VERTICAL.size
+        lyrics = folder / "lyrics.ass"
+        _lyrics_ass(lyrics, duration, width, height)
+        looks: dict[str, Motion | None] = {"calm": None, "pulse": pulse}
+        took: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in looks}
+        cpu: dict[str, list[float]] = {name: [] for name in looks}  # ffmpeg's, less load-bound
+        for round_ in range(MOTION_ROUNDS):
+            for name, moving in looks.items():
+                spec = RenderSpec(
+                    audio=audio,
+                    cover=cover,
+                    title="Midnight Drive — Полночь 真夜中",
+                    author="DJ Bench",
+                    domain="example.com",
+                    subtitles=lyrics,
+                    motion=moving,
+                )
+                started = _cpu(resource.RUSAGE_CHILDREN)
+                took[name].append(await _render(renderer, spec, folder / f"{name}-{round_}"))
+                cpu[name].append(_cpu(resource.RUSAGE_CHILDREN) - started)
+        for name, runs in took.items():
+            best = min(runs)
+            print(
+                f"render 9:16 with lyrics, {name}: {best[1]:.1f}× real time (best of "
+                f"{len(runs)}: {', '.join(f'{r[0]:.1f}' for r in runs)} s), {best[2]:.1f} MB, "
+                f"ffmpeg CPU {min(cpu[name]):.1f} s"
+            )
+        extra = min(took["pulse"])[0] / min(took["calm"])[0] - 1
+        extra_cpu = min(cpu["pulse"]) / min(cpu["calm"]) - 1
+        print(
+            f"pulse cost against calm: {extra:+.0%} render time, {extra_cpu:+.0%} ffmpeg CPU "
+            f"({MOTION_GOAL})"
+        )
+        print(f"load average after: {_load()}")
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 if __name__ == "__main__":
-    asyncio.run(main(float(sys.argv[1]) if len(sys.argv) > 1 else 180.0))
+    args = sys.argv[1:]
+    if args[:1] == ["--motion"]:
+        asyncio.run(motion(float(args[1]) if len(args) > 1 else 180.0))
+    else:
+        asyncio.run(main(float(args[0]) if args else 180.0))

@@ -32,6 +32,7 @@ from bot.engine.lyrics_source import LyricsSource
 from bot.engine.render_jobs import RenderJobs
 from bot.engine.render_preparation import RenderPreparation
 from bot.engine.render_sources import RenderSources
+from bot.engine.track_analyses import TrackAnalyses
 from bot.engine.video_hosts import VideoHosts
 from bot.health import HealthBoard
 from bot.rendering import Renderer, RenderQueue
@@ -61,7 +62,7 @@ from storage.channel_posts import ChannelPostRepository
 from storage.chats import ChatSettingsRepository
 from storage.interface import Database
 from storage.jobs import Job, JobRepository
-from storage.lyrics import LyricsRepository
+from storage.lyrics import AnalysisRepository, LyricsRepository
 from storage.picks import TrackPickRepository
 from storage.render_dispatch import RenderDispatch
 
@@ -194,7 +195,11 @@ def build_services(
     renders = RenderJobs(
         repo=repo,
         preparer=RenderPreparation(repo=repo, upstream=upstream, lyrics=lyrics),
-        sources=RenderSources(fetcher=fetcher, chat_files=TelegramChatFiles(bot)),
+        sources=RenderSources(
+            fetcher=fetcher,
+            chat_files=TelegramChatFiles(bot),
+            analyses=TrackAnalyses(AnalysisRepository(db, clock)),
+        ),
         progress=TelegramRenderProgress(bot),
         renderer=resources.renderer,
         queue=RenderQueue(max(1, settings.render_concurrency)),

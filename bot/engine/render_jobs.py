@@ -302,7 +302,7 @@ class RenderJobs:
         folder = self._work_root / f"job{job.id}"
         try:
             await asyncio.to_thread(fresh_dir, folder)
-            video, title = await self._render(job.id, plan, folder, reporter)
+            video, title = await self._render(fresh, plan, folder, reporter)
             if await self._succeeded(fresh, video, title, fence):
                 return True
         except BaseException:
@@ -323,10 +323,10 @@ class RenderJobs:
         return await self._preparer.prepare(job)
 
     async def _render(
-        self, job_id: int, plan: RenderPlan, folder: Path, reporter: RenderProgress
+        self, job: Job, plan: RenderPlan, folder: Path, reporter: RenderProgress
     ) -> tuple[RenderedVideo, str]:
         renderer = await self._renderer()
-        spec = await self._sources.spec(job_id, plan, folder, renderer)
+        spec = await self._sources.spec(job, plan, folder, renderer)
         async with self._queue.slot(on_position=reporter.queued):
             reporter.progress(0.0)
             video = await renderer.render(spec, workdir=folder, on_progress=reporter.progress)

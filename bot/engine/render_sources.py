@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.engine.render_plan import ChatFiles, RenderPlan, SourceTransient, SourceUnavailable
+from bot.engine.track_analyses import TrackAnalyses, TrackKey
 from bot.lyrics.ass import karaoke_ass, layout_for
 from bot.lyrics.chorus import Loudness, clip_lyrics, is_chorus_tag, teaser_window
 from bot.lyrics.model import AlignedLyrics
@@ -32,6 +33,7 @@ from bot.rendering import (
     read_audio_file,
 )
 from bot.upstream.safe_fetch import FetchError, SafeFetcher, TooLarge, UnsafeUrl
+from storage.jobs import Job
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +59,23 @@ class _Sources:
 class RenderSources:
     """Turns a plan into a RenderSpec over files in the job's work dir."""
 
-    def __init__(self, *, fetcher: SafeFetcher, chat_files: ChatFiles) -> None:
+    def __init__(
+        self, *, fetcher: SafeFetcher, chat_files: ChatFiles, analyses: TrackAnalyses
+    ) -> None:
         self._fetcher = fetcher
         self._chat_files = chat_files
+        self._analyses = analyses
 
     async def spec(
-        self, job_id: int, plan: RenderPlan, folder: Path, renderer: Renderer
+        self, job: Job, plan: RenderPlan, folder: Path, renderer: Renderer
     ) -> RenderSpec:
         """Fetch the sources into `folder` and say what to render."""
-        sources = await self._sources(job_id, plan, folder, renderer)
+        sources = await self._sources(job.id, plan, folder, renderer)
         video_format = parse_format(plan.video_format) or VideoFormat.VERTICAL
+        # The whole track's analysis (stored once per track, §9.1); a teaser's clip shifts it.
+        motion = await self._analyses.motion(
+            _track_key(job, plan), renderer.ffmpeg, sources.audio, plan.lyrics
+        )
         lyrics = plan.lyrics
         clip = None
         if plan.teaser:
@@ -82,6 +91,7 @@ class RenderSources:
             subtitles=subtitles,
             clip=clip,
             max_bytes=TEASER_MAX_BYTES if plan.teaser else DEFAULT_MAX_BYTES,
+            motion=motion,
         )
 
     async def _sources(
@@ -128,6 +138,13 @@ class RenderSources:
         name = plan.source_file_name or "audio"
         facts = await read_audio_file(renderer.ffmpeg, path, file_name=name, workdir=folder)
         return _Sources(path, facts.cover, plan.title or facts.title, plan.author or facts.artist)
+
+
+def _track_key(job: Job, plan: RenderPlan) -> TrackKey:
+    """Whose analysis: an uploaded file's by its file_unique_id (the job's audio id)."""
+    if plan.source_file_id is not None:
+        return TrackKey.upload(job.audio_id)
+    return TrackKey(job.provider, job.task_id, job.audio_id)
 
 
 async def _teaser(

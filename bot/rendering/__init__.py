@@ -20,6 +20,7 @@ from bot.rendering.fonts import FontReport, Script
 from bot.rendering.formats import VideoFormat, parse_format
 from bot.rendering.loudness import STEP_SECONDS as LOUDNESS_STEP_SECONDS
 from bot.rendering.loudness import loudness_levels
+from bot.rendering.motion import Motion
 from bot.rendering.pcm import PCM_RATE, decode_pcm
 from bot.rendering.probe import MediaInfo, probe
 from bot.rendering.queue import QueuePosition, RenderQueue
@@ -35,6 +36,7 @@ __all__ = [
     "FfmpegFailed",
     "FontReport",
     "MediaInfo",
+    "Motion",
     "OutputTooLarge",
     "QueuePosition",
     "RenderError",

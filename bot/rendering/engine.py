@@ -17,10 +17,18 @@ from pathlib import Path
 from bot.rendering.budget import DEFAULT_MAX_BYTES, plan_bitrates
 from bot.rendering.cover_art import generate_cover, scale_cover
 from bot.rendering.errors import BadInput, FfmpegFailed, OutputTooLarge
-from bot.rendering.filtergraph import Clip, RenderPlan, TextLayer, build_args
+from bot.rendering.filtergraph import (
+    GRAPH_INLINE_MAX,
+    Clip,
+    RenderPlan,
+    TextLayer,
+    build_args,
+    build_filter_graph,
+)
 from bot.rendering.fonts import FontReport, detect_fonts
 from bot.rendering.formats import VideoFormat
 from bot.rendering.layout import LAYOUTS, TextSlot, clean_text, fit_lines
+from bot.rendering.motion import Motion
 from bot.rendering.palette import Palette, cover_palette
 from bot.rendering.probe import MediaInfo, probe
 from bot.rendering.runner import Ffmpeg, ProgressCallback
@@ -53,6 +61,9 @@ class RenderSpec:
     subtitles: Path | None = None  # an ASS file burned in on top (karaoke lyrics)
     clip: Clip | None = None  # part of the track (teaser); None = all of it
     max_bytes: int = DEFAULT_MAX_BYTES
+    # The cover pulses on these beats, times from the track's start (a clip shifts them here);
+    # None: a still cover (docs/architecture.md §8.9).
+    motion: Motion | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +170,13 @@ class Renderer:
             subtitles=spec.subtitles,
             clip=spec.clip,
             title_second=title_second,
+            motion=_output_motion(spec.motion, spec.clip, duration),
         )
+        graph = build_filter_graph(plan)
+        if len(graph) > GRAPH_INLINE_MAX:
+            graph_file = scratch / "graph.txt"
+            await asyncio.to_thread(graph_file.write_text, graph, encoding="utf-8")
+            plan = replace(plan, graph_file=graph_file)
         await self._ffmpeg.run(
             build_args(plan), time_limit=self.time_limit(duration), progress=(duration, on_progress)
         )
@@ -253,6 +270,13 @@ def _output_duration(audio: MediaInfo, clip: Clip | None) -> float:
     if clip.start >= audio.duration:
         raise BadInput("the clip starts after the end of the track")
     return min(clip.duration, audio.duration - clip.start)
+
+
+def _output_motion(motion: Motion | None, clip: Clip | None, duration: float) -> Motion | None:
+    """The motion from the output's first frame: a teaser's beats move by its clip's start."""
+    if motion is None:
+        return None
+    return motion.clipped(clip.start if clip is not None else 0.0, duration)
 
 
 def _prepare(spec: RenderSpec, workdir: Path) -> tuple[RenderSpec, Path, Path]:

@@ -2,8 +2,10 @@
 
 Inputs: 0 = the cover image, 1 = the audio. The still layers (blurred fill, sharp cover,
 texts) are composed once and repeated with `loop`, so per frame only the visualisation, the
-optional subtitles and the encoder run. User text never enters the graph: drawtext reads it
-from files (`textfile=`, `expansion=none`), and every path is escaped (filter_syntax).
+optional subtitles and the encoder run — and, with beat motion, the overlay of one of the
+cover's pre-scaled pulse levels on the frames just after a beat (motion.py, docs/architecture.md
+§8.9). User text never enters the graph: drawtext reads it from files (`textfile=`,
+`expansion=none`), and every path is escaped (filter_syntax).
 """
 
 from __future__ import annotations
@@ -14,13 +16,17 @@ from pathlib import Path
 from bot.rendering.budget import Bitrates
 from bot.rendering.filter_syntax import filter_value
 from bot.rendering.formats import VideoFormat
-from bot.rendering.layout import LAYOUTS, TextSlot
+from bot.rendering.layout import LAYOUTS, Box, TextSlot
+from bot.rendering.motion import Motion, cover_sizes, frame_runs, level_frames
 from bot.rendering.palette import Palette
 
 FPS = 25
 X264_PRESET = "veryfast"  # goal ≥ 4x real time at 720x1280 on 2 cores (docs/architecture.md §8.1)
 X264_CRF = 23
 BLUR_SIGMA = 30
+# A graph longer than this goes to a file (`-/filter_complex`): a pulse's frame list grows with
+# the track, and Linux refuses a single argument over 128 KiB.
+GRAPH_INLINE_MAX = 32_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +65,8 @@ class RenderPlan:
     clip: Clip | None = None
     preset: str = X264_PRESET
     title_second: TextLayer | None = None  # a wrapped title's second line (9:16)
+    motion: Motion | None = None  # the cover pulses on these beats; None: a still cover
+    graph_file: Path | None = None  # the filter graph is read from this file (a long one)
 
 
 def _drawtext(layer: TextLayer, y: int, color: str, x: str) -> str:
@@ -97,9 +105,34 @@ def _text_filters(plan: RenderPlan) -> list[str]:
     return filters
 
 
-def _still_chain(plan: RenderPlan) -> str:
+def _pulses(plan: RenderPlan) -> list[tuple[Box, list[tuple[int, int]]]]:
+    """Each pulse level's box and the runs of frames showing it (levels never shown left out)."""
+    if plan.motion is None:
+        return []
+    frames = max(1, round(plan.duration * FPS))
+    _, boxes = cover_sizes(LAYOUTS[plan.video_format].cover)
+    shown = level_frames(plan.motion, frames, FPS)
+    return [(box, frame_runs(level)) for box, level in zip(boxes, shown, strict=True) if level]
+
+
+ENABLE_LEAF_RUNS = 4  # an `enable` expression tests at most this many runs of frames per frame
+
+
+def enable_expression(runs: list[tuple[int, int]]) -> str:
+    """An expression true on the runs' frames: a binary search over them by the frame number, so
+    a frame evaluates O(log runs) terms and the nesting stays shallow (ffmpeg's expression parser
+    refuses a flat sum of about 100 terms)."""
+    if len(runs) <= ENABLE_LEAF_RUNS:
+        return "+".join(f"eq(n,{a})" if a == b else f"between(n,{a},{b})" for a, b in runs)
+    middle = len(runs) // 2
+    left, right = enable_expression(runs[:middle]), enable_expression(runs[middle:])
+    return f"if(lt(n,{runs[middle][0]}),{left},{right})"
+
+
+def _still_chain(plan: RenderPlan, pulses: list[tuple[Box, list[tuple[int, int]]]]) -> str:
     width, height = plan.video_format.size
     cover = LAYOUTS[plan.video_format].cover
+    resting = cover_sizes(cover)[0] if pulses else cover
     fill = (
         f"[fill]scale={width}:{height}:force_original_aspect_ratio=increase,"
         f"crop={width}:{height},gblur=sigma={BLUR_SIGMA},"
@@ -109,9 +142,19 @@ def _still_chain(plan: RenderPlan) -> str:
         f"[art]scale={cover.width}:{cover.height}:force_original_aspect_ratio=increase,"
         f"crop={cover.width}:{cover.height}[sharp]"
     )
+    levels = []
+    if pulses:
+        # One scale per level, once: the frames only switch between these (motion.py).
+        names = "".join(f"[lv{index}]" for index in range(len(pulses)))
+        levels.append(f"[sharp]split={len(pulses) + 1}[rest]{names}")
+        levels.append(f"[rest]scale={resting.width}:{resting.height}[sharprest]")
+        levels.extend(
+            f"[lv{index}]scale={box.width}:{box.height},format=yuv420p,setsar=1[pulse{index}]"
+            for index, (box, _) in enumerate(pulses)
+        )
     still = ",".join(
         [
-            f"[bg][sharp]overlay={cover.x}:{cover.y}",
+            f"[bg][{'sharprest' if pulses else 'sharp'}]overlay={resting.x}:{resting.y}",
             *_text_filters(plan),
             "format=yuv420p",
             "loop=loop=-1:size=1:start=0",
@@ -119,7 +162,21 @@ def _still_chain(plan: RenderPlan) -> str:
             "setpts=N",
         ]
     )
-    return ";".join(["[0:v]setsar=1,format=rgb24,split[fill][art]", fill, art, f"{still}[still]"])
+    return ";".join(
+        ["[0:v]setsar=1,format=rgb24,split[fill][art]", fill, art, *levels, f"{still}[still]"]
+    )
+
+
+def _pulse_chain(pulses: list[tuple[Box, list[tuple[int, int]]]]) -> tuple[list[str], str]:
+    """Overlays of the pulse levels on the still, each on its own frames; the last label."""
+    chain, label = [], "still"
+    for index, (box, runs) in enumerate(pulses):
+        chain.append(
+            f"[{label}][pulse{index}]overlay={box.x}:{box.y}:format=yuv420"
+            f":enable='{enable_expression(runs)}'[moving{index}]"
+        )
+        label = f"moving{index}"
+    return chain, label
 
 
 def _audio_chain(plan: RenderPlan) -> str:
@@ -145,12 +202,14 @@ def _fades(plan: RenderPlan, name: str) -> str:
 def build_filter_graph(plan: RenderPlan) -> str:
     """The -filter_complex text; its outputs are [vout] and [aout]."""
     vis = LAYOUTS[plan.video_format].visualisation
-    video = f"[still][waves]overlay={vis.x}:{vis.y}:format=yuv420:eof_action=repeat"
+    pulses = _pulses(plan)
+    moving, label = _pulse_chain(pulses)
+    video = f"[{label}][waves]overlay={vis.x}:{vis.y}:format=yuv420:eof_action=repeat"
     if plan.subtitles is not None:
         # Hook for karaoke lyrics: an ASS file burned in on top of everything else.
         video += f",ass=filename={filter_value(str(plan.subtitles))}"
     video += f",{_fades(plan, 'fade')}format=yuv420p[vout]"
-    return ";".join([_still_chain(plan), _audio_chain(plan), video])
+    return ";".join([_still_chain(plan, pulses), *moving, _audio_chain(plan), video])
 
 
 def build_args(plan: RenderPlan) -> list[str]:
@@ -159,9 +218,14 @@ def build_args(plan: RenderPlan) -> list[str]:
     if plan.clip is not None:
         audio_input = ["-ss", f"{plan.clip.start:.3f}", "-t", f"{plan.duration:.3f}", *audio_input]
     rates = plan.bitrates
+    graph = (
+        ("-/filter_complex", str(plan.graph_file))
+        if plan.graph_file is not None
+        else ("-filter_complex", build_filter_graph(plan))
+    )
     return [
         *("-y", "-loglevel", "error", "-i", str(plan.cover), *audio_input),
-        *("-filter_complex", build_filter_graph(plan), "-map", "[vout]", "-map", "[aout]"),
+        *(*graph, "-map", "[vout]", "-map", "[aout]"),
         *("-c:v", "libx264", "-preset", plan.preset, "-tune", "stillimage"),
         *("-crf", str(X264_CRF), "-maxrate", f"{rates.video_kbps}k"),
         *("-bufsize", f"{rates.bufsize_kbits}k", "-pix_fmt", "yuv420p", "-r", str(FPS)),

@@ -27,6 +27,7 @@ from bot.domain import LINK_RETENTION_DAYS, PROVIDER_FAMILY
 from bot.engine.render_jobs import RenderJobs
 from bot.engine.render_plan import RenderPlan
 from bot.engine.render_sources import RenderSources
+from bot.engine.track_analyses import TrackAnalyses
 from bot.rendering import Renderer, RenderQueue
 from bot.telegram_io.chat_files import TelegramChatFiles
 from bot.telegram_io.delivery import Delivery
@@ -38,6 +39,7 @@ from bot.upstream.safe_fetch import SafeFetcher
 from bot.worker.engine import EngineTimings, run_render_worker
 from storage.chats import ChatSettingsRepository
 from storage.jobs import Job, JobRepository
+from storage.lyrics import AnalysisRepository
 from storage.postgres_db import PostgresDatabase, wait_for_postgres
 from storage.render_dispatch import RenderDispatch
 
@@ -180,7 +182,11 @@ async def _start(
     renders = RenderJobs(
         repo=repo,
         preparer=PreparedByTheBot(),
-        sources=RenderSources(fetcher=fetcher, chat_files=TelegramChatFiles(bot)),
+        sources=RenderSources(
+            fetcher=fetcher,
+            chat_files=TelegramChatFiles(bot),
+            analyses=TrackAnalyses(AnalysisRepository(db, clock)),
+        ),
         progress=TelegramRenderProgress(bot),
         renderer=ready_renderer,
         queue=RenderQueue(concurrency),

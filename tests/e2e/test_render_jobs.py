@@ -46,6 +46,13 @@ async def rendered_video(h: Harness, count: int = 1) -> Call:
     return calls[count - 1]
 
 
+async def analysed_tracks(h: Harness) -> list[tuple[str, str, str]]:
+    """The tracks with a stored music analysis (issue 18: made once, where the audio is)."""
+    assert h.app.db is not None
+    rows = await h.app.db.fetch_all("SELECT provider, task_id, audio_id FROM track_analysis")
+    return [(row["provider"], row["task_id"], row["audio_id"]) for row in rows]
+
+
 def work_dirs(h: Harness) -> list[Path]:
     root = h.settings.database_path.parent / "renders"
     return list(root.iterdir()) if root.exists() else []
@@ -71,6 +78,7 @@ async def test_render_command_renders_uploads_and_offers_the_other_formats(
         assert {"thumbnail", "cover"} <= set(call.files)
         assert "Rendered by this bot (1:1)" in call.params["caption"]
         assert "DJ Test — Song A" in call.params["caption"]
+        assert await analysed_tracks(h) == [(job.provider, TASK_ID, AUDIO_ID)]
         assert (
             call.params["reply_parameters"]["message_id"]
             == status[0].params["reply_parameters"]["message_id"]
@@ -275,6 +283,7 @@ async def test_an_audio_file_sent_privately_is_rendered_with_its_cover_and_tags(
         )
         assert h.telegram.calls_to("getFile")
         assert h.telegram.file_downloads == ["music/file_1"]
+        assert await analysed_tracks(h) == [("upload", "", media["file_unique_id"])]
         assert call.params["reply_parameters"]["message_id"] == update["message"]["message_id"]
         assert "Uploaded Tune" in call.params["caption"]
         path = tmp_path / "upload.mp4"
