@@ -68,7 +68,7 @@ MAX_DOMAIN_LENGTH = 50
 
 class LyricStyle(StrEnum):
     """How a render's karaoke lyrics highlight the sung words (`/lyrics sweep|pop`,
-    docs/architecture.md §8.9)."""
+    docs/architecture.md §9.2)."""
 
     SWEEP = "sweep"  # a left-to-right fill through each word (the default)
     POP = "pop"  # sung, singing, to come: the singing word grows

@@ -235,7 +235,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "ALTER TABLE jobs ADD COLUMN render_fence INTEGER NOT NULL DEFAULT 0",
     ),
     (
-        # Lyric styles (docs/architecture.md §8.9): a chat's `/lyrics sweep|pop` and the style a
+        # Lyric styles (docs/architecture.md §9.2): a chat's `/lyrics sweep|pop` and the style a
         # render was made with, part of its "rendered once" key. NULL is the word sweep.
         "ALTER TABLE chat_settings ADD COLUMN lyric_style TEXT NULL",
         "ALTER TABLE jobs ADD COLUMN lyric_style TEXT NULL",

@@ -193,7 +193,7 @@ POSTGRES_MIGRATIONS: Final[tuple[tuple[int, tuple[Statement, ...]], ...]] = (
             engine_schema_sql,
         ),
     ),
-    # Lyric styles (docs/architecture.md §8.9), the twin of SQLite's: NULL is the word sweep.
+    # Lyric styles (docs/architecture.md §9.2), the twin of SQLite's: NULL is the word sweep.
     (
         12,
         (

@@ -1,7 +1,7 @@
 """Karaoke lyrics as an ASS subtitle document for libass (ffmpeg's `ass` filter).
 
 At most two lines are on screen: the current line, highlighted word by word, and the next line
-below it, dimmer. Two styles highlight (`/lyrics sweep|pop`, docs/architecture.md §8.9): the
+below it, dimmer. Two styles highlight (`/lyrics sweep|pop`, docs/architecture.md §9.2): the
 sweep fills each word left to right with `\\kf`; pop shows three states (sung, singing, to
 come) with the singing word grown to 118 %: libass cannot scale inside a karaoke tag, so pop
 writes one event of the whole line per word, back to back, and breaks lines narrower by as much
