@@ -2,13 +2,15 @@
 sweep and with pop (one ASS event per word state, docs/architecture.md §9.2).
 
 The lyrics are karaoke_cost's dense generated timeline (a word every 0.4 s). Each variant renders
-`rounds` times, alternating, and the medians are compared. Run:
+`rounds` times, alternating, and the medians of wall time and of ffmpeg's CPU time (user + system
+of the finished children, steadier than wall time on a shared machine) are compared. Run:
     python -m bench.lyric_style_cost [seconds] [rounds]
 """
 
 from __future__ import annotations
 
 import asyncio
+import resource
 import statistics
 import sys
 import tempfile
@@ -39,10 +41,11 @@ async def main(duration: float, rounds: int) -> None:
         renderer = await Renderer.start(Path(imageio_ffmpeg.get_ffmpeg_exe()), folder / "state")
         print(f"track: {duration:.0f} s at 720x1280, {rounds} rounds")
         times: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
+        cpu: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
         sizes: dict[str, int] = {}
         for round_ in range(rounds):
             for variant in VARIANTS:
-                started = time.monotonic()
+                started, cpu_before = time.monotonic(), _children_cpu()
                 video = await renderer.render(
                     RenderSpec(
                         audio=audio,
@@ -55,17 +58,27 @@ async def main(duration: float, rounds: int) -> None:
                     workdir=folder / f"out-{round_}-{variant}",
                 )
                 times[variant].append(time.monotonic() - started)
+                cpu[variant].append(_children_cpu() - cpu_before)
                 sizes[variant] = video.path.stat().st_size
                 video.path.unlink()
         medians = {variant: statistics.median(times[variant]) for variant in VARIANTS}
+        cpus = {variant: statistics.median(cpu[variant]) for variant in VARIANTS}
         for variant in VARIANTS:
-            median = medians[variant]
+            median, used = medians[variant], cpus[variant]
             print(
                 f"{variant:>5}: {median:5.2f} s = {duration / median:4.1f}x real time,"
                 f" {sizes[variant] / 1e6:4.1f} MB (runs: {_runs(times[variant])});"
                 f" vs none {_percent(median, medians['none'])},"
-                f" vs sweep {_percent(median, medians['sweep'])}"
+                f" vs sweep {_percent(median, medians['sweep'])};"
+                f" CPU {used:5.2f} s, vs none {_percent(used, cpus['none'])},"
+                f" vs sweep {_percent(used, cpus['sweep'])}"
             )
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children: the ffmpeg runs."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _percent(value: float, base: float) -> str:
