@@ -19,6 +19,7 @@ from pathlib import Path
 import imageio_ffmpeg
 
 from bench.render_speed import _inputs
+from bot.domain import LyricStyle
 from bot.lyrics.ass import karaoke_ass, layout_for
 from bot.lyrics.model import WordToken, aligned_lyrics
 from bot.rendering import Renderer, RenderSpec, VideoFormat
@@ -27,8 +28,8 @@ GOAL_PERCENT = 25.0
 WORDS = ("shine", "on", "midnight", "highway", "we", "are", "singing", "золото", "loud", "tonight")
 
 
-def dense_lyrics_ass(duration: float) -> tuple[str, int]:
-    """The ASS document of a word every 0.4 s, and how many words it has."""
+def dense_lyrics_ass(duration: float, style: LyricStyle = LyricStyle.SWEEP) -> tuple[str, int]:
+    """The ASS document of a word every 0.4 s in a lyric style, and how many words it has."""
     tokens, at, index = [], 1.0, 0
     while at < duration - 1.0:
         line, word = divmod(index, 6)
@@ -38,7 +39,8 @@ def dense_lyrics_ass(duration: float) -> tuple[str, int]:
         tokens.append(WordToken(lead + WORDS[index % len(WORDS)], at, at + 0.35))
         index += 1
         at += 0.4 + (2.0 if word == 5 and line % 8 == 7 else 0.0)
-    document = karaoke_ass(aligned_lyrics(tokens, hoot_cer=0.1), layout_for(720, 1280))
+    lyrics = aligned_lyrics(tokens, hoot_cer=0.1)
+    document = karaoke_ass(lyrics, layout_for(720, 1280), style=style)
     assert document is not None
     return document, len(tokens)
 

@@ -66,6 +66,29 @@ MAX_AUTHOR_LENGTH = 50
 MAX_DOMAIN_LENGTH = 50
 
 
+class LyricStyle(StrEnum):
+    """How a render's karaoke lyrics highlight the sung words (`/lyrics sweep|pop`,
+    docs/architecture.md §9.2)."""
+
+    SWEEP = "sweep"  # a left-to-right fill through each word (the default)
+    POP = "pop"  # sung, singing, to come: the singing word grows
+
+    @property
+    def stored(self) -> str | None:
+        """The value for a `lyric_style` column: NULL for the default, so rows written before
+        there were styles mean the same."""
+        return None if self is LyricStyle.SWEEP else self.value
+
+    @classmethod
+    def from_stored(cls, value: str | None) -> LyricStyle:
+        """The style a `lyric_style` column holds (NULL, or a name this code no longer
+        knows: the sweep)."""
+        try:
+            return cls(value) if value is not None else cls.SWEEP
+        except ValueError:
+            return cls.SWEEP
+
+
 class JobState(StrEnum):
     """Where a job is in its life (docs/architecture.md §4.2)."""
 

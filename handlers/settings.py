@@ -1,5 +1,5 @@
 """`/author`, `/domain` and `/lyrics`: a chat's default signature, watermark and karaoke
-lyrics switch (docs/architecture.md §3.2, §9).
+lyrics switch and style (docs/architecture.md §3.2, §9, §9.2).
 
 Telegram-facing only: parses the argument, checks who may change a group's defaults, stores
 through the chat settings repository and renders via `bot.text.texts`/`bot.text.render`.
@@ -23,6 +23,7 @@ from bot.text.commands import (
     CommandSyntaxError,
     command_arguments,
     parse_author,
+    parse_lyrics_setting,
     strip_quotes,
 )
 from bot.text.render import render_chat_settings
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 CLEAR = "-"
 _GROUPS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 _ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
-_SWITCH = {"on": True, "off": False, "вкл": True, "выкл": False}
 
 
 class DomainTooLong(CommandSyntaxError):
@@ -98,21 +98,31 @@ class ChatSettingsHandlers:
         await self._handle(update, context.bot, self._domain)
 
     async def on_lyrics(self, update: Update, context: Context) -> None:
-        """`/lyrics on|off` turns karaoke lyrics in this chat's renders on or off; `/lyrics`
-        shows the setting (issue 11). Admins only in groups, as /author."""
+        """`/lyrics on|off` turns karaoke lyrics in this chat's renders on or off (issue 11);
+        `/lyrics sweep|pop` sets how they highlight the sung words and turns them on (issue
+        18); `/lyrics` shows the setting. Admins only in groups, as /author."""
         asked = await self._arguments(update)
         if asked is None:
             return
         message, language, raw = asked
         if not raw:
-            on = (await self._chats.get(message.chat_id)).lyrics
-            await reply(message, text(language, "lyrics_state_on" if on else "lyrics_state_off"))
-        elif raw.lower() not in _SWITCH:
+            settings = await self._chats.get(message.chat_id)
+            key = "lyrics_state_on" if settings.lyrics else "lyrics_state_off"
+            style = text(language, f"lyric_style_{settings.lyric_style.value}")
+            await reply(message, text(language, key, style=style))
+            return
+        setting = parse_lyrics_setting(raw)
+        if setting is None:
             await reply(message, text(language, "usage_lyrics"))
         elif await self._may_change(context.bot, message, language):
-            on = _SWITCH[raw.lower()]
-            await self._chats.set_lyrics(message.chat_id, on)
-            await reply(message, text(language, "lyrics_saved_on" if on else "lyrics_saved_off"))
+            if setting.style is not None:
+                await self._chats.set_lyric_style(message.chat_id, setting.style)
+            await self._chats.set_lyrics(message.chat_id, setting.on)
+            if setting.style is not None:
+                key = f"lyrics_saved_{setting.style.value}"
+            else:
+                key = "lyrics_saved_on" if setting.on else "lyrics_saved_off"
+            await reply(message, text(language, key))
 
     async def _handle(self, update: Update, bot: Bot, setting: _Setting) -> None:
         asked = await self._arguments(update)

@@ -99,12 +99,15 @@ class JobStarter:
             if not isinstance(verdict, Admitted):
                 return verdict
             defaults = await self._chats.get(request.chat_id)
+            lyrics = request.lyrics and defaults.lyrics
             return await self._jobs.create(
                 replace(
                     request,
                     author=request.author or defaults.author,
                     domain_name=defaults.domain_name or self._default_domain,
-                    lyrics=request.lyrics and defaults.lyrics,
+                    lyrics=lyrics,
+                    # No lyrics, no style: such renders are one look whatever the chat's style.
+                    lyric_style=defaults.lyric_style.stored if lyrics else None,
                 )
             )
 

@@ -1,4 +1,5 @@
-"""Per-chat settings (`chat_settings`): a chat's default author, watermark and lyrics switch.
+"""Per-chat settings (`chat_settings`): a chat's default author, watermark, lyrics switch and
+lyric style.
 
 Must not import Telegram, httpx or anything from `bot` except `bot.domain`.
 """
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.domain import LyricStyle
 from storage.interface import Database
 
 
@@ -20,6 +22,7 @@ class ChatSettings:
     author: str | None = None
     domain_name: str | None = None
     lyrics: bool = True  # renders burn in the track's lyrics (`/lyrics on|off`)
+    lyric_style: LyricStyle = LyricStyle.SWEEP  # how they highlight (`/lyrics sweep|pop`)
 
 
 class ChatSettingsRepository:
@@ -32,7 +35,8 @@ class ChatSettingsRepository:
     async def get(self, chat_id: int) -> ChatSettings:
         """The chat's settings (all None when it has never set any)."""
         row = await self._db.fetch_one(
-            "SELECT author, domain_name, lyrics FROM chat_settings WHERE chat_id = ?", (chat_id,)
+            "SELECT author, domain_name, lyrics, lyric_style FROM chat_settings WHERE chat_id = ?",
+            (chat_id,),
         )
         if row is None:
             return ChatSettings(chat_id)
@@ -41,6 +45,7 @@ class ChatSettingsRepository:
             author=row["author"],
             domain_name=row["domain_name"],
             lyrics=bool(row["lyrics"]),
+            lyric_style=LyricStyle.from_stored(row["lyric_style"]),
         )
 
     async def set_author(self, chat_id: int, author: str | None) -> None:
@@ -55,6 +60,10 @@ class ChatSettingsRepository:
         """Turn the chat's karaoke lyrics on or off."""
         await self._upsert(chat_id, "lyrics", int(on))
 
+    async def set_lyric_style(self, chat_id: int, style: LyricStyle) -> None:
+        """Set how the chat's karaoke lyrics highlight the sung words."""
+        await self._upsert(chat_id, "lyric_style", style.stored)
+
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """Carry a chat's settings over when a group becomes a supergroup: its defaults and
         its auto-post link (the two tables that are keyed by the chat)."""
@@ -68,9 +77,9 @@ class ChatSettingsRepository:
                 )
 
     async def _upsert(self, chat_id: int, column: str, value: str | int | None) -> None:
-        assert column in ("author", "domain_name", "lyrics")
+        assert column in ("author", "domain_name", "lyrics", "lyric_style")
         sql = (
-            f"INSERT INTO chat_settings (chat_id, {column}, updated_at) VALUES (?, ?, ?)"  # noqa: S608 - column is one of three fixed names
+            f"INSERT INTO chat_settings (chat_id, {column}, updated_at) VALUES (?, ?, ?)"  # noqa: S608 - column is one of four fixed names
             f" ON CONFLICT (chat_id) DO UPDATE SET {column} = excluded.{column},"
             " updated_at = excluded.updated_at"
         )

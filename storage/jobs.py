@@ -72,6 +72,8 @@ class Job:
     render_plan: str | None = None
     # migration 11 (issue 17): the fencing number of a render's latest attempt (§8.8)
     render_fence: int = 0
+    # migration 12 (issue 18): a render's lyric style, LyricStyle.stored (NULL: the sweep)
+    lyric_style: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class NewJob:
     fallback_of: int | None = None
     lyrics: bool = True
     teaser: bool = False
+    lyric_style: str | None = None  # LyricStyle.stored
 
 
 KIND_PROVIDER: Final = "provider"
@@ -560,12 +563,13 @@ class JobRepository:
 
     async def find_rendered(self, job: Job) -> Job | None:
         """A delivered render of the same track, format and look (author, domain, lyrics on or
-        off, teaser or not; the title is the track's) whose Telegram file_id can be sent again
-        instead of rendering anew."""
+        off and their style, teaser or not; the title is the track's) whose Telegram file_id can
+        be sent again instead of rendering anew."""
         nullable = [
             same_as("video_format", job.video_format),
             same_as("author", job.author),
             same_as("domain_name", job.domain_name),
+            same_as("lyric_style", job.lyric_style),
         ]
         sql = (
             "SELECT * FROM jobs WHERE provider = ? AND task_id = ? AND audio_id = ?"  # noqa: S608 — only placeholders and fixed names

@@ -234,6 +234,12 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # (with SQLite renders run in-process, without the engine).
         "ALTER TABLE jobs ADD COLUMN render_fence INTEGER NOT NULL DEFAULT 0",
     ),
+    (
+        # Lyric styles (docs/architecture.md §9.2): a chat's `/lyrics sweep|pop` and the style a
+        # render was made with, part of its "rendered once" key. NULL is the word sweep.
+        "ALTER TABLE chat_settings ADD COLUMN lyric_style TEXT NULL",
+        "ALTER TABLE jobs ADD COLUMN lyric_style TEXT NULL",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -193,6 +193,14 @@ POSTGRES_MIGRATIONS: Final[tuple[tuple[int, tuple[Statement, ...]], ...]] = (
             engine_schema_sql,
         ),
     ),
+    # Lyric styles (docs/architecture.md §9.2), the twin of SQLite's: NULL is the word sweep.
+    (
+        12,
+        (
+            "ALTER TABLE chat_settings ADD COLUMN lyric_style TEXT NULL",
+            "ALTER TABLE jobs ADD COLUMN lyric_style TEXT NULL",
+        ),
+    ),
 )
 POSTGRES_SCHEMA_VERSION: Final = POSTGRES_BASELINE + len(POSTGRES_MIGRATIONS)
 

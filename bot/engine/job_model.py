@@ -116,3 +116,4 @@ class JobRequest:
     source_file_name: str | None = None
     lyrics: bool = True  # a render burns in the lyrics (issue 11)
     teaser: bool = False  # a render of the chorus only
+    lyric_style: str | None = None  # how they highlight: LyricStyle.stored (issue 18)

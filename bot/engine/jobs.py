@@ -117,6 +117,7 @@ class JobService:
                 source_file_name=request.source_file_name,
                 lyrics=request.lyrics,
                 teaser=request.teaser,
+                lyric_style=request.lyric_style,
             )
         )
         log.info("job %s created chat=%s state=%s", job.id, job.chat_id, job.state)
@@ -579,6 +580,7 @@ class JobService:
             kind=KIND_RENDER,
             video_format=FALLBACK_FORMAT,
             fallback_of=job.id,
+            lyric_style=job.lyric_style,
         )
         created = await self._repo.fail_into_fallback(
             job_id, expected=expected, error_kind=kind.value, error=detail, render=render

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from bot.domain import JobState, Track
+from bot.domain import JobState, LyricStyle, Track
 from bot.engine.lyrics_source import LyricsSource
 from bot.engine.render_plan import RenderPlan, SourceTransient, SourceUnavailable
 from bot.lyrics.model import AlignedLyrics
@@ -48,6 +48,7 @@ class RenderPreparation:
             source_file_name=job.source_file_name,
             burn_lyrics=job.lyrics,
             teaser=job.teaser,
+            lyric_style=LyricStyle.from_stored(job.lyric_style).value,
         )
         if job.source_file_id is None:
             track = await self._track(job)
@@ -63,6 +64,7 @@ class RenderPreparation:
             expected=JobState.SUBMITTING,
             render_plan=plan.to_json(),
             lyrics=job.lyrics and not lost,
+            lyric_style=job.lyric_style if job.lyrics and not lost else None,
         )
         if not stored:
             log.info("job %s: left SUBMITTING while being prepared", job.id)

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.domain import LyricStyle
 from bot.engine.render_plan import ChatFiles, RenderPlan, SourceTransient, SourceUnavailable
 from bot.engine.track_analyses import TrackAnalyses, TrackKey
 from bot.lyrics.ass import karaoke_ass, layout_for
@@ -80,7 +81,10 @@ class RenderSources:
         clip = None
         if plan.teaser:
             clip, lyrics = await _teaser(renderer, sources.audio, lyrics)
-        subtitles = await _karaoke_file(lyrics, video_format, folder) if plan.burn_lyrics else None
+        style = LyricStyle(plan.lyric_style)
+        subtitles = (
+            await _karaoke_file(lyrics, video_format, style, folder) if plan.burn_lyrics else None
+        )
         return RenderSpec(
             audio=sources.audio,
             title=sources.title,
@@ -174,10 +178,11 @@ def _knows_chorus(lyrics: AlignedLyrics | None) -> bool:
 
 
 async def _karaoke_file(
-    lyrics: AlignedLyrics | None, video_format: VideoFormat, folder: Path
+    lyrics: AlignedLyrics | None, video_format: VideoFormat, style: LyricStyle, folder: Path
 ) -> Path | None:
     """The lyrics as an ASS file in the job's work dir; None for an instrumental or none."""
-    document = karaoke_ass(lyrics, layout_for(*video_format.size)) if lyrics is not None else None
+    layout = layout_for(*video_format.size)
+    document = karaoke_ass(lyrics, layout, style=style) if lyrics is not None else None
     if document is None:
         return None
     path = folder / _LYRICS_NAME

@@ -1,7 +1,11 @@
 """Karaoke lyrics as an ASS subtitle document for libass (ffmpeg's `ass` filter).
 
-At most two lines are on screen: the current line, highlighted word by word with `\\kf`
-(a left-to-right sweep), and the next line below it, dimmer. In 1:1 and 16:9 both sit around the
+At most two lines are on screen: the current line, highlighted word by word, and the next line
+below it, dimmer. Two styles highlight (`/lyrics sweep|pop`, docs/architecture.md §9.2): the
+sweep fills each word left to right with `\\kf`; pop shows three states (sung, singing, to
+come) with the singing word grown to 118 %: libass cannot scale inside a karaoke tag, so pop
+writes one event of the whole line per word, back to back, and breaks lines narrower by as much
+so the grown word still fits. In 1:1 and 16:9 both sit around the
 frame's vertical centre; in 9:16 they lie inside the short-video apps' safe frame
 (x 40..607, y 167..1000 at 720x1280, docs/architecture.md §8.7), over the lower part of the
 cover, centred on x = 323 rather than on the frame. Provider text is escaped, so no
@@ -15,6 +19,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from bot.domain import LyricStyle
 from bot.lyrics.lines import (
     LyricLine,
     Presentation,
@@ -31,6 +36,11 @@ LINGER_SECONDS = 0.6  # and stays this long after its last word when nothing fol
 SUNG = "&H0000D7FF"  # gold (ASS colours are &HAABBGGRR; alpha 00 = opaque)
 UNSUNG = "&H00FFFFFF"  # white
 NEXT = "&H60FFFFFF"  # white, partly transparent
+# Pop's three states: words sung already, the one being sung (grown), the ones to come.
+POP_SUNG = "&H00A0E8FF"  # pale gold
+POP_SINGING = SUNG  # gold, at POP_SCALE %
+POP_TO_COME = UNSUNG  # white
+POP_SCALE = 118  # the singing word's size, in per cent (the issue asks for 115-120)
 OUTLINE = "&H00000000"
 NEXT_OUTLINE = "&H60000000"
 SHADOW = "&H80000000"
@@ -88,12 +98,21 @@ class AssLayout:
         """Room for one line, in multiples of the font size."""
         return (self.width - self.margin_x - self.right_margin) / self.font_size
 
-    def ink_box(self, centre_y: int, line_width: float) -> tuple[int, int, int, int]:
+    def room(self, style: LyricStyle) -> float:
+        """The width lines are broken to in a style: pop's grown word must still fit."""
+        if style is LyricStyle.POP:
+            return self.max_line_width * 100 / POP_SCALE
+        return self.max_line_width
+
+    def ink_box(
+        self, centre_y: int, line_width: float, *, scale: float = 1.0
+    ) -> tuple[int, int, int, int]:
         """Left, top, right, bottom bounds of the pixels of a line `line_width` font sizes wide
         (lines.text_width, at most max_line_width once squeezed) centred at `centre_y`:
-        outline and shadow included."""
+        outline and shadow included. `scale`: the tallest glyphs' size (pop's singing word
+        grows to POP_SCALE %)."""
         half = min(line_width, self.max_line_width) * self.font_size / 2
-        size, edge = self.font_size, self.outline
+        size, edge = self.font_size * scale, self.outline
         return (
             math.floor(self.centre_x - half) - edge,
             math.floor(centre_y - size / 2 - ACCENT_ROOM * size) - edge,
@@ -134,19 +153,33 @@ def _portrait(width: int, height: int) -> AssLayout:
     )
 
 
-def karaoke_ass(lyrics: AlignedLyrics, layout: AssLayout) -> str | None:
-    """The lyrics track of a render, or None when there is nothing to show (instrumental)."""
+def karaoke_ass(
+    lyrics: AlignedLyrics, layout: AssLayout, *, style: LyricStyle = LyricStyle.SWEEP
+) -> str | None:
+    """The lyrics track of a render, or None when there is nothing to show (instrumental).
+    Poorly aligned lyrics show whole lines in either style (their word times are not to be
+    trusted)."""
     mode = presentation(lyrics)
     if mode is Presentation.NONE:
         return None
-    lines = build_lines(lyrics.words, layout.max_line_width)
-    return render_ass(lines, layout, sweep=mode is Presentation.SWEEP)
+    if mode is Presentation.LINES:
+        return render_ass(build_lines(lyrics.words, layout.max_line_width), layout, sweep=False)
+    lines = build_lines(lyrics.words, layout.room(style))
+    return render_ass(lines, layout, sweep=True, style=style)
 
 
-def render_ass(lines: tuple[LyricLine, ...], layout: AssLayout, *, sweep: bool) -> str:
-    """The ASS document: each line current in its own window, previewed dim in the one before."""
+def render_ass(
+    lines: tuple[LyricLine, ...],
+    layout: AssLayout,
+    *,
+    sweep: bool,
+    style: LyricStyle = LyricStyle.SWEEP,
+) -> str:
+    """The ASS document: each line current in its own window, previewed dim in the one before.
+    `sweep` False: whole lines, nothing highlighted; else words highlighted in `style`."""
     events: list[str] = []
     shown_until = 0.0
+    room = layout.room(style) if sweep else layout.max_line_width
     for index, line in enumerate(lines):
         following = lines[index + 1] if index + 1 < len(lines) else None
         show = max(line.start - PRE_ROLL_SECONDS, shown_until, 0.0)
@@ -155,11 +188,18 @@ def render_ass(lines: tuple[LyricLine, ...], layout: AssLayout, *, sweep: bool) 
             hide = min(hide, following.start)
         start_cs, end_cs = _centiseconds(show), max(_centiseconds(hide), _centiseconds(show) + 1)
         window = (start_cs, end_cs)
-        text = _karaoke(line, start_cs) if sweep else escape_ass_text(line.text)
-        events.append(_dialogue(window, "Current", layout, line, text))
+        if sweep and style is LyricStyle.POP:
+            squeeze = _squeeze(line, room)
+            for part, text in _pop(line, window, squeeze):
+                events.append(_dialogue(part, "Current", layout, line, text, room=room))
+        else:
+            text = _karaoke(line, start_cs) if sweep else escape_ass_text(line.text)
+            events.append(_dialogue(window, "Current", layout, line, text, room=room))
         if following is not None:
             events.append(
-                _dialogue(window, "Next", layout, following, escape_ass_text(following.text))
+                _dialogue(
+                    window, "Next", layout, following, escape_ass_text(following.text), room=room
+                )
             )
         shown_until = hide
     return _header(layout) + "".join(events)
@@ -195,14 +235,76 @@ def _karaoke(line: LyricLine, start_cs: int) -> str:
     return "".join(parts)
 
 
+def _pop(
+    line: LyricLine, window: tuple[int, int], squeeze: int
+) -> list[tuple[tuple[int, int], str]]:
+    """Pop's events of the current line: (times, text), back to back over `window`.
+
+    Before the first word everything is to come; word k sings from its start until the next
+    word's (a pause inside the line stays on the word before it, as the sweep does), then,
+    to the end of the window, everything is sung. Times are clipped to the window; a word
+    whose interval rounds to nothing gets no event."""
+    count = len(line.words)
+    bounds = [_centiseconds(word.start) for word in line.words]
+    bounds.append(max(_centiseconds(line.end), bounds[-1]))
+    start, end = window
+    # (from, to, singing): singing -1 = nothing sung yet, count = everything sung
+    spans = [(start, bounds[0], -1)]
+    spans += [(bounds[k], bounds[k + 1], k) for k in range(count)]
+    spans.append((bounds[-1], end, count))
+    events = []
+    for span_start, span_end, singing in spans:
+        first, last = max(span_start, start), min(span_end, end)
+        if last > first:
+            events.append(((first, last), _pop_text(line, singing, squeeze)))
+    return events
+
+
+def _pop_text(line: LyricLine, singing: int, squeeze: int) -> str:
+    """The line with words before `singing` sung, that one singing (grown), the rest to come."""
+    parts = []
+    for index, word in enumerate(line.words):
+        following = line.words[index + 1].text if index + 1 < len(line.words) else None
+        gap = word_separator(word.text, following) if following is not None else ""
+        text = escape_ass_text(word.text)
+        if index == singing:
+            grown = round(squeeze * POP_SCALE / 100)
+            parts.append(
+                f"{{\\1c{_colour(POP_SINGING)}\\fscx{grown}\\fscy{POP_SCALE}}}{text}"
+                f"{{\\fscx{squeeze}\\fscy100}}{gap}"
+            )
+        else:
+            colour = POP_SUNG if index < singing else POP_TO_COME
+            parts.append(f"{{\\1c{_colour(colour)}}}{text}{gap}")
+    return "".join(parts)
+
+
+def _colour(style_colour: str) -> str:
+    """A style's &HAABBGGRR colour as an override's &HBBGGRR& (alpha is set apart in ASS)."""
+    return f"&H{style_colour[-6:]}&"
+
+
+def _squeeze(line: LyricLine, room: float) -> int:
+    """The horizontal scale, in per cent, that fits a line into `room` font sizes (100 unless
+    one word is longer than that)."""
+    width = text_width(line.text)
+    return math.floor(100 * room / width) if width > room else 100
+
+
 def _dialogue(
-    window: tuple[int, int], style: str, layout: AssLayout, line: LyricLine, text: str
+    window: tuple[int, int],
+    style: str,
+    layout: AssLayout,
+    line: LyricLine,
+    text: str,
+    *,
+    room: float,
 ) -> str:
     y = layout.current_y if style == "Current" else layout.next_y
     overrides = f"\\pos({layout.centre_x},{y})"
-    width = text_width(line.text)
-    if width > layout.max_line_width:  # one word longer than the line: squeeze it to fit
-        overrides += f"\\fscx{math.floor(100 * layout.max_line_width / width)}"
+    squeeze = _squeeze(line, room)
+    if squeeze < 100:  # one word longer than the line: squeeze it to fit
+        overrides += f"\\fscx{squeeze}"
     start, end = ass_time(window[0]), ass_time(window[1])
     return f"Dialogue: 0,{start},{end},{style},,0,0,0,,{{{overrides}}}{text}\n"
 

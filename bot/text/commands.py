@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.domain import MAX_AUTHOR_LENGTH
+from bot.domain import MAX_AUTHOR_LENGTH, LyricStyle
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _QUOTES = (('"', '"'), ("'", "'"), ("“", "”"), ("«", "»"), ("„", "“"), ("\u2018", "\u2019"))
@@ -151,6 +151,29 @@ def parse_teaser_args(arguments: str) -> TeaserArgs:
             raise BadId(name, value)
     lyrics = not (len(parts) > 2 and _is_no_lyrics(parts[2]))
     return TeaserArgs(parts[0], parts[1], lyrics)
+
+
+@dataclass(frozen=True, slots=True)
+class LyricsSetting:
+    """What `/lyrics <word>` asks for: lyrics on or off and, for a style's name, that style."""
+
+    on: bool
+    style: LyricStyle | None = None  # None: the chat keeps its style
+
+
+_LYRICS_WORDS = {
+    "on": LyricsSetting(on=True),
+    "off": LyricsSetting(on=False),
+    "вкл": LyricsSetting(on=True),
+    "выкл": LyricsSetting(on=False),
+    **{style.value: LyricsSetting(on=True, style=style) for style in LyricStyle},
+}
+
+
+def parse_lyrics_setting(argument: str) -> LyricsSetting | None:
+    """The argument of `/lyrics` (on, off, sweep or pop; a style's name also turns lyrics on);
+    None for anything else."""
+    return _LYRICS_WORDS.get(argument.strip().lower())
 
 
 def _is_no_lyrics(word: str) -> bool:

@@ -19,7 +19,7 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "/list — recent videos; tap one to get it again\n"
             "/author <name> — default signature here (- clears)\n"
             "/domain <name> — default watermark here (- clears)\n"
-            "/lyrics on|off — karaoke lyrics in renders here\n"
+            "/lyrics on|off|sweep|pop — karaoke lyrics in renders here, and their style\n"
             "/autopost @channel — also post the videos here to your channel\n"
             "/credits — remaining credits (bot admins)\n\n"
             "taskId is the id of your music generation task; audioId is the id of one track "
@@ -37,7 +37,7 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "/list — последние видео; нажмите, чтобы получить снова\n"
             "/author <имя> — подпись по умолчанию в этом чате (- сбросить)\n"
             "/domain <имя> — водяной знак по умолчанию (- сбросить)\n"
-            "/lyrics on|off — караоке-текст в рендерах этого чата\n"
+            "/lyrics on|off|sweep|pop — караоке-текст в рендерах этого чата и его стиль\n"
             "/autopost @канал — также публиковать видео отсюда в ваш канал\n"
             "/credits — остаток кредитов (для админов бота)\n\n"
             "taskId — id задачи генерации музыки; audioId — id одного трека в ней "
@@ -418,8 +418,8 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "ru": "Вертикальный клип с припевом на 15–30 с: /teaser <taskId> <audioId>",
     },
     "menu_lyrics": {
-        "en": "Karaoke lyrics in this chat's renders: on or off",
-        "ru": "Караоке-текст в видео этого чата: on или off",
+        "en": "Karaoke lyrics in this chat's renders: on, off, sweep or pop",
+        "ru": "Караоке-текст в видео этого чата: on, off, sweep или pop",
     },
     "menu_status": {
         "en": "How is my latest video doing?",
@@ -684,13 +684,25 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
     # --- karaoke lyrics and the chorus teaser (issue 11) ---
     "lyrics_state_on": {
         "en": "🎤 Karaoke lyrics are on in this chat: renders of vocal tracks show the sung "
-        "words. Turn them off with /lyrics off (or add nolyrics to one /render).",
+        "words, {style}. Turn them off with /lyrics off (or add nolyrics to one /render). "
+        "Styles: /lyrics sweep, /lyrics pop.",
         "ru": "🎤 Караоке-текст в этом чате включён: в рендерах треков с вокалом видны "
-        "слова. Выключить: /lyrics off (или добавьте nolyrics к одной команде /render).",
+        "слова, {style}. Выключить: /lyrics off (или добавьте nolyrics к одной команде "
+        "/render). Стили: /lyrics sweep, /lyrics pop.",
     },
     "lyrics_state_off": {
-        "en": "🎤 Karaoke lyrics are off in this chat. Turn them on with /lyrics on.",
-        "ru": "🎤 Караоке-текст в этом чате выключен. Включить: /lyrics on.",
+        "en": "🎤 Karaoke lyrics are off in this chat. Turn them on with /lyrics on "
+        "({style}), /lyrics sweep or /lyrics pop.",
+        "ru": "🎤 Караоке-текст в этом чате выключен. Включить: /lyrics on ({style}), "
+        "/lyrics sweep или /lyrics pop.",
+    },
+    "lyric_style_sweep": {
+        "en": "each word filling with colour as it is sung (sweep)",
+        "ru": "каждое слово заливается цветом, пока его поют (sweep)",
+    },
+    "lyric_style_pop": {
+        "en": "the word being sung growing bigger (pop)",
+        "ru": "слово, которое поют, становится крупнее (pop)",
     },
     "lyrics_saved_on": {
         "en": "✅ Renders made in this chat now show the lyrics.",
@@ -700,9 +712,23 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "en": "✅ Renders made in this chat no longer show the lyrics.",
         "ru": "✅ Рендеры этого чата больше не показывают текст песни.",
     },
+    "lyrics_saved_sweep": {
+        "en": "✅ Renders made in this chat now show the lyrics, each word filling with colour "
+        "as it is sung.",
+        "ru": "✅ Рендеры этого чата теперь показывают текст песни: каждое слово заливается "
+        "цветом, пока его поют.",
+    },
+    "lyrics_saved_pop": {
+        "en": "✅ Renders made in this chat now show the lyrics, the word being sung growing "
+        "bigger: sung words gold, the next ones white.",
+        "ru": "✅ Рендеры этого чата теперь показывают текст песни: слово, которое поют, "
+        "становится крупнее, спетые слова — золотые, следующие — белые.",
+    },
     "usage_lyrics": {
-        "en": "Usage: /lyrics on, /lyrics off, or /lyrics to see the setting.",
-        "ru": "Формат: /lyrics on, /lyrics off или /lyrics, чтобы увидеть настройку.",
+        "en": "Usage: /lyrics on, /lyrics off, /lyrics sweep, /lyrics pop, or /lyrics to see "
+        "the setting.",
+        "ru": "Формат: /lyrics on, /lyrics off, /lyrics sweep, /lyrics pop или /lyrics, чтобы "
+        "увидеть настройку.",
     },
     "usage_teaser": {
         "en": "Usage: /teaser <taskId> <audioId> [nolyrics]\n"

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.domain import LyricStyle
 from bot.lyrics import ass
 from bot.lyrics.ass import karaoke_ass, layout_for
 from bot.lyrics.lines import build_lines, text_width
@@ -161,6 +162,36 @@ def test_two_lines_of_lyrics_lie_in_the_safe_frame(width: int, height: int) -> N
         (str(layout.centre_x), str(layout.current_y)),
         (str(layout.centre_x), str(layout.next_y)),
     }
+
+
+@pytest.mark.parametrize(("width", "height"), [(720, 1280), (360, 640), (1080, 1920)])
+def test_pop_lyrics_with_the_grown_word_lie_in_the_safe_frame(width: int, height: int) -> None:
+    """`/lyrics pop` grows the singing word to POP_SCALE %: lines broken narrower keep every
+    state of every line, grown word included, inside the frame (docs/architecture.md §9.2)."""
+    layout = layout_for(width, height)
+    scale = width / 720
+    safe = (SAFE_FRAME.x * scale, SAFE_FRAME.y * scale)
+    safe_end = (SAFE_FRAME.right * scale, SAFE_FRAME.bottom * scale)
+    words = [
+        AlignedWord(word, 0.5 * i, 0.5 * i + 0.4, break_before=j == 0)
+        for i, (j, word) in enumerate(
+            (j, word)
+            for line in LYRIC_LINES
+            for j, word in enumerate(line.split() if " " in line else [line])
+        )
+    ]
+    grown = ass.POP_SCALE / 100
+    for line in build_lines(words, layout.room(LyricStyle.POP)):
+        for word in line.words:  # the line while `word` is sung
+            width_sung = text_width(line.text) + (grown - 1) * text_width(word.text)
+            for centre_y in (layout.current_y, layout.next_y):
+                left, top, right, bottom = layout.ink_box(centre_y, width_sung, scale=grown)
+                assert safe[0] <= left
+                assert safe[1] <= top
+                assert right <= safe_end[0]
+                assert bottom <= safe_end[1]
+    lyrics = layout.ink_box(layout.next_y, layout.max_line_width, scale=grown)
+    assert lyrics[3] <= VERTICAL.title.y * scale  # still above the title
 
 
 def test_other_formats_keep_their_layout() -> None:
