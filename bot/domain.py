@@ -89,6 +89,28 @@ class LyricStyle(StrEnum):
             return cls.SWEEP
 
 
+class Look(StrEnum):
+    """How a render's cover and visualisation move (`/style`, docs/architecture.md §9.3)."""
+
+    PULSE = "pulse"  # the cover pulses on the beats over the waveform (the default)
+    BARS = "bars"  # the same pulse over spectrum bars instead of the waveform
+    CALM = "calm"  # a still cover over the waveform: no beat motion
+
+    @property
+    def stored(self) -> str | None:
+        """The value for a `look` column: NULL for the default, so rows written before there
+        were looks mean the same."""
+        return None if self is Look.PULSE else self.value
+
+    @classmethod
+    def from_stored(cls, value: str | None) -> Look:
+        """The look a `look` column holds (NULL, or a name this code no longer knows: pulse)."""
+        try:
+            return cls(value) if value is not None else cls.PULSE
+        except ValueError:
+            return cls.PULSE
+
+
 class JobState(StrEnum):
     """Where a job is in its life (docs/architecture.md §4.2)."""
 

@@ -25,6 +25,7 @@ PUBLIC_COMMANDS = (
     "author",
     "domain",
     "lyrics",
+    "style",
     "autopost",
 )
 # (catalogue language, Telegram language_code): None is the menu for every other language.

@@ -1,5 +1,5 @@
-"""`/author`, `/domain` and `/lyrics`: a chat's default signature, watermark and karaoke
-lyrics switch and style (docs/architecture.md §3.2, §9, §9.2).
+"""`/author`, `/domain`, `/lyrics` and `/style`: a chat's default signature, watermark, karaoke
+lyrics switch and style, and look (docs/architecture.md §3.2, §9, §9.2, §9.3).
 
 Telegram-facing only: parses the argument, checks who may change a group's defaults, stores
 through the chat settings repository and renders via `bot.text.texts`/`bot.text.render`.
@@ -11,18 +11,20 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from telegram import Bot, Message, Update
+from telegram import Bot, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import TelegramError
-from telegram.ext import Application, CommandHandler
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.domain import MAX_AUTHOR_LENGTH, MAX_DOMAIN_LENGTH
+from bot.domain import MAX_AUTHOR_LENGTH, MAX_DOMAIN_LENGTH, Look
 from bot.engine.admission import AccessPolicy
+from bot.telegram_io.status_messages import is_gone, is_not_modified
 from bot.text.commands import (
     AuthorTooLong,
     CommandSyntaxError,
     command_arguments,
     parse_author,
+    parse_look,
     parse_lyrics_setting,
     strip_quotes,
 )
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 CLEAR = "-"
 _GROUPS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 _ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
+LOOK_PREFIX = "lk:"  # a /style button: `lk:<look name>`
 
 
 class DomainTooLong(CommandSyntaxError):
@@ -88,6 +91,10 @@ class ChatSettingsHandlers:
         application.add_handler(CommandHandler("author", self.on_author, NEW_COMMANDS))
         application.add_handler(CommandHandler("domain", self.on_domain, NEW_COMMANDS))
         application.add_handler(CommandHandler("lyrics", self.on_lyrics, NEW_COMMANDS))
+        application.add_handler(CommandHandler("style", self.on_style, NEW_COMMANDS))
+        application.add_handler(
+            CallbackQueryHandler(self.on_look_button, pattern=rf"^{LOOK_PREFIX}[a-z]+$")
+        )
 
     async def on_author(self, update: Update, context: Context) -> None:
         """Show, set or clear the chat's default author."""
@@ -123,6 +130,52 @@ class ChatSettingsHandlers:
             else:
                 key = "lyrics_saved_on" if setting.on else "lyrics_saved_off"
             await reply(message, text(language, key))
+
+    async def on_style(self, update: Update, context: Context) -> None:
+        """`/style` shows the chat's look with a button per look; `/style <name>` sets it
+        (issue 18). Admins only in groups, as /lyrics."""
+        asked = await self._arguments(update)
+        if asked is None:
+            return
+        message, language, raw = asked
+        if not raw:
+            current = (await self._chats.get(message.chat_id)).look
+            await reply(message, look_text(language, current), reply_markup=look_markup(current))
+            return
+        look = parse_look(raw)
+        if look is None:
+            await reply(message, text(language, "usage_style"))
+        elif await self._may_change(context.bot, message, language):
+            await self._chats.set_look(message.chat_id, look)
+            await reply(message, text(language, f"look_saved_{look.value}"))
+
+    async def on_look_button(self, update: Update, context: Context) -> None:
+        """A look's button under `/style`'s answer: set it (admins only in groups), answer the
+        tap and show the new choice in the same message."""
+        query = update.callback_query
+        if query is None:
+            return
+        language = language_of(update)
+        look = parse_look((query.data or "").removeprefix(LOOK_PREFIX))
+        message = query.message if isinstance(query.message, Message) else None
+        user_id = query.from_user.id if query.from_user else None
+        if look is None or message is None or not self._policy.allows(user_id, message.chat_id):
+            await query.answer(text(language, "button_unavailable"))
+            return
+        may_change = await _is_admin(context.bot, message.chat, user_id)
+        if not may_change:
+            refusal = (
+                "settings_admins_only" if may_change is False else "settings_admin_check_failed"
+            )
+            await query.answer(text(language, refusal), show_alert=True)
+            return
+        await self._chats.set_look(message.chat_id, look)
+        await query.answer(text(language, f"look_name_{look.value}"))
+        try:
+            await message.edit_text(look_text(language, look), reply_markup=look_markup(look))
+        except BadRequest as exc:  # the same look tapped again, or the message is gone
+            if not (is_not_modified(exc) or is_gone(exc)):
+                raise
 
     async def _handle(self, update: Update, bot: Bot, setting: _Setting) -> None:
         asked = await self._arguments(update)
@@ -176,6 +229,27 @@ class ChatSettingsHandlers:
         return render_chat_settings(language, settings, self._default_domain)
 
 
+def look_text(language: str, look: Look) -> str:
+    """`/style`'s answer: the chat's look and what each one does."""
+    looks = "\n".join(text(language, f"look_line_{each.value}") for each in Look)
+    return text(language, "look_state", look=look.value, looks=looks)
+
+
+def look_markup(current: Look) -> InlineKeyboardMarkup:
+    """One button per look, the chat's own ticked."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    f"✓ {look.value}" if look is current else look.value,
+                    callback_data=f"{LOOK_PREFIX}{look.value}",
+                )
+                for look in Look
+            ]
+        ]
+    )
+
+
 async def _may_change_settings(bot: Bot, message: Message) -> bool | None:
     """True for private chats, channels and group admins; None when Telegram could not say.
 
@@ -189,8 +263,17 @@ async def _may_change_settings(bot: Bot, message: Message) -> bool | None:
         return message.sender_chat.id == chat.id
     if message.from_user is None:
         return False
+    return await _is_admin(bot, chat, message.from_user.id)
+
+
+async def _is_admin(bot: Bot, chat: Chat, user_id: int | None) -> bool | None:
+    """True outside groups and for a group's admins; None when Telegram could not say."""
+    if chat.type not in _GROUPS:
+        return True
+    if user_id is None:
+        return False
     try:
-        member = await bot.get_chat_member(chat.id, message.from_user.id)
+        member = await bot.get_chat_member(chat.id, user_id)
     except TelegramError as exc:
         log.warning("chat %s: could not check admin status: %s", chat.id, exc)
         return None

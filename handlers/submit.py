@@ -108,6 +108,7 @@ class JobStarter:
                     lyrics=lyrics,
                     # No lyrics, no style: such renders are one look whatever the chat's style.
                     lyric_style=defaults.lyric_style.stored if lyrics else None,
+                    look=defaults.look.stored,
                 )
             )
 

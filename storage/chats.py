@@ -1,5 +1,5 @@
-"""Per-chat settings (`chat_settings`): a chat's default author, watermark, lyrics switch and
-lyric style.
+"""Per-chat settings (`chat_settings`): a chat's default author, watermark, lyrics switch,
+lyric style and look.
 
 Must not import Telegram, httpx or anything from `bot` except `bot.domain`.
 """
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.domain import LyricStyle
+from bot.domain import Look, LyricStyle
 from storage.interface import Database
 
 
@@ -23,6 +23,7 @@ class ChatSettings:
     domain_name: str | None = None
     lyrics: bool = True  # renders burn in the track's lyrics (`/lyrics on|off`)
     lyric_style: LyricStyle = LyricStyle.SWEEP  # how they highlight (`/lyrics sweep|pop`)
+    look: Look = Look.PULSE  # how the cover and visualisation move (`/style`)
 
 
 class ChatSettingsRepository:
@@ -35,7 +36,8 @@ class ChatSettingsRepository:
     async def get(self, chat_id: int) -> ChatSettings:
         """The chat's settings (all None when it has never set any)."""
         row = await self._db.fetch_one(
-            "SELECT author, domain_name, lyrics, lyric_style FROM chat_settings WHERE chat_id = ?",
+            "SELECT author, domain_name, lyrics, lyric_style, look FROM chat_settings"
+            " WHERE chat_id = ?",
             (chat_id,),
         )
         if row is None:
@@ -46,6 +48,7 @@ class ChatSettingsRepository:
             domain_name=row["domain_name"],
             lyrics=bool(row["lyrics"]),
             lyric_style=LyricStyle.from_stored(row["lyric_style"]),
+            look=Look.from_stored(row["look"]),
         )
 
     async def set_author(self, chat_id: int, author: str | None) -> None:
@@ -64,6 +67,10 @@ class ChatSettingsRepository:
         """Set how the chat's karaoke lyrics highlight the sung words."""
         await self._upsert(chat_id, "lyric_style", style.stored)
 
+    async def set_look(self, chat_id: int, look: Look) -> None:
+        """Set how the chat's renders move (pulse, bars or calm)."""
+        await self._upsert(chat_id, "look", look.stored)
+
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """Carry a chat's settings over when a group becomes a supergroup: its defaults and
         its auto-post link (the two tables that are keyed by the chat)."""
@@ -77,9 +84,9 @@ class ChatSettingsRepository:
                 )
 
     async def _upsert(self, chat_id: int, column: str, value: str | int | None) -> None:
-        assert column in ("author", "domain_name", "lyrics", "lyric_style")
+        assert column in ("author", "domain_name", "lyrics", "lyric_style", "look")
         sql = (
-            f"INSERT INTO chat_settings (chat_id, {column}, updated_at) VALUES (?, ?, ?)"  # noqa: S608 - column is one of four fixed names
+            f"INSERT INTO chat_settings (chat_id, {column}, updated_at) VALUES (?, ?, ?)"  # noqa: S608 - column is one of five fixed names
             f" ON CONFLICT (chat_id) DO UPDATE SET {column} = excluded.{column},"
             " updated_at = excluded.updated_at"
         )

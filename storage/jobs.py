@@ -74,6 +74,8 @@ class Job:
     render_fence: int = 0
     # migration 12 (issue 18): a render's lyric style, LyricStyle.stored (NULL: the sweep)
     lyric_style: str | None = None
+    # migration 13 (issue 18): a render's look, Look.stored (NULL: pulse)
+    look: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class NewJob:
     lyrics: bool = True
     teaser: bool = False
     lyric_style: str | None = None  # LyricStyle.stored
+    look: str | None = None  # Look.stored
 
 
 KIND_PROVIDER: Final = "provider"
@@ -563,13 +566,14 @@ class JobRepository:
 
     async def find_rendered(self, job: Job) -> Job | None:
         """A delivered render of the same track, format and look (author, domain, lyrics on or
-        off and their style, teaser or not; the title is the track's) whose Telegram file_id can
-        be sent again instead of rendering anew."""
+        off and their style, the look, teaser or not; the title is the track's) whose Telegram
+        file_id can be sent again instead of rendering anew."""
         nullable = [
             same_as("video_format", job.video_format),
             same_as("author", job.author),
             same_as("domain_name", job.domain_name),
             same_as("lyric_style", job.lyric_style),
+            same_as("look", job.look),
         ]
         sql = (
             "SELECT * FROM jobs WHERE provider = ? AND task_id = ? AND audio_id = ?"  # noqa: S608 — only placeholders and fixed names

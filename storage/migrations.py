@@ -240,6 +240,12 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "ALTER TABLE chat_settings ADD COLUMN lyric_style TEXT NULL",
         "ALTER TABLE jobs ADD COLUMN lyric_style TEXT NULL",
     ),
+    (
+        # Looks (docs/architecture.md §9.3): a chat's `/style pulse|bars|calm` and the look a
+        # render was made with, part of its "rendered once" key. NULL is pulse.
+        "ALTER TABLE chat_settings ADD COLUMN look TEXT NULL",
+        "ALTER TABLE jobs ADD COLUMN look TEXT NULL",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -201,6 +201,14 @@ POSTGRES_MIGRATIONS: Final[tuple[tuple[int, tuple[Statement, ...]], ...]] = (
             "ALTER TABLE jobs ADD COLUMN lyric_style TEXT NULL",
         ),
     ),
+    # Looks (docs/architecture.md §9.3), the twin of SQLite's: NULL is pulse.
+    (
+        13,
+        (
+            "ALTER TABLE chat_settings ADD COLUMN look TEXT NULL",
+            "ALTER TABLE jobs ADD COLUMN look TEXT NULL",
+        ),
+    ),
 )
 POSTGRES_SCHEMA_VERSION: Final = POSTGRES_BASELINE + len(POSTGRES_MIGRATIONS)
 

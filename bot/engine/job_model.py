@@ -117,3 +117,4 @@ class JobRequest:
     lyrics: bool = True  # a render burns in the lyrics (issue 11)
     teaser: bool = False  # a render of the chorus only
     lyric_style: str | None = None  # how they highlight: LyricStyle.stored (issue 18)
+    look: str | None = None  # how the cover and visualisation move: Look.stored (issue 18)

@@ -118,6 +118,7 @@ class JobService:
                 lyrics=request.lyrics,
                 teaser=request.teaser,
                 lyric_style=request.lyric_style,
+                look=request.look,
             )
         )
         log.info("job %s created chat=%s state=%s", job.id, job.chat_id, job.state)
@@ -581,6 +582,7 @@ class JobService:
             video_format=FALLBACK_FORMAT,
             fallback_of=job.id,
             lyric_style=job.lyric_style,
+            look=job.look,
         )
         created = await self._repo.fail_into_fallback(
             job_id, expected=expected, error_kind=kind.value, error=detail, render=render

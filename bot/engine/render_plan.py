@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-from bot.domain import LyricStyle
+from bot.domain import Look, LyricStyle
 from bot.lyrics.codec import BadStoredLyrics, lyrics_from_json, lyrics_to_json
 from bot.lyrics.model import AlignedLyrics
 from bot.rendering import QueuePosition
@@ -62,6 +62,9 @@ class RenderPlan:
     # How burnt-in lyrics highlight the sung words (LyricStyle's value); plans stored before
     # there were styles have none and read as the sweep.
     lyric_style: str = LyricStyle.SWEEP.value
+    # How the cover and visualisation move (Look's value); plans stored before there were
+    # looks have none and read as pulse.
+    look: str = Look.PULSE.value
 
     def to_json(self) -> str:
         """The plan as JSON for `jobs.render_plan`."""
@@ -84,6 +87,7 @@ def plan_from_json(body: str) -> RenderPlan:
         if (plan.audio_url is None) == (plan.source_file_id is None):
             raise BadPlan("the plan names no single audio source")
         LyricStyle(plan.lyric_style)  # ValueError: a style this code does not know
+        Look(plan.look)  # and a look
         decoded = None if lyrics is None else lyrics_from_json(json.dumps(lyrics))
     except (ValueError, TypeError, BadStoredLyrics) as exc:
         raise BadPlan(str(exc)) from exc

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from bot.domain import JobState, LyricStyle, Track
+from bot.domain import JobState, Look, LyricStyle, Track
 from bot.engine.lyrics_source import LyricsSource
 from bot.engine.render_plan import RenderPlan, SourceTransient, SourceUnavailable
 from bot.lyrics.model import AlignedLyrics
@@ -49,6 +49,7 @@ class RenderPreparation:
             burn_lyrics=job.lyrics,
             teaser=job.teaser,
             lyric_style=LyricStyle.from_stored(job.lyric_style).value,
+            look=Look.from_stored(job.look).value,
         )
         if job.source_file_id is None:
             track = await self._track(job)

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.domain import LyricStyle
+from bot.domain import Look, LyricStyle
 from bot.engine.render_plan import ChatFiles, RenderPlan, SourceTransient, SourceUnavailable
 from bot.engine.track_analyses import TrackAnalyses, TrackKey
 from bot.lyrics.ass import karaoke_ass, layout_for
@@ -28,6 +28,7 @@ from bot.rendering import (
     Renderer,
     RenderSpec,
     VideoFormat,
+    Visualisation,
     loudness_levels,
     parse_format,
     probe,
@@ -73,9 +74,15 @@ class RenderSources:
         """Fetch the sources into `folder` and say what to render."""
         sources = await self._sources(job.id, plan, folder, renderer)
         video_format = parse_format(plan.video_format) or VideoFormat.VERTICAL
+        look = Look(plan.look)
         # The whole track's analysis (stored once per track, §9.1); a teaser's clip shifts it.
-        motion = await self._analyses.motion(
-            _track_key(job, plan), renderer.ffmpeg, sources.audio, plan.lyrics
+        # `calm` has no beat motion (§9.3), so it needs none.
+        motion = (
+            None
+            if look is Look.CALM
+            else await self._analyses.motion(
+                _track_key(job, plan), renderer.ffmpeg, sources.audio, plan.lyrics
+            )
         )
         lyrics = plan.lyrics
         clip = None
@@ -96,6 +103,7 @@ class RenderSources:
             clip=clip,
             max_bytes=TEASER_MAX_BYTES if plan.teaser else DEFAULT_MAX_BYTES,
             motion=motion,
+            visualisation=Visualisation.BARS if look is Look.BARS else Visualisation.WAVES,
         )
 
     async def _sources(

@@ -15,7 +15,7 @@ from bot.rendering.errors import (
     RenderTimedOut,
     TrackTooLong,
 )
-from bot.rendering.filtergraph import Clip
+from bot.rendering.filtergraph import Clip, Visualisation
 from bot.rendering.fonts import FontReport, Script
 from bot.rendering.formats import VideoFormat, parse_format
 from bot.rendering.loudness import STEP_SECONDS as LOUDNESS_STEP_SECONDS
@@ -48,6 +48,7 @@ __all__ = [
     "Script",
     "TrackTooLong",
     "VideoFormat",
+    "Visualisation",
     "decode_pcm",
     "loudness_levels",
     "max_duration",

@@ -22,6 +22,7 @@ from bot.rendering.filtergraph import (
     Clip,
     RenderPlan,
     TextLayer,
+    Visualisation,
     build_args,
     build_filter_graph,
 )
@@ -64,6 +65,8 @@ class RenderSpec:
     # The cover pulses on these beats, times from the track's start (a clip shifts them here);
     # None: a still cover (docs/architecture.md §8.9).
     motion: Motion | None = None
+    # The waveform or spectrum bars under the cover (the chat's look, docs/architecture.md §9.3).
+    visualisation: Visualisation = Visualisation.WAVES
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +174,7 @@ class Renderer:
             clip=spec.clip,
             title_second=title_second,
             motion=_output_motion(spec.motion, spec.clip, duration),
+            visualisation=spec.visualisation,
         )
         graph = build_filter_graph(plan)
         if len(graph) > GRAPH_INLINE_MAX:

@@ -11,6 +11,7 @@ cover's pre-scaled pulse levels on the frames just after a beat (motion.py, docs
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from bot.rendering.budget import Bitrates
@@ -27,6 +28,17 @@ BLUR_SIGMA = 30
 # A graph longer than this goes to a file (`-/filter_complex`): a pulse's frame list grows with
 # the track, and Linux refuses a single argument over 128 KiB.
 GRAPH_INLINE_MAX = 32_000
+# Spectrum bars (the `bars` look, docs/architecture.md §9.3): showfreqs draws BAR_COUNT columns
+# small, scaled up without smoothing to BAR_PITCH px each, with a transparent BAR_GAP between.
+BAR_PITCH = 18
+BAR_GAP = 5
+
+
+class Visualisation(StrEnum):
+    """What moves with the sound in the visualisation box."""
+
+    WAVES = "waves"  # the waveform (showwaves)
+    BARS = "bars"  # spectrum bars (showfreqs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +79,7 @@ class RenderPlan:
     title_second: TextLayer | None = None  # a wrapped title's second line (9:16)
     motion: Motion | None = None  # the cover pulses on these beats; None: a still cover
     graph_file: Path | None = None  # the filter graph is read from this file (a long one)
+    visualisation: Visualisation = Visualisation.WAVES
 
 
 def _drawtext(layer: TextLayer, y: int, color: str, x: str) -> str:
@@ -183,10 +196,25 @@ def _audio_chain(plan: RenderPlan) -> str:
     vis = LAYOUTS[plan.video_format].visualisation
     colors = "|".join([Palette.hex(plan.palette.accent)] * 2)
     fades = _fades(plan, "afade")
+    split = f"[1:a]aformat=channel_layouts=stereo,{fades}asplit[aout][awave]"
+    if plan.visualisation is Visualisation.BARS:
+        return f"{split};{_bars(vis, Palette.hex(plan.palette.accent))}"
     return (
-        f"[1:a]aformat=channel_layouts=stereo,{fades}asplit[aout][awave];"
-        f"[awave]showwaves=s={vis.width}x{vis.height}:mode=cline:rate={FPS}"
+        f"{split};[awave]showwaves=s={vis.width}x{vis.height}:mode=cline:rate={FPS}"
         f":scale=sqrt:draw=full:colors={colors},format=rgba[waves]"
+    )
+
+
+def _bars(vis: Box, color: str) -> str:
+    """Spectrum bars filling `vis`: one narrow showfreqs frame per video frame (mono, cube-root
+    amplitudes, two frames averaged), widened by pixel repetition, gaps cut transparent."""
+    count = -(-vis.width // BAR_PITCH)
+    return (
+        f"[awave]aformat=channel_layouts=mono,showfreqs=s={count}x{vis.height}:rate={FPS}"
+        f":mode=bar:ascale=cbrt:fscale=log:win_size=2048:averaging=2:colors={color},"
+        f"scale={count * BAR_PITCH}:{vis.height}:flags=neighbor,format=rgba,"
+        f"drawgrid=w={BAR_PITCH}:h=ih+{BAR_GAP}:t={BAR_GAP}:c=black@0:replace=1,"
+        f"crop={vis.width}:{vis.height}:0:0[waves]"
     )
 
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.domain import MAX_AUTHOR_LENGTH, LyricStyle
+from bot.domain import MAX_AUTHOR_LENGTH, Look, LyricStyle
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _QUOTES = (('"', '"'), ("'", "'"), ("“", "”"), ("«", "»"), ("„", "“"), ("\u2018", "\u2019"))
@@ -174,6 +174,14 @@ def parse_lyrics_setting(argument: str) -> LyricsSetting | None:
     """The argument of `/lyrics` (on, off, sweep or pop; a style's name also turns lyrics on);
     None for anything else."""
     return _LYRICS_WORDS.get(argument.strip().lower())
+
+
+def parse_look(argument: str) -> Look | None:
+    """The argument of `/style` (pulse, bars or calm, any case); None for anything else."""
+    try:
+        return Look(argument.strip().lower())
+    except ValueError:
+        return None
 
 
 def _is_no_lyrics(word: str) -> bool:

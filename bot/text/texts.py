@@ -20,6 +20,7 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "/author <name> — default signature here (- clears)\n"
             "/domain <name> — default watermark here (- clears)\n"
             "/lyrics on|off|sweep|pop — karaoke lyrics in renders here, and their style\n"
+            "/style pulse|bars|calm — how renders here move with the music\n"
             "/autopost @channel — also post the videos here to your channel\n"
             "/credits — remaining credits (bot admins)\n\n"
             "taskId is the id of your music generation task; audioId is the id of one track "
@@ -38,6 +39,7 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "/author <имя> — подпись по умолчанию в этом чате (- сбросить)\n"
             "/domain <имя> — водяной знак по умолчанию (- сбросить)\n"
             "/lyrics on|off|sweep|pop — караоке-текст в рендерах этого чата и его стиль\n"
+            "/style pulse|bars|calm — как рендеры этого чата движутся под музыку\n"
             "/autopost @канал — также публиковать видео отсюда в ваш канал\n"
             "/credits — остаток кредитов (для админов бота)\n\n"
             "taskId — id задачи генерации музыки; audioId — id одного трека в ней "
@@ -421,6 +423,10 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "en": "Karaoke lyrics in this chat's renders: on, off, sweep or pop",
         "ru": "Караоке-текст в видео этого чата: on, off, sweep или pop",
     },
+    "menu_style": {
+        "en": "How this chat's renders move: pulse, bars or calm",
+        "ru": "Как видео этого чата движутся: pulse, bars или calm",
+    },
     "menu_status": {
         "en": "How is my latest video doing?",
         "ru": "Как дела у последнего видео?",
@@ -723,6 +729,44 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "bigger: sung words gold, the next ones white.",
         "ru": "✅ Рендеры этого чата теперь показывают текст песни: слово, которое поют, "
         "становится крупнее, спетые слова — золотые, следующие — белые.",
+    },
+    # --- looks (issue 18) ---
+    "look_state": {
+        "en": "🎨 This chat's look: {look}. Tap one to change it (or /style <name>):\n{looks}",
+        "ru": "🎨 Вид рендеров этого чата: {look}. Нажмите, чтобы сменить (или /style <имя>):"
+        "\n{looks}",
+    },
+    "look_line_pulse": {
+        "en": "pulse — the cover pulses on the beats, over the waveform",
+        "ru": "pulse — обложка пульсирует в такт, под ней волна звука",
+    },
+    "look_line_bars": {
+        "en": "bars — the cover pulses on the beats, over spectrum bars",
+        "ru": "bars — обложка пульсирует в такт, под ней столбики спектра",
+    },
+    "look_line_calm": {
+        "en": "calm — a still cover over the waveform",
+        "ru": "calm — неподвижная обложка, под ней волна звука",
+    },
+    "look_name_pulse": {"en": "✅ Look: pulse", "ru": "✅ Вид: pulse"},
+    "look_name_bars": {"en": "✅ Look: bars", "ru": "✅ Вид: bars"},
+    "look_name_calm": {"en": "✅ Look: calm", "ru": "✅ Вид: calm"},
+    "look_saved_pulse": {
+        "en": "✅ Renders made in this chat now pulse on the beats, over the waveform (pulse).",
+        "ru": "✅ Рендеры этого чата теперь пульсируют в такт, под обложкой волна звука (pulse).",
+    },
+    "look_saved_bars": {
+        "en": "✅ Renders made in this chat now pulse on the beats, over spectrum bars (bars).",
+        "ru": "✅ Рендеры этого чата теперь пульсируют в такт, под обложкой столбики спектра "
+        "(bars).",
+    },
+    "look_saved_calm": {
+        "en": "✅ Renders made in this chat now show a still cover over the waveform (calm).",
+        "ru": "✅ Рендеры этого чата теперь показывают неподвижную обложку и волну звука (calm).",
+    },
+    "usage_style": {
+        "en": "Usage: /style pulse, /style bars, /style calm, or /style to see the look.",
+        "ru": "Формат: /style pulse, /style bars, /style calm или /style, чтобы увидеть вид.",
     },
     "usage_lyrics": {
         "en": "Usage: /lyrics on, /lyrics off, /lyrics sweep, /lyrics pop, or /lyrics to see "
