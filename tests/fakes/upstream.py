@@ -161,6 +161,7 @@ class FakeUpstream:
         # The music record's media (issue 10's renderer): a generated tone of `media_seconds`
         # (whatever duration the record states) and a solid-colour cover, both on the CDN.
         self.media_seconds = 3.0
+        self.media_audio: bytes | None = None  # a WAV served instead of the tone (a beat track)
         self.media_hits: list[str] = []  # names of media files served
         self.missing_media: set[str] = set()  # names answered 404 ("audio-<audio id>.wav")
         self.app = Starlette(
@@ -502,7 +503,8 @@ class FakeUpstream:
         if name in self.missing_media:
             return Response(status_code=404)
         if name.startswith("audio-") and name.endswith(".wav"):
-            return Response(tone_wav(self.media_seconds), media_type="audio/wav")
+            audio = self.media_audio or tone_wav(self.media_seconds)
+            return Response(audio, media_type="audio/wav")
         if name.startswith("cover-") and name.endswith(".png"):
             return Response(solid_png(64, 64, (30, 90, 200)), media_type="image/png")
         return Response(status_code=404)
