@@ -32,6 +32,7 @@ GRAPH_INLINE_MAX = 32_000
 # small, scaled up without smoothing to BAR_PITCH px each, with a transparent BAR_GAP between.
 BAR_PITCH = 18
 BAR_GAP = 5
+BARS_HZ = 11025  # the bars show up to half this: where most of a song's energy is
 
 
 class Visualisation(StrEnum):
@@ -206,12 +207,14 @@ def _audio_chain(plan: RenderPlan) -> str:
 
 
 def _bars(vis: Box, color: str) -> str:
-    """Spectrum bars filling `vis`: one narrow showfreqs frame per video frame (mono, cube-root
-    amplitudes, two frames averaged), widened by pixel repetition, gaps cut transparent."""
+    """Spectrum bars filling `vis`: one narrow showfreqs frame per video frame (mono, up to
+    BARS_HZ / 2 on a log scale, cube-root amplitudes, two frames averaged), widened by pixel
+    repetition, gaps cut transparent."""
     count = -(-vis.width // BAR_PITCH)
     return (
-        f"[awave]aformat=channel_layouts=mono,showfreqs=s={count}x{vis.height}:rate={FPS}"
-        f":mode=bar:ascale=cbrt:fscale=log:win_size=2048:averaging=2:colors={color},"
+        f"[awave]aformat=channel_layouts=mono,aresample={BARS_HZ},"
+        f"showfreqs=s={count}x{vis.height}:rate={FPS}"
+        f":mode=bar:ascale=cbrt:fscale=log:win_size=1024:averaging=2:colors={color},"
         f"scale={count * BAR_PITCH}:{vis.height}:flags=neighbor,format=rgba,"
         f"drawgrid=w={BAR_PITCH}:h=ih+{BAR_GAP}:t={BAR_GAP}:c=black@0:replace=1,"
         f"crop={vis.width}:{vis.height}:0:0[waves]"

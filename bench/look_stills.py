@@ -1,0 +1,82 @@
+"""Still frames of the looks for the README (docs/architecture.md §9.3), made by the renderer: a
+4 s 9:16 render per look of a generated 128 BPM track (kicks, hats, bass, pads) over a
+generated cover, its beats from the bot's own analysis, the word sweep over it; one frame
+decoded on a beat (pulse and bars show the cover grown), written as a PNG at half size. Run:
+    python -m bench.look_stills [folder]   (default docs/images)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+import imageio_ffmpeg
+
+from bench.lyric_style_stills import WORDS
+from bot.domain import Look
+from bot.engine.track_analyses import motion_of
+from bot.lyrics.ass import karaoke_ass, layout_for
+from bot.lyrics.model import AlignedLyrics
+from bot.music.track import analyse_track
+from bot.rendering import Renderer, RenderSpec, VideoFormat, Visualisation
+from bot.rendering.filtergraph import FPS
+from bot.rendering.runner import Ffmpeg
+from tests.music.tracks import beat_track
+
+SECONDS = 4.0
+AFTER = 1.5  # the still is the first beat after this (the second word is being sung)
+
+
+async def main(folder: Path) -> None:
+    ffmpeg_exe = Path(imageio_ffmpeg.get_ffmpeg_exe())
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        cover, audio = work / "cover.png", work / "beats.m4a"
+        runner = Ffmpeg(ffmpeg_exe)
+        await runner.run(
+            ["-y", "-f", "lavfi", "-i", "gradients=s=800x800:c0=0x203080:c1=0xa02050:n=2",
+             "-frames:v", "1", str(cover)],
+            time_limit=60,
+        )  # fmt: skip
+        wav = beat_track(128.0, SECONDS).write(work / "beats.wav")
+        await runner.run(["-y", "-i", str(wav), "-c:a", "aac", str(audio)], time_limit=60)
+        motion = motion_of(await analyse_track(runner, audio))
+        assert motion is not None, "the generated track's beats must be trusted"
+        frame = round(min(beat for beat in motion.beats if beat > AFTER) * FPS)
+        renderer = await Renderer.start(ffmpeg_exe, work / "state")
+        width, height = VideoFormat.VERTICAL.size
+        document = karaoke_ass(AlignedLyrics(WORDS), layout_for(width, height))
+        assert document is not None
+        subtitles = work / "lyrics.ass"
+        subtitles.write_text(document, encoding="utf-8")
+        for look in Look:
+            video = await renderer.render(
+                RenderSpec(
+                    audio=audio,
+                    cover=cover,
+                    title="Midnight Highway",
+                    author="DJ Example",
+                    domain="example.com",
+                    video_format=VideoFormat.VERTICAL,
+                    subtitles=subtitles,
+                    motion=None if look is Look.CALM else motion,
+                    visualisation=Visualisation.BARS if look is Look.BARS else Visualisation.WAVES,
+                ),
+                workdir=work / look.value,
+            )
+            still = folder / f"look-{look.value}.png"
+            await runner.run(
+                ["-y", "-i", str(video.path), "-frames:v", "1", "-vf",
+                 f"select=eq(n\\,{frame}),scale={width // 2}:{height // 2}:flags=lanczos",
+                 str(still)],
+                time_limit=60,
+            )  # fmt: skip
+            print(f"{still}: {still.stat().st_size / 1e3:.0f} KB (frame {frame}, on a beat)")
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/images")
+    target.mkdir(parents=True, exist_ok=True)
+    asyncio.run(main(target))
