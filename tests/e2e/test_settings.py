@@ -1,4 +1,5 @@
-"""`/author`, `/domain`, `/credits` and the command menu, end to end through the fakes."""
+"""`/author`, `/domain`, `/credits` and the command menu, end to end through the fakes
+(`/style`: tests/e2e/test_looks.py)."""
 
 from __future__ import annotations
 
@@ -158,7 +159,7 @@ async def test_command_menu_is_set_at_start_in_both_languages(tmp_path: Path) ->
             names = [command["command"] for command in call.params["commands"]]
             assert names == [
                 "start", "help", "video", "render", "teaser", "status", "list", "author",
-                "domain", "lyrics", "autopost",
+                "domain", "lyrics", "style", "autopost",
             ]  # fmt: skip
         russian = next(c for c in calls if c.params.get("language_code") == "ru")
         assert "Сделать видео" in russian.params["commands"][2]["description"]
