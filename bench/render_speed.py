@@ -10,9 +10,11 @@ bot's own memory must not grow). Usage:
     .venv/bin/python -m bench.render_speed --motion [seconds]
 
 `--motion` (issue 18) renders a generated 128 BPM track with kicks, hats, bass and pads at 9:16
-with karaoke twice, `calm` (a still cover) and `pulse` (the cover on the beats, from the
-track's own analysis), alternating, and prints each one's speed and pulse's cost against calm,
-the analysis's CPU and the machine's load average.
+with karaoke twice, `calm` (a still cover), `pulse` (the cover on the beats, from the
+track's own analysis) and `sections` (pulse with section looks: verse and chorus alternating
+every 15 s, so half the frames carry a chorus look), alternating, and prints each one's speed,
+pulse's cost against calm and the section looks' against pulse, the analysis's CPU and the
+machine's load average.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -32,6 +35,7 @@ from bot.lyrics.ass import karaoke_ass, layout_for
 from bot.lyrics.model import WordToken, aligned_lyrics
 from bot.music.track import analyse_track
 from bot.rendering import Motion, Renderer, RenderSpec, VideoFormat
+from bot.rendering.section_looks import SectionSpan
 from tests.music.tracks import beat_track
 
 WORDS = ("neon", "city", "lights", "полночь", "dreams", "真夜中", "drive", "forever", "we", "run")
@@ -42,6 +46,7 @@ OTHER_GOAL = "goal: none set for this format (issue 10: report it), ≤ 50 MB"
 KARAOKE_GOAL = "goal: karaoke adds ≤ 25 % at 720x1280"
 MOTION_GOAL = "goal: pulse ≤ +50 % over calm, ≥ 6× real time idle, ≤ 50 MB"
 MOTION_ROUNDS = 2
+SECTION_SECONDS = 15.0  # the bench's verse and chorus alternate this often
 
 
 def _rss_mb() -> float:
@@ -181,7 +186,11 @@ async def motion(duration: float) -> None:
         width, height = VideoFormat.VERTICAL.size
         lyrics = folder / "lyrics.ass"
         _lyrics_ass(lyrics, duration, width, height)
-        looks: dict[str, Motion | None] = {"calm": None, "pulse": pulse}
+        looks: dict[str, Motion | None] = {
+            "calm": None,
+            "pulse": pulse,
+            "sections": replace(pulse, sections=_alternating_sections(duration)),
+        }
         took: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in looks}
         cpu: dict[str, list[float]] = {name: [] for name in looks}  # ffmpeg's, less load-bound
         for round_ in range(MOTION_ROUNDS):
@@ -211,7 +220,22 @@ async def motion(duration: float) -> None:
             f"pulse cost against calm: {extra:+.0%} render time, {extra_cpu:+.0%} ffmpeg CPU "
             f"({MOTION_GOAL})"
         )
+        extra = min(took["sections"])[0] / min(took["pulse"])[0] - 1
+        extra_cpu = min(cpu["sections"]) / min(cpu["pulse"]) - 1
+        print(f"section looks' cost against pulse: {extra:+.0%} render time, {extra_cpu:+.0%} CPU")
         print(f"load average after: {_load()}")
+
+
+def _alternating_sections(duration: float) -> tuple[SectionSpan, ...]:
+    """Verse, chorus, verse, chorus, … every SECTION_SECONDS up to `duration`."""
+    sections, seen = [], {"verse": 0, "chorus": 0}
+    at = 0.0
+    while at < duration:
+        kind = "chorus" if len(sections) % 2 else "verse"
+        sections.append(SectionSpan(at, min(at + SECTION_SECONDS, duration), kind, seen[kind]))
+        seen[kind] += 1
+        at += SECTION_SECONDS
+    return tuple(sections)
 
 
 def _cpu(who: int) -> float:

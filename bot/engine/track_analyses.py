@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from bot.lyrics.model import AlignedLyrics
 from bot.rendering import Motion, RenderError
 from bot.rendering.runner import Ffmpeg
+from bot.rendering.section_looks import SectionSpan
 from storage.lyrics import AnalysisRepository
 
 if TYPE_CHECKING:
@@ -43,11 +44,13 @@ class TrackKey:
 
 
 def motion_of(analysis: TrackAnalysis) -> Motion | None:
-    """The cover's beat motion an analysis gives; None when its beats are not trusted."""
+    """The cover's beat motion and section looks an analysis gives; None when its beats are not
+    trusted (then the look stays today's too)."""
     if not analysis.pulse:
         return None
     choruses = tuple((s.start, s.end) for s in analysis.sections if s.kind == CHORUS)
-    return Motion(analysis.beats, analysis.downbeats, choruses)
+    sections = tuple(SectionSpan(s.start, s.end, s.kind, s.repeat) for s in analysis.sections)
+    return Motion(analysis.beats, analysis.downbeats, choruses, sections)
 
 
 class TrackAnalyses:

@@ -20,6 +20,7 @@ from bot.rendering.formats import VideoFormat
 from bot.rendering.layout import LAYOUTS, Box, TextSlot
 from bot.rendering.motion import Motion, cover_sizes, frame_runs, level_frames
 from bot.rendering.palette import Palette
+from bot.rendering.section_looks import look_frames
 
 FPS = 25
 X264_PRESET = "veryfast"  # goal ≥ 4x real time at 720x1280 on 2 cores (docs/architecture.md §8.1)
@@ -193,6 +194,18 @@ def _pulse_chain(pulses: list[tuple[Box, list[tuple[int, int]]]]) -> tuple[list[
     return chain, label
 
 
+def _look_chain(plan: RenderPlan, label: str) -> tuple[list[str], str]:
+    """Each section look's `eq` on its frames (section_looks.py), after the cover's pulse and
+    before the waveform and the lyrics; the last label."""
+    frames = max(1, round(plan.duration * FPS))
+    sections = plan.motion.sections if plan.motion is not None else ()
+    looks = look_frames(sections, frames, FPS)
+    if not looks:
+        return [], label
+    chain = ",".join(f"{look.filter}:enable='{enable_expression(runs)}'" for look, runs in looks)
+    return [f"[{label}]{chain}[looked]"], "looked"
+
+
 def _audio_chain(plan: RenderPlan) -> str:
     vis = LAYOUTS[plan.video_format].visualisation
     colors = "|".join([Palette.hex(plan.palette.accent)] * 2)
@@ -235,12 +248,13 @@ def build_filter_graph(plan: RenderPlan) -> str:
     vis = LAYOUTS[plan.video_format].visualisation
     pulses = _pulses(plan)
     moving, label = _pulse_chain(pulses)
+    looks, label = _look_chain(plan, label)
     video = f"[{label}][waves]overlay={vis.x}:{vis.y}:format=yuv420:eof_action=repeat"
     if plan.subtitles is not None:
         # Hook for karaoke lyrics: an ASS file burned in on top of everything else.
         video += f",ass=filename={filter_value(str(plan.subtitles))}"
     video += f",{_fades(plan, 'fade')}format=yuv420p[vout]"
-    return ";".join([_still_chain(plan, pulses), *moving, _audio_chain(plan), video])
+    return ";".join([_still_chain(plan, pulses), *moving, *looks, _audio_chain(plan), video])
 
 
 def build_args(plan: RenderPlan) -> list[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.rendering.layout import Box
+from bot.rendering.section_looks import SectionSpan
 
 PULSE_LEVELS = (
     4  # pre-scaled sizes (measured: 4 levels +43 % render time, a per-frame scale +102 %)
@@ -29,11 +30,13 @@ _SAME_BEAT_SECONDS = 0.035  # a downbeat this close to a beat is that beat
 
 @dataclass(frozen=True, slots=True)
 class Motion:
-    """Beat and downbeat times (s) and the choruses' [start, end) (s), from the output's start."""
+    """Beat and downbeat times (s) and the choruses' [start, end) (s), from the output's start;
+    `sections` give each section's look (section_looks.py)."""
 
     beats: tuple[float, ...]
     downbeats: tuple[float, ...] = ()
     choruses: tuple[tuple[float, float], ...] = ()
+    sections: tuple[SectionSpan, ...] = ()
 
     def clipped(self, start: float, duration: float) -> Motion:
         """The motion of the part [start, start + duration) of the track, from its own start."""
@@ -47,7 +50,10 @@ class Motion:
             for a, b in self.choruses
             if a < end and b > start
         )
-        return Motion(inside(self.beats), inside(self.downbeats), choruses)
+        sections = tuple(
+            part for part in (s.clipped(start, end) for s in self.sections) if part is not None
+        )
+        return Motion(inside(self.beats), inside(self.downbeats), choruses, sections)
 
 
 def _even(value: float) -> int:
