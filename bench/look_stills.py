@@ -36,7 +36,7 @@ async def main(folder: Path) -> None:
         cover, audio = work / "cover.png", work / "beats.m4a"
         runner = Ffmpeg(ffmpeg_exe)
         await runner.run(
-            ["-y", "-f", "lavfi", "-i", "gradients=s=800x800:c0=0x203080:c1=0xa02050:n=2",
+            ["-y", "-f", "lavfi", "-i", "gradients=s=800x800:c0=0x203080:c1=0xa02050:n=2:seed=3",
              "-frames:v", "1", str(cover)],
             time_limit=60,
         )  # fmt: skip
