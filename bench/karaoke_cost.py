@@ -10,19 +10,18 @@ goal is at most 25 % more time (issue 11). Run:
 from __future__ import annotations
 
 import asyncio
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import imageio_ffmpeg
 
 from bench.render_speed import _inputs
+from bench.render_variants import bench_spec, render_rounds, runs
 from bot.domain import LyricStyle
 from bot.lyrics.ass import karaoke_ass, layout_for
 from bot.lyrics.model import WordToken, aligned_lyrics
-from bot.rendering import Renderer, RenderSpec, VideoFormat
+from bot.rendering import Renderer
 
 GOAL_PERCENT = 25.0
 WORDS = ("shine", "on", "midnight", "highway", "we", "are", "singing", "золото", "loud", "tonight")
@@ -54,33 +53,19 @@ async def main(duration: float, rounds: int) -> None:
         subtitles.write_text(document, encoding="utf-8")
         renderer = await Renderer.start(Path(imageio_ffmpeg.get_ffmpeg_exe()), folder / "state")
         print(f"track: {duration:.0f} s at 720x1280; lyrics: {words} words")
-        times: dict[bool, list[float]] = {False: [], True: []}
-        for round_ in range(rounds):
-            for karaoke in (False, True):
-                started = time.monotonic()
-                video = await renderer.render(
-                    RenderSpec(
-                        audio=audio,
-                        cover=cover,
-                        title="Midnight Drive",
-                        author="DJ Bench",
-                        video_format=VideoFormat.VERTICAL,
-                        subtitles=subtitles if karaoke else None,
-                    ),
-                    workdir=folder / f"out-{round_}-{karaoke}",
-                )
-                times[karaoke].append(time.monotonic() - started)
-                video.path.unlink()
-        plain, sung = statistics.median(times[False]), statistics.median(times[True])
+        measured = await render_rounds(
+            renderer,
+            folder,
+            (False, True),
+            lambda karaoke: bench_spec(audio, cover, subtitles if karaoke else None),
+            rounds=rounds,
+        )
+        plain, sung = measured.median(False), measured.median(True)
         added = 100.0 * (sung - plain) / plain
-        print(f"without karaoke: {plain:6.1f} s (runs: {_runs(times[False])})")
-        print(f"with karaoke:    {sung:6.1f} s (runs: {_runs(times[True])})")
+        print(f"without karaoke: {plain:6.1f} s (runs: {runs(measured.times[False])})")
+        print(f"with karaoke:    {sung:6.1f} s (runs: {runs(measured.times[True])})")
         verdict = "within" if added <= GOAL_PERCENT else "OVER"
         print(f"added: {added:+.1f} % ({verdict} the {GOAL_PERCENT:.0f} % goal)")
-
-
-def _runs(values: list[float]) -> str:
-    return ", ".join(f"{value:.1f}" for value in values)
 
 
 if __name__ == "__main__":

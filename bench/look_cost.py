@@ -13,21 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import imageio_ffmpeg
 
 from bench.karaoke_cost import dense_lyrics_ass
-from bench.lyric_style_cost import _children_cpu, _percent, _runs
 from bench.render_speed import _inputs
+from bench.render_variants import bench_spec, percent, render_rounds, runs
 from bot.domain import Look
 from bot.engine.track_analyses import motion_of
 from bot.music.track import analyse_track
-from bot.rendering import Renderer, RenderSpec, VideoFormat, Visualisation
+from bot.rendering import Renderer, RenderSpec, Visualisation
 from tests.music.tracks import beat_track
 
 
@@ -47,40 +45,28 @@ async def main(duration: float, rounds: int) -> None:
         subtitles.write_text(document, encoding="utf-8")
         print(f"track: {duration:.0f} s at 720x1280, {rounds} rounds; load {os.getloadavg()}")
         looks = (Look.CALM, Look.PULSE, Look.BARS)
-        times: dict[Look, list[float]] = {look: [] for look in looks}
-        cpu: dict[Look, list[float]] = {look: [] for look in looks}
-        sizes: dict[Look, int] = {}
-        for round_ in range(rounds):
-            for look in looks:
-                started, cpu_before = time.monotonic(), _children_cpu()
-                video = await renderer.render(
-                    RenderSpec(
-                        audio=audio,
-                        cover=cover,
-                        title="Midnight Drive",
-                        author="DJ Bench",
-                        video_format=VideoFormat.VERTICAL,
-                        subtitles=subtitles,
-                        motion=None if look is Look.CALM else pulse,
-                        visualisation=(
-                            Visualisation.BARS if look is Look.BARS else Visualisation.WAVES
-                        ),
-                    ),
-                    workdir=folder / f"out-{round_}-{look.value}",
-                )
-                times[look].append(time.monotonic() - started)
-                cpu[look].append(_children_cpu() - cpu_before)
-                sizes[look] = video.path.stat().st_size
-                video.path.unlink()
-        medians = {look: statistics.median(times[look]) for look in looks}
-        cpus = {look: statistics.median(cpu[look]) for look in looks}
+
+        def spec_of(look: Look) -> RenderSpec:
+            return bench_spec(
+                audio,
+                cover,
+                subtitles,
+                motion=None if look is Look.CALM else pulse,
+                visualisation=Visualisation.BARS if look is Look.BARS else Visualisation.WAVES,
+            )
+
+        measured = await render_rounds(
+            renderer, folder, looks, spec_of, rounds=rounds, name_of=lambda look: look.value
+        )
+        medians = {look: measured.median(look) for look in looks}
+        cpus = {look: measured.median_cpu(look) for look in looks}
         for look in looks:
             median, used = medians[look], cpus[look]
             print(
                 f"{look.value:>5}: {median:5.2f} s = {duration / median:4.1f}x real time,"
-                f" {sizes[look] / 1e6:4.1f} MB (runs: {_runs(times[look])});"
-                f" vs calm {_percent(median, medians[Look.CALM])};"
-                f" CPU {used:5.2f} s, vs calm {_percent(used, cpus[Look.CALM])}"
+                f" {measured.sizes[look] / 1e6:4.1f} MB (runs: {runs(measured.times[look])});"
+                f" vs calm {percent(median, medians[Look.CALM])};"
+                f" CPU {used:5.2f} s, vs calm {percent(used, cpus[Look.CALM])}"
             )
         print(f"load afterwards {os.getloadavg()}")
 

@@ -7,20 +7,18 @@ decoded on a beat (pulse and bars show the cover grown), written as a PNG at hal
 
 from __future__ import annotations
 
-import asyncio
-import sys
 import tempfile
 from pathlib import Path
 
 import imageio_ffmpeg
 
-from bench.lyric_style_stills import WORDS
+from bench.still_frames import WORDS, example_spec, gradient_cover, half_size_still, run_stills
 from bot.domain import Look
 from bot.engine.track_analyses import motion_of
 from bot.lyrics.ass import karaoke_ass, layout_for
 from bot.lyrics.model import AlignedLyrics
 from bot.music.track import analyse_track
-from bot.rendering import Renderer, RenderSpec, VideoFormat, Visualisation
+from bot.rendering import Renderer, VideoFormat, Visualisation
 from bot.rendering.filtergraph import FPS
 from bot.rendering.runner import Ffmpeg
 from tests.music.tracks import beat_track
@@ -35,11 +33,7 @@ async def main(folder: Path) -> None:
         work = Path(tmp)
         cover, audio = work / "cover.png", work / "beats.m4a"
         runner = Ffmpeg(ffmpeg_exe)
-        await runner.run(
-            ["-y", "-f", "lavfi", "-i", "gradients=s=800x800:c0=0x203080:c1=0xa02050:n=2:seed=3",
-             "-frames:v", "1", str(cover)],
-            time_limit=60,
-        )  # fmt: skip
+        await gradient_cover(runner, cover, seed=3)
         wav = beat_track(128.0, SECONDS).write(work / "beats.wav")
         await runner.run(["-y", "-i", str(wav), "-c:a", "aac", str(audio)], time_limit=60)
         motion = motion_of(await analyse_track(runner, audio))
@@ -53,30 +47,19 @@ async def main(folder: Path) -> None:
         subtitles.write_text(document, encoding="utf-8")
         for look in Look:
             video = await renderer.render(
-                RenderSpec(
-                    audio=audio,
-                    cover=cover,
-                    title="Midnight Highway",
-                    author="DJ Example",
-                    domain="example.com",
-                    video_format=VideoFormat.VERTICAL,
-                    subtitles=subtitles,
+                example_spec(
+                    audio,
+                    cover,
+                    subtitles,
                     motion=None if look is Look.CALM else motion,
                     visualisation=Visualisation.BARS if look is Look.BARS else Visualisation.WAVES,
                 ),
                 workdir=work / look.value,
             )
             still = folder / f"look-{look.value}.png"
-            await runner.run(
-                ["-y", "-i", str(video.path), "-frames:v", "1", "-vf",
-                 f"select=eq(n\\,{frame}),scale={width // 2}:{height // 2}:flags=lanczos",
-                 str(still)],
-                time_limit=60,
-            )  # fmt: skip
+            await half_size_still(runner, video.path, still, select=f"select=eq(n\\,{frame})")
             print(f"{still}: {still.stat().st_size / 1e3:.0f} KB (frame {frame}, on a beat)")
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/images")
-    target.mkdir(parents=True, exist_ok=True)
-    asyncio.run(main(target))
+    run_stills(main)

@@ -10,19 +10,17 @@ of the finished children, steadier than wall time on a shared machine) are compa
 from __future__ import annotations
 
 import asyncio
-import resource
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import imageio_ffmpeg
 
 from bench.karaoke_cost import dense_lyrics_ass
 from bench.render_speed import _inputs
+from bench.render_variants import bench_spec, percent, render_rounds, runs
 from bot.domain import LyricStyle
-from bot.rendering import Renderer, RenderSpec, VideoFormat
+from bot.rendering import Renderer
 
 VARIANTS = ("none", LyricStyle.SWEEP.value, LyricStyle.POP.value)
 
@@ -40,53 +38,25 @@ async def main(duration: float, rounds: int) -> None:
             print(f"{style.value}: {words} words, {document.count('Dialogue:')} events")
         renderer = await Renderer.start(Path(imageio_ffmpeg.get_ffmpeg_exe()), folder / "state")
         print(f"track: {duration:.0f} s at 720x1280, {rounds} rounds")
-        times: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
-        cpu: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
-        sizes: dict[str, int] = {}
-        for round_ in range(rounds):
-            for variant in VARIANTS:
-                started, cpu_before = time.monotonic(), _children_cpu()
-                video = await renderer.render(
-                    RenderSpec(
-                        audio=audio,
-                        cover=cover,
-                        title="Midnight Drive",
-                        author="DJ Bench",
-                        video_format=VideoFormat.VERTICAL,
-                        subtitles=subtitles[variant],
-                    ),
-                    workdir=folder / f"out-{round_}-{variant}",
-                )
-                times[variant].append(time.monotonic() - started)
-                cpu[variant].append(_children_cpu() - cpu_before)
-                sizes[variant] = video.path.stat().st_size
-                video.path.unlink()
-        medians = {variant: statistics.median(times[variant]) for variant in VARIANTS}
-        cpus = {variant: statistics.median(cpu[variant]) for variant in VARIANTS}
+        measured = await render_rounds(
+            renderer,
+            folder,
+            VARIANTS,
+            lambda variant: bench_spec(audio, cover, subtitles[variant]),
+            rounds=rounds,
+        )
+        medians = {variant: measured.median(variant) for variant in VARIANTS}
+        cpus = {variant: measured.median_cpu(variant) for variant in VARIANTS}
         for variant in VARIANTS:
             median, used = medians[variant], cpus[variant]
             print(
                 f"{variant:>5}: {median:5.2f} s = {duration / median:4.1f}x real time,"
-                f" {sizes[variant] / 1e6:4.1f} MB (runs: {_runs(times[variant])});"
-                f" vs none {_percent(median, medians['none'])},"
-                f" vs sweep {_percent(median, medians['sweep'])};"
-                f" CPU {used:5.2f} s, vs none {_percent(used, cpus['none'])},"
-                f" vs sweep {_percent(used, cpus['sweep'])}"
+                f" {measured.sizes[variant] / 1e6:4.1f} MB (runs: {runs(measured.times[variant])});"
+                f" vs none {percent(median, medians['none'])},"
+                f" vs sweep {percent(median, medians['sweep'])};"
+                f" CPU {used:5.2f} s, vs none {percent(used, cpus['none'])},"
+                f" vs sweep {percent(used, cpus['sweep'])}"
             )
-
-
-def _children_cpu() -> float:
-    """CPU seconds (user + system) of this process's finished children: the ffmpeg runs."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _percent(value: float, base: float) -> str:
-    return f"{100.0 * (value - base) / base:+.1f} %"
-
-
-def _runs(values: list[float]) -> str:
-    return ", ".join(f"{value:.1f}" for value in values)
 
 
 if __name__ == "__main__":
