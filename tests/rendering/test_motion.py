@@ -54,6 +54,18 @@ def beats_120(tmp_path_factory: pytest.TempPathFactory) -> tuple[Track, Path]:
     return track, track.write(tmp_path_factory.mktemp("tracks") / "beats-120.wav")
 
 
+@pytest.fixture
+async def beats_120_motion(
+    renderer: Renderer,
+    beats_120: tuple[Track, Path],
+    analyses: tuple[TrackAnalyses, SqliteDatabase],
+) -> Motion:
+    """The 120 BPM track's motion, analysed and stored through `TrackAnalyses`."""
+    motion = await analyses[0].motion(KEY, renderer.ffmpeg, beats_120[1], None)
+    assert motion is not None
+    return motion
+
+
 async def cover_widths(video: Path) -> list[int]:
     """The red cover's width on row ROW of every frame."""
     done = await Ffmpeg(FFMPEG).run(
@@ -157,11 +169,9 @@ async def test_the_cover_is_largest_on_each_beat(
     media: Path,
     tmp_path: Path,
     beats_120: tuple[Track, Path],
-    analyses: tuple[TrackAnalyses, SqliteDatabase],
+    beats_120_motion: Motion,
 ) -> None:
-    track, audio = beats_120
-    motion = await analyses[0].motion(KEY, renderer.ffmpeg, audio, None)
-    assert motion is not None
+    (track, audio), motion = beats_120, beats_120_motion
 
     video = await render(renderer, audio, tmp_path / "out", media / "red.png", motion=motion)
     widths = await cover_widths(video)
@@ -185,10 +195,9 @@ async def test_a_teasers_pulses_follow_its_clip(
     media: Path,
     tmp_path: Path,
     beats_120: tuple[Track, Path],
-    analyses: tuple[TrackAnalyses, SqliteDatabase],
+    beats_120_motion: Motion,
 ) -> None:
-    track, audio = beats_120
-    motion = await analyses[0].motion(KEY, renderer.ffmpeg, audio, None)
+    (track, audio), motion = beats_120, beats_120_motion
     clip = Clip(start=2.1, duration=3.0)
     video = await render(
         renderer, audio, tmp_path / "out", media / "red.png", motion=motion, clip=clip

@@ -1,4 +1,4 @@
-"""Builders shared by the storage tests: a settable clock and NewJob values."""
+"""Builders shared by the storage tests: a settable clock, NewJob values and delivered renders."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from storage.jobs import NewJob
+from bot.domain import JobState
+from storage.jobs import KIND_RENDER, Job, JobRepository, NewJob
 
 START = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 
@@ -50,3 +51,15 @@ def new_job(**overrides: Any) -> NewJob:
     _counter += 1
     overrides.setdefault("callback_token_hash", f"hash-{_counter}")
     return replace(_BASE, **overrides)
+
+
+async def delivered_render(repo: JobRepository, file_id: str, **overrides: Any) -> Job:
+    """A 9:16 render job made with `overrides` (each checked to be stored) and marked delivered
+    as `file_id`."""
+    job = await repo.create(new_job(kind=KIND_RENDER, video_format="9:16", **overrides))
+    for name, value in overrides.items():
+        assert getattr(job, name) == value, name
+    assert await repo.transition(
+        job.id, expected=JobState.SUBMITTING, to=JobState.DELIVERED, file_id=file_id
+    )
+    return job

@@ -4,11 +4,11 @@ same look."""
 
 from __future__ import annotations
 
-from bot.domain import JobState, Look, LyricStyle
+from bot.domain import Look, LyricStyle
 from storage.chats import ChatSettingsRepository
 from storage.interface import Database
-from storage.jobs import KIND_RENDER, Job, JobRepository
-from tests.storage.factories import new_job
+from storage.jobs import KIND_RENDER, JobRepository
+from tests.storage.factories import delivered_render, new_job
 
 CHAT = -100123
 
@@ -37,20 +37,11 @@ async def test_a_look_this_code_does_not_know_reads_as_pulse(db: Database) -> No
     assert (await chats.get(CHAT)).look is Look.PULSE
 
 
-async def _delivered(repo: JobRepository, look: str | None, file_id: str) -> Job:
-    job = await repo.create(new_job(kind=KIND_RENDER, video_format="9:16", look=look))
-    assert job.look == look
-    assert await repo.transition(
-        job.id, expected=JobState.SUBMITTING, to=JobState.DELIVERED, file_id=file_id
-    )
-    return job
-
-
 async def test_find_rendered_keys_on_the_look(repo: JobRepository) -> None:
-    pulse = await _delivered(repo, None, "pulse-video")
+    pulse = await delivered_render(repo, "pulse-video", look=None)
     calm = await repo.create(new_job(kind=KIND_RENDER, video_format="9:16", look="calm"))
     assert await repo.find_rendered(calm) is None  # only a pulse render exists
-    bars = await _delivered(repo, "bars", "bars-video")
+    bars = await delivered_render(repo, "bars-video", look="bars")
     assert await repo.find_rendered(calm) is None  # nor a bars one
     asking = await repo.create(new_job(kind=KIND_RENDER, video_format="9:16", look="bars"))
     found = await repo.find_rendered(asking)

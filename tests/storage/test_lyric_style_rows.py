@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from bot.domain import JobState, LyricStyle
+from bot.domain import LyricStyle
 from storage.chats import ChatSettingsRepository
 from storage.interface import Database
-from storage.jobs import KIND_RENDER, Job, JobRepository
-from tests.storage.factories import new_job
+from storage.jobs import KIND_RENDER, JobRepository
+from tests.storage.factories import delivered_render, new_job
 
 CHAT = -100123
 
@@ -27,20 +27,11 @@ async def test_a_chats_style_round_trips_and_null_is_the_sweep(db: Database) -> 
     assert row["lyric_style"] is None  # the sweep is stored as NULL, like rows from before
 
 
-async def _delivered(repo: JobRepository, style: str | None, file_id: str) -> Job:
-    job = await repo.create(new_job(kind=KIND_RENDER, video_format="9:16", lyric_style=style))
-    assert job.lyric_style == style
-    assert await repo.transition(
-        job.id, expected=JobState.SUBMITTING, to=JobState.DELIVERED, file_id=file_id
-    )
-    return job
-
-
 async def test_find_rendered_keys_on_the_style(repo: JobRepository) -> None:
-    sweep = await _delivered(repo, None, "sweep-video")
+    sweep = await delivered_render(repo, "sweep-video", lyric_style=None)
     asking = await repo.create(new_job(kind=KIND_RENDER, video_format="9:16", lyric_style="pop"))
     assert await repo.find_rendered(asking) is None  # only a sweep render exists
-    pop = await _delivered(repo, "pop", "pop-video")
+    pop = await delivered_render(repo, "pop-video", lyric_style="pop")
     found = await repo.find_rendered(asking)
     assert found is not None
     assert found.id == pop.id
