@@ -21,7 +21,7 @@ import imageio_ffmpeg
 
 from bench.karaoke_cost import dense_lyrics_ass
 from bench.render_speed import _inputs
-from bench.render_variants import bench_spec, percent, render_rounds, runs
+from bench.render_variants import bench_spec, cost_line, render_rounds
 from bot.domain import Look
 from bot.engine.track_analyses import motion_of
 from bot.music.track import analyse_track
@@ -58,16 +58,8 @@ async def main(duration: float, rounds: int) -> None:
         measured = await render_rounds(
             renderer, folder, looks, spec_of, rounds=rounds, name_of=lambda look: look.value
         )
-        medians = {look: measured.median(look) for look in looks}
-        cpus = {look: measured.median_cpu(look) for look in looks}
         for look in looks:
-            median, used = medians[look], cpus[look]
-            print(
-                f"{look.value:>5}: {median:5.2f} s = {duration / median:4.1f}x real time,"
-                f" {measured.sizes[look] / 1e6:4.1f} MB (runs: {runs(measured.times[look])});"
-                f" vs calm {percent(median, medians[Look.CALM])};"
-                f" CPU {used:5.2f} s, vs calm {percent(used, cpus[Look.CALM])}"
-            )
+            print(cost_line(measured, look, look.value, duration, {"calm": Look.CALM}))
         print(f"load afterwards {os.getloadavg()}")
 
 

@@ -7,20 +7,16 @@ decoded on a beat (pulse and bars show the cover grown), written as a PNG at hal
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
-import imageio_ffmpeg
-
-from bench.still_frames import WORDS, example_spec, gradient_cover, half_size_still, run_stills
+from bench.still_frames import WORDS, example_spec, half_size_still, run_stills, workspace
 from bot.domain import Look
 from bot.engine.track_analyses import motion_of
 from bot.lyrics.ass import karaoke_ass, layout_for
 from bot.lyrics.model import AlignedLyrics
 from bot.music.track import analyse_track
-from bot.rendering import Renderer, VideoFormat, Visualisation
+from bot.rendering import VideoFormat, Visualisation
 from bot.rendering.filtergraph import FPS
-from bot.rendering.runner import Ffmpeg
 from tests.music.tracks import beat_track
 
 SECONDS = 4.0
@@ -28,18 +24,14 @@ AFTER = 1.5  # the still is the first beat after this (the second word is being 
 
 
 async def main(folder: Path) -> None:
-    ffmpeg_exe = Path(imageio_ffmpeg.get_ffmpeg_exe())
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        cover, audio = work / "cover.png", work / "beats.m4a"
-        runner = Ffmpeg(ffmpeg_exe)
-        await gradient_cover(runner, cover, seed=3)
+    async with workspace(seed=3) as space:
+        work, cover, runner, renderer = space.work, space.cover, space.runner, space.renderer
+        audio = work / "beats.m4a"
         wav = beat_track(128.0, SECONDS).write(work / "beats.wav")
         await runner.run(["-y", "-i", str(wav), "-c:a", "aac", str(audio)], time_limit=60)
         motion = motion_of(await analyse_track(runner, audio))
         assert motion is not None, "the generated track's beats must be trusted"
         frame = round(min(beat for beat in motion.beats if beat > AFTER) * FPS)
-        renderer = await Renderer.start(ffmpeg_exe, work / "state")
         width, height = VideoFormat.VERTICAL.size
         document = karaoke_ass(AlignedLyrics(WORDS), layout_for(width, height))
         assert document is not None

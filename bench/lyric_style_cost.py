@@ -18,7 +18,7 @@ import imageio_ffmpeg
 
 from bench.karaoke_cost import dense_lyrics_ass
 from bench.render_speed import _inputs
-from bench.render_variants import bench_spec, percent, render_rounds, runs
+from bench.render_variants import bench_spec, cost_line, render_rounds
 from bot.domain import LyricStyle
 from bot.rendering import Renderer
 
@@ -45,18 +45,9 @@ async def main(duration: float, rounds: int) -> None:
             lambda variant: bench_spec(audio, cover, subtitles[variant]),
             rounds=rounds,
         )
-        medians = {variant: measured.median(variant) for variant in VARIANTS}
-        cpus = {variant: measured.median_cpu(variant) for variant in VARIANTS}
+        bases = {"none": "none", "sweep": LyricStyle.SWEEP.value}
         for variant in VARIANTS:
-            median, used = medians[variant], cpus[variant]
-            print(
-                f"{variant:>5}: {median:5.2f} s = {duration / median:4.1f}x real time,"
-                f" {measured.sizes[variant] / 1e6:4.1f} MB (runs: {runs(measured.times[variant])});"
-                f" vs none {percent(median, medians['none'])},"
-                f" vs sweep {percent(median, medians['sweep'])};"
-                f" CPU {used:5.2f} s, vs none {percent(used, cpus['none'])},"
-                f" vs sweep {percent(used, cpus['sweep'])}"
-            )
+            print(cost_line(measured, variant, variant, duration, bases))
 
 
 if __name__ == "__main__":

@@ -6,34 +6,26 @@ the second word is sung, written as a PNG at half size. Run:
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
-import imageio_ffmpeg
-
-from bench.still_frames import WORDS, example_spec, gradient_cover, half_size_still, run_stills
+from bench.still_frames import WORDS, example_spec, half_size_still, run_stills, workspace
 from bot.domain import LyricStyle
 from bot.lyrics.ass import karaoke_ass, layout_for
 from bot.lyrics.model import AlignedLyrics
-from bot.rendering import Renderer, VideoFormat
+from bot.rendering import VideoFormat
 from bot.rendering.filtergraph import Clip
-from bot.rendering.runner import Ffmpeg
 
 AT = 1.55  # "midnight" is being sung: "Shine" and "on" are sung, "highway" to come
 
 
 async def main(folder: Path) -> None:
-    ffmpeg_exe = Path(imageio_ffmpeg.get_ffmpeg_exe())
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        cover, audio = work / "cover.png", work / "tone.m4a"
-        runner = Ffmpeg(ffmpeg_exe)
-        await gradient_cover(runner, cover)
+    async with workspace() as space:
+        work, cover, runner, renderer = space.work, space.cover, space.runner, space.renderer
+        audio = work / "tone.m4a"
         await runner.run(
             ["-y", "-f", "lavfi", "-i", "sine=f=220:d=4", "-c:a", "aac", str(audio)],
             time_limit=60,
         )
-        renderer = await Renderer.start(ffmpeg_exe, work / "state")
         width, height = VideoFormat.VERTICAL.size
         for style in LyricStyle:
             document = karaoke_ass(AlignedLyrics(WORDS), layout_for(width, height), style=style)

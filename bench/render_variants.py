@@ -74,6 +74,28 @@ async def render_rounds(
     return measured
 
 
+def cost_line(
+    measured: Measured[Variant],
+    variant: Variant,
+    label: str,
+    duration: float,
+    bases: dict[str, Variant],
+) -> str:
+    """One variant's medians of wall and CPU time, its size and runs, compared with each base."""
+    median, used = measured.median(variant), measured.median_cpu(variant)
+    vs_wall = ", ".join(
+        f"vs {name} {percent(median, measured.median(base))}" for name, base in bases.items()
+    )
+    vs_cpu = ", ".join(
+        f"vs {name} {percent(used, measured.median_cpu(base))}" for name, base in bases.items()
+    )
+    return (
+        f"{label:>5}: {median:5.2f} s = {duration / median:4.1f}x real time,"
+        f" {measured.sizes[variant] / 1e6:4.1f} MB (runs: {runs(measured.times[variant])});"
+        f" {vs_wall}; CPU {used:5.2f} s, {vs_cpu}"
+    )
+
+
 def children_cpu() -> float:
     """CPU seconds (user + system) of this process's finished children: the ffmpeg runs."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -1,18 +1,23 @@
 """Shared scaffolding of the README's still frames (bench.look_stills, bench.lyric_style_stills):
-the example lyrics, a generated gradient cover, the example 9:16 render spec and one frame of a
-render written as a PNG at half size.
+the example lyrics, a work folder with an ffmpeg runner, a renderer and a generated gradient
+cover, the example 9:16 render spec and one frame of a render written as a PNG at half size.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Coroutine
+import tempfile
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import imageio_ffmpeg
+
 from bot.lyrics.model import AlignedWord
-from bot.rendering import RenderSpec, VideoFormat
+from bot.rendering import Renderer, RenderSpec, VideoFormat
 from bot.rendering.runner import Ffmpeg
 
 WORDS = (
@@ -34,6 +39,28 @@ async def gradient_cover(runner: Ffmpeg, cover: Path, seed: int | None = None) -
     await runner.run(
         ["-y", "-f", "lavfi", "-i", source, "-frames:v", "1", str(cover)], time_limit=60
     )
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A temporary folder holding the cover, with the tools a stills script renders with."""
+
+    work: Path
+    cover: Path
+    runner: Ffmpeg
+    renderer: Renderer
+
+
+@asynccontextmanager
+async def workspace(seed: int | None = None) -> AsyncIterator[Workspace]:
+    """A temporary work folder with a gradient cover (see `gradient_cover`) and a renderer."""
+    ffmpeg_exe = Path(imageio_ffmpeg.get_ffmpeg_exe())
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        runner = Ffmpeg(ffmpeg_exe)
+        await gradient_cover(runner, work / "cover.png", seed)
+        renderer = await Renderer.start(ffmpeg_exe, work / "state")
+        yield Workspace(work, work / "cover.png", runner, renderer)
 
 
 def example_spec(audio: Path, cover: Path, subtitles: Path, **extra: Any) -> RenderSpec:
