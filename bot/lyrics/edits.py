@@ -127,9 +127,12 @@ def apply_correction(lines: Sequence[LyricLine], correction: Correction) -> tupl
     """
     if unknown := sorted(n for n in correction.texts if not 1 <= n <= len(lines)):
         raise CorrectionError(Problem(n, f"there is no line {n}.") for n in unknown)
+    texts = {n: _clean(text) for n, text in correction.texts.items()}
+    if empty := sorted(n for n, text in texts.items() if not split_words(text)):
+        raise CorrectionError(Problem(n, "the new text is empty.") for n in empty)
     result: list[LyricLine] = []
     for number, line in enumerate(lines, start=1):
-        text = correction.texts.get(number)
+        text = texts.get(number)
         result.append(line if text is None or text == line.text else retimed(line, text))
     return tuple(result)
 
@@ -143,7 +146,7 @@ def retimed(line: LyricLine, text: str) -> LyricLine:
     """`line` showing `text`, inside the same start and end."""
     pieces = split_words(_clean(text))
     if not pieces:
-        raise CorrectionError([Problem(None, "An edited line cannot be empty.")])
+        raise ValueError("an edited line cannot be empty")
     old = line.words
     if len(pieces) == len(old):
         return LyricLine(

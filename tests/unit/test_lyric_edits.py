@@ -223,3 +223,19 @@ def test_property_edits_keep_every_line_span_and_unedited_lines(
             assert after.text.replace(" ", "") == "".join(edited[number])
             times = [t for w in after.words for t in (w.start, w.end)]
             assert times == sorted(times)
+
+
+def test_a_correction_built_by_hand_is_checked_by_line_number() -> None:
+    with pytest.raises(CorrectionError) as caught:
+        apply_correction(LINES, Correction(texts={9: "x", 2: "y"}))
+    assert caught.value.problems == (Problem(9, "there is no line 9."),)
+    with pytest.raises(CorrectionError) as caught:
+        apply_correction(LINES, Correction(texts={2: " \t "}))
+    assert caught.value.problems == (Problem(2, "the new text is empty."),)
+
+
+def test_two_messages_joined_make_one_correction() -> None:
+    first, second = "1: Waggin' tails", "---\n1: Виляя хвостом"
+    correction = parse_correction(f"{first}\n{second}", len(LINES))
+    assert dict(correction.texts) == {1: "Waggin' tails"}
+    assert second_lines(correction, len(LINES))[0] == "Виляя хвостом"
