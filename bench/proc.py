@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.e2e.processes import free_port
+from tests.e2e.processes import bot_process_env, free_port
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 _TICKS = os.sysconf("SC_CLK_TCK")
 MIB = 2**20
 
@@ -30,25 +29,20 @@ def memory_mib(pid: int, key: str = "VmRSS") -> float:
 def bot_environment(
     workdir: Path, telegram_url: str, upstream_url: str, token: str, api_key: str
 ) -> tuple[dict[str, str], str]:
-    """`python -m bot` against the fakes, in callback mode, with this checkout's code; the
-    environment and the bot's base URL."""
+    """`python -m bot` against the fakes, in callback mode, with this checkout's code (the
+    tests' environment, tests/e2e/processes.py, at the default poll interval and quiet logs);
+    the environment and the bot's base URL."""
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(REPO_ROOT),  # this checkout, not whichever one .venv has installed
-        "PTB_TIMEDELTA": "true",
-        "TELEGRAM_BOT_TOKEN": token,
-        "TELEGRAM_API_BASE_URL": f"{telegram_url}/bot",
-        "TELEGRAM_API_FILE_URL": f"{telegram_url}/file/bot",
-        "MUSIC_API_PROVIDER": "kie",
-        "MUSIC_API_KEY": api_key,
-        "MUSIC_API_BASE_URL": upstream_url,
-        "PUBLIC_BASE_URL": base,
-        "HTTP_HOST": "127.0.0.1",
-        "HTTP_PORT": str(port),
-        "DATABASE_PATH": str(workdir / "bot.sqlite3"),
-        "QUOTA_PER_HOUR": "100000",
-        "LOG_LEVEL": "WARNING",
-    }
-    return env, base
+    env = bot_process_env(
+        workdir,
+        token=token,
+        api_key=api_key,
+        telegram_url=telegram_url,
+        upstream_url=upstream_url,
+        bot_port=port,
+        PTB_TIMEDELTA="true",
+        POLL_INTERVAL_SECONDS="30",  # the default: a bench measures the bot as deployed
+        QUOTA_PER_HOUR="100000",
+        LOG_LEVEL="WARNING",
+    )
+    return env, env["PUBLIC_BASE_URL"]
