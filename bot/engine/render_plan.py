@@ -14,7 +14,7 @@ from typing import Any, Final, Protocol
 
 from bot.domain import Look, LyricStyle
 from bot.lyrics.codec import BadStoredLyrics, lyrics_from_json, lyrics_to_json
-from bot.lyrics.model import AlignedLyrics
+from bot.lyrics.model import AlignedLyrics, SecondLine
 from bot.rendering import QueuePosition
 from storage.jobs import Job
 
@@ -65,12 +65,23 @@ class RenderPlan:
     # How the cover and visualisation move (Look's value); plans stored before there were
     # looks have none and read as pulse.
     look: str = Look.PULSE.value
+    # A chat's second lines under the lyric lines (docs/architecture.md §9.5); none in plans
+    # stored before there were any.
+    second_lines: tuple[SecondLine, ...] = ()
+    # A sing-along render: a 3-2-1 count-in before the first line and every line after a long
+    # gap (docs/architecture.md §9.6); False in plans stored before there was karaoke.
+    count_in: bool = False
 
     def to_json(self) -> str:
         """The plan as JSON for `jobs.render_plan`."""
         body: dict[str, Any] = {"v": PLAN_VERSION}
-        body.update((f.name, getattr(self, f.name)) for f in fields(self) if f.name != "lyrics")
+        body.update(
+            (f.name, getattr(self, f.name))
+            for f in fields(self)
+            if f.name not in {"lyrics", "second_lines"}
+        )
         body["lyrics"] = None if self.lyrics is None else json.loads(lyrics_to_json(self.lyrics))
+        body["second_lines"] = [[s.start, s.end, s.text] for s in self.second_lines]
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -81,7 +92,13 @@ def plan_from_json(body: str) -> RenderPlan:
         if not isinstance(data, dict) or data.pop("v", None) != PLAN_VERSION:
             raise BadPlan("not a render plan of this version")
         lyrics = data.pop("lyrics", None)
+        seconds = tuple(
+            SecondLine(float(start), float(end), str(text))
+            for start, end, text in data.pop("second_lines", [])
+        )
         plan = RenderPlan(**data)
+        if not isinstance(plan.count_in, bool):
+            raise BadPlan("count_in is not a flag")
         if not isinstance(plan.video_format, str):
             raise BadPlan("the plan has no format")
         if (plan.audio_url is None) == (plan.source_file_id is None):
@@ -91,7 +108,7 @@ def plan_from_json(body: str) -> RenderPlan:
         decoded = None if lyrics is None else lyrics_from_json(json.dumps(lyrics))
     except (ValueError, TypeError, BadStoredLyrics) as exc:
         raise BadPlan(str(exc)) from exc
-    return replace(plan, lyrics=decoded)
+    return replace(plan, lyrics=decoded, second_lines=seconds)
 
 
 class RenderPreparer(Protocol):

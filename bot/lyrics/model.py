@@ -43,6 +43,17 @@ class AlignedWord:
 
 
 @dataclass(frozen=True, slots=True)
+class SecondLine:
+    """A second line (a translation, a romanization) shown smaller under a lyric line while that
+    line is on screen, without a sweep: from the line's first word's start to its last word's end
+    (docs/architecture.md §9.5)."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class AlignedLyrics:
     """A track's aligned lyrics; `hoot_cer` is the provider's error measure (higher is worse)."""
 

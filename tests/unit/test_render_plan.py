@@ -8,7 +8,7 @@ import json
 import pytest
 
 from bot.engine.render_plan import BadPlan, RenderPlan, plan_from_json
-from bot.lyrics.model import AlignedLyrics, AlignedWord
+from bot.lyrics.model import AlignedLyrics, AlignedWord, SecondLine
 
 LYRICS = AlignedLyrics(
     (
@@ -29,6 +29,8 @@ RECORD = RenderPlan(
     burn_lyrics=True,
     teaser=True,
     lyrics=LYRICS,
+    second_lines=(SecondLine(0.2, 1.0, "Пой громко — 大声で 🎤"),),
+    count_in=True,
 )
 UPLOAD = RenderPlan(
     video_format="16:9",
@@ -49,6 +51,15 @@ def test_the_stored_plan_is_one_versioned_json_object() -> None:
     body = json.loads(RECORD.to_json())
     assert body["v"] == 1
     assert body["lyrics"]["words"][0][0] == "Sing"
+    assert body["second_lines"] == [[0.2, 1.0, "Пой громко — 大声で 🎤"]]
+
+
+def test_a_plan_stored_before_second_lines_and_count_ins_reads_without_them() -> None:
+    body = json.loads(RECORD.to_json())
+    del body["second_lines"], body["count_in"]
+    plan = plan_from_json(json.dumps(body))
+    assert plan.second_lines == ()
+    assert plan.count_in is False
 
 
 @pytest.mark.parametrize(
@@ -63,6 +74,8 @@ def test_the_stored_plan_is_one_versioned_json_object() -> None:
         json.dumps({**json.loads(RECORD.to_json()), "source_file_id": "both"}),  # two
         json.dumps({**json.loads(UPLOAD.to_json()), "video_format": 916}),
         json.dumps({**json.loads(RECORD.to_json()), "lyrics": {"words": 3}}),
+        json.dumps({**json.loads(RECORD.to_json()), "second_lines": [[0.2, "x"]]}),
+        json.dumps({**json.loads(RECORD.to_json()), "count_in": "yes"}),
     ],
 )
 def test_anything_else_is_a_bad_plan(body: str) -> None:
