@@ -40,6 +40,7 @@ SECTIONS = (
     Section("relay", "Relay memory", "bench.relay_rss", ("10", "45", "90"), ("45",)),
     Section("render", "Render speed", "bench.render_speed", ("180",), ("30",)),
     Section("analysis", "Music analysis cost", "bench.analysis_cost", ("180", "3"), ("180", "1")),
+    Section("loop", "Canvas loop render", "bench.loop_render", ("180", "3"), ("180", "1")),
     Section("kill9", "kill -9 fault run", "bench.kill9", ("100", "17"), ("30", "6")),
     Section("dispatch", "Render dispatch (PostgreSQL)", "bench.render_dispatch", ("200", "20"),
             ("60", "20")),

@@ -18,6 +18,8 @@ from bot.rendering.errors import (
 from bot.rendering.filtergraph import Clip, Visualisation
 from bot.rendering.fonts import FontReport, Script
 from bot.rendering.formats import VideoFormat, parse_format
+from bot.rendering.loop import LOOP_MAX_BYTES, RenderedLoop, plan_loop, render_loop
+from bot.rendering.loop_plan import LoopMode, LoopTiming
 from bot.rendering.loudness import STEP_SECONDS as LOUDNESS_STEP_SECONDS
 from bot.rendering.loudness import loudness_levels
 from bot.rendering.motion import Motion
@@ -27,6 +29,7 @@ from bot.rendering.queue import QueuePosition, RenderQueue
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "LOOP_MAX_BYTES",
     "LOUDNESS_STEP_SECONDS",
     "PCM_RATE",
     "TEASER_MAX_BYTES",
@@ -35,6 +38,8 @@ __all__ = [
     "Clip",
     "FfmpegFailed",
     "FontReport",
+    "LoopMode",
+    "LoopTiming",
     "MediaInfo",
     "Motion",
     "OutputTooLarge",
@@ -43,6 +48,7 @@ __all__ = [
     "RenderQueue",
     "RenderSpec",
     "RenderTimedOut",
+    "RenderedLoop",
     "RenderedVideo",
     "Renderer",
     "Script",
@@ -53,6 +59,8 @@ __all__ = [
     "loudness_levels",
     "max_duration",
     "parse_format",
+    "plan_loop",
     "probe",
     "read_audio_file",
+    "render_loop",
 ]
