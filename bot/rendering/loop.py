@@ -37,7 +37,7 @@ from bot.rendering.runner import Ffmpeg, ProgressCallback
 
 LOOP_MAX_BYTES = 25_000_000  # Spotify's limit for a Canvas
 LOOP_CRF = 18  # a few seconds of a still-ish picture: quality is cheap here
-LOOP_MAXRATE_KBPS = 8000  # 8 s at most: ≤ 8 MB of video whatever the cover, far under the limit
+LOOP_MAXRATE_KBPS = 8000  # 8 s at most, 2 s of buffer: ≤ about 10 MB, far under the limit
 LOOP_PRESET = "medium"
 TIME_LIMIT_SECONDS = 120.0
 
