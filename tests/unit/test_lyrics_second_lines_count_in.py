@@ -148,8 +148,11 @@ def _count_ins(document: str | None) -> list[tuple[float, float, str]]:
 
 
 @pytest.mark.parametrize("style", list(LyricStyle))
-def test_count_ins_before_the_first_line_and_after_gaps_of_4_s(style: LyricStyle) -> None:
-    lyrics = _count_song(gap=4.0)
+@pytest.mark.parametrize("hoot_cer", [0.1, 0.9])  # sweep/pop, and whole LINES
+def test_count_ins_before_the_first_line_and_after_gaps_of_4_s(
+    style: LyricStyle, hoot_cer: float
+) -> None:
+    lyrics = AlignedLyrics(_count_song(gap=4.0).words, hoot_cer=hoot_cer)
     document = karaoke_ass(lyrics, PORTRAIT, style=style, count_in=True)
     beats = _count_ins(document)
     counted_starts = [5.0, 11.1, 16.0]  # first, after exactly 4.0 s, after 4.0 s
