@@ -17,8 +17,14 @@ from bot.domain import Look, LyricStyle
 from bot.engine.render_plan import ChatFiles, RenderPlan, SourceTransient, SourceUnavailable
 from bot.engine.track_analyses import TrackAnalyses, TrackKey
 from bot.lyrics.ass import karaoke_ass, layout_for
-from bot.lyrics.chorus import Loudness, clip_lyrics, is_chorus_tag, teaser_window
-from bot.lyrics.model import AlignedLyrics
+from bot.lyrics.chorus import (
+    Loudness,
+    clip_lyrics,
+    clip_second_lines,
+    is_chorus_tag,
+    teaser_window,
+)
+from bot.lyrics.model import AlignedLyrics, SecondLine
 from bot.rendering import (
     DEFAULT_MAX_BYTES,
     LOUDNESS_STEP_SECONDS,
@@ -85,12 +91,14 @@ class RenderSources:
             )
         )
         lyrics = plan.lyrics
+        seconds = plan.second_lines
         clip = None
         if plan.teaser:
             clip, lyrics = await _teaser(renderer, sources.audio, lyrics)
-        style = LyricStyle(plan.lyric_style)
+            seconds = clip_second_lines(seconds, clip.start, clip.start + clip.duration)
+        drawing = _Drawing(LyricStyle(plan.lyric_style), seconds, plan.count_in)
         subtitles = (
-            await _karaoke_file(lyrics, video_format, style, folder) if plan.burn_lyrics else None
+            await _karaoke_file(lyrics, video_format, drawing, folder) if plan.burn_lyrics else None
         )
         return RenderSpec(
             audio=sources.audio,
@@ -185,12 +193,31 @@ def _knows_chorus(lyrics: AlignedLyrics | None) -> bool:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Drawing:
+    """How a plan draws its lyrics: the style, second lines, a count-in (§9.2, §9.5, §9.6)."""
+
+    style: LyricStyle
+    second_lines: tuple[SecondLine, ...] = ()
+    count_in: bool = False
+
+
 async def _karaoke_file(
-    lyrics: AlignedLyrics | None, video_format: VideoFormat, style: LyricStyle, folder: Path
+    lyrics: AlignedLyrics | None, video_format: VideoFormat, drawing: _Drawing, folder: Path
 ) -> Path | None:
     """The lyrics as an ASS file in the job's work dir; None for an instrumental or none."""
     layout = layout_for(*video_format.size)
-    document = karaoke_ass(lyrics, layout, style=style) if lyrics is not None else None
+    document = (
+        karaoke_ass(
+            lyrics,
+            layout,
+            style=drawing.style,
+            second_lines=drawing.second_lines,
+            count_in=drawing.count_in,
+        )
+        if lyrics is not None
+        else None
+    )
     if document is None:
         return None
     path = folder / _LYRICS_NAME

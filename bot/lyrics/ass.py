@@ -8,18 +8,22 @@ writes one event of the whole line per word, back to back, and breaks lines narr
 so the grown word still fits. In 1:1 and 16:9 both sit around the
 frame's vertical centre; in 9:16 they lie inside the short-video apps' safe frame
 (x 40..607, y 167..1000 at 720x1280, docs/architecture.md §8.7), over the lower part of the
-cover, centred on x = 323 rather than on the frame. Provider text is escaped, so no
-word can open an override block or a line break. Pure: no I/O; the renderer writes the text to
-a file and points the filter at it.
+cover, centred on x = 323 rather than on the frame. A chat's second lines (a translation, a
+romanization) are drawn smaller under the sung line, without a sweep, and a sing-along render
+counts in "3", "2", "1" above the line to come (docs/architecture.md §9.5, §9.6). Provider
+text is escaped, so no word can open an override block or a line break. Pure: no I/O; the
+renderer writes the text to a file and points the filter at it.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from bot.domain import LyricStyle
+from bot.lyrics.count_in import count_in_beats, count_in_lead_cs, counted_lines
 from bot.lyrics.lines import (
     LyricLine,
     Presentation,
@@ -28,7 +32,7 @@ from bot.lyrics.lines import (
     text_width,
     word_separator,
 )
-from bot.lyrics.model import AlignedLyrics
+from bot.lyrics.model import AlignedLyrics, SecondLine
 
 PRE_ROLL_SECONDS = 1.0  # a line appears up to this long before its first word is sung
 LINGER_SECONDS = 0.6  # and stays this long after its last word when nothing follows at once
@@ -44,6 +48,15 @@ POP_SCALE = 118  # the singing word's size, in per cent (the issue asks for 115-
 OUTLINE = "&H00000000"
 NEXT_OUTLINE = "&H60000000"
 SHADOW = "&H80000000"
+SECOND = UNSUNG  # second lines: plain white, the lyrics' outline
+COUNT = SUNG  # the count-in's digits
+
+SECOND_SCALE = 0.62  # a second line's font size, in lyric font sizes
+COUNT_SCALE = 2.0  # the count-in's font size, in lyric font sizes
+# Room between stacked rows (current line, second line, next line), beyond their outlines, in px.
+ROW_GAP = 2
+# A display line belongs to a second line's span when its middle lies in the span (±this, s).
+SPAN_SLACK = 0.005
 
 _WORD_JOINER = "\u2060"  # invisible; breaks libass escapes like \N after a provider backslash
 _WHITESPACE = re.compile(r"\s+")
@@ -77,6 +90,7 @@ class AssLayout:
     next_y: int  # centre of the next line
     font_name: str = "DejaVu Sans"
     margin_right: int | None = None
+    second_y: int | None = None  # centre of the second line; None: no room made for one
 
     @property
     def right_margin(self) -> int:
@@ -97,6 +111,52 @@ class AssLayout:
     def max_line_width(self) -> float:
         """Room for one line, in multiples of the font size."""
         return (self.width - self.margin_x - self.right_margin) / self.font_size
+
+    @property
+    def second_font_size(self) -> int:
+        """A second line's font size."""
+        return round(self.font_size * SECOND_SCALE)
+
+    @property
+    def count_font_size(self) -> int:
+        """The count-in digits' font size."""
+        return round(self.font_size * COUNT_SCALE)
+
+    @property
+    def count_y(self) -> int:
+        """Centre of the count-in's digits: right above the current line, clear of its accents."""
+        half_line = self.font_size / 2 + ACCENT_ROOM * self.font_size + self.outline
+        half_digit = self.count_font_size / 2 + self.outline + SHADOW_PX
+        return math.floor(self.current_y - half_line - half_digit - ROW_GAP)
+
+    def with_second_lines(self) -> AssLayout:
+        """The layout with a row for second lines between the current and the next line.
+
+        The three rows keep the two lines' centre (so in 9:16 they stay over the cover, above
+        the title): the current line moves up, the next line down, each by about half the
+        second line's height (docs/architecture.md §9.5)."""
+        if self.second_y is not None:
+            return self
+        size, edge = self.second_font_size, self.outline
+        # Centre to centre: half of one row, the other's accent room, both outlines and a gap.
+        to_second = math.ceil(
+            self.font_size / 2 + SHADOW_PX + (0.5 + ACCENT_ROOM) * size + 2 * edge + ROW_GAP
+        )
+        to_next = math.ceil(
+            size / 2 + SHADOW_PX + (0.5 + ACCENT_ROOM) * self.font_size + 2 * edge + ROW_GAP
+        )
+        middle = (self.current_y + self.next_y) / 2
+        current = math.floor(middle - (to_second + to_next) / 2)
+        return replace(
+            self,
+            current_y=current,
+            second_y=current + to_second,
+            next_y=current + to_second + to_next,
+        )
+
+    def second_room(self) -> float:
+        """The width second lines are squeezed to, in multiples of their own font size."""
+        return self.max_line_width * self.font_size / self.second_font_size
 
     def room(self, style: LyricStyle) -> float:
         """The width lines are broken to in a style: pop's grown word must still fit."""
@@ -154,18 +214,25 @@ def _portrait(width: int, height: int) -> AssLayout:
 
 
 def karaoke_ass(
-    lyrics: AlignedLyrics, layout: AssLayout, *, style: LyricStyle = LyricStyle.SWEEP
+    lyrics: AlignedLyrics,
+    layout: AssLayout,
+    *,
+    style: LyricStyle = LyricStyle.SWEEP,
+    second_lines: Sequence[SecondLine] = (),
+    count_in: bool = False,
 ) -> str | None:
     """The lyrics track of a render, or None when there is nothing to show (instrumental).
     Poorly aligned lyrics show whole lines in either style (their word times are not to be
-    trusted)."""
+    trusted). `second_lines` are drawn under the lines they span; `count_in` counts in the
+    first line and every line after a long gap (bot/lyrics/count_in.py)."""
     mode = presentation(lyrics)
     if mode is Presentation.NONE:
         return None
-    if mode is Presentation.LINES:
-        return render_ass(build_lines(lyrics.words, layout.max_line_width), layout, sweep=False)
-    lines = build_lines(lyrics.words, layout.room(style))
-    return render_ass(lines, layout, sweep=True, style=style)
+    sweep = mode is Presentation.SWEEP
+    lines = build_lines(lyrics.words, layout.room(style) if sweep else layout.max_line_width)
+    return render_ass(
+        lines, layout, sweep=sweep, style=style, second_lines=second_lines, count_in=count_in
+    )
 
 
 def render_ass(
@@ -174,20 +241,32 @@ def render_ass(
     *,
     sweep: bool,
     style: LyricStyle = LyricStyle.SWEEP,
+    second_lines: Sequence[SecondLine] = (),
+    count_in: bool = False,
 ) -> str:
     """The ASS document: each line current in its own window, previewed dim in the one before.
-    `sweep` False: whole lines, nothing highlighted; else words highlighted in `style`."""
+    `sweep` False: whole lines, nothing highlighted; else words highlighted in `style`.
+
+    With second lines the layout makes room for them (`AssLayout.with_second_lines`). With a
+    count-in, a counted line is current (unsung, its next line dim under it) from its
+    count-in's start instead of PRE_ROLL_SECONDS before it."""
+    if second_lines:
+        layout = layout.with_second_lines()
+    counted = set(counted_lines(lines)) if count_in else set()
     events: list[str] = []
+    windows: list[tuple[int, int]] = []
     shown_until = 0.0
     room = layout.room(style) if sweep else layout.max_line_width
     for index, line in enumerate(lines):
         following = lines[index + 1] if index + 1 < len(lines) else None
-        show = max(line.start - PRE_ROLL_SECONDS, shown_until, 0.0)
+        pre_roll = count_in_lead_cs() / 100 if index in counted else PRE_ROLL_SECONDS
+        show = max(line.start - pre_roll, shown_until, 0.0)
         hide = line.end + LINGER_SECONDS
         if following is not None:
             hide = min(hide, following.start)
         start_cs, end_cs = _centiseconds(show), max(_centiseconds(hide), _centiseconds(show) + 1)
         window = (start_cs, end_cs)
+        windows.append(window)
         if sweep and style is LyricStyle.POP:
             squeeze = _squeeze(line, room)
             for part, text in _pop(line, window, squeeze):
@@ -202,7 +281,47 @@ def render_ass(
                 )
             )
         shown_until = hide
-    return _header(layout) + "".join(events)
+    for index in sorted(counted):
+        for beat in count_in_beats(_centiseconds(lines[index].start)):
+            at = f"{{\\pos({layout.centre_x},{layout.count_y})}}"
+            span = f"{ass_time(beat.start)},{ass_time(beat.end)}"
+            events.append(f"Dialogue: 0,{span},Count,,0,0,0,,{at}{beat.digit}\n")
+    for second in second_lines:
+        events += _second_events(second, lines, windows, layout)
+    return _header(layout, seconds=bool(second_lines), count=bool(counted)) + "".join(events)
+
+
+def _second_events(
+    second: SecondLine,
+    lines: Sequence[LyricLine],
+    windows: Sequence[tuple[int, int]],
+    layout: AssLayout,
+) -> list[str]:
+    """A second line under each display line of its span, while that line is current: one
+    event per run of back-to-back windows (a source line re-broken to width is two display
+    lines; the second line stays put under whichever is sung). None when no line is in the
+    span or the text is empty."""
+    text = escape_ass_text(second.text).strip()
+    if not text:
+        return []
+    runs: list[list[int]] = []
+    for (start, end), line in zip(windows, lines, strict=True):
+        middle = (line.start + line.end) / 2
+        if not second.start - SPAN_SLACK <= middle <= second.end + SPAN_SLACK:
+            continue
+        if runs and runs[-1][1] == start:
+            runs[-1][1] = end
+        else:
+            runs.append([start, end])
+    assert layout.second_y is not None
+    overrides = f"\\pos({layout.centre_x},{layout.second_y})"
+    squeeze = _squeeze_text(text, layout.second_room())
+    if squeeze < 100:  # wider than the lyrics' room: squeezed to fit, like a too long word
+        overrides += f"\\fscx{squeeze}"
+    return [
+        f"Dialogue: 0,{ass_time(start)},{ass_time(end)},Second,,0,0,0,,{{{overrides}}}{text}\n"
+        for start, end in runs
+    ]
 
 
 def escape_ass_text(text: str) -> str:
@@ -287,7 +406,12 @@ def _colour(style_colour: str) -> str:
 def _squeeze(line: LyricLine, room: float) -> int:
     """The horizontal scale, in per cent, that fits a line into `room` font sizes (100 unless
     one word is longer than that)."""
-    width = text_width(line.text)
+    return _squeeze_text(line.text, room)
+
+
+def _squeeze_text(text: str, room: float) -> int:
+    """The horizontal scale, in per cent, that fits `text` into `room` font sizes."""
+    width = text_width(text)
     return math.floor(100 * room / width) if width > room else 100
 
 
@@ -309,10 +433,21 @@ def _dialogue(
     return f"Dialogue: 0,{start},{end},{style},,0,0,0,,{{{overrides}}}{text}\n"
 
 
-def _header(layout: AssLayout) -> str:
+def _header(layout: AssLayout, *, seconds: bool = False, count: bool = False) -> str:
     font, size, margin = layout.font_name, layout.font_size, layout.margin_x
     right, outline = layout.right_margin, layout.outline
     fields = "0,0,0,0,100,100,0,0,1"  # Bold..StrikeOut, ScaleX/Y, Spacing, Angle, BorderStyle
+    extra = ""  # styles only documents that use them name, so other documents stay as they were
+    if seconds:
+        extra += (
+            f"Style: Second,{font},{layout.second_font_size},{SECOND},{SECOND},{OUTLINE},"
+            f"{SHADOW},{fields},{outline},{SHADOW_PX},5,{margin},{right},0,1\n"
+        )
+    if count:
+        extra += (
+            f"Style: Count,{font},{layout.count_font_size},{COUNT},{COUNT},{OUTLINE},"
+            f"{SHADOW},{fields},{outline},{SHADOW_PX},5,{margin},{right},0,1\n"
+        )
     return (
         "[Script Info]\n"
         "ScriptType: v4.00+\n"
@@ -329,6 +464,7 @@ def _header(layout: AssLayout) -> str:
         f"{outline},{SHADOW_PX},5,{margin},{right},0,1\n"
         f"Style: Next,{font},{size},{NEXT},{NEXT},{NEXT_OUTLINE},{SHADOW},{fields},"
         f"{outline},0,5,{margin},{right},0,1\n"
+        f"{extra}"
         "\n"
         "[Events]\n"
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from bot.lyrics.model import AlignedLyrics, AlignedWord
+from bot.lyrics.model import AlignedLyrics, AlignedWord, SecondLine
 
 TEASER_MIN_SECONDS = 15.0
 TEASER_MAX_SECONDS = 30.0
@@ -120,3 +120,16 @@ def clip_lyrics(lyrics: AlignedLyrics, window: TeaserWindow) -> AlignedLyrics:
             )
             kept.append(shifted)
     return AlignedLyrics(tuple(kept), lyrics.hoot_cer, (), lyrics.is_streamed)
+
+
+def clip_second_lines(
+    second_lines: Sequence[SecondLine], start: float, end: float
+) -> tuple[SecondLine, ...]:
+    """The second lines of a teaser from `start` to `end`, moved onto its timeline as
+    `clip_lyrics` moves the words: those that overlap it, cut to it (a line whose first words
+    fall before the window keeps its second line under the words that remain)."""
+    return tuple(
+        replace(second, start=max(second.start, start) - start, end=min(second.end, end) - start)
+        for second in second_lines
+        if second.start < end and second.end > start
+    )

@@ -1,6 +1,7 @@
 """The 9:16 frame clear of the short-video apps' buttons (docs/architecture.md §8.7).
 
-Every box a viewer must read (title, author, watermark, two lines of lyrics) and the cover and
+Every box a viewer must read (title, author, watermark, two lines of lyrics with a second line
+between them, a count-in's digits) and the cover and
 visualisation lie inside SAFE_FRAME (x 40..607, y 167..1000 at 720x1280): first over the
 computed boxes, then by decoding a real render and diffing it against one without any text.
 """
@@ -18,7 +19,7 @@ from bot.domain import LyricStyle
 from bot.lyrics import ass
 from bot.lyrics.ass import karaoke_ass, layout_for
 from bot.lyrics.lines import build_lines, text_width
-from bot.lyrics.model import AlignedLyrics, AlignedWord
+from bot.lyrics.model import AlignedLyrics, AlignedWord, SecondLine
 from bot.rendering.engine import Renderer, RenderSpec
 from bot.rendering.filtergraph import Clip
 from bot.rendering.formats import VideoFormat
@@ -194,6 +195,56 @@ def test_pop_lyrics_with_the_grown_word_lie_in_the_safe_frame(width: int, height
     assert lyrics[3] <= VERTICAL.title.y * scale  # still above the title
 
 
+@pytest.mark.parametrize(("width", "height"), [(720, 1280), (360, 640), (1080, 1920)])
+@pytest.mark.parametrize("text", [*LYRIC_LINES, LYRIC_LINES[0] * 3])
+def test_second_lines_and_count_ins_lie_in_the_safe_frame(
+    width: int, height: int, text: str
+) -> None:
+    """With second lines the three rows (current, second, next) and the count-in's digit stay
+    inside the frame and above the title; a long second line is squeezed to the lyrics' width
+    (docs/architecture.md §9.5, §9.6)."""
+    plain = layout_for(width, height)
+    layout = plain.with_second_lines()
+    assert layout.second_y is not None
+    scale = width / 720
+    left, top = SAFE_FRAME.x * scale, SAFE_FRAME.y * scale
+    right, bottom = SAFE_FRAME.right * scale, SAFE_FRAME.bottom * scale
+    words = (AlignedWord("la", 1.0, 1.5, break_before=True), AlignedWord("la", 2.0, 2.5))
+    document = karaoke_ass(
+        AlignedLyrics(words), plain, second_lines=(SecondLine(1.0, 2.5, text),), count_in=True
+    )
+    assert document is not None
+    second = re.search(r",Second,,0,0,0,,\{\\pos\((\d+),(\d+)\)(?:\\fscx(\d+))?\}", document)
+    assert second is not None
+    assert (int(second[1]), int(second[2])) == (layout.centre_x, layout.second_y)
+    squeeze = int(second[3] or 100) / 100
+    # The second line's ink, in lyric font sizes: its own width at its size, squeezed.
+    ratio = layout.second_font_size / layout.font_size
+    width_drawn = text_width(ass.escape_ass_text(text)) * ratio * squeeze
+    assert width_drawn <= layout.max_line_width + 1e-9
+    size, edge = layout.second_font_size, layout.outline
+    box = (
+        layout.centre_x - width_drawn * layout.font_size / 2 - edge,
+        layout.second_y - size / 2 - ass.ACCENT_ROOM * size - edge,
+        layout.centre_x + width_drawn * layout.font_size / 2 + edge + ass.SHADOW_PX,
+        layout.second_y + size / 2 + edge + ass.SHADOW_PX,
+    )
+    digit = layout.count_font_size
+    count_box = layout.ink_box(layout.count_y, 1.0, scale=ass.COUNT_SCALE)
+    for x0, y0, x1, y1 in (
+        box,
+        count_box,
+        layout.ink_box(layout.current_y, layout.max_line_width),
+        layout.ink_box(layout.next_y, layout.max_line_width),
+    ):
+        assert left <= x0
+        assert top <= y0
+        assert x1 <= right
+        assert y1 <= bottom
+    assert digit > layout.font_size
+    assert layout.ink_box(layout.next_y, 1.0)[3] <= VERTICAL.title.y * scale
+
+
 def test_other_formats_keep_their_layout() -> None:
     assert LAYOUTS[VideoFormat.SQUARE].title == TextSlot(y=420, size=40, max_width=660)
     assert LAYOUTS[VideoFormat.LANDSCAPE].cover == Box(80, 100, 520, 520)
@@ -219,9 +270,13 @@ def black_inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, 
         AlignedWord("Мы", 1.5, 1.6, break_before=True),
         *(AlignedWord(w, 1.6 + 0.01 * i, 1.605 + 0.01 * i) for i, w in enumerate(_second_line())),
     )
-    document = karaoke_ass(AlignedLyrics(words, hoot_cer=0.1), layout_for(WIDTH, HEIGHT))
+    # The widest second line, squeezed to the lyrics' width, between the two lines.
+    translation = SecondLine(0.3, 0.65, "ЖЩШ Ю " * 12)
+    document = karaoke_ass(
+        AlignedLyrics(words, hoot_cer=0.1), layout_for(WIDTH, HEIGHT), second_lines=(translation,)
+    )
     assert document is not None
-    assert document.count("Dialogue:") >= 2
+    assert document.count("Dialogue:") >= 3
     lyrics.write_text(document, encoding="utf-8")
     return cover, audio, lyrics
 
