@@ -23,7 +23,7 @@ from bot.distribution.channel_poster import STEP_DEADLINE as POST_STEP_DEADLINE
 from bot.distribution.channel_poster import ChannelPoster
 from bot.domain import LINK_RETENTION_DAYS, PROVIDER_FAMILY, PROVIDER_RATES
 from bot.engine.admission import AccessPolicy, Admission
-from bot.engine.callback_tokens import CallbackTokens
+from bot.engine.callback_tokens import INVALID_CALLBACK_BASE, CallbackTokens
 from bot.engine.due_loop import DueLoop, FairShare
 from bot.engine.job_callbacks import CallbackIntake
 from bot.engine.job_model import EngineConfig
@@ -32,6 +32,7 @@ from bot.engine.lyrics_source import LyricsSource
 from bot.engine.render_jobs import RenderJobs
 from bot.engine.render_preparation import RenderPreparation
 from bot.engine.render_sources import RenderSources
+from bot.engine.separations import SeparationSource
 from bot.engine.track_analyses import TrackAnalyses
 from bot.engine.video_hosts import VideoHosts
 from bot.health import HealthBoard
@@ -45,6 +46,7 @@ from bot.telegram_io.status_messages import StatusMessages
 from bot.upstream.client import UpstreamClient
 from bot.upstream.dialect import dialect_for
 from bot.upstream.safe_fetch import SafeFetcher
+from bot.web import SEPARATION_CALLBACK_PATH
 from handlers.admin import AdminHandlers
 from handlers.autopost import AutopostHandlers
 from handlers.commands import CommandHandlers
@@ -65,6 +67,7 @@ from storage.jobs import Job, JobRepository
 from storage.lyrics import AnalysisRepository, LyricsRepository
 from storage.picks import TrackPickRepository
 from storage.render_dispatch import RenderDispatch
+from storage.separations import SeparationRepository
 
 RENDER_WAITING_SLOTS = 15  # renders the loop holds beyond RENDER_CONCURRENCY (waiting in line)
 # Deliveries in progress per chat: a group's sends wait ~3 s each for Telegram's 20 a minute,
@@ -174,6 +177,18 @@ def build_services(
         provider=settings.music_api_provider.value,
         fetch=upstream.timestamped_lyrics,
     )
+    # A karaoke render's instrumental: one separation per track (docs/architecture.md §9.7).
+    # Its callback is only acknowledged (bot/web.py); the details are polled.
+    base = (settings.public_base_url or INVALID_CALLBACK_BASE).rstrip("/")
+    separations = SeparationSource(
+        repo=SeparationRepository(db, clock),
+        provider=settings.music_api_provider.value,
+        request=upstream.separate,
+        details=upstream.separation_details,
+        callback_url=f"{base}{SEPARATION_CALLBACK_PATH}",
+        clock=clock,
+        poll_seconds=max(settings.poll_interval_seconds, 0.05),
+    )
     relay_files = RelayFiles.beside(settings.database_path)
     delivery = Delivery(
         relay_files=relay_files,
@@ -194,7 +209,9 @@ def build_services(
     engine = settings.postgres_url is not None
     renders = RenderJobs(
         repo=repo,
-        preparer=RenderPreparation(repo=repo, upstream=upstream, lyrics=lyrics),
+        preparer=RenderPreparation(
+            repo=repo, upstream=upstream, lyrics=lyrics, separations=separations
+        ),
         sources=RenderSources(
             fetcher=fetcher,
             chat_files=TelegramChatFiles(bot),

@@ -254,7 +254,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE TABLE track_separations ("
         " provider TEXT NOT NULL, task_id TEXT NOT NULL, audio_id TEXT NOT NULL,"
         " state TEXT NOT NULL, separation_task_id TEXT NULL, instrumental_url TEXT NULL,"
-        " error TEXT NULL, requested_at REAL NOT NULL, completed_at REAL NULL,"
+        " error_kind TEXT NULL, error TEXT NULL, requested_at REAL NOT NULL,"
+        " completed_at REAL NULL,"
         " user_id INTEGER NULL, chat_id INTEGER NOT NULL,"
         " PRIMARY KEY (provider, task_id, audio_id))",
         "CREATE INDEX track_separations_by_user ON track_separations (user_id, requested_at)",

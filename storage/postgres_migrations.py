@@ -216,7 +216,7 @@ POSTGRES_MIGRATIONS: Final[tuple[tuple[int, tuple[Statement, ...]], ...]] = (
             "CREATE TABLE track_separations ("
             " provider TEXT NOT NULL, task_id TEXT NOT NULL, audio_id TEXT NOT NULL,"
             " state TEXT NOT NULL, separation_task_id TEXT NULL, instrumental_url TEXT NULL,"
-            " error TEXT NULL, requested_at DOUBLE PRECISION NOT NULL,"
+            " error_kind TEXT NULL, error TEXT NULL, requested_at DOUBLE PRECISION NOT NULL,"
             " completed_at DOUBLE PRECISION NULL, user_id BIGINT NULL, chat_id BIGINT NOT NULL,"
             " PRIMARY KEY (provider, task_id, audio_id))",
             "CREATE INDEX track_separations_by_user ON track_separations (user_id, requested_at)",

@@ -31,6 +31,7 @@ class Separation:
     state: str
     separation_task_id: str | None
     instrumental_url: str | None
+    error_kind: str | None  # why it failed, in the engine's words (an ErrorKind value)
     error: str | None
     requested_at: datetime
     completed_at: datetime | None
@@ -48,6 +49,7 @@ def _separation(row: Row) -> Separation:
         state=row["state"],
         separation_task_id=row["separation_task_id"],
         instrumental_url=row["instrumental_url"],
+        error_kind=row["error_kind"],
         error=row["error"],
         requested_at=requested_at,
         completed_at=from_timestamp(row["completed_at"]),
@@ -95,7 +97,8 @@ class SeparationRepository:
         else:
             rows = await self._db.fetch_all(
                 "UPDATE track_separations SET state = ?, separation_task_id = NULL,"
-                " instrumental_url = NULL, error = NULL, requested_at = ?, completed_at = NULL,"
+                " instrumental_url = NULL, error_kind = NULL, error = NULL, requested_at = ?,"
+                " completed_at = NULL,"
                 " user_id = ?, chat_id = ?"
                 " WHERE provider = ? AND task_id = ? AND audio_id = ? AND state = ?"
                 " AND requested_at = ? RETURNING *",
@@ -136,23 +139,30 @@ class SeparationRepository:
 
     async def succeed(self, row: Separation, instrumental_url: str) -> bool:
         """The separation is done: keep the instrumental's URL."""
-        return await self._finish(row, SUCCEEDED, instrumental_url=instrumental_url, error=None)
+        return await self._finish(row, SUCCEEDED, instrumental_url, None, None)
 
-    async def fail(self, row: Separation, error: str) -> bool:
-        """The separation failed (or ran out of time): keep why."""
-        return await self._finish(row, FAILED, instrumental_url=None, error=error[:300])
+    async def fail(self, row: Separation, kind: str, error: str | None) -> bool:
+        """The separation failed (or ran out of time): keep why (`kind`, an ErrorKind value,
+        and the provider's text)."""
+        return await self._finish(row, FAILED, None, kind, error[:300] if error else None)
 
     async def _finish(
-        self, row: Separation, state: str, *, instrumental_url: str | None, error: str | None
+        self,
+        row: Separation,
+        state: str,
+        instrumental_url: str | None,
+        kind: str | None,
+        error: str | None,
     ) -> bool:
         return (
             await self._db.execute(
-                "UPDATE track_separations SET state = ?, instrumental_url = ?, error = ?,"
-                " completed_at = ? WHERE provider = ? AND task_id = ? AND audio_id = ?"
+                "UPDATE track_separations SET state = ?, instrumental_url = ?, error_kind = ?,"
+                " error = ?, completed_at = ? WHERE provider = ? AND task_id = ? AND audio_id = ?"
                 " AND state = ? AND requested_at = ?",
                 (
                     state,
                     instrumental_url,
+                    kind,
                     error,
                     to_timestamp(self._clock()),
                     *_key(row),

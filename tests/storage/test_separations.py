@@ -40,7 +40,7 @@ async def test_sent_then_succeeded_keeps_the_instrumental(db: Database, clock: F
     assert row.instrumental_url == "https://cdn/instrumental.mp3"
     assert row.completed_at is not None
     assert row.completed_at > row.requested_at
-    assert not await repo.fail(claimed, "too late")  # finished once
+    assert not await repo.fail(claimed, "karaoke_failed", "too late")  # finished once
 
 
 async def test_a_spent_row_is_replaced_by_exactly_one_new_claim(
@@ -49,7 +49,7 @@ async def test_a_spent_row_is_replaced_by_exactly_one_new_claim(
     repo = SeparationRepository(db, clock)
     claimed = await repo.claim(*KEY, replacing=None, user_id=7, chat_id=7)
     assert claimed is not None
-    assert await repo.fail(claimed, "GENERATE_AUDIO_FAILED")
+    assert await repo.fail(claimed, "karaoke_failed", "GENERATE_AUDIO_FAILED")
     failed = await repo.get(*KEY)
     assert failed is not None
     assert failed.state == FAILED
@@ -60,6 +60,7 @@ async def test_a_spent_row_is_replaced_by_exactly_one_new_claim(
     fresh = [row for row in again if row is not None]
     assert len(fresh) == 1
     assert (fresh[0].state, fresh[0].error, fresh[0].user_id) == (REQUESTED, None, 8)
+    assert fresh[0].error_kind is None
 
 
 async def test_a_released_claim_leaves_no_row(db: Database, clock: FakeClock) -> None:
