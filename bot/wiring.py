@@ -53,6 +53,7 @@ from handlers.commands import CommandHandlers
 from handlers.errors import on_error
 from handlers.history import HistoryHandlers
 from handlers.inline_share import InlineShareHandlers
+from handlers.karaoke import KaraokeHandlers
 from handlers.picker import TrackPicker
 from handlers.render import RenderHandlers
 from handlers.settings import ChatSettingsHandlers
@@ -390,6 +391,9 @@ def register_handlers(
         starter=starter, picker=picker, renders=services.renders, repo=repo, policy=policy
     ).register(application)
     TeaserHandlers(starter=starter, repo=repo).register(application)
+    KaraokeHandlers(starter=starter, repo=repo, provider=settings.music_api_provider).register(
+        application
+    )
     HistoryHandlers(
         jobs=services.jobs,
         repo=repo,
