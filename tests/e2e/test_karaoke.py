@@ -22,6 +22,7 @@ from storage.jobs import JobRepository
 from tests.e2e.harness import AUDIO_ID, PUBLIC_BASE_URL, TASK_ID, Harness, running_bot
 from tests.e2e.test_lyrics_jobs import SONG, answer_to, uploaded
 from tests.e2e.test_render_jobs import RENDER_TIMEOUT, buttons, callback_data
+from tests.e2e.workers import scaled_out
 from tests.fakes.telegram import Call
 from tests.fakes.upstream import TrackLyrics
 from tests.rendering.conftest import FFMPEG
@@ -169,3 +170,21 @@ async def test_an_instrumental_track_is_refused_before_any_separation(tmp_path: 
         await h.wait_until(lambda: "nothing to sing along to" in h.status_text(USER))
         assert h.upstream.separation_calls[TRACK] == 0
         assert h.upstream.separations == {}
+
+
+async def test_with_postgres_the_leader_waits_for_the_separation_then_dispatches(
+    tmp_path: Path,
+) -> None:
+    """With the render engine (docs/architecture.md §8.8) the leader prepares the render: a
+    pending separation is looked at again without queueing the render or spending attempts."""
+    async with scaled_out(tmp_path, workers=0, render_concurrency=1) as (h, _):
+        h.upstream.set_lyrics(*TRACK, SONG)
+        h.upstream.separation_pending_polls = 4
+        await karaoke(h, USER)
+        [call] = await h.telegram.wait_for("sendVideo", timeout=RENDER_TIMEOUT)
+        job = await h.wait_state(JobState.DELIVERED, timeout=10)
+        assert job.karaoke
+        assert job.render_fence == 1  # queued once, when the plan was ready
+        assert h.upstream.separation_calls[TRACK] == 1
+        samples = await audio_of(call, tmp_path, "engine")
+        assert power_at(samples, INSTRUMENTAL_HZ) > 100 * power_at(samples, ORIGINAL_HZ)
