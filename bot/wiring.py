@@ -148,13 +148,14 @@ def build_services(
         rates=PROVIDER_RATES[family],  # every call of every part passes these windows
     )
     config = _engine_config(settings)
+    alerts = TelegramAdminAlerts(bot, settings.admin_user_ids, clock)  # one quiet period
     jobs = JobService(
         repo=repo,
         client=upstream,
         config=config,
         tokens=CallbackTokens(settings.telegram_bot_token.get_secret_value(), salt=resources.salt),
         notifier=status,
-        alerts=TelegramAdminAlerts(bot, settings.admin_user_ids, clock),
+        alerts=alerts,
         clock=clock,
         rng=rng,
         wake_submitter=wakeups.submitter.set,
@@ -189,6 +190,7 @@ def build_services(
         callback_url=f"{base}{SEPARATION_CALLBACK_PATH}",
         clock=clock,
         poll_seconds=max(settings.poll_interval_seconds, 0.05),
+        alerts=alerts,
     )
     relay_files = RelayFiles.beside(settings.database_path)
     delivery = Delivery(

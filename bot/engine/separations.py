@@ -20,12 +20,13 @@ from datetime import datetime, timedelta
 from typing import Final, NoReturn
 
 from bot.domain import SeparationResult, SeparationStatus
-from bot.engine.job_model import ErrorKind
+from bot.engine.job_model import AdminAlerts, ErrorKind
 from bot.engine.render_plan import RenderRefused, SourcePending, SourceTransient
 from bot.upstream.errors import (
     InsufficientCredits,
     MalformedResponse,
     RateLimited,
+    Unauthorized,
     Unsupported,
     UpstreamRejected,
     UpstreamUnavailable,
@@ -58,6 +59,7 @@ class SeparationSource:
         callback_url: str,
         clock: Callable[[], datetime],
         poll_seconds: float = 10.0,
+        alerts: AdminAlerts | None = None,
     ) -> None:
         """`request(task_id, audio_id, callback_url)` asks for a separation and returns its
         task id; `details(separation_task_id)` polls it (the provider client's `separate`
@@ -69,6 +71,7 @@ class SeparationSource:
         self._callback_url = callback_url
         self._clock = clock
         self._poll = poll_seconds
+        self._alerts = alerts
 
     async def instrumental(self, job: Job) -> str:
         """The instrumental's URL for the job's track. Raises SourcePending while the
@@ -121,6 +124,7 @@ class SeparationSource:
         except UpstreamRejected as exc:
             kind = _refusal_kind(exc)
             await self._repo.fail(claimed, kind.value, exc.reason)
+            await self._alert(exc)
             log.warning("separation of %s refused (%s)", track, exc)
             raise RenderRefused(kind.value, exc.reason) from exc
         await self._repo.record_sent(claimed, task_id)
@@ -162,6 +166,15 @@ class SeparationSource:
                 raise RenderRefused(kind_value, stored.error)
         log.warning("separation of %s/%s failed (%s): %s", row.task_id, row.audio_id, kind, error)
         raise RenderRefused(kind.value, error)
+
+    async def _alert(self, exc: UpstreamRejected) -> None:
+        """Tell the admins what only they can fix (credits, the key), as for videos."""
+        if self._alerts is None:
+            return
+        if isinstance(exc, InsufficientCredits):
+            await self._alerts.alert(ErrorKind.CREDITS, exc.reason)
+        elif isinstance(exc, Unauthorized):
+            await self._alerts.alert(ErrorKind.UNAUTHORIZED, exc.reason)
 
 
 def _refusal_kind(exc: UpstreamRejected) -> ErrorKind:

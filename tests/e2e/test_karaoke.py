@@ -28,6 +28,7 @@ from tests.fakes.upstream import TrackLyrics
 from tests.rendering.conftest import FFMPEG
 
 USER, OTHER, THIRD = 4242, 4343, 4444
+ADMIN = 999  # tests/e2e/harness.py
 TRACK = (TASK_ID, AUDIO_ID)
 ORIGINAL_HZ, INSTRUMENTAL_HZ = 440.0, 660.0
 RATE = 8000
@@ -159,6 +160,8 @@ async def test_out_of_credits_is_told_and_counted(tmp_path: Path) -> None:
         await h.wait_until(lambda: "out of credits" in h.status_text(USER))
         assert h.telegram.calls_to("sendVideo") == []
         assert await used_quota(h.repo, USER) == 2
+        [alert] = h.telegram.messages(ADMIN)  # the owner is told, as for videos
+        assert "Insufficient Credits" in alert["text"]
 
 
 async def test_an_instrumental_track_is_refused_before_any_separation(tmp_path: Path) -> None:
