@@ -84,16 +84,18 @@ class SeparationSource:
                 *key, replacing=row, user_id=job.user_id, chat_id=job.chat_id
             )
             if claimed is None:  # another render claimed it first: wait for its outcome
-                raise SourcePending("another render asks for the separation", retry_after=1.0)
+                raise SourcePending(
+                    "another render asks for the separation", retry_after=min(1.0, self._poll)
+                )
             await self._send(claimed)
-        if row is None:
-            raise SourcePending("separation requested", retry_after=self._poll)
         if row.state == SUCCEEDED and row.instrumental_url:
             return row.instrumental_url
         if row.state == FAILED:
             raise RenderRefused(row.error_kind or ErrorKind.KARAOKE_FAILED.value, row.error)
         if row.separation_task_id is None:
-            raise SourcePending("the separation request is being sent", retry_after=1.0)
+            raise SourcePending(
+                "the separation request is being sent", retry_after=min(1.0, self._poll)
+            )
         return await self._check(row)
 
     def _spent(self, row: Separation, job: Job) -> bool:
@@ -106,7 +108,7 @@ class SeparationSource:
             return row.completed_at is None or now - row.completed_at > REUSE_FOR
         return row.separation_task_id is None and now - row.requested_at > STALE_CLAIM
 
-    async def _send(self, claimed: Separation) -> None:
+    async def _send(self, claimed: Separation) -> NoReturn:
         """Send the one request of a claimed row; always ends by raising (pending, refused or
         transient)."""
         track = f"{claimed.task_id}/{claimed.audio_id}"
