@@ -191,3 +191,15 @@ async def test_with_postgres_the_leader_waits_for_the_separation_then_dispatches
         assert h.upstream.separation_calls[TRACK] == 1
         samples = await audio_of(call, tmp_path, "engine")
         assert power_at(samples, INSTRUMENTAL_HZ) > 100 * power_at(samples, ORIGINAL_HZ)
+
+
+async def test_a_separation_callback_is_acknowledged_and_changes_nothing(tmp_path: Path) -> None:
+    """The details are authoritative (docs/providers.md §5.2): the callback is only a hint."""
+    body = (
+        Path(__file__).parents[1] / "samples/sunoapi/separation_callback_success.json"
+    ).read_bytes()
+    async with running_bot(tmp_path, Provider.SUNOAPI) as h:
+        answer = await h.web.post("/callbacks/separations", content=body)
+        assert answer.status_code == 200
+        assert await h.repo.get(1) is None
+        assert h.upstream.requests == []
