@@ -161,6 +161,25 @@ class VideoResult:
     audio_id: str | None = None
 
 
+class SeparationStatus(StrEnum):
+    """A vocal separation task's state (docs/providers.md §5.2), as karaoke acts on it."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class SeparationResult:
+    """A parsed vocal separation details answer: the instrumental (and vocals) once done."""
+
+    status: SeparationStatus
+    instrumental_url: str | None = None
+    vocal_url: str | None = None
+    error: str | None = None  # the provider's failure text or flag, for logs and the user
+    raw_status: str | None = None
+
+
 class TrackListStatus(StrEnum):
     """Whether a music task's tracks can be offered (docs/providers.md §5)."""
 

@@ -125,6 +125,11 @@ def telegram_webhook_route(secret: str, on_update: UpdateSink) -> Route:
     return Route("/telegram", telegram, methods=["POST"])
 
 
+# Where the provider may POST a separation's outcome (docs/providers.md §5.2); matched before
+# the video callbacks' `/callbacks/{token}`.
+SEPARATION_CALLBACK_PATH = "/callbacks/separations"
+
+
 def build_web_app(
     *,
     on_callback: CallbackSink,
@@ -145,11 +150,18 @@ def build_web_app(
         status = _VERDICT_STATUS[verdict]
         return JSONResponse({"status": verdict.value}, status_code=status)
 
+    async def separation_callback(_: Request) -> Response:
+        # A separation's callback is only a hint: the karaoke render polls the separation's
+        # details, which are authoritative (docs/architecture.md §9.7), so it is acknowledged
+        # unread.
+        return JSONResponse({"status": "noted"}, status_code=200)
+
     async def healthz(_: Request) -> Response:
         report = await health()
         return JSONResponse(report.body(), status_code=200 if report.healthy else 503)
 
     routes: list[BaseRoute] = [
+        Route(SEPARATION_CALLBACK_PATH, separation_callback, methods=["POST"]),
         Route("/callbacks/{token}", callback, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         *(extra_routes or []),

@@ -23,7 +23,7 @@ from bot.distribution.channel_poster import STEP_DEADLINE as POST_STEP_DEADLINE
 from bot.distribution.channel_poster import ChannelPoster
 from bot.domain import LINK_RETENTION_DAYS, PROVIDER_FAMILY, PROVIDER_RATES
 from bot.engine.admission import AccessPolicy, Admission
-from bot.engine.callback_tokens import CallbackTokens
+from bot.engine.callback_tokens import INVALID_CALLBACK_BASE, CallbackTokens
 from bot.engine.due_loop import DueLoop, FairShare
 from bot.engine.job_callbacks import CallbackIntake
 from bot.engine.job_model import EngineConfig
@@ -32,6 +32,7 @@ from bot.engine.lyrics_source import LyricsSource
 from bot.engine.render_jobs import RenderJobs
 from bot.engine.render_preparation import RenderPreparation
 from bot.engine.render_sources import RenderSources
+from bot.engine.separations import SeparationSource
 from bot.engine.track_analyses import TrackAnalyses
 from bot.engine.video_hosts import VideoHosts
 from bot.health import HealthBoard
@@ -45,12 +46,14 @@ from bot.telegram_io.status_messages import StatusMessages
 from bot.upstream.client import UpstreamClient
 from bot.upstream.dialect import dialect_for
 from bot.upstream.safe_fetch import SafeFetcher
+from bot.web import SEPARATION_CALLBACK_PATH
 from handlers.admin import AdminHandlers
 from handlers.autopost import AutopostHandlers
 from handlers.commands import CommandHandlers
 from handlers.errors import on_error
 from handlers.history import HistoryHandlers
 from handlers.inline_share import InlineShareHandlers
+from handlers.karaoke import KaraokeHandlers
 from handlers.picker import TrackPicker
 from handlers.render import RenderHandlers
 from handlers.settings import ChatSettingsHandlers
@@ -65,6 +68,7 @@ from storage.jobs import Job, JobRepository
 from storage.lyrics import AnalysisRepository, LyricsRepository
 from storage.picks import TrackPickRepository
 from storage.render_dispatch import RenderDispatch
+from storage.separations import SeparationRepository
 
 RENDER_WAITING_SLOTS = 15  # renders the loop holds beyond RENDER_CONCURRENCY (waiting in line)
 # Deliveries in progress per chat: a group's sends wait ~3 s each for Telegram's 20 a minute,
@@ -144,13 +148,14 @@ def build_services(
         rates=PROVIDER_RATES[family],  # every call of every part passes these windows
     )
     config = _engine_config(settings)
+    alerts = TelegramAdminAlerts(bot, settings.admin_user_ids, clock)  # one quiet period
     jobs = JobService(
         repo=repo,
         client=upstream,
         config=config,
         tokens=CallbackTokens(settings.telegram_bot_token.get_secret_value(), salt=resources.salt),
         notifier=status,
-        alerts=TelegramAdminAlerts(bot, settings.admin_user_ids, clock),
+        alerts=alerts,
         clock=clock,
         rng=rng,
         wake_submitter=wakeups.submitter.set,
@@ -174,6 +179,19 @@ def build_services(
         provider=settings.music_api_provider.value,
         fetch=upstream.timestamped_lyrics,
     )
+    # A karaoke render's instrumental: one separation per track (docs/architecture.md §9.7).
+    # Its callback is only acknowledged (bot/web.py); the details are polled.
+    base = (settings.public_base_url or INVALID_CALLBACK_BASE).rstrip("/")
+    separations = SeparationSource(
+        repo=SeparationRepository(db, clock),
+        provider=settings.music_api_provider.value,
+        request=upstream.separate,
+        details=upstream.separation_details,
+        callback_url=f"{base}{SEPARATION_CALLBACK_PATH}",
+        clock=clock,
+        poll_seconds=max(settings.poll_interval_seconds, 0.05),
+        alerts=alerts,
+    )
     relay_files = RelayFiles.beside(settings.database_path)
     delivery = Delivery(
         relay_files=relay_files,
@@ -194,7 +212,9 @@ def build_services(
     engine = settings.postgres_url is not None
     renders = RenderJobs(
         repo=repo,
-        preparer=RenderPreparation(repo=repo, upstream=upstream, lyrics=lyrics),
+        preparer=RenderPreparation(
+            repo=repo, upstream=upstream, lyrics=lyrics, separations=separations
+        ),
         sources=RenderSources(
             fetcher=fetcher,
             chat_files=TelegramChatFiles(bot),
@@ -373,6 +393,9 @@ def register_handlers(
         starter=starter, picker=picker, renders=services.renders, repo=repo, policy=policy
     ).register(application)
     TeaserHandlers(starter=starter, repo=repo).register(application)
+    KaraokeHandlers(starter=starter, repo=repo, provider=settings.music_api_provider).register(
+        application
+    )
     HistoryHandlers(
         jobs=services.jobs,
         repo=repo,

@@ -20,6 +20,7 @@ PUBLIC_COMMANDS = (
     "video",
     "render",
     "teaser",
+    "karaoke",
     "status",
     "list",
     "author",

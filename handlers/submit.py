@@ -95,11 +95,13 @@ class JobStarter:
                 audio_id=request.audio_id,
                 video_format=request.video_format,
                 teaser=request.teaser,
+                karaoke=request.karaoke,
             )
             if not isinstance(verdict, Admitted):
                 return verdict
             defaults = await self._chats.get(request.chat_id)
-            lyrics = request.lyrics and defaults.lyrics
+            # A karaoke render always shows the lyrics, whatever the chat's `/lyrics off`.
+            lyrics = request.lyrics and (defaults.lyrics or request.karaoke)
             return await self._jobs.create(
                 replace(
                     request,
@@ -124,7 +126,8 @@ class JobStarter:
         markup: InlineKeyboardMarkup | None
         try:
             if job.kind == KIND_RENDER:
-                body, markup = text(language, "render_status_started"), cancel_markup(job)
+                started = "karaoke_status_started" if job.karaoke else "render_status_started"
+                body, markup = text(language, started), cancel_markup(job)
             else:
                 body = text(language, "status_rendering")
                 markup = check_status_markup(job, Phase.RENDERING)
@@ -142,6 +145,7 @@ class RenderSource:
     source_file_name: str | None = None
     lyrics: bool = True  # False: `nolyrics` (the chat's `/lyrics off` applies on top)
     teaser: bool = False  # the chorus teaser (issue 11)
+    karaoke: bool = False  # the sing-along render over the instrumental (issue 19)
 
 
 Refusal = NotAllowed | AlreadyInFlight | QuotaExceeded
@@ -180,8 +184,9 @@ def job_request(
         video_format=render.video_format,
         source_file_id=render.source_file_id,
         source_file_name=render.source_file_name,
-        lyrics=render.lyrics,
         teaser=render.teaser,
+        karaoke=render.karaoke,
+        lyrics=render.lyrics or render.karaoke,
     )
 
 

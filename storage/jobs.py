@@ -76,6 +76,8 @@ class Job:
     lyric_style: str | None = None
     # migration 13 (issue 18): a render's look, Look.stored (NULL: pulse)
     look: str | None = None
+    # migration 14 (issue 19): a karaoke render (the instrumental, lyrics always on)
+    karaoke: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class NewJob:
     teaser: bool = False
     lyric_style: str | None = None  # LyricStyle.stored
     look: str | None = None  # Look.stored
+    karaoke: bool = False  # the sing-along render over the instrumental (issue 19)
 
 
 KIND_PROVIDER: Final = "provider"
@@ -144,6 +147,23 @@ SQL_DUE_FOR_CHECK: Final = (
 SQL_DUE_FOR_DELIVERY: Final = (
     "SELECT * FROM jobs WHERE next_delivery_at IS NOT NULL AND next_delivery_at <= ?"
     " ORDER BY next_delivery_at, id LIMIT ?"
+)
+
+
+# What counts against a sender's hourly quota (docs/architecture.md §3.1): the jobs they made
+# (a fallback render is the same request, not a new one) and the vocal separations the bot
+# asked for on their behalf (each costs the owner credits, §9.7). Parameters: (who, since) twice.
+_BY_USER: Final = (
+    "SELECT created_at AS made_at FROM jobs WHERE user_id = ? AND created_at >= ?"
+    " AND fallback_of IS NULL"
+    " UNION ALL SELECT requested_at AS made_at FROM track_separations"
+    " WHERE user_id = ? AND requested_at >= ?"
+)
+_ANONYMOUS: Final = (
+    "SELECT created_at AS made_at FROM jobs WHERE chat_id = ? AND user_id IS NULL"
+    " AND created_at >= ? AND fallback_of IS NULL"
+    " UNION ALL SELECT requested_at AS made_at FROM track_separations"
+    " WHERE chat_id = ? AND user_id IS NULL AND requested_at >= ?"
 )
 
 
@@ -288,6 +308,7 @@ def _job(row: Row) -> Job:
         values[name] = from_timestamp(values[name])
     values["state"] = JobState(values["state"])
     values["lyrics"], values["teaser"] = bool(values["lyrics"]), bool(values["teaser"])
+    values["karaoke"] = bool(values["karaoke"])
     return Job(**values)
 
 
@@ -550,23 +571,26 @@ class JobRepository:
         video_format: str | None = None,
         *,
         teaser: bool = False,
+        karaoke: bool = False,
     ) -> Job | None:
         """The newest unfinished job for this track (and render format; None: the provider's
-        video; a teaser apart from the full render) in this chat, or None."""
+        video; a teaser and a karaoke render apart from the full render) in this chat, or
+        None."""
         marks = ", ".join("?" for _ in ACTIVE_STATES)
         shape, shape_params = same_as("video_format", video_format)
         sql = (
             "SELECT * FROM jobs WHERE chat_id = ? AND task_id = ? AND audio_id = ?"  # noqa: S608 — only placeholders and fixed names
-            f" AND {shape} AND teaser = ? AND state IN ({marks})"
+            f" AND {shape} AND teaser = ? AND karaoke = ? AND state IN ({marks})"
             " ORDER BY id DESC LIMIT 1"
         )
         states = sorted(state.value for state in ACTIVE_STATES)
-        params = (chat_id, task_id, audio_id, *shape_params, int(teaser))
+        params = (chat_id, task_id, audio_id, *shape_params, int(teaser), int(karaoke))
         return await self._one(sql, (*params, *states))
 
     async def find_rendered(self, job: Job) -> Job | None:
         """A delivered render of the same track, format and look (author, domain, lyrics on or
-        off and their style, the look, teaser or not; the title is the track's) whose Telegram
+        off and their style, the look, teaser or not, karaoke or not; the title is the
+        track's) whose Telegram
         file_id can be sent again instead of rendering anew."""
         nullable = [
             same_as("video_format", job.video_format),
@@ -578,11 +602,12 @@ class JobRepository:
         sql = (
             "SELECT * FROM jobs WHERE provider = ? AND task_id = ? AND audio_id = ?"  # noqa: S608 — only placeholders and fixed names
             f" AND kind = 'render' AND {' AND '.join(test for test, _ in nullable)}"
-            " AND lyrics = ? AND teaser = ? AND state = ?"
+            " AND lyrics = ? AND teaser = ? AND karaoke = ? AND state = ?"
             " AND file_id IS NOT NULL AND id <> ? ORDER BY id DESC LIMIT 1"
         )
         params = (job.provider, job.task_id, job.audio_id)
-        look = (*(p for _, ps in nullable for p in ps), int(job.lyrics), int(job.teaser))
+        flags = (int(job.lyrics), int(job.teaser), int(job.karaoke))
+        look = (*(p for _, ps in nullable for p in ps), *flags)
         more = (*look, JobState.DELIVERED.value, job.id)
         return await self._one(sql, (*params, *more))
 
@@ -628,44 +653,36 @@ class JobRepository:
         return None if row is None else _video(row)
 
     async def count_created_by_user_since(self, user_id: int, since: datetime) -> int:
-        """How many jobs a user has created at or after `since` (for the quota)."""
-        sql = (
-            "SELECT COUNT(*) FROM jobs WHERE user_id = ? AND created_at >= ?"
-            " AND fallback_of IS NULL"  # a fallback render is the same request, not a new one
-        )
-        return await self._count(sql, (user_id, to_timestamp(since)))
+        """How many jobs a user has created at or after `since`, and vocal separations the
+        bot asked for on their behalf (docs/architecture.md §9.7): the quota's count."""
+        sql = f"SELECT COUNT(*) FROM ({_BY_USER}) AS used"  # noqa: S608 — fixed SQL
+        return await self._count(sql, (user_id, to_timestamp(since)) * 2)
 
     async def oldest_created_by_user_since(
         self, user_id: int, since: datetime, *, skip: int = 0
     ) -> datetime | None:
-        """When the user's oldest job at or after `since` was created, after `skip` older ones
-        (the quota's reset time); fallback renders are not counted, as in the quota."""
-        sql = (
-            "SELECT created_at FROM jobs WHERE user_id = ? AND created_at >= ?"
-            " AND fallback_of IS NULL ORDER BY created_at LIMIT 1 OFFSET ?"
-        )
-        row = await self._db.fetch_one(sql, (user_id, to_timestamp(since), skip))
+        """When the user's oldest job (or separation) at or after `since` was made, after
+        `skip` older ones (the quota's reset time); fallback renders are not counted, as in
+        the quota."""
+        sql = f"SELECT made_at FROM ({_BY_USER}) AS used ORDER BY made_at LIMIT 1 OFFSET ?"  # noqa: S608 — fixed SQL
+        row = await self._db.fetch_one(sql, (*(user_id, to_timestamp(since)) * 2, skip))
         return from_timestamp(row[0]) if row is not None else None
 
     async def count_created_anonymously_since(self, chat_id: int, since: datetime) -> int:
-        """How many jobs without a user (channel posts, anonymous admins, messages sent as a
-        channel) were created in `chat_id` at or after `since` (their shared quota)."""
-        sql = (
-            "SELECT COUNT(*) FROM jobs WHERE chat_id = ? AND user_id IS NULL AND created_at >= ?"
-            " AND fallback_of IS NULL"
-        )
-        return await self._count(sql, (chat_id, to_timestamp(since)))
+        """How many jobs (and separations) without a user (channel posts, anonymous admins,
+        messages sent as a channel) were made in `chat_id` at or after `since` (their shared
+        quota)."""
+        sql = f"SELECT COUNT(*) FROM ({_ANONYMOUS}) AS used"  # noqa: S608 — fixed SQL
+        return await self._count(sql, (chat_id, to_timestamp(since)) * 2)
 
     async def oldest_created_anonymously_since(
         self, chat_id: int, since: datetime, *, skip: int = 0
     ) -> datetime | None:
-        """When the oldest job without a user in `chat_id` at or after `since` was created,
-        after `skip` older ones; fallback renders are not counted, as in the quota."""
-        sql = (
-            "SELECT created_at FROM jobs WHERE chat_id = ? AND user_id IS NULL"
-            " AND created_at >= ? AND fallback_of IS NULL ORDER BY created_at LIMIT 1 OFFSET ?"
-        )
-        row = await self._db.fetch_one(sql, (chat_id, to_timestamp(since), skip))
+        """When the oldest job (or separation) without a user in `chat_id` at or after
+        `since` was made, after `skip` older ones; fallback renders are not counted, as in
+        the quota."""
+        sql = f"SELECT made_at FROM ({_ANONYMOUS}) AS used ORDER BY made_at LIMIT 1 OFFSET ?"  # noqa: S608 — fixed SQL
+        row = await self._db.fetch_one(sql, (*(chat_id, to_timestamp(since)) * 2, skip))
         return from_timestamp(row[0]) if row is not None else None
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:

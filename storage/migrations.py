@@ -246,6 +246,22 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "ALTER TABLE chat_settings ADD COLUMN look TEXT NULL",
         "ALTER TABLE jobs ADD COLUMN look TEXT NULL",
     ),
+    (
+        # Karaoke (docs/architecture.md §9.7): one vocal separation per track, asked once and
+        # shared by every karaoke render of it (state: requested | succeeded | failed); who
+        # asked and when, since a separation counts against that sender's hourly quota. A
+        # karaoke render is its own look in the "rendered once" key.
+        "CREATE TABLE track_separations ("
+        " provider TEXT NOT NULL, task_id TEXT NOT NULL, audio_id TEXT NOT NULL,"
+        " state TEXT NOT NULL, separation_task_id TEXT NULL, instrumental_url TEXT NULL,"
+        " error_kind TEXT NULL, error TEXT NULL, requested_at REAL NOT NULL,"
+        " completed_at REAL NULL,"
+        " user_id INTEGER NULL, chat_id INTEGER NOT NULL,"
+        " PRIMARY KEY (provider, task_id, audio_id))",
+        "CREATE INDEX track_separations_by_user ON track_separations (user_id, requested_at)",
+        "CREATE INDEX track_separations_by_chat ON track_separations (chat_id, requested_at)",
+        "ALTER TABLE jobs ADD COLUMN karaoke INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -209,6 +209,21 @@ POSTGRES_MIGRATIONS: Final[tuple[tuple[int, tuple[Statement, ...]], ...]] = (
             "ALTER TABLE jobs ADD COLUMN look TEXT NULL",
         ),
     ),
+    # Karaoke (docs/architecture.md §9.7), the twin of SQLite's: one separation per track.
+    (
+        14,
+        (
+            "CREATE TABLE track_separations ("
+            " provider TEXT NOT NULL, task_id TEXT NOT NULL, audio_id TEXT NOT NULL,"
+            " state TEXT NOT NULL, separation_task_id TEXT NULL, instrumental_url TEXT NULL,"
+            " error_kind TEXT NULL, error TEXT NULL, requested_at DOUBLE PRECISION NOT NULL,"
+            " completed_at DOUBLE PRECISION NULL, user_id BIGINT NULL, chat_id BIGINT NOT NULL,"
+            " PRIMARY KEY (provider, task_id, audio_id))",
+            "CREATE INDEX track_separations_by_user ON track_separations (user_id, requested_at)",
+            "CREATE INDEX track_separations_by_chat ON track_separations (chat_id, requested_at)",
+            "ALTER TABLE jobs ADD COLUMN karaoke INTEGER NOT NULL DEFAULT 0",
+        ),
+    ),
 )
 POSTGRES_SCHEMA_VERSION: Final = POSTGRES_BASELINE + len(POSTGRES_MIGRATIONS)
 

@@ -48,6 +48,10 @@ class ErrorKind(StrEnum):
     TRACK_TOO_LONG = "track_too_long"  # cannot fit into the size budget
     SOURCE_UNAVAILABLE = "source_unavailable"  # the track's audio could not be fetched or read
     CANCELLED = "cancelled"  # the owner or a chat admin pressed Cancel
+    # Karaoke (issue 19, docs/architecture.md §9.7): never the original audio instead.
+    KARAOKE_FAILED = "karaoke_failed"  # the vocal separation failed or took too long
+    KARAOKE_CREDITS = "karaoke_credits"  # the provider is out of credits for the separation
+    KARAOKE_NO_LYRICS = "karaoke_no_lyrics"  # an instrumental track: nothing to sing
 
 
 class StatusNotifier(Protocol):
@@ -116,5 +120,6 @@ class JobRequest:
     source_file_name: str | None = None
     lyrics: bool = True  # a render burns in the lyrics (issue 11)
     teaser: bool = False  # a render of the chorus only
+    karaoke: bool = False  # the sing-along render over the instrumental (issue 19)
     lyric_style: str | None = None  # how they highlight: LyricStyle.stored (issue 18)
     look: str | None = None  # how the cover and visualisation move: Look.stored (issue 18)

@@ -117,6 +117,7 @@ class JobService:
                 source_file_name=request.source_file_name,
                 lyrics=request.lyrics,
                 teaser=request.teaser,
+                karaoke=request.karaoke,
                 lyric_style=request.lyric_style,
                 look=request.look,
             )

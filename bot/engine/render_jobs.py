@@ -33,6 +33,8 @@ from bot.engine.render_plan import (
     RenderPlan,
     RenderPreparer,
     RenderProgress,
+    RenderRefused,
+    SourcePending,
     SourceTransient,
     SourceUnavailable,
     plan_from_json,
@@ -137,6 +139,12 @@ class RenderJobs:
         try:
             if job.render_plan is None and await self._preparer.prepare(job) is None:
                 return
+        except SourcePending as exc:  # no attempt was counted for a preparation here
+            await self._wait_for_source(job, exc, fence=None, give_back=False)
+            return
+        except RenderRefused as exc:
+            await self._fail(job, ErrorKind(exc.kind), exc.detail, fence=None)
+            return
         except SourceTransient as exc:
             await self._retry_or_fail(job, exc, ErrorKind.SOURCE_UNAVAILABLE, fence=None)
             return
@@ -252,6 +260,10 @@ class RenderJobs:
             if fence is not None:  # stopped (a worker's shutdown): queued again by the leader
                 await asyncio.shield(self._give_back(job, fence))
             raise
+        except SourcePending as exc:
+            retry_at = await self._wait_for_source(job, exc, fence=fence, give_back=True)
+        except RenderRefused as exc:
+            await self._fail(job, ErrorKind(exc.kind), exc.detail, fence=fence)
         except SourceTransient as exc:
             retry_at = await self._retry_or_fail(
                 job, exc, ErrorKind.SOURCE_UNAVAILABLE, fence=fence
@@ -383,6 +395,27 @@ class RenderJobs:
         # it again should that engine job be lost (§8.8).
         planned = await self._repo.transition(
             job.id, expected=JobState.SUBMITTING, fence=fence, next_poll_at=retry_at
+        )
+        return retry_at if planned else None
+
+    async def _wait_for_source(
+        self, job: Job, exc: SourcePending, *, fence: int | None, give_back: bool
+    ) -> datetime | None:
+        """A source still being made (a karaoke's separation, docs/architecture.md §9.7):
+        look again after its wait, giving back the attempt this step counted (waiting is not
+        failing; the source's own deadline ends the wait)."""
+        fresh = await self._repo.get(job.id) or job
+        retry_at = self._clock() + timedelta(seconds=exc.retry_after)
+        attempts = max(0, fresh.submit_attempts - 1) if give_back else fresh.submit_attempts
+        log.info(
+            "job %s: waiting for its source (%s); again in %.0fs", job.id, exc, exc.retry_after
+        )
+        planned = await self._repo.transition(
+            job.id,
+            expected=JobState.SUBMITTING,
+            fence=fence,
+            next_poll_at=retry_at,
+            submit_attempts=attempts,
         )
         return retry_at if planned else None
 

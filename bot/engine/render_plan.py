@@ -33,6 +33,26 @@ class SourceTransient(Exception):
         self.retry_after = retry_after
 
 
+class SourcePending(Exception):
+    """A source is still being made elsewhere (a karaoke render's vocal separation,
+    docs/architecture.md §9.7): look again after `retry_after` s; no render attempt is spent."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RenderRefused(Exception):
+    """The render cannot be made as asked and must fail as `kind` (an ErrorKind's value) with
+    `detail` for the chat: e.g. a karaoke render whose separation failed, never made from the
+    original audio instead (docs/architecture.md §9.7)."""
+
+    def __init__(self, kind: str, detail: str | None = None) -> None:
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+        self.kind = kind
+        self.detail = detail
+
+
 class BadPlan(ValueError):
     """A stored plan that is not a RenderPlan of this version."""
 

@@ -1,5 +1,6 @@
 """A render's preparation (docs/architecture.md §8.2): what needs the provider — the track's
-music record and its lyrics — fixed into a `RenderPlan` stored on the job row.
+music record, its lyrics and, for a karaoke render, its instrumental (§9.7) — fixed into a
+`RenderPlan` stored on the job row.
 
 The bot side of a render: rendering (bot/engine/render_jobs.py) reads only the plan and the row.
 Must not import Telegram, bot.text, handlers or the rendering modules.
@@ -11,8 +12,10 @@ import logging
 from dataclasses import replace
 
 from bot.domain import JobState, Look, LyricStyle, Track
+from bot.engine.job_model import ErrorKind
 from bot.engine.lyrics_source import LyricsSource
-from bot.engine.render_plan import RenderPlan, SourceTransient, SourceUnavailable
+from bot.engine.render_plan import RenderPlan, RenderRefused, SourceTransient, SourceUnavailable
+from bot.engine.separations import SeparationSource
 from bot.lyrics.model import AlignedLyrics
 from bot.rendering import VideoFormat, parse_format
 from bot.upstream.client import UpstreamClient
@@ -31,14 +34,19 @@ class RenderPreparation:
         repo: JobRepository,
         upstream: UpstreamClient,
         lyrics: LyricsSource | None = None,
+        separations: SeparationSource | None = None,
     ) -> None:
         self._repo = repo
         self._upstream = upstream
         self._lyrics = lyrics
+        self._separations = separations
 
     async def prepare(self, job: Job) -> RenderPlan | None:
         """The job's plan, stored on its row; None when the row left SUBMITTING meanwhile
-        (a Cancel). Raises SourceUnavailable or SourceTransient when the record fails."""
+        (a Cancel). Raises SourceUnavailable or SourceTransient when the record fails; for a
+        karaoke render also SourcePending (its separation is on its way) and RenderRefused."""
+        if job.karaoke:
+            return await self._prepare_karaoke(job)
         plan = RenderPlan(
             video_format=(parse_format(job.video_format or "") or VideoFormat.VERTICAL).value,
             title=job.title,
@@ -71,6 +79,44 @@ class RenderPreparation:
             log.info("job %s: left SUBMITTING while being prepared", job.id)
             return None
         log.info("job %s: render prepared", job.id)
+        return plan
+
+    async def _prepare_karaoke(self, job: Job) -> RenderPlan | None:
+        """A sing-along render (docs/architecture.md §9.7): the instrumental of the track's
+        one separation with the lyrics always on and count-ins. Lyrics first, since they cost
+        no credits: a track without words is refused before a separation is paid for."""
+        if self._separations is None or self._lyrics is None or job.source_file_id is not None:
+            raise RenderRefused(ErrorKind.KARAOKE_FAILED.value, None)
+        track = await self._track(job)
+        lyrics = await self._lyrics.lyrics(job.task_id, job.audio_id)
+        if lyrics is None and not await self._lyrics.known(job.task_id, job.audio_id):
+            raise SourceTransient("the track's lyrics could not be had now")
+        if lyrics is None or not lyrics.words:
+            raise RenderRefused(ErrorKind.KARAOKE_NO_LYRICS.value, None)
+        instrumental = await self._separations.instrumental(job)
+        plan = _with_record(
+            RenderPlan(
+                video_format=(parse_format(job.video_format or "") or VideoFormat.VERTICAL).value,
+                title=job.title,
+                author=job.author,
+                domain=job.domain_name,
+                burn_lyrics=True,
+                lyric_style=LyricStyle.from_stored(job.lyric_style).value,
+                look=Look.from_stored(job.look).value,
+                count_in=True,
+            ),
+            job,
+            track,
+        )
+        # Never the record's own audio (with the vocals) under a karaoke label.
+        plan = replace(plan, audio_url=instrumental, lyrics=lyrics)
+        stored = await self._repo.transition(
+            job.id, expected=JobState.SUBMITTING, render_plan=plan.to_json(), lyrics=True
+        )
+        if not stored:
+            log.info("job %s: left SUBMITTING while being prepared", job.id)
+            return None
+        log.info("job %s: karaoke render prepared", job.id)
         return plan
 
     async def _track(self, job: Job) -> Track:

@@ -15,6 +15,7 @@ from typing import Final
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain import PROVIDER_FAMILY, Family, Provider
 from bot.rendering import VideoFormat, parse_format
 from bot.telegram_io.callback_data import number_after
 from bot.text.texts import text
@@ -22,6 +23,7 @@ from storage.jobs import Job
 
 FORMAT_PREFIX = "rf:"
 TEASER_PREFIX = "tz:"
+KARAOKE_PREFIX = "kk:"
 _CODES: dict[VideoFormat, str] = {
     VideoFormat.VERTICAL: "v",
     VideoFormat.SQUARE: "s",
@@ -88,9 +90,33 @@ def parse_teaser_button(data: str | None) -> int | None:
     return number_after(TEASER_PREFIX, data)
 
 
+def karaoke_row(job: Job) -> list[list[InlineKeyboardButton]]:
+    """The Karaoke button's row (`kk:<job id>`): the sing-along version of the video's track
+    (issue 19). None under a karaoke video, an uploaded file's, or a provider's that has no
+    vocal separation (vidgo)."""
+    family = _family(job.provider)
+    if job.karaoke or job.source_file_id is not None or family in {None, Family.UNIFIED}:
+        return []
+    label = text(job.language, "button_karaoke")
+    return [[InlineKeyboardButton(label, callback_data=f"{KARAOKE_PREFIX}{job.id}")]]
+
+
+def _family(provider: str) -> Family | None:
+    try:
+        return PROVIDER_FAMILY[Provider(provider)]
+    except ValueError:
+        return None
+
+
+def parse_karaoke_button(data: str | None) -> int | None:
+    """The job id of a Karaoke button's callback data; None when it is not one."""
+    return number_after(KARAOKE_PREFIX, data)
+
+
 def video_markup(job: Job, *, share_enabled: bool) -> InlineKeyboardMarkup:
     """The keyboard of a delivered video (every sendVideo of a job uses this one function)."""
     rows = [format_buttons(job) + teaser_button(job)]
+    rows += karaoke_row(job)
     if share_enabled and job.user_id is not None:  # only its owner can pick it inline
         label = text(job.language, "button_share")
         rows.append([InlineKeyboardButton(label, switch_inline_query=share_query(job.id))])

@@ -154,6 +154,32 @@ def parse_teaser_args(arguments: str) -> TeaserArgs:
 
 
 @dataclass(frozen=True, slots=True)
+class KaraokeArgs:
+    """The arguments of `/karaoke <taskId> <audioId> [9:16|1:1|16:9]` (issue 19)."""
+
+    task_id: str
+    audio_id: str
+    video_format: str | None = None  # None: the default format
+
+
+def parse_karaoke_args(arguments: str, format_token: Callable[[str], str | None]) -> KaraokeArgs:
+    """Parse the text after `/karaoke`: both ids are required, then an optional format
+    (`format_token` reads one, None when the word is not a format)."""
+    parts = arguments.strip().split("\n", 1)[0].split()
+    if len(parts) < 2:
+        raise MissingArguments("taskId and audioId are required")
+    for name, value in (("taskId", parts[0]), ("audioId", parts[1])):
+        if not _ID.match(value):
+            raise BadId(name, value)
+    video_format = None
+    if len(parts) > 2:
+        video_format = format_token(parts[2])
+        if video_format is None or len(parts) > 3:
+            raise MissingArguments("only a format may follow the ids")
+    return KaraokeArgs(parts[0], parts[1], video_format)
+
+
+@dataclass(frozen=True, slots=True)
 class LyricsSetting:
     """What `/lyrics <word>` asks for: lyrics on or off and, for a style's name, that style."""
 

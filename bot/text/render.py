@@ -128,6 +128,8 @@ def render_caption(job: Job) -> str:
     shape = job.video_format or ""
     if job.teaser:
         shape = text(job.language, "render_caption_teaser", video_format=shape)
+    elif job.karaoke:
+        shape = text(job.language, "render_caption_karaoke", video_format=shape)
 
     def caption(head: str) -> str:
         return text(job.language, key, headline=head, video_format=shape)

@@ -15,6 +15,8 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "/render <taskId> <audioId> [9:16|1:1|16:9] [nolyrics] [author] — render it myself, "
             "with karaoke lyrics; or just send me an audio file\n"
             "/teaser <taskId> <audioId> — a 15–30 s vertical clip from the chorus\n"
+            "/karaoke <taskId> <audioId> [9:16|1:1|16:9] — a sing-along version without "
+            "the vocals\n"
             "/status [job] — how is my latest video (or job #N) doing?\n"
             "/list — recent videos; tap one to get it again\n"
             "/author <name> — default signature here (- clears)\n"
@@ -34,6 +36,7 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "/render <taskId> <audioId> [9:16|1:1|16:9] [nolyrics] [автор] — отрендерить "
             "самому, с караоке-текстом; или просто пришлите аудиофайл\n"
             "/teaser <taskId> <audioId> — вертикальный ролик 15–30 с с припева\n"
+            "/karaoke <taskId> <audioId> [9:16|1:1|16:9] — версия для караоке без вокала\n"
             "/status [номер] — как дела у последнего видео (или задачи №)?\n"
             "/list — последние видео; нажмите, чтобы получить снова\n"
             "/author <имя> — подпись по умолчанию в этом чате (- сбросить)\n"
@@ -791,6 +794,65 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
     "render_caption_teaser": {
         "en": "{video_format}, chorus teaser",
         "ru": "{video_format}, тизер с припева",
+    },
+    # --- the sing-along render: /karaoke and its button (issue 19) ---
+    "usage_karaoke": {
+        "en": "Usage: /karaoke <taskId> <audioId> [9:16|1:1|16:9]\n"
+        "A sing-along video: the track without its vocals, with the lyrics and a 3-2-1 "
+        "count-in, e.g. /karaoke 5c79be8e e231cadc7dc",
+        "ru": "Формат: /karaoke <taskId> <audioId> [9:16|1:1|16:9]\n"
+        "Видео для караоке: трек без вокала, с текстом и отсчётом 3-2-1, "
+        "напр. /karaoke 5c79be8e e231cadc7dc",
+    },
+    "karaoke_unsupported": {
+        "en": "🎤 This music service has no vocal separation, so I can't make a karaoke "
+        "version. Nothing was spent.",
+        "ru": "🎤 У этого музыкального сервиса нет отделения вокала, поэтому караоке-версию "
+        "не сделать. Ничего не потрачено.",
+    },
+    "karaoke_upload": {
+        "en": "🎤 Karaoke needs a track of the music service (its vocals are removed there); "
+        "uploaded files can't be made into one.",
+        "ru": "🎤 Для караоке нужен трек музыкального сервиса (вокал отделяется там); "
+        "из загруженного файла его не сделать.",
+    },
+    "button_karaoke": {
+        "en": "🎤 Karaoke",
+        "ru": "🎤 Караоке",
+    },
+    "karaoke_starting": {
+        "en": "Making the karaoke version…",
+        "ru": "Делаю караоке-версию…",
+    },
+    "karaoke_status_started": {
+        "en": "🎤 Making the karaoke version: removing the vocals, then rendering…",
+        "ru": "🎤 Делаю караоке-версию: убираю вокал, потом рендерю…",
+    },
+    "render_caption_karaoke": {
+        "en": "{video_format}, karaoke version (instrumental)",
+        "ru": "{video_format}, караоке-версия (минусовка)",
+    },
+    "reason_karaoke_failed": {
+        "en": "🎤 The music service could not remove the vocals from this track{detail}, so "
+        "there is no karaoke version. Please try again later.",
+        "ru": "🎤 Музыкальный сервис не смог убрать вокал из этого трека{detail}, поэтому "
+        "караоке-версии нет. Попробуйте позже.",
+    },
+    "reason_karaoke_credits": {
+        "en": "🎤 The music service is out of credits for removing the vocals — the bot owner "
+        "has to top it up. No karaoke version this time.",
+        "ru": "🎤 На музыкальном сервисе закончились кредиты для отделения вокала — владельцу "
+        "бота нужно их пополнить. Караоке-версии пока не будет.",
+    },
+    "reason_karaoke_no_lyrics": {
+        "en": "🎤 This track has no sung words (an instrumental, or the service has no lyrics "
+        "for it), so there is nothing to sing along to.",
+        "ru": "🎤 В этом треке нет слов (инструментал, или у сервиса нет для него текста), "
+        "поэтому подпевать нечему.",
+    },
+    "menu_karaoke": {
+        "en": "A sing-along video without vocals: /karaoke <taskId> <audioId>",
+        "ru": "Видео для караоке без вокала: /karaoke <taskId> <audioId>",
     },
     # --- buttons no handler knows (stale or forged) ---
     "button_unavailable": {

@@ -22,6 +22,7 @@ from bot.domain import (
     Credits,
     Family,
     ProviderRates,
+    SeparationResult,
     TrackList,
     VideoRequest,
     VideoResult,
@@ -119,6 +120,18 @@ class UpstreamClient:
         """A track's aligned words (docs/providers.md §5.1); Unsupported on vidgo, before I/O."""
         built = self._dialect.build_timestamped_lyrics(task_id, audio_id)
         return await self._call(self._queries, built, self._dialect.parse_timestamped_lyrics)
+
+    async def separate(self, task_id: str, audio_id: str, callback_url: str) -> str:
+        """Ask for a track's vocal separation (docs/providers.md §5.2; it costs credits, so
+        it waits in the creates' window); returns the separation task id. Unsupported on
+        vidgo, before I/O."""
+        built = self._dialect.build_separation(task_id, audio_id, callback_url)
+        return await self._call(self._creates, built, self._dialect.parse_separation)
+
+    async def separation_details(self, separation_task_id: str) -> SeparationResult:
+        """Poll one separation task (docs/providers.md §5.2)."""
+        built = self._dialect.build_separation_details(separation_task_id)
+        return await self._call(self._queries, built, self._dialect.parse_separation_details)
 
     async def credits(self) -> Credits:
         """The account's remaining credits."""

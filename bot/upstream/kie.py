@@ -16,6 +16,8 @@ from typing import Any
 
 from bot.domain import (
     Credits,
+    SeparationResult,
+    SeparationStatus,
     Track,
     TrackList,
     TrackListStatus,
@@ -56,6 +58,9 @@ DETAILS_PATH = "/api/v1/mp4/record-info"
 MUSIC_PATH = "/api/v1/generate/record-info"
 CREDITS_PATH = "/api/v1/chat/credit"
 LYRICS_PATH = "/api/v1/generate/get-timestamped-lyrics"
+SEPARATION_PATH = "/api/v1/vocal-removal/generate"
+SEPARATION_DETAILS_PATH = "/api/v1/vocal-removal/record-info"
+SEPARATION_TYPE = "separate_vocal"  # vocals + instrumental (§5.2); split_stem has no instrumental
 
 # §2.4. 409 and any "already exists" text become AlreadyExists in common.error_for; 422 is a
 # validation error otherwise (docs/providers.md §7.5).
@@ -146,6 +151,56 @@ def build_timestamped_lyrics(task_id: str, audio_id: str) -> HttpRequest:
 def parse_timestamped_lyrics(response: HttpResponse) -> AlignedLyrics:
     """A track's aligned words; an instrumental yields no words."""
     return lyrics_from(checked_payload(response, LYRICS_ERRORS))
+
+
+def build_separation(task_id: str, audio_id: str, callback_url: str) -> HttpRequest:
+    """POST /api/v1/vocal-removal/generate, `type=separate_vocal` (§5.2); callBackUrl is
+    required by the API although polling the details is what we rely on."""
+    body = {
+        "taskId": task_id,
+        "audioId": audio_id,
+        "type": SEPARATION_TYPE,
+        "callBackUrl": callback_url,
+    }
+    return HttpRequest("POST", SEPARATION_PATH, json=body)
+
+
+def parse_separation(response: HttpResponse) -> str:
+    """The separation task id (`data.taskId`) of a vocal-removal answer."""
+    return video_task_id_from(checked_payload(response, ERRORS))
+
+
+def build_separation_details(separation_task_id: str) -> HttpRequest:
+    """GET /api/v1/vocal-removal/record-info for one separation task (§5.2)."""
+    return HttpRequest("GET", SEPARATION_DETAILS_PATH, params={"taskId": separation_task_id})
+
+
+def parse_separation_details(response: HttpResponse) -> SeparationResult:
+    """A separation task's state from a record-info answer."""
+    return separation_from(checked_payload(response, ERRORS))
+
+
+def separation_from(payload: Mapping[str, Any]) -> SeparationResult:
+    """A SeparationResult from a vocal-removal record-info payload (camelCase, §5.2).
+
+    SUCCESS (and CALLBACK_EXCEPTION: only the callback failed) with an instrumentalUrl is
+    done; the same flags without one are still pending (the file may follow); any FAILED
+    flag failed; PENDING and unknown flags are pending (the caller's deadline ends them)."""
+    data = object_field(payload, "data")
+    raw = data.get("successFlag")
+    flag = None if raw is None else str(raw).strip()
+    files = data.get("response")
+    instrumental = text_field(files, "instrumentalUrl") if isinstance(files, dict) else None
+    vocals = text_field(files, "vocalUrl") if isinstance(files, dict) else None
+    normalized = (flag or "").upper()
+    if normalized.startswith(("SUCCESS", "CALLBACK_EXCEPTION")) and instrumental:
+        return SeparationResult(SeparationStatus.SUCCEEDED, instrumental, vocals, raw_status=flag)
+    if "FAIL" in normalized or "ERROR" in normalized:
+        error = text_field(data, "errorMessage") or flag
+        return SeparationResult(SeparationStatus.FAILED, error=error, raw_status=flag)
+    if not normalized.startswith("PENDING"):
+        log.warning("separation flag %r without an instrumentalUrl; treating as pending", flag)
+    return SeparationResult(SeparationStatus.PENDING, raw_status=flag)
 
 
 def verify_signature(

@@ -7,7 +7,7 @@ callback signatures. Pure: no I/O, must not import httpx.
 
 from __future__ import annotations
 
-from bot.domain import Credits, TrackList, VideoResult
+from bot.domain import Credits, SeparationResult, TrackList, VideoResult
 from bot.lyrics.model import AlignedLyrics
 from bot.upstream import kie
 from bot.upstream.common import ErrorTable, checked_payload, unverifiable_signature
@@ -46,6 +46,8 @@ build_create = kie.build_create
 build_details = kie.build_details
 build_tracks = kie.build_tracks
 build_timestamped_lyrics = kie.build_timestamped_lyrics
+build_separation = kie.build_separation
+build_separation_details = kie.build_separation_details
 # Callback failure codes (400/401/429/451/500, §3.3) all mean FAILED, exactly as KIE's 500.
 parse_callback = kie.parse_callback
 
@@ -68,6 +70,16 @@ def parse_tracks(response: HttpResponse) -> TrackList:
 def parse_timestamped_lyrics(response: HttpResponse) -> AlignedLyrics:
     """A track's aligned words (§5.1); a 429 here means out of credits, as everywhere in §3.4."""
     return kie.lyrics_from(checked_payload(response, LYRICS_ERRORS))
+
+
+def parse_separation(response: HttpResponse) -> str:
+    """The separation task id (§5.2); a 429 here means out of credits, as everywhere in §3.4."""
+    return kie.video_task_id_from(checked_payload(response, ERRORS))
+
+
+def parse_separation_details(response: HttpResponse) -> SeparationResult:
+    """A separation task's state (§5.2): KIE's shape, times as strings or epoch ms."""
+    return kie.separation_from(checked_payload(response, ERRORS))
 
 
 def build_credits() -> HttpRequest:

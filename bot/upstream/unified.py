@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.domain import (
     Credits,
+    SeparationResult,
     Track,
     TrackList,
     TrackListStatus,
@@ -144,6 +145,29 @@ def parse_timestamped_lyrics(response: HttpResponse) -> AlignedLyrics:
     """Never reached (there is no request to answer); Unsupported for symmetry."""
     del response
     raise Unsupported("no timestamped lyrics on this provider")
+
+
+def build_separation(task_id: str, audio_id: str, callback_url: str) -> HttpRequest:
+    """vidgo documents no vocal separation (§5.2): always Unsupported, before any I/O."""
+    del callback_url
+    raise Unsupported(f"no vocal separation on this provider (task {task_id}, audio {audio_id})")
+
+
+def parse_separation(response: HttpResponse) -> str:
+    """Never reached (there is no request to answer); Unsupported for symmetry."""
+    del response
+    raise Unsupported("no vocal separation on this provider")
+
+
+def build_separation_details(separation_task_id: str) -> HttpRequest:
+    """vidgo documents no vocal separation (§5.2): always Unsupported."""
+    raise Unsupported(f"no vocal separation on this provider (task {separation_task_id})")
+
+
+def parse_separation_details(response: HttpResponse) -> SeparationResult:
+    """Never reached; Unsupported for symmetry."""
+    del response
+    raise Unsupported("no vocal separation on this provider")
 
 
 def build_credits() -> HttpRequest:

@@ -82,7 +82,7 @@ async def test_lyrics_are_fetched_once_and_sung_words_are_burned_in(tmp_path: Pa
         path = await uploaded(vertical, tmp_path, "karaoke")
         assert lyric_pixels(await frame_at(path, SUNG_AT)) > LYRICS_SHOWN
         assert lyric_pixels(await frame_at(path, GAP_AT)) == 0
-        assert buttons(vertical) == ["1:1", "16:9", "✂️ Teaser"]
+        assert buttons(vertical) == ["1:1", "16:9", "✂️ Teaser", "🎤 Karaoke"]
 
 
 async def test_nolyrics_and_lyrics_off_render_without_lyrics(tmp_path: Path) -> None:
@@ -150,10 +150,12 @@ async def test_teaser_button_makes_a_vertical_chorus_clip_and_start_timestamp(
         h.upstream.complete(await h.video_task_id())
         provider_video = (await h.telegram.wait_for("sendVideo"))[0]
         assert "start_timestamp" not in provider_video.params
-        assert buttons(provider_video)[-1] == "✂️ Teaser"
+        teaser_at = buttons(provider_video).index("✂️ Teaser")
         await h.wait_state(JobState.DELIVERED)
         video_message = h.telegram.messages(USER)[-1]
-        tap = h.telegram.callback_query(callback_data(provider_video)[-1], message=video_message)
+        tap = h.telegram.callback_query(
+            callback_data(provider_video)[teaser_at], message=video_message
+        )
         h.telegram.push_update(tap)
         answers = await h.telegram.wait_for("answerCallbackQuery")
         assert "chorus teaser" in answers[0].params["text"]

@@ -35,7 +35,10 @@ from starlette.routing import Route
 
 from bot.domain import Family
 
-Endpoint = Literal["create", "details", "tracks", "credits", "lyrics"]
+Endpoint = Literal[
+    "create", "details", "tracks", "credits", "lyrics", "separate", "separation_details"
+]
+SeparationOutcome = Literal["success", "failed", "pending"]
 AlreadyExistsStyle = Literal["409_with_id", "409_no_id", "422_with_id", "422_no_id"]
 VideoState = Literal["pending", "succeeded", "failed"]
 
@@ -44,6 +47,8 @@ _V1_PATHS: dict[tuple[str, str], Endpoint] = {  # KIE and SUNOAPI (§2, §3, §5
     ("GET", "/api/v1/mp4/record-info"): "details",
     ("GET", "/api/v1/generate/record-info"): "tracks",
     ("POST", "/api/v1/generate/get-timestamped-lyrics"): "lyrics",  # §5.1; vidgo has none
+    ("POST", "/api/v1/vocal-removal/generate"): "separate",  # §5.2; vidgo has none
+    ("GET", "/api/v1/vocal-removal/record-info"): "separation_details",
 }
 _PATHS: dict[Family, dict[tuple[str, str], Endpoint]] = {
     Family.KIE: {**_V1_PATHS, ("GET", "/api/v1/chat/credit"): "credits"},
@@ -100,6 +105,17 @@ class VideoTask:
     completed_at: datetime | None = None
 
 
+@dataclass
+class SeparationTask:
+    """A vocal separation asked for through the fake API (§5.2)."""
+
+    task_id: str
+    music_task_id: str
+    audio_id: str
+    callback_url: str | None
+    polls: int = 0
+
+
 LyricWord = tuple[str, float, float] | tuple[str, float, float, bool]  # word, start, end, success
 
 
@@ -153,6 +169,13 @@ class FakeUpstream:
         self.details_calls: Counter[str] = Counter()
         self.lyrics: dict[tuple[str, str], TrackLyrics] = {}  # unset: an instrumental's answer
         self.lyrics_calls: Counter[tuple[str, str]] = Counter()  # (music task, audio id)
+        # Vocal separations (§5.2): one task per call; `separation_pending_polls` pending
+        # answers, then `separation_outcome`. The instrumental is a tone of another pitch.
+        self.separations: dict[str, SeparationTask] = {}
+        self.separation_calls: Counter[tuple[str, str]] = Counter()  # (music task, audio id)
+        self.separation_pending_polls = 1
+        self.separation_outcome: SeparationOutcome = "success"
+        self.instrumental_frequency = 660.0
         self._injected: dict[Endpoint, list[_Injected]] = {}
         # Seconds between carrying out a call and answering it (the answer is slow).
         self.answer_delay: dict[Endpoint, float] = {}
@@ -338,6 +361,10 @@ class FakeUpstream:
             return self._create(payload, headers.get("content-type", ""))
         if endpoint == "lyrics":
             return self._lyrics(payload)
+        if endpoint == "separate":
+            return self._separate(payload)
+        if endpoint == "separation_details":
+            return self._separation_details(params.get("taskId", ""))
         if endpoint == "credits":
             balance = {"email": "fake@upstream.test", "credits_amount": self.credits}
             return self._ok(balance if self._unified else self.credits)
@@ -460,6 +487,43 @@ class FakeUpstream:
         return self._ok({"alignedWords": words, "waveformData": list(lyrics.waveform),
                          "hootCer": lyrics.hoot_cer, "isStreamed": lyrics.is_streamed})  # fmt: skip
 
+    def _separate(self, payload: Any) -> Response:
+        fields = payload if isinstance(payload, dict) else {}
+        task_id, audio_id = str(fields.get("taskId")), str(fields.get("audioId"))
+        self.separation_calls[(task_id, audio_id)] += 1
+        music = self.music_tasks.get(task_id)
+        if music is None or audio_id not in {track[0] for track in music.tracks}:
+            return self._invalid(f"audioId {audio_id} is not part of taskId {task_id}")
+        if fields.get("type") != "separate_vocal":
+            return self._invalid(f"type {fields.get('type')!r} is not supported")
+        separation_id = f"sep{next(self._ids):04d}"
+        callback = fields.get("callBackUrl")
+        self.separations[separation_id] = SeparationTask(
+            separation_id, task_id, audio_id, str(callback) if callback else None
+        )
+        return self._ok({"taskId": separation_id})
+
+    def _separation_details(self, separation_id: str) -> Response:
+        task = self.separations.get(separation_id)
+        if task is None:
+            return self._invalid(f"taskId {separation_id} not found")
+        task.polls += 1
+        files: dict[str, Any] = {"originUrl": None, "instrumentalUrl": None, "vocalUrl": None}
+        flag, error = "PENDING", None
+        if task.polls > self.separation_pending_polls and self.separation_outcome != "pending":
+            if self.separation_outcome == "success":
+                base = f"{self.public_base_url}/media"
+                files["instrumentalUrl"] = f"{base}/instrumental-{task.audio_id}.wav"
+                files["vocalUrl"] = f"{base}/vocals-{task.audio_id}.wav"
+                flag = "SUCCESS"
+            else:
+                flag, error = "GENERATE_AUDIO_FAILED", "Audio separation failed"
+        return self._ok({
+            "taskId": task.task_id, "musicId": task.audio_id, "callbackUrl": task.callback_url,
+            "musicIndex": 0, "completeTime": None, "response": files, "successFlag": flag,
+            "errorCode": None, "errorMessage": error,
+        })  # fmt: skip
+
     # ---- bodies ---------------------------------------------------------------------------
 
     def _ok(self, data: Any) -> Response:
@@ -505,6 +569,9 @@ class FakeUpstream:
         if name.startswith("audio-") and name.endswith(".wav"):
             audio = self.media_audio or tone_wav(self.media_seconds)
             return Response(audio, media_type="audio/wav")
+        if name.startswith("instrumental-") and name.endswith(".wav"):
+            tone = tone_wav(self.media_seconds, frequency=self.instrumental_frequency)
+            return Response(tone, media_type="audio/wav")
         if name.startswith("cover-") and name.endswith(".png"):
             return Response(solid_png(64, 64, (30, 90, 200)), media_type="image/png")
         return Response(status_code=404)

@@ -38,6 +38,7 @@ EXPECTED_INDEXES = {
 
 ALL_TABLES = {
     "jobs",
+    "track_separations",
     "chat_settings",
     "track_picks",
     "update_inbox",

@@ -30,6 +30,7 @@ SMALL_INTEGERS = {
     "jobs.delivery_attempts",
     "jobs.lyrics",
     "jobs.teaser",
+    "jobs.karaoke",
     "jobs.render_fence",
     "channel_posts.attempts",
     "chat_settings.lyrics",

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from bot.domain import JobState
 from bot.rendering import VideoFormat
 from bot.telegram_io.callback_data import number_after
-from bot.telegram_io.video_buttons import parse_format_button
+from bot.telegram_io.video_buttons import karaoke_row, parse_format_button, parse_karaoke_button
+from storage.jobs import Job
+from tests.storage.factories import START
 
 
 @pytest.mark.parametrize(
@@ -34,3 +37,26 @@ def test_format_buttons_parse_their_job_and_format() -> None:
     assert parse_format_button("rf:7:x") is None
     assert parse_format_button("rf:x:v") is None
     assert parse_format_button("rf:7") is None
+
+
+def _job(**fields: object) -> Job:
+    values: dict[str, object] = {name: None for name in Job.__dataclass_fields__}
+    values.update(
+        id=7, chat_id=1, language="en", provider="kie", task_id="t", audio_id="a",
+        state=JobState.DELIVERED, callback_token_hash="h", submit_attempts=0, poll_attempts=0,
+        delivery_attempts=0, created_at=START, updated_at=START, kind="render", lyrics=True,
+        teaser=False, render_fence=0, karaoke=False,
+    )  # fmt: skip
+    values.update(fields)
+    return Job(**values)  # type: ignore[arg-type]
+
+
+def test_the_karaoke_button_only_under_videos_of_separable_provider_tracks() -> None:
+    [[button]] = karaoke_row(_job())
+    assert (button.text, button.callback_data) == ("🎤 Karaoke", "kk:7")
+    assert parse_karaoke_button(button.callback_data) == 7
+    assert karaoke_row(_job(provider="sunoapi")) != []
+    assert karaoke_row(_job(provider="vidgo")) == []  # no vocal separation
+    assert karaoke_row(_job(karaoke=True)) == []  # it is the karaoke version
+    assert karaoke_row(_job(source_file_id="file-1", task_id="upload")) == []
+    assert karaoke_row(_job(provider="retired")) == []

@@ -5,10 +5,12 @@ import pytest
 from bot.text.commands import (
     AuthorTooLong,
     BadId,
+    KaraokeArgs,
     MissingArguments,
     RenderArgs,
     TeaserArgs,
     command_arguments,
+    parse_karaoke_args,
     parse_render_args,
     parse_teaser_args,
     parse_video_args,
@@ -110,3 +112,13 @@ def test_teaser_args() -> None:
         parse_teaser_args("t1")
     with pytest.raises(BadId):
         parse_teaser_args("t1 a/1")
+
+
+def test_karaoke_args() -> None:
+    assert parse_karaoke_args("t1 a1", _format) == KaraokeArgs("t1", "a1", None)
+    assert parse_karaoke_args("t1 a1 1x1\nmore", _format) == KaraokeArgs("t1", "a1", "1:1")
+    for wrong in ("t1", "t1 a1 square", "t1 a1 9:16 extra"):
+        with pytest.raises(MissingArguments):
+            parse_karaoke_args(wrong, _format)
+    with pytest.raises(BadId):
+        parse_karaoke_args("t1 a/1", _format)
