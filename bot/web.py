@@ -36,7 +36,8 @@ class HealthReport:
 
     parts: Mapping[str, PartStatus]
     counts: Mapping[str, int | None]
-    role: str | None = None  # "leader" or "follower" with PostgreSQL (§5.4); SQLite: none
+    # "leader" or "follower" with PostgreSQL (docs/architecture.md §5.4); SQLite: none
+    role: str | None = None
 
     @property
     def healthy(self) -> bool:
