@@ -28,6 +28,7 @@ from bot.engine.due_loop import DueLoop, FairShare
 from bot.engine.job_callbacks import CallbackIntake
 from bot.engine.job_model import EngineConfig
 from bot.engine.jobs import JobService
+from bot.engine.lyric_corrections import LyricCorrections
 from bot.engine.lyrics_source import LyricsSource
 from bot.engine.render_jobs import RenderJobs
 from bot.engine.render_preparation import RenderPreparation
@@ -51,6 +52,7 @@ from handlers.commands import CommandHandlers
 from handlers.errors import on_error
 from handlers.history import HistoryHandlers
 from handlers.inline_share import InlineShareHandlers
+from handlers.lyrics_edit import LyricsEditHandlers
 from handlers.picker import TrackPicker
 from handlers.render import RenderHandlers
 from handlers.settings import ChatSettingsHandlers
@@ -62,6 +64,7 @@ from storage.channel_posts import ChannelPostRepository
 from storage.chats import ChatSettingsRepository
 from storage.interface import Database
 from storage.jobs import Job, JobRepository
+from storage.lyric_corrections import LyricCorrectionRepository, LyricEditSessionRepository
 from storage.lyrics import AnalysisRepository, LyricsRepository
 from storage.picks import TrackPickRepository
 from storage.render_dispatch import RenderDispatch
@@ -119,6 +122,7 @@ class Services:
     poster: ChannelPoster
     posts: ChannelPostRepository
     relay_files: RelayFiles
+    corrections: LyricCorrections
 
 
 def build_services(
@@ -174,6 +178,11 @@ def build_services(
         provider=settings.music_api_provider.value,
         fetch=upstream.timestamped_lyrics,
     )
+    corrections = LyricCorrections(
+        repo=LyricCorrectionRepository(db, clock),
+        lyrics=lyrics,
+        provider=settings.music_api_provider.value,
+    )
     relay_files = RelayFiles.beside(settings.database_path)
     delivery = Delivery(
         relay_files=relay_files,
@@ -194,7 +203,9 @@ def build_services(
     engine = settings.postgres_url is not None
     renders = RenderJobs(
         repo=repo,
-        preparer=RenderPreparation(repo=repo, upstream=upstream, lyrics=lyrics),
+        preparer=RenderPreparation(
+            repo=repo, upstream=upstream, lyrics=lyrics, corrections=corrections
+        ),
         sources=RenderSources(
             fetcher=fetcher,
             chat_files=TelegramChatFiles(bot),
@@ -239,6 +250,7 @@ def build_services(
         poster=poster,
         posts=posts,
         relay_files=relay_files,
+        corrections=corrections,
     )
 
 
@@ -364,6 +376,7 @@ def register_handlers(
         admission=Admission(repo, policy, settings.quota_per_hour, clock),
         chats=chats,
         default_domain=settings.default_domain_name,
+        lyrics_revision=services.corrections.revision,
     )
     picks = TrackPickRepository(services.db, clock)
     picker = TrackPicker(upstream=services.upstream, picks=picks, policy=policy, starter=starter)
@@ -379,6 +392,13 @@ def register_handlers(
         status=services.status,
         retention_days=services.retention_days,
         job_timeout_minutes=settings.job_timeout_minutes,
+        clock=clock,
+    ).register(application)
+    LyricsEditHandlers(  # before ChatSettingsHandlers: it takes `/lyrics edit|reset`
+        corrections=services.corrections,
+        sessions=LyricEditSessionRepository(services.db, clock),
+        repo=repo,
+        policy=policy,
         clock=clock,
     ).register(application)
     ChatSettingsHandlers(

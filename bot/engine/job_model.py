@@ -118,3 +118,4 @@ class JobRequest:
     teaser: bool = False  # a render of the chorus only
     lyric_style: str | None = None  # how they highlight: LyricStyle.stored (issue 18)
     look: str | None = None  # how the cover and visualisation move: Look.stored (issue 18)
+    lyrics_revision: str | None = None  # the chat's lyric correction (issue 19, §9.5)
