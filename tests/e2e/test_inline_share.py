@@ -98,5 +98,6 @@ async def test_the_share_button_is_there_only_with_inline_mode(tmp_path: Path) -
         [video] = [m for m in telegram.messages(USER) if "video" in m]
         rows = video["reply_markup"]["inline_keyboard"]
         assert [[b["text"] for b in row] for row in rows] == [
-            ["9:16", "1:1", "✂️ Teaser"]
+            ["9:16", "1:1", "✂️ Teaser"],
+            ["✏️ Lyrics"],
         ]  # no Share

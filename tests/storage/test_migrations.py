@@ -47,6 +47,8 @@ ALL_TABLES = {
     "channel_posts",
     "track_analysis",
     "track_lyrics",
+    "lyric_corrections",
+    "lyric_edit_sessions",
 }
 
 
