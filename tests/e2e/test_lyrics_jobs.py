@@ -150,10 +150,10 @@ async def test_teaser_button_makes_a_vertical_chorus_clip_and_start_timestamp(
         h.upstream.complete(await h.video_task_id())
         provider_video = (await h.telegram.wait_for("sendVideo"))[0]
         assert "start_timestamp" not in provider_video.params
-        assert buttons(provider_video)[-1] == "✂️ Teaser"
+        assert buttons(provider_video)[-2:] == ["✂️ Teaser", "✏️ Lyrics"]
         await h.wait_state(JobState.DELIVERED)
         video_message = h.telegram.messages(USER)[-1]
-        tap = h.telegram.callback_query(callback_data(provider_video)[-1], message=video_message)
+        tap = h.telegram.callback_query(callback_data(provider_video)[-2], message=video_message)
         h.telegram.push_update(tap)
         answers = await h.telegram.wait_for("answerCallbackQuery")
         assert "chorus teaser" in answers[0].params["text"]
