@@ -13,7 +13,7 @@ from bot.domain import JobState, Provider
 from bot.engine.render_plan import plan_from_json
 from bot.lyrics.corrected import source_lines
 from storage.jobs import Job
-from tests.e2e.harness import AUDIO_ID, TASK_ID, Harness, running_bot
+from tests.e2e.harness import AUDIO_ID, TASK_ID, Harness, new_fakes, running_bot
 from tests.e2e.test_render_jobs import RENDER_TIMEOUT, buttons, callback_data
 from tests.fakes.telegram import Call
 from tests.fakes.upstream import TrackLyrics
@@ -201,3 +201,19 @@ async def test_vidgo_has_no_lyrics_to_edit(tmp_path: Path) -> None:
     async with running_bot(tmp_path, Provider.VIDGO) as h:
         [none] = await said(h, h.telegram.private_message(EDIT, user_id=USER))
         assert "no lyrics to fix" in none.params["text"]
+
+
+async def test_a_pending_edit_and_a_first_half_survive_a_restart(tmp_path: Path) -> None:
+    fakes = new_fakes(Provider.KIE)
+    telegram, upstream = fakes
+    upstream.set_lyrics(*TRACK, SONG)
+    async with running_bot(tmp_path, fakes=fakes) as h:
+        await said(h, telegram.private_message(EDIT, user_id=USER), 2)
+        numbered = numbered_message(h, USER)
+        half = telegram.reply_message("Привет, мир\n愛してる", to=numbered, user_id=USER)
+        [held] = await said(h, half)
+        assert "one more message" in held.params["text"]
+    async with running_bot(tmp_path, fakes=fakes) as h:  # the same database, a new process
+        rest = telegram.private_message("🐶👍🏽\nשלום עולם", user_id=USER)
+        [saved] = await said(h, rest)
+        assert "Saved: lines 1 changed; 0 second lines" in saved.params["text"]

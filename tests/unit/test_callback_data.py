@@ -6,7 +6,11 @@ import pytest
 
 from bot.rendering import VideoFormat
 from bot.telegram_io.callback_data import number_after
-from bot.telegram_io.video_buttons import parse_format_button
+from bot.telegram_io.video_buttons import (
+    format_button_data,
+    parse_format_button,
+    parse_lyrics_button,
+)
 
 
 @pytest.mark.parametrize(
@@ -34,3 +38,11 @@ def test_format_buttons_parse_their_job_and_format() -> None:
     assert parse_format_button("rf:7:x") is None
     assert parse_format_button("rf:x:v") is None
     assert parse_format_button("rf:7") is None
+
+
+def test_format_and_lyrics_buttons_round_trip() -> None:
+    for video_format in VideoFormat:
+        assert parse_format_button(format_button_data(7, video_format)) == (7, video_format)
+    assert parse_lyrics_button("le:12") == 12
+    assert parse_lyrics_button("le:x") is None
+    assert parse_lyrics_button("tz:12") is None
