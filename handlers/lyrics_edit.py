@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 
 EDIT_LIFETIME = timedelta(days=2)  # how long the bot waits for a reply to its numbered lines
 SECOND_MESSAGE_WINDOW = timedelta(minutes=2)  # a correction's second message joins the first
+# In a private chat a message that is not a reply counts as the answer only this long after the
+# list was sent (later, chatting on with the bot is not taken for a correction).
+PLAIN_ANSWER_WINDOW = timedelta(hours=1)
 # `/lyrics edit …` and `/lyrics reset …`; every other `/lyrics` is a chat setting
 # (handlers/settings.py), so this handler is registered before that one.
 EDIT_COMMAND = filters.Regex(r"(?i)^/lyrics(@\w+)?\s+(edit|reset)(\s|$)")
@@ -141,12 +144,18 @@ class LyricsEditHandlers:
         await self._correct(update.update_id, message, language, session)
 
     def _is_correction(self, message: Message, session: EditSession) -> bool:
-        if self._clock().timestamp() > session.expires_at:
+        now = self._clock().timestamp()
+        if now > session.expires_at:
             return False
         replied = message.reply_to_message
         if replied is not None:
             return replied.message_id in session.message_ids
-        return message.chat.type == ChatType.PRIVATE and session.done_update_id is None
+        sent_at = session.expires_at - EDIT_LIFETIME.total_seconds()
+        return (
+            message.chat.type == ChatType.PRIVATE
+            and session.done_update_id is None
+            and now - sent_at <= PLAIN_ANSWER_WINDOW.total_seconds()
+        )
 
     async def _correct(
         self, update_id: int, message: Message, language: str, session: EditSession

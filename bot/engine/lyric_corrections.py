@@ -17,6 +17,7 @@ from bot.lyrics.corrected import (
     apply_reply,
     corrected_from_json,
     corrected_to_json,
+    is_provider_text,
     numbered_second_lines,
     revision_of,
     source_lines,
@@ -102,6 +103,11 @@ class LyricCorrections:
             return current
         correction = parse_correction(reply, len(_lines(current)))
         applied = apply_reply(current.provider, current.corrected, correction)
+        if is_provider_text(current.provider, applied.corrected):
+            # Back to the provider's words with no second line: no correction, so renders
+            # share the provider's look again (no revision of their own).
+            await self._repo.delete(chat_id, self._provider, task_id, audio_id)
+            return applied
         body = corrected_to_json(applied.corrected)
         await self._repo.put(
             chat_id, self._provider, task_id, audio_id, body=body, revision=revision_of(body)

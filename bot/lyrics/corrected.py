@@ -91,6 +91,14 @@ def apply_reply(
     return Applied(CorrectedLyrics(lyrics, seconds), changed, len(seconds))
 
 
+def is_provider_text(provider: AlignedLyrics, corrected: CorrectedLyrics) -> bool:
+    """Whether a correction shows exactly the provider's lines and no second line."""
+    if corrected.second_lines:
+        return False
+    mine, theirs = source_lines(corrected.lyrics), source_lines(provider)
+    return [line.text for line in mine] == [line.text for line in theirs]
+
+
 def corrected_to_json(corrected: CorrectedLyrics) -> str:
     """The stored body: the lyrics (as `bot.lyrics.codec` writes them) and the second lines as
     `[start, end, text]`."""

@@ -98,7 +98,15 @@ async def test_an_edited_line_is_rendered_in_that_chat_only_until_reset(tmp_path
         assert "Saved: lines 2 changed; 0 second lines" in saved.params["text"]
         assert buttons(saved) == ["🎬 Render again (9:16)"]
 
-        second_call, second = await render(h, 2)
+        # Its button renders the track again in the chat's latest format.
+        saved_message = h.telegram.messages(USER)[-1]
+        again_tap = h.telegram.callback_query(
+            callback_data(saved)[0], message=saved_message, user_id=USER
+        )
+        h.telegram.push_update(again_tap)
+        second_call = (await h.telegram.wait_for("sendVideo", count=2, timeout=RENDER_TIMEOUT))[1]
+        second = await h.wait_state(JobState.DELIVERED, job_id=2)
+        assert (second.video_format, second.lyrics) == ("9:16", True)
         assert "video" in second_call.files  # a new render, not the first one's file sent again
         assert second.lyrics_revision is not None
         assert line_texts(second) == ["Привет мир", "愛している🎤", "🐶👍🏽", "שלום עולם"]

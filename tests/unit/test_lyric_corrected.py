@@ -12,6 +12,7 @@ from bot.lyrics.corrected import (
     apply_reply,
     corrected_from_json,
     corrected_to_json,
+    is_provider_text,
     numbered_second_lines,
     revision_of,
     source_lines,
@@ -116,3 +117,11 @@ def test_the_stored_form_round_trips_with_its_scripts_and_revision() -> None:
     assert revision_of(body) != revision_of(corrected_to_json(reply(None, "2: Собака")))
     with pytest.raises(BadStoredLyrics):
         corrected_from_json('{"lyrics": 1}')
+
+
+def test_a_correction_back_to_the_providers_lines_is_none() -> None:
+    edited = reply(None, "2: Собака громко лает")
+    assert not is_provider_text(PROVIDER, edited)
+    reverted = reply(edited, "2: Собака лает")
+    assert is_provider_text(PROVIDER, reverted)
+    assert not is_provider_text(PROVIDER, reply(reverted, "---\n1: a second line"))
