@@ -178,6 +178,14 @@ async def test_errors_by_line_two_messages_and_second_lines(tmp_path: Path) -> N
             (3.0, 3.8, "Shalom olam!"),
         ]
 
+        # A teaser of that chat takes the corrected words too (the 4 s track is used whole).
+        await h.submit(f"/teaser {TASK_ID} {AUDIO_ID}", user_id=USER)
+        await h.telegram.wait_for("sendVideo", count=2, timeout=RENDER_TIMEOUT)
+        teaser = await h.wait_state(JobState.DELIVERED, job_id=2)
+        assert teaser.teaser
+        assert teaser.lyrics_revision == job.lyrics_revision is not None
+        assert line_texts(teaser) == [line.text for line in shown]
+
 
 async def test_group_replies_count_only_from_the_editor_and_no_lyrics_is_said(
     tmp_path: Path,
