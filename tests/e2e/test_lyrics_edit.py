@@ -161,6 +161,8 @@ async def test_errors_by_line_two_messages_and_second_lines(tmp_path: Path) -> N
         [seconds] = await said(h, reply("---\n1: Privet, mir\n4: Shalom olam!"))
         assert "Saved: no line changed; 2 second lines" in seconds.params["text"]
         assert "/render" in seconds.params["text"]  # no render here yet: the command instead
+        *_, shown_again = await said(h, h.telegram.private_message(EDIT, user_id=USER), 3)
+        assert shown_again.params["text"].endswith("---\n1. Privet, mir\n4. Shalom olam!")
 
         _, job = await render(h, 1)
         assert job.render_plan is not None
