@@ -44,6 +44,7 @@ from storage.backends import connect_database
 from storage.inbox import UpdateInbox
 from storage.interface import Database
 from storage.jobs import JobRepository
+from storage.lyric_corrections import LyricEditSessionRepository
 from storage.meta import MetaRepository
 from storage.picks import TrackPickRepository
 from storage.render_dispatch import RenderDispatch
@@ -409,8 +410,8 @@ class BotApp:
 
     async def _prepare_term(self, services: Services, inbox: UpdateInbox) -> None:
         """The leader's start-up side effects, once per term: work a killed run (or an
-        earlier term) left leased is due again, housekeeping starts (forgetting old updates
-        and track picks, then hourly), the command menu is published."""
+        earlier term) left leased is due again, housekeeping starts (forgetting old updates,
+        track picks and lyric edits, then hourly), the command menu is published."""
         now = self._clock()
         if released := await services.repo.release_leases(now):
             log.info("resuming %s jobs left in flight by the previous run", released)
@@ -419,6 +420,8 @@ class BotApp:
         chores: dict[str, Chore] = {
             "track picks": partial(picks.forget_older_than, PICK_RETENTION),
             "handled updates": inbox.forget_old,
+            # Edits of lyrics nobody answered (docs/architecture.md §9.5).
+            "lyric edits": LyricEditSessionRepository(services.db, self._clock).remove_expired,
         }
         if self.settings.postgres_url is not None:  # the task engine's finished jobs (§8.8)
             chores["finished render dispatches"] = RenderDispatch(

@@ -28,6 +28,7 @@ from bot.engine.due_loop import DueLoop, FairShare
 from bot.engine.job_callbacks import CallbackIntake
 from bot.engine.job_model import EngineConfig
 from bot.engine.jobs import JobService
+from bot.engine.lyric_corrections import LyricCorrections
 from bot.engine.lyrics_source import LyricsSource
 from bot.engine.render_jobs import RenderJobs
 from bot.engine.render_preparation import RenderPreparation
@@ -54,6 +55,7 @@ from handlers.errors import on_error
 from handlers.history import HistoryHandlers
 from handlers.inline_share import InlineShareHandlers
 from handlers.karaoke import KaraokeHandlers
+from handlers.lyrics_edit import LyricsEditHandlers
 from handlers.picker import TrackPicker
 from handlers.render import RenderHandlers
 from handlers.settings import ChatSettingsHandlers
@@ -65,6 +67,7 @@ from storage.channel_posts import ChannelPostRepository
 from storage.chats import ChatSettingsRepository
 from storage.interface import Database
 from storage.jobs import Job, JobRepository
+from storage.lyric_corrections import LyricCorrectionRepository, LyricEditSessionRepository
 from storage.lyrics import AnalysisRepository, LyricsRepository
 from storage.picks import TrackPickRepository
 from storage.render_dispatch import RenderDispatch
@@ -123,6 +126,7 @@ class Services:
     poster: ChannelPoster
     posts: ChannelPostRepository
     relay_files: RelayFiles
+    corrections: LyricCorrections
 
 
 def build_services(
@@ -192,6 +196,11 @@ def build_services(
         poll_seconds=max(settings.poll_interval_seconds, 0.05),
         alerts=alerts,
     )
+    corrections = LyricCorrections(
+        repo=LyricCorrectionRepository(db, clock),
+        lyrics=lyrics,
+        provider=settings.music_api_provider.value,
+    )
     relay_files = RelayFiles.beside(settings.database_path)
     delivery = Delivery(
         relay_files=relay_files,
@@ -213,7 +222,11 @@ def build_services(
     renders = RenderJobs(
         repo=repo,
         preparer=RenderPreparation(
-            repo=repo, upstream=upstream, lyrics=lyrics, separations=separations
+            repo=repo,
+            upstream=upstream,
+            lyrics=lyrics,
+            separations=separations,
+            corrections=corrections,
         ),
         sources=RenderSources(
             fetcher=fetcher,
@@ -259,6 +272,7 @@ def build_services(
         poster=poster,
         posts=posts,
         relay_files=relay_files,
+        corrections=corrections,
     )
 
 
@@ -384,6 +398,7 @@ def register_handlers(
         admission=Admission(repo, policy, settings.quota_per_hour, clock),
         chats=chats,
         default_domain=settings.default_domain_name,
+        lyrics_revision=services.corrections.revision,
     )
     picks = TrackPickRepository(services.db, clock)
     picker = TrackPicker(upstream=services.upstream, picks=picks, policy=policy, starter=starter)
@@ -402,6 +417,13 @@ def register_handlers(
         status=services.status,
         retention_days=services.retention_days,
         job_timeout_minutes=settings.job_timeout_minutes,
+        clock=clock,
+    ).register(application)
+    LyricsEditHandlers(  # before ChatSettingsHandlers: it takes `/lyrics edit|reset`
+        corrections=services.corrections,
+        sessions=LyricEditSessionRepository(services.db, clock),
+        repo=repo,
+        policy=policy,
         clock=clock,
     ).register(application)
     ChatSettingsHandlers(

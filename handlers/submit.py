@@ -39,11 +39,13 @@ class JobStarter:
         admission: Admission,
         chats: ChatSettingsRepository,
         default_domain: str | None,
+        lyrics_revision: Callable[[int, str, str], Awaitable[str | None]] | None = None,
     ) -> None:
         self._jobs = jobs
         self._admission = admission
         self._chats = chats
         self._default_domain = default_domain
+        self._lyrics_revision = lyrics_revision
         self._admitting = asyncio.Lock()
 
     async def start(
@@ -102,6 +104,13 @@ class JobStarter:
             defaults = await self._chats.get(request.chat_id)
             # A karaoke render always shows the lyrics, whatever the chat's `/lyrics off`.
             lyrics = request.lyrics and (defaults.lyrics or request.karaoke)
+            # The chat's corrected words (docs/architecture.md §9.5) are part of the look of a
+            # render with lyrics, as their style is.
+            revision = None
+            if lyrics and request.source_file_id is None and self._lyrics_revision is not None:
+                revision = await self._lyrics_revision(
+                    request.chat_id, request.task_id, request.audio_id
+                )
             return await self._jobs.create(
                 replace(
                     request,
@@ -111,6 +120,7 @@ class JobStarter:
                     # No lyrics, no style: such renders are one look whatever the chat's style.
                     lyric_style=defaults.lyric_style.stored if lyrics else None,
                     look=defaults.look.stored,
+                    lyrics_revision=revision,
                 )
             )
 

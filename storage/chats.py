@@ -73,7 +73,7 @@ class ChatSettingsRepository:
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """Carry a chat's settings over when a group becomes a supergroup: its defaults and
-        its auto-post link (the two tables that are keyed by the chat)."""
+        its auto-post link (the two tables that are keyed by the chat), and its corrected lyrics."""
         async with self._db.transaction():
             for table in ("chat_settings", "autopost_links"):
                 # A row the new chat already has is kept; the old one then stays behind.
@@ -82,6 +82,16 @@ class ChatSettingsRepository:
                     f" (SELECT 1 FROM {table} WHERE chat_id = ?)",
                     (new_chat_id, old_chat_id, new_chat_id),
                 )
+            # Corrected lyrics (docs/architecture.md §9.5) move per track; a track the new chat
+            # already corrected keeps the new chat's. Pending edits are not carried over.
+            await self._db.execute(
+                "UPDATE lyric_corrections SET chat_id = ? WHERE chat_id = ? AND NOT EXISTS"
+                " (SELECT 1 FROM lyric_corrections AS mine WHERE mine.chat_id = ?"
+                " AND mine.provider = lyric_corrections.provider"
+                " AND mine.task_id = lyric_corrections.task_id"
+                " AND mine.audio_id = lyric_corrections.audio_id)",
+                (new_chat_id, old_chat_id, new_chat_id),
+            )
 
     async def _upsert(self, chat_id: int, column: str, value: str | int | None) -> None:
         assert column in ("author", "domain_name", "lyrics", "lyric_style", "look")

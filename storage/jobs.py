@@ -78,6 +78,9 @@ class Job:
     look: str | None = None
     # migration 14 (issue 19): a karaoke render (the instrumental, lyrics always on)
     karaoke: bool = False
+    # migration 15 (issue 19): the chat's lyric correction a render was admitted with (its
+    # revision; NULL: the provider's words), docs/architecture.md §9.5
+    lyrics_revision: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ class NewJob:
     lyric_style: str | None = None  # LyricStyle.stored
     look: str | None = None  # Look.stored
     karaoke: bool = False  # the sing-along render over the instrumental (issue 19)
+    lyrics_revision: str | None = None  # the chat's lyric correction (§9.5)
 
 
 KIND_PROVIDER: Final = "provider"
@@ -589,15 +593,15 @@ class JobRepository:
 
     async def find_rendered(self, job: Job) -> Job | None:
         """A delivered render of the same track, format and look (author, domain, lyrics on or
-        off and their style, the look, teaser or not, karaoke or not; the title is the
-        track's) whose Telegram
-        file_id can be sent again instead of rendering anew."""
+        off, their style and correction, the look, teaser or not, karaoke or not; the title is
+        the track's) whose Telegram file_id can be sent again instead of rendering anew."""
         nullable = [
             same_as("video_format", job.video_format),
             same_as("author", job.author),
             same_as("domain_name", job.domain_name),
             same_as("lyric_style", job.lyric_style),
             same_as("look", job.look),
+            same_as("lyrics_revision", job.lyrics_revision),
         ]
         sql = (
             "SELECT * FROM jobs WHERE provider = ? AND task_id = ? AND audio_id = ?"  # noqa: S608 — only placeholders and fixed names

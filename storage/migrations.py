@@ -262,6 +262,22 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX track_separations_by_chat ON track_separations (chat_id, requested_at)",
         "ALTER TABLE jobs ADD COLUMN karaoke INTEGER NOT NULL DEFAULT 0",
     ),
+    (
+        # Lyric corrections (docs/architecture.md §9.5): a chat's corrected words of a track
+        # (body: the corrected lyrics and second lines as JSON, revision: its short hash), the
+        # revision a render was admitted with (part of its "rendered once" key; NULL: the
+        # provider's words), and the edits waiting for a user's reply (kept across restarts).
+        "CREATE TABLE lyric_corrections ("
+        " chat_id INTEGER NOT NULL, provider TEXT NOT NULL, task_id TEXT NOT NULL,"
+        " audio_id TEXT NOT NULL, body TEXT NOT NULL, revision TEXT NOT NULL,"
+        " updated_at REAL NOT NULL, PRIMARY KEY (chat_id, provider, task_id, audio_id))",
+        "ALTER TABLE jobs ADD COLUMN lyrics_revision TEXT NULL",
+        "CREATE TABLE lyric_edit_sessions ("
+        " chat_id INTEGER NOT NULL, user_id INTEGER NOT NULL, provider TEXT NOT NULL,"
+        " task_id TEXT NOT NULL, audio_id TEXT NOT NULL, message_ids TEXT NOT NULL,"
+        " first_text TEXT NULL, first_at REAL NULL, done_update_id INTEGER NULL,"
+        " done_reply TEXT NULL, expires_at REAL NOT NULL, PRIMARY KEY (chat_id, user_id))",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

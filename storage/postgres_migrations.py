@@ -224,6 +224,24 @@ POSTGRES_MIGRATIONS: Final[tuple[tuple[int, tuple[Statement, ...]], ...]] = (
             "ALTER TABLE jobs ADD COLUMN karaoke INTEGER NOT NULL DEFAULT 0",
         ),
     ),
+    # Lyric corrections (docs/architecture.md §9.5), the twin of SQLite's.
+    (
+        15,
+        (
+            "CREATE TABLE lyric_corrections ("
+            " chat_id BIGINT NOT NULL, provider TEXT NOT NULL, task_id TEXT NOT NULL,"
+            " audio_id TEXT NOT NULL, body TEXT NOT NULL, revision TEXT NOT NULL,"
+            " updated_at DOUBLE PRECISION NOT NULL,"
+            " PRIMARY KEY (chat_id, provider, task_id, audio_id))",
+            "ALTER TABLE jobs ADD COLUMN lyrics_revision TEXT NULL",
+            "CREATE TABLE lyric_edit_sessions ("
+            " chat_id BIGINT NOT NULL, user_id BIGINT NOT NULL, provider TEXT NOT NULL,"
+            " task_id TEXT NOT NULL, audio_id TEXT NOT NULL, message_ids TEXT NOT NULL,"
+            " first_text TEXT NULL, first_at DOUBLE PRECISION NULL, done_update_id BIGINT NULL,"
+            " done_reply TEXT NULL, expires_at DOUBLE PRECISION NOT NULL,"
+            " PRIMARY KEY (chat_id, user_id))",
+        ),
+    ),
 )
 POSTGRES_SCHEMA_VERSION: Final = POSTGRES_BASELINE + len(POSTGRES_MIGRATIONS)
 

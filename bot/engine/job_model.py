@@ -123,3 +123,4 @@ class JobRequest:
     karaoke: bool = False  # the sing-along render over the instrumental (issue 19)
     lyric_style: str | None = None  # how they highlight: LyricStyle.stored (issue 18)
     look: str | None = None  # how the cover and visualisation move: Look.stored (issue 18)
+    lyrics_revision: str | None = None  # the chat's lyric correction (issue 19, §9.5)

@@ -120,6 +120,7 @@ class JobService:
                 karaoke=request.karaoke,
                 lyric_style=request.lyric_style,
                 look=request.look,
+                lyrics_revision=request.lyrics_revision,
             )
         )
         log.info("job %s created chat=%s state=%s", job.id, job.chat_id, job.state)
@@ -584,6 +585,7 @@ class JobService:
             fallback_of=job.id,
             lyric_style=job.lyric_style,
             look=job.look,
+            lyrics_revision=job.lyrics_revision,
         )
         created = await self._repo.fail_into_fallback(
             job_id, expected=expected, error_kind=kind.value, error=detail, render=render

@@ -13,10 +13,11 @@ from dataclasses import replace
 
 from bot.domain import JobState, Look, LyricStyle, Track
 from bot.engine.job_model import ErrorKind
+from bot.engine.lyric_corrections import LyricCorrections
 from bot.engine.lyrics_source import LyricsSource
 from bot.engine.render_plan import RenderPlan, RenderRefused, SourceTransient, SourceUnavailable
 from bot.engine.separations import SeparationSource
-from bot.lyrics.model import AlignedLyrics
+from bot.lyrics.model import AlignedLyrics, SecondLine
 from bot.rendering import VideoFormat, parse_format
 from bot.upstream.client import UpstreamClient
 from bot.upstream.errors import MalformedResponse, UpstreamError, UpstreamUnavailable
@@ -35,11 +36,13 @@ class RenderPreparation:
         upstream: UpstreamClient,
         lyrics: LyricsSource | None = None,
         separations: SeparationSource | None = None,
+        corrections: LyricCorrections | None = None,
     ) -> None:
         self._repo = repo
         self._upstream = upstream
         self._lyrics = lyrics
         self._separations = separations
+        self._corrections = corrections
 
     async def prepare(self, job: Job) -> RenderPlan | None:
         """The job's plan, stored on its row; None when the row left SUBMITTING meanwhile
@@ -65,7 +68,13 @@ class RenderPreparation:
                 raise SourceUnavailable("the music record has no audio URL")
             plan = _with_record(plan, job, track)
         lyrics, lost = await self._track_lyrics(job)
-        plan = replace(plan, lyrics=lyrics, burn_lyrics=job.lyrics and not lost)
+        revision: str | None = None
+        seconds: tuple[SecondLine, ...] = ()
+        if lyrics is not None and not lost:
+            lyrics, seconds, revision = await self._corrected(job, lyrics)
+        plan = replace(
+            plan, lyrics=lyrics, burn_lyrics=job.lyrics and not lost, second_lines=seconds
+        )
         # Lyrics asked for and not had this time: this video has none, so it must not be
         # re-sent later as the "with lyrics" look (that look is rendered again once they come).
         stored = await self._repo.transition(
@@ -74,6 +83,7 @@ class RenderPreparation:
             render_plan=plan.to_json(),
             lyrics=job.lyrics and not lost,
             lyric_style=job.lyric_style if job.lyrics and not lost else None,
+            lyrics_revision=revision,
         )
         if not stored:
             log.info("job %s: left SUBMITTING while being prepared", job.id)
@@ -108,10 +118,16 @@ class RenderPreparation:
             job,
             track,
         )
+        # The chat's corrected words and second lines, as in every render with lyrics.
+        lyrics, seconds, revision = await self._corrected(job, lyrics)
         # Never the record's own audio (with the vocals) under a karaoke label.
-        plan = replace(plan, audio_url=instrumental, lyrics=lyrics)
+        plan = replace(plan, audio_url=instrumental, lyrics=lyrics, second_lines=seconds)
         stored = await self._repo.transition(
-            job.id, expected=JobState.SUBMITTING, render_plan=plan.to_json(), lyrics=True
+            job.id,
+            expected=JobState.SUBMITTING,
+            render_plan=plan.to_json(),
+            lyrics=True,
+            lyrics_revision=revision,
         )
         if not stored:
             log.info("job %s: left SUBMITTING while being prepared", job.id)
@@ -130,6 +146,28 @@ class RenderPreparation:
             if track.audio_id == job.audio_id:
                 return track
         raise SourceUnavailable(f"track {job.audio_id} is not in music task {job.task_id}")
+
+    async def _corrected(
+        self, job: Job, lyrics: AlignedLyrics
+    ) -> tuple[AlignedLyrics, tuple[SecondLine, ...], str | None]:
+        """The chat's corrected words and second lines when the job was admitted with a
+        correction (docs/architecture.md §9.5), and the revision used. The stored correction
+        wins over the one the job was admitted with; after a reset, the provider's words."""
+        if job.lyrics_revision is None or self._corrections is None:
+            return lyrics, (), None
+        found = await self._corrections.stored(job.chat_id, job.task_id, job.audio_id)
+        if found is None:
+            log.info("job %s: the chat's lyric correction is gone; the provider's words", job.id)
+            return lyrics, (), None
+        corrected, revision = found
+        if revision != job.lyrics_revision:
+            log.info(
+                "job %s: lyric correction %s replaced by %s since admission; using the newer",
+                job.id,
+                job.lyrics_revision,
+                revision,
+            )
+        return corrected.lyrics, corrected.second_lines, revision
 
     async def _track_lyrics(self, job: Job) -> tuple[AlignedLyrics | None, bool]:
         """A provider track's lyrics when the render shows them or needs its chorus (an

@@ -16,6 +16,7 @@ from typing import Final
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain import PROVIDER_FAMILY, Family, Provider
+from bot.engine.render_plan import BadPlan, plan_from_json
 from bot.rendering import VideoFormat, parse_format
 from bot.telegram_io.callback_data import number_after
 from bot.text.texts import text
@@ -24,6 +25,7 @@ from storage.jobs import Job
 FORMAT_PREFIX = "rf:"
 TEASER_PREFIX = "tz:"
 KARAOKE_PREFIX = "kk:"
+LYRICS_PREFIX = "le:"
 _CODES: dict[VideoFormat, str] = {
     VideoFormat.VERTICAL: "v",
     VideoFormat.SQUARE: "s",
@@ -43,10 +45,15 @@ def format_buttons(job: Job) -> list[InlineKeyboardButton]:
     """A button for every format the job's video is not; callback data `rf:<job id>:<code>`."""
     shown = format_of(job)
     return [
-        InlineKeyboardButton(fmt.value, callback_data=f"{FORMAT_PREFIX}{job.id}:{code}")
-        for fmt, code in _CODES.items()
+        InlineKeyboardButton(fmt.value, callback_data=format_button_data(job.id, fmt))
+        for fmt in _CODES
         if fmt is not shown
     ]
+
+
+def format_button_data(job_id: int, video_format: VideoFormat) -> str:
+    """A format button's callback data: render job `job_id`'s track in `video_format`."""
+    return f"{FORMAT_PREFIX}{job_id}:{_CODES[video_format]}"
 
 
 def parse_format_button(data: str | None) -> tuple[int, VideoFormat] | None:
@@ -90,15 +97,15 @@ def parse_teaser_button(data: str | None) -> int | None:
     return number_after(TEASER_PREFIX, data)
 
 
-def karaoke_row(job: Job) -> list[list[InlineKeyboardButton]]:
-    """The Karaoke button's row (`kk:<job id>`): the sing-along version of the video's track
+def karaoke_button(job: Job) -> list[InlineKeyboardButton]:
+    """The Karaoke button (`kk:<job id>`): the sing-along version of the video's track
     (issue 19). None under a karaoke video, an uploaded file's, or a provider's that has no
     vocal separation (vidgo)."""
     family = _family(job.provider)
     if job.karaoke or job.source_file_id is not None or family in {None, Family.UNIFIED}:
         return []
     label = text(job.language, "button_karaoke")
-    return [[InlineKeyboardButton(label, callback_data=f"{KARAOKE_PREFIX}{job.id}")]]
+    return [InlineKeyboardButton(label, callback_data=f"{KARAOKE_PREFIX}{job.id}")]
 
 
 def _family(provider: str) -> Family | None:
@@ -113,11 +120,35 @@ def parse_karaoke_button(data: str | None) -> int | None:
     return number_after(KARAOKE_PREFIX, data)
 
 
+def lyrics_button(job: Job) -> list[InlineKeyboardButton]:
+    """The "✏️ Lyrics" button (`le:<job id>`): edit the words of the video's track (issue 19,
+    docs/architecture.md §9.5). None where the track surely has none: an uploaded file, a
+    provider without lyrics, or a render whose plan holds an instrumental's empty lyrics."""
+    if job.source_file_id is not None or job.provider == Provider.VIDGO.value:
+        return []
+    if job.render_plan is not None:
+        try:
+            lyrics = plan_from_json(job.render_plan).lyrics
+        except BadPlan:
+            lyrics = None
+        if lyrics is not None and lyrics.instrumental:
+            return []
+    label = text(job.language, "button_lyrics")
+    return [InlineKeyboardButton(label, callback_data=f"{LYRICS_PREFIX}{job.id}")]
+
+
+def parse_lyrics_button(data: str | None) -> int | None:
+    """The job id of a Lyrics button's callback data; None when it is not one."""
+    return number_after(LYRICS_PREFIX, data)
+
+
 def video_markup(job: Job, *, share_enabled: bool) -> InlineKeyboardMarkup:
     """The keyboard of a delivered video (every sendVideo of a job uses this one function)."""
     rows = [format_buttons(job) + teaser_button(job)]
-    rows += karaoke_row(job)
+    # The track's words and its sing-along version: a row of their own (empty rows are left
+    # out below).
+    rows.append(lyrics_button(job) + karaoke_button(job))
     if share_enabled and job.user_id is not None:  # only its owner can pick it inline
         label = text(job.language, "button_share")
         rows.append([InlineKeyboardButton(label, switch_inline_query=share_query(job.id))])
-    return InlineKeyboardMarkup(rows)
+    return InlineKeyboardMarkup([row for row in rows if row])

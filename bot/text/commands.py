@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 from bot.domain import MAX_AUTHOR_LENGTH, Look, LyricStyle
 
@@ -219,3 +220,29 @@ def _next_word(text: str) -> tuple[str, str]:
     if not parts:
         return "", ""
     return parts[0], parts[1] if len(parts) > 1 else ""
+
+
+@dataclass(frozen=True, slots=True)
+class LyricsEditArgs:
+    """`/lyrics edit|reset <taskId> <audioId>` (issue 19): the action and the track."""
+
+    action: str  # "edit" or "reset"
+    task_id: str
+    audio_id: str
+
+
+LYRICS_EDIT_ACTIONS: Final = ("edit", "reset")
+
+
+def parse_lyrics_edit_args(arguments: str) -> LyricsEditArgs | None:
+    """The text after `/lyrics` when it starts with `edit` or `reset` (else None: a setting);
+    both ids are required."""
+    parts = arguments.strip().split("\n", 1)[0].split()
+    if not parts or parts[0].lower() not in LYRICS_EDIT_ACTIONS:
+        return None
+    if len(parts) < 3:
+        raise MissingArguments("taskId and audioId are required")
+    for name, value in (("taskId", parts[1]), ("audioId", parts[2])):
+        if not _ID.match(value):
+            raise BadId(name, value)
+    return LyricsEditArgs(parts[0].lower(), parts[1], parts[2])

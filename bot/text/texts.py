@@ -22,6 +22,8 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "/author <name> — default signature here (- clears)\n"
             "/domain <name> — default watermark here (- clears)\n"
             "/lyrics on|off|sweep|pop — karaoke lyrics in renders here, and their style\n"
+            "/lyrics edit <taskId> <audioId> — fix a track's words here (/lyrics reset: "
+            "the provider's again)\n"
             "/style pulse|bars|calm — how renders here move with the music\n"
             "/autopost @channel — also post the videos here to your channel\n"
             "/credits — remaining credits (bot admins)\n\n"
@@ -42,6 +44,8 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "/author <имя> — подпись по умолчанию в этом чате (- сбросить)\n"
             "/domain <имя> — водяной знак по умолчанию (- сбросить)\n"
             "/lyrics on|off|sweep|pop — караоке-текст в рендерах этого чата и его стиль\n"
+            "/lyrics edit <taskId> <audioId> — исправить текст трека в этом чате "
+            "(/lyrics reset — вернуть текст провайдера)\n"
             "/style pulse|bars|calm — как рендеры этого чата движутся под музыку\n"
             "/autopost @канал — также публиковать видео отсюда в ваш канал\n"
             "/credits — остаток кредитов (для админов бота)\n\n"
@@ -853,6 +857,90 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
     "menu_karaoke": {
         "en": "A sing-along video without vocals: /karaoke <taskId> <audioId>",
         "ru": "Видео для караоке без вокала: /karaoke <taskId> <audioId>",
+    },
+    # --- lyric corrections (issue 19, docs/architecture.md §9.5) ---
+    "usage_lyrics_edit": {
+        "en": "Usage: /lyrics edit <taskId> <audioId> to fix a track's words, "
+        "/lyrics reset <taskId> <audioId> to go back to the provider's.",
+        "ru": "Формат: /lyrics edit <taskId> <audioId> — исправить текст трека, "
+        "/lyrics reset <taskId> <audioId> — вернуть текст провайдера.",
+    },
+    "lyrics_edit_intro": {
+        "en": "✏️ The words of {track}, line by line ({count} lines). Reply to this message "
+        "(or to the list) with your corrections: the whole list again, or only the changed "
+        "lines as “N: new text”. To add a second line under each line (a translation, a "
+        "romanization), add a line --- and then the second lines numbered the same way. Every "
+        "line keeps its timing. A long list may go in two messages.",
+        "ru": "✏️ Текст {track} построчно ({count} строк). Ответьте на это сообщение (или на "
+        "список) исправлениями: весь список целиком или только изменённые строки в виде "
+        "«N: новый текст». Чтобы добавить вторую строку под каждой (перевод, транслитерацию), "
+        "добавьте строку --- и после неё вторые строки с теми же номерами. Время каждой строки "
+        "сохраняется. Длинный список можно прислать двумя сообщениями.",
+    },
+    "lyrics_edit_seconds": {
+        "en": "Second lines now:\n---\n{lines}",
+        "ru": "Вторые строки сейчас:\n---\n{lines}",
+    },
+    "lyrics_edit_none": {
+        "en": "This track has no lyrics to fix (an instrumental, or the provider has none).",
+        "ru": "У этого трека нет текста для правки (инструментал или провайдер его не даёт).",
+    },
+    "lyrics_edit_unavailable": {
+        "en": "I couldn't get this track's lyrics from the provider just now. Try again in a "
+        "few minutes.",
+        "ru": "Не удалось получить текст трека у провайдера. Попробуйте через несколько минут.",
+    },
+    "lyrics_edit_anonymous": {
+        "en": "Fixing the words needs a reply from you: please send the command from your own "
+        "account, not anonymously.",
+        "ru": "Для правки текста нужен ваш ответ: отправьте команду от своего аккаунта, а не "
+        "анонимно.",
+    },
+    "lyrics_edit_saved": {
+        "en": "✅ Saved: {changes}; {seconds} second lines. The next render of this track here "
+        "uses them.",
+        "ru": "✅ Сохранено: {changes}; вторых строк: {seconds}. Следующий рендер этого трека "
+        "здесь их покажет.",
+    },
+    "lyrics_edit_changed": {
+        "en": "lines {lines} changed",
+        "ru": "изменены строки {lines}",
+    },
+    "lyrics_edit_unchanged": {
+        "en": "no line changed",
+        "ru": "строки не изменились",
+    },
+    "lyrics_edit_render_command": {
+        "en": "Render it with /render {task_id} {audio_id} 9:16",
+        "ru": "Отрендерить: /render {task_id} {audio_id} 9:16",
+    },
+    "button_lyrics_render": {
+        "en": "🎬 Render again ({video_format})",
+        "ru": "🎬 Отрендерить заново ({video_format})",
+    },
+    "lyrics_edit_failed": {
+        "en": "Nothing saved:\n{problems}",
+        "ru": "Ничего не сохранено:\n{problems}",
+    },
+    "lyrics_edit_send_rest": {
+        "en": "If the list goes on, send the rest as one more message within 2 minutes.",
+        "ru": "Если список не поместился, пришлите остаток ещё одним сообщением в течение 2 минут.",
+    },
+    "lyrics_reset_done": {
+        "en": "Done: renders of this track here use the provider's words again.",
+        "ru": "Готово: рендеры этого трека здесь снова используют текст провайдера.",
+    },
+    "lyrics_reset_none": {
+        "en": "This track's words were not changed here: nothing to reset.",
+        "ru": "Текст этого трека здесь не менялся: сбрасывать нечего.",
+    },
+    "button_lyrics": {
+        "en": "✏️ Lyrics",
+        "ru": "✏️ Текст",
+    },
+    "lyrics_edit_starting": {
+        "en": "Sending the words…",
+        "ru": "Отправляю текст…",
     },
     # --- buttons no handler knows (stale or forged) ---
     "button_unavailable": {

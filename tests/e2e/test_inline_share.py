@@ -99,5 +99,5 @@ async def test_the_share_button_is_there_only_with_inline_mode(tmp_path: Path) -
         rows = video["reply_markup"]["inline_keyboard"]
         assert [[b["text"] for b in row] for row in rows] == [
             ["9:16", "1:1", "✂️ Teaser"],
-            ["🎤 Karaoke"],
+            ["✏️ Lyrics", "🎤 Karaoke"],
         ]  # no Share

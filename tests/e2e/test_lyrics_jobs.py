@@ -82,7 +82,7 @@ async def test_lyrics_are_fetched_once_and_sung_words_are_burned_in(tmp_path: Pa
         path = await uploaded(vertical, tmp_path, "karaoke")
         assert lyric_pixels(await frame_at(path, SUNG_AT)) > LYRICS_SHOWN
         assert lyric_pixels(await frame_at(path, GAP_AT)) == 0
-        assert buttons(vertical) == ["1:1", "16:9", "✂️ Teaser", "🎤 Karaoke"]
+        assert buttons(vertical) == ["1:1", "16:9", "✂️ Teaser", "✏️ Lyrics", "🎤 Karaoke"]
 
 
 async def test_nolyrics_and_lyrics_off_render_without_lyrics(tmp_path: Path) -> None:

@@ -182,7 +182,8 @@ async def test_format_buttons_under_the_providers_video_render_that_format(
         await h.submit(user_id=USER)
         h.upstream.complete(await h.video_task_id())
         provider_video = await rendered_video(h)
-        assert buttons(provider_video) == ["9:16", "1:1", "✂️ Teaser", "🎤 Karaoke"]
+        # The track's lyrics are not known yet under the provider's video: offered to edit.
+        assert buttons(provider_video) == ["9:16", "1:1", "✂️ Teaser", "✏️ Lyrics", "🎤 Karaoke"]
         await h.wait_state(JobState.DELIVERED)
         video_message = h.telegram.messages(USER)[-1]
         assert "video" in video_message

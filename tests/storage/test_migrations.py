@@ -48,6 +48,8 @@ ALL_TABLES = {
     "channel_posts",
     "track_analysis",
     "track_lyrics",
+    "lyric_corrections",
+    "lyric_edit_sessions",
 }
 
 

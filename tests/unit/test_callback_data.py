@@ -7,7 +7,13 @@ import pytest
 from bot.domain import JobState
 from bot.rendering import VideoFormat
 from bot.telegram_io.callback_data import number_after
-from bot.telegram_io.video_buttons import karaoke_row, parse_format_button, parse_karaoke_button
+from bot.telegram_io.video_buttons import (
+    format_button_data,
+    karaoke_button,
+    parse_format_button,
+    parse_karaoke_button,
+    parse_lyrics_button,
+)
 from storage.jobs import Job
 from tests.storage.factories import START
 
@@ -52,11 +58,19 @@ def _job(**fields: object) -> Job:
 
 
 def test_the_karaoke_button_only_under_videos_of_separable_provider_tracks() -> None:
-    [[button]] = karaoke_row(_job())
+    [button] = karaoke_button(_job())
     assert (button.text, button.callback_data) == ("🎤 Karaoke", "kk:7")
     assert parse_karaoke_button(button.callback_data) == 7
-    assert karaoke_row(_job(provider="sunoapi")) != []
-    assert karaoke_row(_job(provider="vidgo")) == []  # no vocal separation
-    assert karaoke_row(_job(karaoke=True)) == []  # it is the karaoke version
-    assert karaoke_row(_job(source_file_id="file-1", task_id="upload")) == []
-    assert karaoke_row(_job(provider="retired")) == []
+    assert karaoke_button(_job(provider="sunoapi")) != []
+    assert karaoke_button(_job(provider="vidgo")) == []  # no vocal separation
+    assert karaoke_button(_job(karaoke=True)) == []  # it is the karaoke version
+    assert karaoke_button(_job(source_file_id="file-1", task_id="upload")) == []
+    assert karaoke_button(_job(provider="retired")) == []
+
+
+def test_format_and_lyrics_buttons_round_trip() -> None:
+    for video_format in VideoFormat:
+        assert parse_format_button(format_button_data(7, video_format)) == (7, video_format)
+    assert parse_lyrics_button("le:12") == 12
+    assert parse_lyrics_button("le:x") is None
+    assert parse_lyrics_button("tz:12") is None

@@ -6,11 +6,13 @@ from bot.text.commands import (
     AuthorTooLong,
     BadId,
     KaraokeArgs,
+    LyricsEditArgs,
     MissingArguments,
     RenderArgs,
     TeaserArgs,
     command_arguments,
     parse_karaoke_args,
+    parse_lyrics_edit_args,
     parse_render_args,
     parse_teaser_args,
     parse_video_args,
@@ -122,3 +124,14 @@ def test_karaoke_args() -> None:
             parse_karaoke_args(wrong, _format)
     with pytest.raises(BadId):
         parse_karaoke_args("t1 a/1", _format)
+
+
+def test_lyrics_edit_args() -> None:
+    assert parse_lyrics_edit_args("edit t1 a1") == LyricsEditArgs("edit", "t1", "a1")
+    assert parse_lyrics_edit_args(" RESET t1 a1 extra") == LyricsEditArgs("reset", "t1", "a1")
+    assert parse_lyrics_edit_args("pop") is None  # a setting, not an edit
+    assert parse_lyrics_edit_args("") is None
+    with pytest.raises(MissingArguments):
+        parse_lyrics_edit_args("edit t1")
+    with pytest.raises(BadId):
+        parse_lyrics_edit_args("edit t1 a/1")
