@@ -215,7 +215,7 @@ class LyricsEditHandlers:
             key = "lyrics_edit_none" if view.known else "lyrics_edit_unavailable"
             await reply(message, text(language, key))
             return
-        track = f"{task_id} {audio_id}"
+        track = await self._track_name(task_id, audio_id)
         bodies = [text(language, "lyrics_edit_intro", track=track, count=view.line_count)]
         bodies += view.chunks
         if view.second_lines:
@@ -232,6 +232,12 @@ class LyricsEditHandlers:
             expires_at=expires,
         )
         log.info("chat %s: lyrics of %s/%s sent for editing", message.chat_id, task_id, audio_id)
+
+    async def _track_name(self, task_id: str, audio_id: str) -> str:
+        """The track's title in quotes when a job of it knows one, else its ids."""
+        jobs = await self._repo.find_for_track(self._corrections.provider, task_id, audio_id)
+        title = next((job.title for job in jobs if job.title), None)
+        return f"«{title}»" if title else f"{task_id} {audio_id}"
 
     async def _render_markup(
         self, session: EditSession, language: str
@@ -251,9 +257,14 @@ class LyricsEditHandlers:
 
 
 def _saved_text(language: str, applied: Applied) -> str:
+    key = "lyrics_edit_changed_one" if len(applied.changed) == 1 else "lyrics_edit_changed"
     changes = (
-        text(language, "lyrics_edit_changed", lines=", ".join(map(str, applied.changed)))
+        text(language, key, lines=", ".join(map(str, applied.changed)))
         if applied.changed
         else text(language, "lyrics_edit_unchanged")
     )
-    return text(language, "lyrics_edit_saved", changes=changes, seconds=applied.second_line_count)
+    if applied.second_line_count:
+        changes = text(
+            language, "lyrics_edit_second_count", changes=changes, seconds=applied.second_line_count
+        )
+    return text(language, "lyrics_edit_saved", changes=changes)

@@ -151,7 +151,10 @@ class RenderHandlers:
             audio_id=job.audio_id,
             author=job.author,
             title=job.title,
-            render=RenderSource(video_format, job.source_file_id, job.source_file_name),
+            # Under a karaoke video the other shapes are karaoke too.
+            render=RenderSource(
+                video_format, job.source_file_id, job.source_file_name, karaoke=job.karaoke
+            ),
         )
 
     async def on_cancel(self, update: Update, context: Context) -> None:

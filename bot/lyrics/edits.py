@@ -276,7 +276,11 @@ def _parse_numbered(
         number, text = _number(match), match.group(2).strip()
         if not 1 <= number <= line_count:
             problems.append(
-                Problem(number, f"no {what}{number}: the lyrics have lines 1–{line_count}.")
+                Problem(
+                    number,
+                    f"there is no {what or 'line '}{number} (the lyrics have lines "
+                    f"1–{line_count}).",
+                )
             )
         elif number in seen:
             problems.append(Problem(number, f"{what}given twice." if what else "given twice."))

@@ -85,8 +85,8 @@ def inline_sharing_enabled(bot: Bot) -> bool:
 
 def teaser_button(job: Job) -> list[InlineKeyboardButton]:
     """The Teaser button (`tz:<job id>`): a chorus teaser of the video's track (issue 11);
-    none under a teaser itself."""
-    if job.teaser:
+    none under a teaser itself, nor under a karaoke video (a teaser has the vocals)."""
+    if job.teaser or job.karaoke:
         return []
     label = text(job.language, "button_teaser")
     return [InlineKeyboardButton(label, callback_data=f"{TEASER_PREFIX}{job.id}")]

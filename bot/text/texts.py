@@ -833,8 +833,8 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "ru": "🎤 Делаю караоке-версию: убираю вокал, потом рендерю…",
     },
     "render_caption_karaoke": {
-        "en": "{video_format}, karaoke version (instrumental)",
-        "ru": "{video_format}, караоке-версия (минусовка)",
+        "en": "{video_format} karaoke, no vocals",
+        "ru": "{video_format}, караоке без вокала",
     },
     "reason_karaoke_failed": {
         "en": "🎤 The music service could not remove the vocals from this track{detail}, so "
@@ -897,14 +897,20 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "анонимно.",
     },
     "lyrics_edit_saved": {
-        "en": "✅ Saved: {changes}; {seconds} second lines. The next render of this track here "
-        "uses them.",
-        "ru": "✅ Сохранено: {changes}; вторых строк: {seconds}. Следующий рендер этого трека "
-        "здесь их покажет.",
+        "en": "✅ Saved: {changes}. The next render of this track here uses them.",
+        "ru": "✅ Сохранено: {changes}. Следующий рендер этого трека здесь их покажет.",
+    },
+    "lyrics_edit_second_count": {
+        "en": "{changes}; {seconds} second lines",
+        "ru": "{changes}; вторых строк: {seconds}",
     },
     "lyrics_edit_changed": {
         "en": "lines {lines} changed",
         "ru": "изменены строки {lines}",
+    },
+    "lyrics_edit_changed_one": {
+        "en": "line {lines} changed",
+        "ru": "изменена строка {lines}",
     },
     "lyrics_edit_unchanged": {
         "en": "no line changed",

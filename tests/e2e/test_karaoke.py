@@ -88,7 +88,7 @@ async def test_three_karaoke_renders_share_one_separation_over_the_instrumental(
         assert plan.lyrics is not None
         assert plan.lyrics.words
         for call in calls:
-            assert "karaoke version" in call.params["caption"]
+            assert "karaoke, no vocals" in call.params["caption"]
             assert "🎤 Karaoke" not in buttons(call)
 
         samples = await audio_of(calls[2], tmp_path, "karaoke")
@@ -123,6 +123,18 @@ async def test_the_karaoke_button_and_a_normal_render_are_different_videos(
         assert "video" in calls[1].files  # rendered and uploaded, not the normal one re-sent
         samples = await audio_of(calls[1], tmp_path, "tapped")
         assert power_at(samples, INSTRUMENTAL_HZ) > 100 * power_at(samples, ORIGINAL_HZ)
+
+        # Under the karaoke video: no Teaser (it would have the vocals), and another shape is
+        # the karaoke version in that shape.
+        assert "✂️ Teaser" not in buttons(calls[1])
+        at = buttons(calls[1]).index("1:1")
+        message = [m for m in h.telegram.messages(USER) if "video" in m][-1]
+        h.telegram.push_update(
+            h.telegram.callback_query(callback_data(calls[1])[at], message=message, user_id=USER)
+        )
+        await h.telegram.wait_for("sendVideo", count=3, timeout=RENDER_TIMEOUT)
+        square = await h.wait_state(JobState.DELIVERED, job_id=3)
+        assert (square.karaoke, square.video_format) == (True, "1:1")
 
 
 async def test_vidgo_has_no_karaoke_and_spends_nothing(tmp_path: Path) -> None:

@@ -87,6 +87,7 @@ async def test_an_edited_line_is_rendered_in_that_chat_only_until_reset(tmp_path
         tap = h.telegram.callback_query(data, message=video, user_id=USER)
         intro, lines = await said(h, tap, 2)
         assert "Reply to this message" in intro.params["text"]
+        assert "The words of «Song A», line by line (4 lines)" in intro.params["text"]
         assert lines.params["text"] == "1. Привет мир\n2. 愛してる\n3. 🐶👍🏽\n4. שלום עולם"
         assert "parse_mode" not in lines.params
         assert lines.params["reply_parameters"]["message_id"] == video["message_id"]
@@ -95,7 +96,7 @@ async def test_an_edited_line_is_rendered_in_that_chat_only_until_reset(tmp_path
             "2: 愛 して いる 🎤", to=numbered_message(h, USER), user_id=USER
         )
         [saved] = await said(h, fix)
-        assert "Saved: lines 2 changed; 0 second lines" in saved.params["text"]
+        assert "Saved: line 2 changed. The next" in saved.params["text"]
         assert buttons(saved) == ["🎬 Render again (9:16)"]
 
         # Its button renders the track again in the chat's latest format.
@@ -156,7 +157,7 @@ async def test_errors_by_line_two_messages_and_second_lines(tmp_path: Path) -> N
         assert "one more message" in half.params["text"]
         rest = h.telegram.private_message("🐶 🐶 👍🏽\nשלום עולם!", user_id=USER)  # not a reply
         [saved] = await said(h, rest)
-        assert "Saved: lines 1, 3, 4 changed; 0 second lines" in saved.params["text"]
+        assert "Saved: lines 1, 3, 4 changed. The next" in saved.params["text"]
 
         [seconds] = await said(h, reply("---\n1: Privet, mir\n4: Shalom olam!"))
         assert "Saved: no line changed; 2 second lines" in seconds.params["text"]
@@ -202,7 +203,7 @@ async def test_group_replies_count_only_from_the_editor_and_no_lyrics_is_said(
         await h.settle()
         editor = h.telegram.reply_message("1: Привет, мир!", to=numbered, user_id=USER)
         [saved] = await said(h, editor)
-        assert "Saved: lines 1 changed" in saved.params["text"]
+        assert "Saved: line 1 changed" in saved.params["text"]
         texts = [str(c.params["text"]) for c in h.telegram.calls_to("sendMessage")]
         assert not any("hijacked" in t for t in texts)
 
@@ -234,4 +235,4 @@ async def test_a_pending_edit_and_a_first_half_survive_a_restart(tmp_path: Path)
     async with running_bot(tmp_path, fakes=fakes) as h:  # the same database, a new process
         rest = telegram.private_message("🐶👍🏽\nשלום עולם", user_id=USER)
         [saved] = await said(h, rest)
-        assert "Saved: lines 1 changed; 0 second lines" in saved.params["text"]
+        assert "Saved: line 1 changed. The next" in saved.params["text"]

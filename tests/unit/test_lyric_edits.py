@@ -142,10 +142,10 @@ def test_second_line_block_after_dashes() -> None:
         (
             "7: x\n2:\n3. y\n3: z\n0: w",
             [
-                Problem(0, "no 0: the lyrics have lines 1–5."),
+                Problem(0, "there is no line 0 (the lyrics have lines 1–5)."),
                 Problem(2, "the new text is empty."),
                 Problem(3, "given twice."),
-                Problem(7, "no 7: the lyrics have lines 1–5."),
+                Problem(7, "there is no line 7 (the lyrics have lines 1–5)."),
             ],
         ),
         (
@@ -158,7 +158,7 @@ def test_second_line_block_after_dashes() -> None:
             "1: a\n---\n9: b\n1:",
             [
                 Problem(1, "the second line text is empty."),
-                Problem(9, "no second line 9: the lyrics have lines 1–5."),
+                Problem(9, "there is no second line 9 (the lyrics have lines 1–5)."),
             ],
         ),
     ],
