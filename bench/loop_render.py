@@ -8,7 +8,9 @@ the bot would for a track without timestamped lyrics, `rounds` times:
    later loop of the same track skips it;
 2. window: the teaser's window from the audio's own loudness (`loudness_levels`, one ffmpeg
    pass over the track) — skipped too when the lyrics name the chorus;
-3. loop: `plan_loop` and `render_loop` (one ffmpeg child), then the seam measured on the file.
+3. loop: `plan_loop` and `render_loop` (one ffmpeg child), then the seam measured on the file;
+4. live: the live photo from that loop (`mux_hook_audio`: the loop's frames copied with the
+   hook's AAC audio; `still_frame`: its first frame as the still) — only for a live photo.
 
 Prints the median wall time and CPU (this process + its ffmpeg children) of each step, the
 totals with and without the analysis and window, the loop's size and seam, and the load average
@@ -35,6 +37,7 @@ import numpy as np
 
 from bot.lyrics.chorus import Loudness, teaser_window
 from bot.music.track import analyse_track
+from bot.rendering.live_photo import mux_hook_audio, still_frame
 from bot.rendering.loop import RenderedLoop, plan_loop, render_loop
 from bot.rendering.loudness import STEP_SECONDS, loudness_levels
 from bot.rendering.runner import Ffmpeg
@@ -86,6 +89,8 @@ async def main(seconds: float, rounds: int) -> None:
             time_limit=60,
         )
         steps: dict[str, list[tuple[float, float]]] = {"analysis": [], "window": [], "loop": []}
+        lives: list[tuple[float, float]] = []
+        live_size = 0
         loop: RenderedLoop | None = None
         for round_ in range(rounds):
             analysis, wall, cpu = await _timed(functools.partial(analyse_track, ffmpeg, mp3))
@@ -98,6 +103,16 @@ async def main(seconds: float, rounds: int) -> None:
             render = functools.partial(render_loop, ffmpeg, cover, timing, output)
             loop, wall, cpu = await _timed(render)
             steps["loop"].append((wall, cpu))
+            made = loop
+
+            async def live(made: RenderedLoop = made, index: int = round_) -> int:
+                live_video = folder / f"live-{index}.mp4"
+                size = await mux_hook_audio(ffmpeg, made.path, mp3, made.timing, live_video)
+                await still_frame(ffmpeg, made.path, folder / f"still-{index}.jpg")
+                return size
+
+            live_size, wall, cpu = await _timed(live)
+            lives.append((wall, cpu))
         assert loop is not None
         seam = await _seam(ffmpeg, loop)
         timing = loop.timing
@@ -120,6 +135,12 @@ async def main(seconds: float, rounds: int) -> None:
             f"{loop_cpu:.2f} s CPU"
         )
         print(f"with analysis and window: {all_wall:.2f} s wall, {all_cpu:.2f} s CPU")
+        live_wall = statistics.median(w for w, _ in lives)
+        live_cpu = statistics.median(c for _, c in lives)
+        print(
+            f"live photo on top of the loop: {live_wall:.2f} s wall, {live_cpu:.2f} s CPU; "
+            f"its video {live_size / 1e6:.2f} MB (≤ 10 MB)"
+        )
         print(
             f"loop file: {loop.size / 1e6:.2f} MB, {loop.width}x{loop.height}, "
             f"audio: {'yes' if loop.has_audio else 'none'}, seam {seam:.3%} ({GOAL})"

@@ -19,6 +19,7 @@ from telegram import Bot
 from telegram.ext import Application
 
 from bot.config import Settings
+from bot.distribution.channel_live import ChannelLivePhotos
 from bot.distribution.channel_poster import STEP_DEADLINE as POST_STEP_DEADLINE
 from bot.distribution.channel_poster import ChannelPoster
 from bot.domain import LINK_RETENTION_DAYS, PROVIDER_FAMILY, PROVIDER_RATES
@@ -55,6 +56,7 @@ from handlers.errors import on_error
 from handlers.history import HistoryHandlers
 from handlers.inline_share import InlineShareHandlers
 from handlers.karaoke import KaraokeHandlers
+from handlers.loop import LoopHandlers
 from handlers.lyrics_edit import LyricsEditHandlers
 from handlers.picker import TrackPicker
 from handlers.render import RenderHandlers
@@ -252,6 +254,7 @@ def build_services(
         tracks=upstream.tracks,
         clock=clock,
         rng=rng,
+        live_photos=ChannelLivePhotos(jobs=repo, clock=clock, wake_renderer=wakeups.renderer.set),
     )
     policy = AccessPolicy(
         allowed_users=settings.allowed_user_ids,
@@ -411,6 +414,7 @@ def register_handlers(
     KaraokeHandlers(starter=starter, repo=repo, provider=settings.music_api_provider).register(
         application
     )
+    LoopHandlers(starter=starter, repo=repo).register(application)
     HistoryHandlers(
         jobs=services.jobs,
         repo=repo,

@@ -89,6 +89,10 @@ class AutopostHandlers:
             return f"{text(lang, saved)}\n\n{await self._summary(chat_id, lang)}"
         if command.action is Action.LINK:
             return await self._link(command, message, bot, lang)
+        if command.action is Action.LIVE:  # issue 20
+            await self._links.set_live(chat_id, command.live, lang)
+            switched = "autopost_live_on" if command.live else "autopost_live_off"
+            return f"{text(lang, switched)}\n\n{await self._summary(chat_id, lang)}"
         usage = text(lang, "autopost_usage")
         if command.action is Action.USAGE:
             return usage
@@ -116,5 +120,7 @@ class AutopostHandlers:
             status = text(lang, "autopost_status_off")
         else:
             status = text(lang, "autopost_status_on", channel=link.channel_title)
+        if link is not None and link.active and link.live:
+            status = f"{status}\n{text(lang, 'autopost_status_live')}"
         template = (link.caption_template if link else None) or DEFAULT_TEMPLATE
         return f"{status}\n{text(lang, 'autopost_caption_preview', template=template)}"

@@ -28,6 +28,7 @@ from bot.domain import JobState
 from bot.engine.jobs import JobService
 from bot.telegram_io.callback_data import number_after
 from bot.telegram_io.delivery import SEND_DEADLINE, SEND_READ_TIMEOUT
+from bot.telegram_io.loop_delivery import resend_variant
 from bot.telegram_io.status_messages import (
     CHECK_STATUS_PREFIX,
     MESSAGE_DEADLINE_SECONDS,
@@ -216,6 +217,9 @@ class HistoryHandlers:
             await self._send_from_link(
                 bot, message.chat.id, job, job.video_url, topic=topic, now=now
             )
+            return
+        if job.variant is not None:  # a Canvas loop or live photo (issue 20)
+            await resend_variant(bot, message.chat.id, job, topic=topic)
             return
         if job.kind == KIND_RENDER:  # our own file: no provider link to date
             caption = render_caption(job)

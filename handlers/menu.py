@@ -21,6 +21,7 @@ PUBLIC_COMMANDS = (
     "render",
     "teaser",
     "karaoke",
+    "loop",
     "status",
     "list",
     "author",

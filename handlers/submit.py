@@ -15,6 +15,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from bot.engine.admission import Admission, Admitted, AlreadyInFlight, NotAllowed, QuotaExceeded
 from bot.engine.job_model import JobRequest, Phase
 from bot.engine.jobs import JobService
+from bot.engine.loop_variants import variant_request
 from bot.telegram_io.render_progress import cancel_markup
 from bot.telegram_io.status_messages import check_status_markup
 from bot.text.texts import text
@@ -98,9 +99,12 @@ class JobStarter:
                 video_format=request.video_format,
                 teaser=request.teaser,
                 karaoke=request.karaoke,
+                variant=request.variant,
             )
             if not isinstance(verdict, Admitted):
                 return verdict
+            if request.variant is not None:  # no text, no look: one loop per track
+                return await self._jobs.create(variant_request(request))
             defaults = await self._chats.get(request.chat_id)
             # A karaoke render always shows the lyrics, whatever the chat's `/lyrics off`.
             lyrics = request.lyrics and (defaults.lyrics or request.karaoke)
@@ -156,6 +160,7 @@ class RenderSource:
     lyrics: bool = True  # False: `nolyrics` (the chat's `/lyrics off` applies on top)
     teaser: bool = False  # the chorus teaser (issue 11)
     karaoke: bool = False  # the sing-along render over the instrumental (issue 19)
+    variant: str | None = None  # a Canvas loop or live photo (issue 20, handlers/loop.py)
 
 
 Refusal = NotAllowed | AlreadyInFlight | QuotaExceeded
@@ -197,6 +202,7 @@ def job_request(
         teaser=render.teaser,
         karaoke=render.karaoke,
         lyrics=render.lyrics or render.karaoke,
+        variant=render.variant,
     )
 
 

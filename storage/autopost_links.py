@@ -25,6 +25,7 @@ class AutopostLink:
     language: str
     linked_at: datetime | None
     linked_by: int | None
+    live: bool = False  # migration 16: also a live photo of each new track (issue 20)
 
     @property
     def active(self) -> bool:
@@ -41,6 +42,7 @@ def _link(row: Row) -> AutopostLink:
         language=row["language"],
         linked_at=from_timestamp(row["linked_at"]),
         linked_by=row["linked_by"],
+        live=bool(row["live"]),
     )
 
 
@@ -93,6 +95,16 @@ class AutopostLinkRepository:
             " (SELECT chat_id, channel_id, linked_at FROM channel_posts WHERE id = ?)"
         )
         return await self._db.execute(sql, (to_timestamp(self._clock()), post_id)) == 1
+
+    async def set_live(self, chat_id: int, live: bool, language: str) -> None:
+        """`/autopost live on|off`: also post a live photo of each new track (kept across
+        links, like the caption)."""
+        sql = (
+            "INSERT INTO autopost_links (chat_id, live, language, updated_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET"
+            " live = excluded.live, updated_at = excluded.updated_at"
+        )
+        await self._db.execute(sql, (chat_id, int(live), language, to_timestamp(self._clock())))
 
     async def set_caption(self, chat_id: int, template: str | None, language: str) -> None:
         """Set (None: reset to the default) the chat's caption template."""

@@ -56,7 +56,8 @@ _TIMES: Final = frozenset(
 )
 _CHANGEABLE: Final = frozenset({"caption", "message_id", "next_attempt_at", "error", "posted_at"})
 
-# New rows: every video delivered with a file_id in a linked chat since the link was made.
+# New rows: every video delivered with a file_id in a linked chat since the link was made
+# (videos only: a Canvas loop or live photo, `variant`, is no video to post; issue 20).
 # Only videos delivered since the last look are read (the index jobs_delivered_at), so a
 # look costs the same at any history size; the look before is remembered in `meta`. The
 # overlap re-reads a little: a delivery stamped just before a look but written after it.
@@ -70,7 +71,8 @@ SQL_DERIVE: Final = (
     " next_attempt_at, created_at, updated_at)"
     " SELECT j.id, l.chat_id, l.channel_id, l.linked_at, j.file_id, 'pending', ?, ?, ?"
     " FROM jobs AS j CROSS JOIN autopost_links AS l"
-    " WHERE j.state = 'delivered' AND j.file_id IS NOT NULL AND j.delivered_at >="
+    " WHERE j.state = 'delivered' AND j.file_id IS NOT NULL AND j.variant IS NULL"
+    " AND j.delivered_at >="
     " COALESCE((SELECT CAST(value AS DOUBLE PRECISION) FROM meta WHERE key = ?) - ?, 0)"
     " AND l.chat_id = j.chat_id AND l.channel_id IS NOT NULL AND l.linked_at IS NOT NULL"
     " AND j.delivered_at >= l.linked_at"

@@ -81,6 +81,10 @@ class Job:
     # migration 15 (issue 19): the chat's lyric correction a render was admitted with (its
     # revision; NULL: the provider's words), docs/architecture.md §9.5
     lyrics_revision: str | None = None
+    # migration 16 (issue 20): a render's variant (VARIANT_LOOP, VARIANT_LIVE; NULL: a video)
+    # and a live photo's still photo (its video is `file_id`)
+    variant: str | None = None
+    still_file_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,10 +117,13 @@ class NewJob:
     look: str | None = None  # Look.stored
     karaoke: bool = False  # the sing-along render over the instrumental (issue 19)
     lyrics_revision: str | None = None  # the chat's lyric correction (§9.5)
+    variant: str | None = None  # VARIANT_LOOP | VARIANT_LIVE; None: a video
 
 
 KIND_PROVIDER: Final = "provider"
 KIND_RENDER: Final = "render"
+VARIANT_LOOP: Final = "loop"  # a silent Canvas loop, sent as a document (issue 20)
+VARIANT_LIVE: Final = "live"  # the loop with the hook's audio, sent as a live photo
 
 COLUMNS: Final = tuple(f.name for f in fields(Job))
 _TIME_COLUMNS: Final = frozenset(
@@ -227,11 +234,13 @@ _SHARED_COLUMNS: Final = (
 )
 SQL_NEWEST_DELIVERED: Final = (
     f"SELECT {_SHARED_COLUMNS} FROM jobs"  # noqa: S608 — a constant column list
-    " WHERE user_id = ? AND state = 'delivered' AND file_id IS NOT NULL ORDER BY id DESC LIMIT ?"
+    " WHERE user_id = ? AND state = 'delivered' AND file_id IS NOT NULL AND variant IS NULL"
+    " ORDER BY id DESC LIMIT ?"
 )
 SQL_DELIVERED_VIDEO: Final = (
     f"SELECT {_SHARED_COLUMNS} FROM jobs"  # noqa: S608 — a constant column list
     " WHERE id = ? AND user_id = ? AND state = 'delivered' AND file_id IS NOT NULL"
+    " AND variant IS NULL"  # videos only: a loop or live photo is not shared as a video
 )
 
 
@@ -576,27 +585,39 @@ class JobRepository:
         *,
         teaser: bool = False,
         karaoke: bool = False,
+        variant: str | None = None,
     ) -> Job | None:
         """The newest unfinished job for this track (and render format; None: the provider's
-        video; a teaser and a karaoke render apart from the full render) in this chat, or
-        None."""
+        video; a teaser, a karaoke render and each variant apart from the full render) in this
+        chat, or None."""
         marks = ", ".join("?" for _ in ACTIVE_STATES)
         shape, shape_params = same_as("video_format", video_format)
+        kind, kind_params = same_as("variant", variant)
         sql = (
             "SELECT * FROM jobs WHERE chat_id = ? AND task_id = ? AND audio_id = ?"  # noqa: S608 — only placeholders and fixed names
-            f" AND {shape} AND teaser = ? AND karaoke = ? AND state IN ({marks})"
+            f" AND {shape} AND {kind} AND teaser = ? AND karaoke = ? AND state IN ({marks})"
             " ORDER BY id DESC LIMIT 1"
         )
         states = sorted(state.value for state in ACTIVE_STATES)
-        params = (chat_id, task_id, audio_id, *shape_params, int(teaser), int(karaoke))
+        params = (
+            chat_id,
+            task_id,
+            audio_id,
+            *shape_params,
+            *kind_params,
+            int(teaser),
+            int(karaoke),
+        )
         return await self._one(sql, (*params, *states))
 
     async def find_rendered(self, job: Job) -> Job | None:
         """A delivered render of the same track, format and look (author, domain, lyrics on or
-        off, their style and correction, the look, teaser or not, karaoke or not; the title is
-        the track's) whose Telegram file_id can be sent again instead of rendering anew."""
+        off, their style and correction, the look, teaser or not, karaoke or not, the variant;
+        the title is the track's) whose Telegram file_id can be sent again instead of rendering
+        anew."""
         nullable = [
             same_as("video_format", job.video_format),
+            same_as("variant", job.variant),
             same_as("author", job.author),
             same_as("domain_name", job.domain_name),
             same_as("lyric_style", job.lyric_style),

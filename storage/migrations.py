@@ -278,6 +278,15 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         " first_text TEXT NULL, first_at REAL NULL, done_update_id INTEGER NULL,"
         " done_reply TEXT NULL, expires_at REAL NOT NULL, PRIMARY KEY (chat_id, user_id))",
     ),
+    (
+        # Canvas loops and live photos (docs/architecture.md §10.3): a render's variant
+        # ('loop': the silent Canvas loop, 'live': the loop with the hook's audio sent as a
+        # live photo; NULL: a video), part of its "rendered once" key; a live photo's still
+        # photo's file_id beside its video's (`file_id`); a chat's `/autopost live on|off`.
+        "ALTER TABLE jobs ADD COLUMN variant TEXT NULL",
+        "ALTER TABLE jobs ADD COLUMN still_file_id TEXT NULL",
+        "ALTER TABLE autopost_links ADD COLUMN live INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -242,6 +242,15 @@ POSTGRES_MIGRATIONS: Final[tuple[tuple[int, tuple[Statement, ...]], ...]] = (
             " PRIMARY KEY (chat_id, user_id))",
         ),
     ),
+    # Canvas loops and live photos (docs/architecture.md §10.3), the twin of SQLite's.
+    (
+        16,
+        (
+            "ALTER TABLE jobs ADD COLUMN variant TEXT NULL",
+            "ALTER TABLE jobs ADD COLUMN still_file_id TEXT NULL",
+            "ALTER TABLE autopost_links ADD COLUMN live INTEGER NOT NULL DEFAULT 0",
+        ),
+    ),
 )
 POSTGRES_SCHEMA_VERSION: Final = POSTGRES_BASELINE + len(POSTGRES_MIGRATIONS)
 

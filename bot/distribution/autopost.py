@@ -36,6 +36,7 @@ class Action(StrEnum):
     OFF = "off"
     CAPTION = "caption"
     LINK = "link"
+    LIVE = "live"  # `/autopost live on|off` (issue 20)
     USAGE = "usage"
 
 
@@ -46,6 +47,7 @@ class AutopostCommand:
     action: Action
     channel: str | int | None = None  # "@name" or a -100… id, for LINK
     template: str | None = None  # for CAPTION: None resets to the default
+    live: bool = False  # for LIVE: on or off
 
 
 class TemplateTooLong(ValueError):
@@ -58,13 +60,16 @@ class TemplateTooLong(ValueError):
 
 
 def parse_autopost_args(arguments: str) -> AutopostCommand:
-    """The text after `/autopost`: nothing, `off`, `caption <text>` or a channel."""
+    """The text after `/autopost`: nothing, `off`, `caption <text>`, `live on|off` or a
+    channel."""
     stripped = arguments.strip()
     if not stripped:
         return AutopostCommand(Action.SHOW)
     word, rest = _FIRST_WORD.match(stripped).groups()  # type: ignore[union-attr]
     if stripped.lower() == "off":
         return AutopostCommand(Action.OFF)
+    if word.lower() == "live":
+        return _live_command(rest)
     if word.lower() == "caption":
         template = rest.strip()
         if not template:
@@ -73,6 +78,14 @@ def parse_autopost_args(arguments: str) -> AutopostCommand:
             raise TemplateTooLong(utf16_length(template))
         return AutopostCommand(Action.CAPTION, template=None if template == RESET else template)
     return _link_command(stripped)
+
+
+def _live_command(rest: str) -> AutopostCommand:
+    """`live on` or `live off`; anything else is a usage error."""
+    switch = rest.strip().lower()
+    if switch not in ("on", "off"):
+        return AutopostCommand(Action.USAGE)
+    return AutopostCommand(Action.LIVE, live=switch == "on")
 
 
 def _link_command(raw: str) -> AutopostCommand:

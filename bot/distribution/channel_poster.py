@@ -20,6 +20,7 @@ from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from bot.distribution.autopost_caption import hashtags, render_caption
+from bot.distribution.channel_live import ChannelLivePhotos
 from bot.domain import TrackList
 from bot.engine.backoff import Backoff
 from bot.engine.rate_limit import SlidingWindowLimiter
@@ -60,6 +61,7 @@ class ChannelPoster:
         clock: Callable[[], datetime],
         rng: random.Random,
         overall_per_second: int = OVERALL_PER_SECOND,
+        live_photos: ChannelLivePhotos | None = None,
     ) -> None:
         self._bot = bot  # channel posts only: a flood wait here never pauses the chats' bot
         self._notifier = notifier
@@ -71,6 +73,7 @@ class ChannelPoster:
         self._rng = rng
         self._overall = SlidingWindowLimiter(overall_per_second, 1.0)
         self._backoff = Backoff(base=10.0, cap=900.0)
+        self._live_photos = live_photos  # `/autopost live on` (issue 20)
 
     async def fetch_due(self, now: datetime, limit: int) -> list[ChannelPost]:
         """Write the rows of newly delivered videos, then return the due ones."""
@@ -122,6 +125,8 @@ class ChannelPoster:
                 next_attempt_at=None,
             )
             log.info("job %s posted to channel %s", post.job_id, post.channel_id)
+            if self._live_photos is not None:
+                await self._live_photos.request(post, link)
 
     async def _claim(self, post: ChannelPost) -> bool:
         """Lease the row within the channel's pace; a full window postpones the channel."""

@@ -91,14 +91,22 @@ class Admission:
         video_format: str | None = None,
         teaser: bool = False,
         karaoke: bool = False,
+        variant: str | None = None,
     ) -> Verdict:
         """The verdict for a new job of (`task_id`, `audio_id`) in `chat_id` by `user_id`; a
         render (`video_format`) is in flight apart from the provider's video of the track, and
-        a teaser and a karaoke render apart from the full render."""
+        a teaser, a karaoke render and each variant (loop, live photo) apart from the full
+        render."""
         if not self._policy.allows(user_id, chat_id):
             return NotAllowed()
         running = await self._repo.find_active_for_chat_track(
-            chat_id, task_id, audio_id, video_format, teaser=teaser, karaoke=karaoke
+            chat_id,
+            task_id,
+            audio_id,
+            video_format,
+            teaser=teaser,
+            karaoke=karaoke,
+            variant=variant,
         )
         if running is not None:
             return AlreadyInFlight(running)

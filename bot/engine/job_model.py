@@ -52,6 +52,7 @@ class ErrorKind(StrEnum):
     KARAOKE_FAILED = "karaoke_failed"  # the vocal separation failed or took too long
     KARAOKE_CREDITS = "karaoke_credits"  # the provider is out of credits for the separation
     KARAOKE_NO_LYRICS = "karaoke_no_lyrics"  # an instrumental track: nothing to sing
+    LIVE_REFUSED = "live_refused"  # Telegram took no live photo: a teaser instead (issue 20)
 
 
 class StatusNotifier(Protocol):
@@ -124,3 +125,4 @@ class JobRequest:
     lyric_style: str | None = None  # how they highlight: LyricStyle.stored (issue 18)
     look: str | None = None  # how the cover and visualisation move: Look.stored (issue 18)
     lyrics_revision: str | None = None  # the chat's lyric correction (issue 19, §9.5)
+    variant: str | None = None  # a Canvas loop or live photo (issue 20); None: a video

@@ -118,6 +118,7 @@ class JobService:
                 lyrics=request.lyrics,
                 teaser=request.teaser,
                 karaoke=request.karaoke,
+                variant=request.variant,
                 lyric_style=request.lyric_style,
                 look=request.look,
                 lyrics_revision=request.lyrics_revision,

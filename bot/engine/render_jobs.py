@@ -27,6 +27,7 @@ from pathlib import Path
 
 from bot.domain import JobState
 from bot.engine.job_model import ErrorKind
+from bot.engine.loops import render_variant
 from bot.engine.render_plan import (
     BadPlan,
     ProgressPort,
@@ -232,6 +233,7 @@ class RenderJobs:
             to=JobState.SUCCEEDED,
             fence=fence,
             file_id=done.file_id,
+            still_file_id=done.still_file_id,  # a live photo's still (issue 20)
             render_facts=done.render_facts,
             title=job.title or done.title,
             completed_at=self._clock(),
@@ -338,6 +340,16 @@ class RenderJobs:
         self, job: Job, plan: RenderPlan, folder: Path, reporter: RenderProgress
     ) -> tuple[RenderedVideo, str]:
         renderer = await self._renderer()
+        if plan.variant is not None:  # a Canvas loop or live photo (docs/architecture.md §10.3)
+            return await render_variant(
+                self._sources,
+                self._queue,
+                job=job,
+                plan=plan,
+                folder=folder,
+                renderer=renderer,
+                reporter=reporter,
+            )
         spec = await self._sources.spec(job, plan, folder, renderer)
         async with self._queue.slot(on_position=reporter.queued):
             reporter.progress(0.0)

@@ -16,7 +16,7 @@ from bot.domain import Look, LyricStyle
 from bot.lyrics.codec import BadStoredLyrics, lyrics_from_json, lyrics_to_json
 from bot.lyrics.model import AlignedLyrics, SecondLine
 from bot.rendering import QueuePosition
-from storage.jobs import Job
+from storage.jobs import VARIANT_LIVE, VARIANT_LOOP, Job
 
 PLAN_VERSION: Final = 1
 
@@ -91,6 +91,9 @@ class RenderPlan:
     # A sing-along render: a 3-2-1 count-in before the first line and every line after a long
     # gap (docs/architecture.md §9.6); False in plans stored before there was karaoke.
     count_in: bool = False
+    # A Canvas loop or live photo (storage.jobs VARIANT_LOOP, VARIANT_LIVE; issue 20): the
+    # loop renderer instead of the video's (bot/engine/loops.py); None in plans of videos.
+    variant: str | None = None
 
     def to_json(self) -> str:
         """The plan as JSON for `jobs.render_plan`."""
@@ -119,6 +122,8 @@ def plan_from_json(body: str) -> RenderPlan:
         plan = RenderPlan(**data)
         if not isinstance(plan.count_in, bool):
             raise BadPlan("count_in is not a flag")
+        if plan.variant not in (None, VARIANT_LOOP, VARIANT_LIVE):
+            raise BadPlan(f"unknown variant {plan.variant!r}")
         if not isinstance(plan.video_format, str):
             raise BadPlan("the plan has no format")
         if (plan.audio_url is None) == (plan.source_file_id is None):

@@ -61,6 +61,7 @@ class RenderPreparation:
             teaser=job.teaser,
             lyric_style=LyricStyle.from_stored(job.lyric_style).value,
             look=Look.from_stored(job.look).value,
+            variant=job.variant,
         )
         if job.source_file_id is None:
             track = await self._track(job)
@@ -174,7 +175,7 @@ class RenderPreparation:
         uploaded file has none), and whether asking failed for a render that shows them."""
         if self._lyrics is None or job.source_file_id is not None:
             return None, False
-        if not (job.lyrics or job.teaser):
+        if not (job.lyrics or job.teaser or job.variant is not None):  # a loop: the chorus
             return None, False
         lyrics = await self._lyrics.lyrics(job.task_id, job.audio_id)
         lost = (

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.domain import Look, LyricStyle
 from bot.engine.render_plan import ChatFiles, RenderPlan, SourceTransient, SourceUnavailable
@@ -19,6 +20,7 @@ from bot.engine.track_analyses import TrackAnalyses, TrackKey
 from bot.lyrics.ass import karaoke_ass, layout_for
 from bot.lyrics.chorus import (
     Loudness,
+    TeaserWindow,
     clip_lyrics,
     clip_second_lines,
     is_chorus_tag,
@@ -43,6 +45,9 @@ from bot.rendering import (
 from bot.upstream.safe_fetch import FetchError, SafeFetcher, TooLarge, UnsafeUrl
 from storage.jobs import Job
 
+if TYPE_CHECKING:
+    from bot.music.track import TrackAnalysis
+
 log = logging.getLogger(__name__)
 
 MAX_SOURCE_BYTES = 100 * 1024 * 1024  # a music record's audio file (a 10-minute WAV fits)
@@ -57,7 +62,9 @@ _LYRICS_NAME = "lyrics.ass"
 
 
 @dataclass(frozen=True, slots=True)
-class _Sources:
+class Sources:
+    """A render's inputs on disk: the audio, the cover (None: none had) and the texts."""
+
     audio: Path
     cover: Path | None
     title: str
@@ -114,9 +121,23 @@ class RenderSources:
             visualisation=Visualisation.BARS if look is Look.BARS else Visualisation.WAVES,
         )
 
+    async def fetch(
+        self, job_id: int, plan: RenderPlan, folder: Path, renderer: Renderer
+    ) -> Sources:
+        """The plan's audio and cover in `folder` (a Canvas loop's too, bot/engine/loops.py)."""
+        return await self._sources(job_id, plan, folder, renderer)
+
+    async def analysis(
+        self, job: Job, plan: RenderPlan, renderer: Renderer, audio: Path
+    ) -> TrackAnalysis | None:
+        """The track's music analysis (stored once per track, §9.1); None: not analysable."""
+        return await self._analyses.analysis(
+            _track_key(job, plan), renderer.ffmpeg, audio, plan.lyrics
+        )
+
     async def _sources(
         self, job_id: int, plan: RenderPlan, folder: Path, renderer: Renderer
-    ) -> _Sources:
+    ) -> Sources:
         if plan.source_file_id is not None:
             return await self._uploaded(plan, plan.source_file_id, folder, renderer)
         if not plan.audio_url:
@@ -130,7 +151,7 @@ class RenderSources:
                 cover = folder / _COVER_NAME
             except (SourceUnavailable, SourceTransient) as exc:
                 log.info("job %s: no cover (%s); a generated one is used", job_id, exc)
-        return _Sources(audio, cover, plan.title or "", plan.author)
+        return Sources(audio, cover, plan.title or "", plan.author)
 
     async def _download(self, url: str, path: Path, max_bytes: int) -> None:
         deadline = download_seconds(max_bytes)
@@ -147,7 +168,7 @@ class RenderSources:
 
     async def _uploaded(
         self, plan: RenderPlan, file_id: str, folder: Path, renderer: Renderer
-    ) -> _Sources:
+    ) -> Sources:
         path = folder / _AUDIO_NAME
         deadline = download_seconds(MAX_SOURCE_BYTES)
         try:
@@ -157,7 +178,7 @@ class RenderSources:
             raise SourceTransient(f"the download took over {deadline:g} s") from exc
         name = plan.source_file_name or "audio"
         facts = await read_audio_file(renderer.ffmpeg, path, file_name=name, workdir=folder)
-        return _Sources(path, facts.cover, plan.title or facts.title, plan.author or facts.artist)
+        return Sources(path, facts.cover, plan.title or facts.title, plan.author or facts.artist)
 
 
 def _track_key(job: Job, plan: RenderPlan) -> TrackKey:
@@ -170,8 +191,17 @@ def _track_key(job: Job, plan: RenderPlan) -> TrackKey:
 async def _teaser(
     renderer: Renderer, audio: Path, lyrics: AlignedLyrics | None
 ) -> tuple[Clip, AlignedLyrics | None]:
-    """The teaser's part of the track (from the chorus, else the loudest stretch by the
-    provider's waveform or the audio's own loudness) and the lyrics moved into it."""
+    """The teaser's part of the track and the lyrics moved into it."""
+    window = await teaser_window_of(renderer, audio, lyrics)
+    clip = Clip(window.start, window.duration, TEASER_FADE_SECONDS)
+    return clip, clip_lyrics(lyrics, window) if lyrics is not None else None
+
+
+async def teaser_window_of(
+    renderer: Renderer, audio: Path, lyrics: AlignedLyrics | None
+) -> TeaserWindow:
+    """The teaser's part of the track: from the chorus, else the loudest stretch by the
+    provider's waveform or the audio's own loudness (a Canvas loop starts there too)."""
     info = await probe(renderer.ffmpeg, audio)
     if info.audio is None or not info.duration:
         raise BadInput("the file has no audio")
@@ -179,9 +209,7 @@ async def _teaser(
     if not _knows_chorus(lyrics):
         levels = await loudness_levels(renderer.ffmpeg, audio)
         loudness = Loudness(levels, LOUDNESS_STEP_SECONDS) if levels else None
-    window = teaser_window(info.duration, lyrics, loudness)
-    clip = Clip(window.start, window.duration, TEASER_FADE_SECONDS)
-    return clip, clip_lyrics(lyrics, window) if lyrics is not None else None
+    return teaser_window(info.duration, lyrics, loudness)
 
 
 def _knows_chorus(lyrics: AlignedLyrics | None) -> bool:

@@ -18,6 +18,7 @@ from bot.rendering.errors import (
 from bot.rendering.filtergraph import Clip, Visualisation
 from bot.rendering.fonts import FontReport, Script
 from bot.rendering.formats import VideoFormat, parse_format
+from bot.rendering.live_photo import LIVE_MAX_BYTES, mux_hook_audio, still_frame
 from bot.rendering.loop import LOOP_MAX_BYTES, RenderedLoop, plan_loop, render_loop
 from bot.rendering.loop_plan import LoopMode, LoopTiming
 from bot.rendering.loudness import STEP_SECONDS as LOUDNESS_STEP_SECONDS
@@ -29,6 +30,7 @@ from bot.rendering.queue import QueuePosition, RenderQueue
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "LIVE_MAX_BYTES",
     "LOOP_MAX_BYTES",
     "LOUDNESS_STEP_SECONDS",
     "PCM_RATE",
@@ -58,9 +60,11 @@ __all__ = [
     "decode_pcm",
     "loudness_levels",
     "max_duration",
+    "mux_hook_audio",
     "parse_format",
     "plan_loop",
     "probe",
     "read_audio_file",
     "render_loop",
+    "still_frame",
 ]

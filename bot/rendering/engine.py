@@ -188,15 +188,20 @@ class Renderer:
 
     async def _cover(self, spec: RenderSpec, workdir: Path) -> tuple[Path, Palette]:
         """The given cover and its colours; a generated one when there is none or it is broken."""
-        if spec.cover is not None:
+        cover = await self.cover_image(spec.cover, spec.title, workdir)
+        return cover, await cover_palette(self._ffmpeg, cover)
+
+    async def cover_image(self, cover: Path | None, title: str, workdir: Path) -> Path:
+        """The image a render shows for `cover`: as it is, scaled down when too large, or one
+        generated from `title` when there is none or it is broken (a Canvas loop's too)."""
+        if cover is not None:
             try:
-                usable = await self._usable_cover(spec.cover, workdir)
+                usable = await self._usable_cover(cover, workdir)
                 if usable is not None:
-                    return usable, await cover_palette(self._ffmpeg, usable)
+                    return usable
             except (FfmpegFailed, BadInput) as err:
                 log.warning("rendering: unreadable cover, using a generated one: %s", err)
-        cover = await generate_cover(self._ffmpeg, workdir / GENERATED_COVER_NAME, spec.title)
-        return cover, await cover_palette(self._ffmpeg, cover)
+        return await generate_cover(self._ffmpeg, workdir / GENERATED_COVER_NAME, title)
 
     async def _usable_cover(self, cover: Path, workdir: Path) -> Path | None:
         """The cover as the render may read it: as it is up to MAX_COVER_SIDE, else scaled

@@ -34,6 +34,13 @@ from bot.engine.backoff import Backoff
 from bot.engine.job_model import ErrorKind, Phase
 from bot.engine.lyrics_source import LyricsSource, chorus_start
 from bot.engine.render_workdirs import remove_work_dir, work_dir_of
+from bot.telegram_io.loop_delivery import (
+    LiveRefused,
+    fall_back_to_teaser,
+    is_quiet,
+    send_variant,
+    sent_file_ids,
+)
 from bot.telegram_io.relay_files import RelayFiles
 from bot.telegram_io.status_messages import (
     MESSAGE_DEADLINE_SECONDS,
@@ -194,6 +201,16 @@ class Delivery:
             await self._retry(job, RELAY_BUSY_RETRY_SECONDS, "waiting for another relay")
         except _RenderLost:
             await self._render_again(job)
+        except LiveRefused as exc:  # issue 20: the chorus teaser instead, and why
+            await fall_back_to_teaser(
+                bot=self._bot,
+                repo=self._repo,
+                chats=self._chats,
+                job=job,
+                why=str(exc),
+                clock=self._clock,
+                wake_renderer=self._wake_renderer,
+            )
         except ChatMigrated as exc:
             await self._migrate(job, exc.new_chat_id)
         except Forbidden as exc:
@@ -222,6 +239,9 @@ class Delivery:
     async def _step(self, job: Job) -> None:
         if job.state is JobState.SUCCEEDED:
             await self._deliver(job)
+        elif job.state in (JobState.FAILED, JobState.TIMED_OUT) and is_quiet(job):
+            log.warning("job %s: %s (%s); nobody to tell", job.id, job.state, job.error_kind)
+            await self._repo.transition(job.id, expected=job.state, next_delivery_at=None)
         elif job.state in (JobState.FAILED, JobState.TIMED_OUT):
             phase = Phase.FAILED if job.state is JobState.FAILED else Phase.TIMED_OUT
             await self._status.update(job, phase, root_cause=await self._root_cause(job))
@@ -232,12 +252,13 @@ class Delivery:
     async def _deliver(self, job: Job) -> None:
         message = await self._send(job)
         self._url_refused.discard(job.id)
-        file_id = message.video.file_id if message.video else None
+        file_id, still_file_id = sent_file_ids(message)
         won = await self._repo.transition(
             job.id,
             expected=JobState.SUCCEEDED,
             to=JobState.DELIVERED,
             file_id=file_id,
+            still_file_id=still_file_id,
             delivered_at=self._clock(),
             next_delivery_at=None,
         )
@@ -419,6 +440,10 @@ class Delivery:
         facts = facts or {}
         write = _upload_seconds(upload_size) if upload_size is not None else 30.0
         read = write if upload_size is not None else SEND_READ_TIMEOUT
+        if job.variant is not None:  # a Canvas loop or live photo (issue 20)
+            return await send_variant(
+                self._bot, job, video, thumbnail=thumbnail, still=cover, write=write, read=read
+            )
         duration = facts.get("duration")
         async with telegram_deadline(SEND_DEADLINE + (write + read if upload_size else 0.0)):
             return await self._bot.send_video(

@@ -19,6 +19,7 @@ from bot.domain import PROVIDER_FAMILY, Family, Provider
 from bot.engine.render_plan import BadPlan, plan_from_json
 from bot.rendering import VideoFormat, parse_format
 from bot.telegram_io.callback_data import number_after
+from bot.telegram_io.loop_buttons import loop_buttons
 from bot.text.texts import text
 from storage.jobs import Job
 
@@ -148,6 +149,7 @@ def video_markup(job: Job, *, share_enabled: bool) -> InlineKeyboardMarkup:
     # The track's words and its sing-along version: a row of their own (empty rows are left
     # out below).
     rows.append(lyrics_button(job) + karaoke_button(job))
+    rows.append(loop_buttons(job))  # 🔁 Loop, ✨ Live (issue 20)
     if share_enabled and job.user_id is not None:  # only its owner can pick it inline
         label = text(job.language, "button_share")
         rows.append([InlineKeyboardButton(label, switch_inline_query=share_query(job.id))])

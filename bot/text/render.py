@@ -123,7 +123,9 @@ def video_caption(job: Job, retention_days: int, now: datetime) -> str:
 def render_caption(job: Job) -> str:
     """The caption under a video our own renderer made; a fallback says it stands in for the
     provider's (issue 10)."""
-    key = "render_caption_fallback" if job.fallback_of is not None else "render_caption"
+    # A teaser standing in for a refused live photo (issue 20) is no provider fallback.
+    provider_fallback = job.fallback_of is not None and not job.teaser
+    key = "render_caption_fallback" if provider_fallback else "render_caption"
 
     shape = job.video_format or ""
     if job.teaser:
@@ -143,7 +145,7 @@ def render_progress_text(job: Job, *, percent: int | None, ahead: int | None) ->
         return text(job.language, "render_status_queued", ahead=ahead)
     if percent is not None:
         return text(job.language, "render_status_progress", percent=percent)
-    if job.fallback_of is not None:
+    if job.fallback_of is not None and not job.teaser:  # a provider fallback (§8.4)
         return text(job.language, "status_fallback")
     return text(job.language, "render_status_started")
 

@@ -17,6 +17,7 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "/teaser <taskId> <audioId> — a 15–30 s vertical clip from the chorus\n"
             "/karaoke <taskId> <audioId> [9:16|1:1|16:9] — a sing-along version without "
             "the vocals\n"
+            "/loop <taskId> <audioId> — a silent 3–8 s Spotify Canvas loop\n"
             "/status [job] — how is my latest video (or job #N) doing?\n"
             "/list — recent videos; tap one to get it again\n"
             "/author <name> — default signature here (- clears)\n"
@@ -39,6 +40,7 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "самому, с караоке-текстом; или просто пришлите аудиофайл\n"
             "/teaser <taskId> <audioId> — вертикальный ролик 15–30 с с припева\n"
             "/karaoke <taskId> <audioId> [9:16|1:1|16:9] — версия для караоке без вокала\n"
+            "/loop <taskId> <audioId> — беззвучный цикл 3–8 с для Spotify Canvas\n"
             "/status [номер] — как дела у последнего видео (или задачи №)?\n"
             "/list — последние видео; нажмите, чтобы получить снова\n"
             "/author <имя> — подпись по умолчанию в этом чате (- сбросить)\n"
@@ -479,12 +481,30 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "/autopost -100… — the same, by the channel's id (private channels)\n"
         "/autopost off — stop\n"
         "/autopost caption <text> — the post's caption; {{title}}, {{author}} and {{tags}} "
-        "are filled in (/autopost caption - restores the default)",
+        "are filled in (/autopost caption - restores the default)\n"
+        "/autopost live on|off — also post a live photo of each new track (its chorus loop "
+        "with sound)",
         "ru": "/autopost @канал — также публиковать каждое видео этого чата в ваш канал\n"
         "/autopost -100… — то же по id канала (для закрытых каналов)\n"
         "/autopost off — перестать\n"
         "/autopost caption <текст> — подпись к посту; {{title}}, {{author}} и {{tags}} "
-        "подставляются (/autopost caption - вернёт подпись по умолчанию)",
+        "подставляются (/autopost caption - вернёт подпись по умолчанию)\n"
+        "/autopost live on|off — также публиковать живое фото каждого нового трека (цикл "
+        "с припева со звуком)",
+    },
+    "autopost_status_live": {
+        "en": "Each new track also gets a live photo there.",
+        "ru": "Каждый новый трек также получает там живое фото.",
+    },
+    "autopost_live_on": {
+        "en": "✅ Live photos on: each new track posted to the channel also gets a live photo "
+        "(its chorus loop with sound).",
+        "ru": "✅ Живые фото включены: каждый новый трек в канале также получит живое фото "
+        "(цикл с припева со звуком).",
+    },
+    "autopost_live_off": {
+        "en": "Live photos off: only the videos are posted to the channel.",
+        "ru": "Живые фото выключены: в канал публикуются только видео.",
     },
     "autopost_status_off": {
         "en": "Auto-post is off in this chat.",
@@ -947,6 +967,51 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
     "lyrics_edit_starting": {
         "en": "Sending the words…",
         "ru": "Отправляю текст…",
+    },
+    # --- Canvas loops and live photos (issue 20) ---
+    "menu_loop": {
+        "en": "A silent 3–8 s Spotify Canvas loop: /loop <taskId> <audioId>",
+        "ru": "Беззвучный цикл 3–8 с для Spotify Canvas: /loop <taskId> <audioId>",
+    },
+    "usage_loop": {
+        "en": "Usage: /loop <taskId> <audioId>\n"
+        "A silent 3–8 s vertical loop from the chorus for Spotify Canvas, "
+        "e.g. /loop 5c79be8e e231cadc7dc",
+        "ru": "Формат: /loop <taskId> <audioId>\n"
+        "Беззвучный вертикальный цикл 3–8 с с припева для Spotify Canvas, "
+        "напр. /loop 5c79be8e e231cadc7dc",
+    },
+    "button_loop": {
+        "en": "🔁 Loop",
+        "ru": "🔁 Цикл",
+    },
+    "button_live": {
+        "en": "✨ Live",
+        "ru": "✨ Live",
+    },
+    "loop_starting": {
+        "en": "Making the Canvas loop…",
+        "ru": "Делаю цикл для Canvas…",
+    },
+    "live_starting": {
+        "en": "Making the live photo…",
+        "ru": "Делаю живое фото…",
+    },
+    "loop_caption": {
+        "en": "🔁 {headline}\nSpotify Canvas loop: silent, 9:16, loops seamlessly. Upload it in "
+        "Spotify for Artists → your track → Canvas.",
+        "ru": "🔁 {headline}\nЦикл для Spotify Canvas: без звука, 9:16, без шва. Загрузите его в "
+        "Spotify for Artists → ваш трек → Canvas.",
+    },
+    "live_caption": {
+        "en": "✨ {headline}",
+        "ru": "✨ {headline}",
+    },
+    "live_refused": {
+        "en": "Telegram did not take the live photo ({reason}), so here comes the chorus "
+        "teaser as a video instead.",
+        "ru": "Telegram не принял живое фото ({reason}), поэтому вместо него пришлю тизер "
+        "с припева видео.",
     },
     # --- buttons no handler knows (stale or forged) ---
     "button_unavailable": {

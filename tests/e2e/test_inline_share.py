@@ -100,4 +100,5 @@ async def test_the_share_button_is_there_only_with_inline_mode(tmp_path: Path) -
         assert [[b["text"] for b in row] for row in rows] == [
             ["9:16", "1:1", "✂️ Teaser"],
             ["✏️ Lyrics", "🎤 Karaoke"],
+            ["🔁 Loop", "✨ Live"],
         ]  # no Share

@@ -19,7 +19,7 @@ from bot.rendering import TEASER_MAX_BYTES
 from bot.rendering.probe import Frame, decode_frame, probe
 from bot.rendering.runner import Ffmpeg
 from tests.e2e.harness import AUDIO_ID, TASK_ID, Harness, running_bot
-from tests.e2e.test_render_jobs import RENDER_TIMEOUT, buttons, callback_data
+from tests.e2e.test_render_jobs import LOOP_BUTTONS, RENDER_TIMEOUT, buttons, callback_data
 from tests.fakes.telegram import Call
 from tests.fakes.upstream import TrackLyrics
 from tests.rendering.conftest import FFMPEG
@@ -82,7 +82,10 @@ async def test_lyrics_are_fetched_once_and_sung_words_are_burned_in(tmp_path: Pa
         path = await uploaded(vertical, tmp_path, "karaoke")
         assert lyric_pixels(await frame_at(path, SUNG_AT)) > LYRICS_SHOWN
         assert lyric_pixels(await frame_at(path, GAP_AT)) == 0
-        assert buttons(vertical) == ["1:1", "16:9", "✂️ Teaser", "✏️ Lyrics", "🎤 Karaoke"]
+        assert buttons(vertical) == [
+            *("1:1", "16:9", "✂️ Teaser", "✏️ Lyrics", "🎤 Karaoke"),
+            *LOOP_BUTTONS,
+        ]
 
 
 async def test_nolyrics_and_lyrics_off_render_without_lyrics(tmp_path: Path) -> None:

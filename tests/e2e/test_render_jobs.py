@@ -19,6 +19,7 @@ from tests.fakes.telegram import Call, FakeTelegram, UploadedFile
 from tests.rendering.conftest import FFMPEG, make_media, processes_with
 
 USER = 4242
+LOOP_BUTTONS = ["🔁 Loop", "✨ Live"]  # the row under every provider track's video (issue 20)
 RENDER_TIMEOUT = 60.0  # a 3 s clip renders in about 2 s; a loaded CI machine is slower
 
 
@@ -83,7 +84,7 @@ async def test_render_command_renders_uploads_and_offers_the_other_formats(
             call.params["reply_parameters"]["message_id"]
             == status[0].params["reply_parameters"]["message_id"]
         )
-        assert buttons(call) == ["9:16", "16:9", "✂️ Teaser", "🎤 Karaoke"]
+        assert buttons(call) == ["9:16", "16:9", "✂️ Teaser", "🎤 Karaoke", *LOOP_BUTTONS]
         info = await decoded(upload, tmp_path)
         assert info.video is not None
         assert info.audio is not None
@@ -159,7 +160,7 @@ async def test_fallback_renders_when_the_provider_fails(tmp_path: Path, failure:
         assert (render.kind, render.fallback_of, render.video_format) == ("render", 1, "16:9")
         assert render.status_message_id == failed.status_message_id
         assert "couldn't make it, so this bot rendered it locally" in call.params["caption"]
-        assert buttons(call) == ["9:16", "1:1", "✂️ Teaser", "🎤 Karaoke"]
+        assert buttons(call) == ["9:16", "1:1", "✂️ Teaser", "🎤 Karaoke", *LOOP_BUTTONS]
         said = [str(c.params.get("text", "")) for c in telegram.calls if "text" in c.params]
         assert not any("❌" in line for line in said)  # never told "failed"
         assert (await decoded(call.files["video"], tmp_path)).video is not None
@@ -183,7 +184,10 @@ async def test_format_buttons_under_the_providers_video_render_that_format(
         h.upstream.complete(await h.video_task_id())
         provider_video = await rendered_video(h)
         # The track's lyrics are not known yet under the provider's video: offered to edit.
-        assert buttons(provider_video) == ["9:16", "1:1", "✂️ Teaser", "✏️ Lyrics", "🎤 Karaoke"]
+        assert buttons(provider_video) == [
+            *("9:16", "1:1", "✂️ Teaser", "✏️ Lyrics", "🎤 Karaoke"),
+            *LOOP_BUTTONS,
+        ]
         await h.wait_state(JobState.DELIVERED)
         video_message = h.telegram.messages(USER)[-1]
         assert "video" in video_message
@@ -195,7 +199,7 @@ async def test_format_buttons_under_the_providers_video_render_that_format(
         job = await h.wait_state(JobState.DELIVERED, job_id=2)
         assert (job.kind, job.video_format, job.task_id) == ("render", "9:16", TASK_ID)
         assert call.params["reply_parameters"]["message_id"] == video_message["message_id"]
-        assert buttons(call) == ["1:1", "16:9", "✂️ Teaser", "🎤 Karaoke"]
+        assert buttons(call) == ["1:1", "16:9", "✂️ Teaser", "🎤 Karaoke", *LOOP_BUTTONS]
 
 
 async def test_cancel_kills_ffmpeg_and_ends_the_job(tmp_path: Path) -> None:

@@ -158,7 +158,7 @@ async def test_command_menu_is_set_at_start_in_both_languages(tmp_path: Path) ->
         for call in calls:
             names = [command["command"] for command in call.params["commands"]]
             assert names == [
-                "start", "help", "video", "render", "teaser", "karaoke", "status", "list", "author",
+                "start", "help", "video", "render", "teaser", "status", "list", "author",
                 "domain", "lyrics", "style", "autopost",
             ]  # fmt: skip
         russian = next(c for c in calls if c.params.get("language_code") == "ru")

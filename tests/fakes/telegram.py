@@ -55,6 +55,8 @@ _GIFT_TYPES = (
     "unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription",
     "gifts_from_channels",
 )  # fmt: skip
+LIVE_PHOTO_MAX_BYTES = 10 * 1024 * 1024  # Bot API 10.0 sendLivePhoto: the video's limits
+LIVE_PHOTO_MAX_SECONDS = 10.0
 CHANNEL_POSTS_PER_MINUTE = 20  # Telegram's limit for one channel; more answers 429
 _CHANNEL_CAN_POST = ("can_post_messages", "can_edit_messages")
 _ADMIN_RIGHTS = (
@@ -383,6 +385,13 @@ class FakeTelegram:
                 ),
             )
         )
+
+    def refuse_live_photos(
+        self, *, error_code: int = 400, description: str = "Bad Request: LIVE_PHOTO_INVALID"
+    ) -> None:
+        """sendLivePhoto is refused from now on (an older Bot API answers 404 "Not Found:
+        method not found"; a file it does not take, 400 LIVE_PHOTO_INVALID)."""
+        self.fail_next("sendLivePhoto", error_code=error_code, description=description, times=None)
 
     def refuse_video_urls(self) -> None:
         """Telegram cannot fetch video URLs any more; uploads and file_ids still work."""
@@ -813,6 +822,47 @@ class FakeTelegram:
             video = {**video, "start_timestamp": start}
         return self._post(params, {"video": video, **_caption(params)})
 
+    async def _api_send_live_photo(self, params: Json, files: Files) -> Json:
+        """Bot API 10.0: a video of ≤ 10 s and ≤ 10 MB (uploaded or by file_id) and its still
+        photo; both parts are required. An uploaded video's duration is read from its MP4
+        header (`mvhd`), as Telegram reads it; refused beyond the limits."""
+        upload = files.get(_attached("live_photo", params))
+        if upload is not None:
+            if upload.size > LIVE_PHOTO_MAX_BYTES:
+                raise ApiError(400, "Bad Request: LIVE_PHOTO_TOO_BIG")
+            duration = mp4_duration(upload.content)
+            if duration is None or duration > LIVE_PHOTO_MAX_SECONDS:
+                raise ApiError(400, "Bad Request: LIVE_PHOTO_INVALID")
+            number = next(self._file_numbers)
+            video: Json = dict(
+                file_id=f"BAACLiv{number:08d}fake", file_unique_id=f"AgLv{number:08d}"
+            )
+            video.update(file_size=upload.size, width=720, height=1280, duration=round(duration))
+            video.update(mime_type="video/mp4", live=True)
+            self._files[video["file_id"]] = video
+        else:
+            found = self._files.get(str(params.get("live_photo") or ""))
+            if found is None or not found.get("live"):
+                raise ApiError(400, "Bad Request: wrong live photo file identifier specified")
+            video = found
+        photo_value = str(params.get("photo") or "")
+        photo_upload = files.get(_attached("photo", params))
+        if photo_upload is not None:
+            number = next(self._file_numbers)
+            still: Json = dict(
+                file_id=f"AgACPho{number:08d}fake", file_unique_id=f"AQAD{number:08d}"
+            )
+            still.update(file_size=photo_upload.size, width=720, height=1280, photo=True)
+            self._files[still["file_id"]] = still
+        elif photo_value in self._files and self._files[photo_value].get("photo"):
+            still = self._files[photo_value]
+        else:
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        live_video = {k: v for k, v in video.items() if k not in ("live", "file_name")}
+        sizes = [{k: v for k, v in still.items() if k != "photo"}]
+        content = {"live_photo": {**live_video, "photo": sizes}, **_caption(params)}
+        return self._post(params, content)
+
     async def _api_send_document(self, params: Json, files: Files) -> Json:
         return self._post(
             params, {"document": self._media("document", params, files), **_caption(params)}
@@ -1026,6 +1076,26 @@ class FakeTelegram:
             "can_promote_members": False,
         }
         return {"status": "administrator", "user": user, "is_anonymous": False, **rights}
+
+
+def _attached(kind: str, params: Json) -> str:
+    """The multipart field an uploaded `kind` is in (`attach://name`, else the kind's own)."""
+    value = params.get(kind)
+    return value.removeprefix("attach://") if isinstance(value, str) else kind
+
+
+def mp4_duration(content: bytes) -> float | None:
+    """An MP4's duration from its movie header (`mvhd`: version, times, timescale, duration);
+    None when there is none."""
+    at = content.find(b"mvhd")
+    if at < 0 or len(content) < at + 32:
+        return None
+    body = content[at + 4 :]
+    if body[0] == 1:  # version 1: 64-bit times and duration
+        scale, length = int.from_bytes(body[20:24]), int.from_bytes(body[24:32])
+    else:
+        scale, length = int.from_bytes(body[12:16]), int.from_bytes(body[16:20])
+    return length / scale if scale else None
 
 
 def _snake_case(method: str) -> str:

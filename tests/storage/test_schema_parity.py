@@ -34,6 +34,7 @@ SMALL_INTEGERS = {
     "jobs.render_fence",
     "channel_posts.attempts",
     "chat_settings.lyrics",
+    "autopost_links.live",
     "track_picks.lyrics",
     "track_analysis.version",
     "update_inbox.lane_head",

@@ -63,6 +63,20 @@ def test_autopost_arguments(arguments: str, action: Action, channel: object) -> 
     assert (command.action, command.channel) == (action, channel)
 
 
+@pytest.mark.parametrize(
+    ("arguments", "action", "live"),
+    [
+        ("live on", Action.LIVE, True),
+        ("LIVE Off", Action.LIVE, False),
+        ("live", Action.USAGE, False),
+        ("live maybe", Action.USAGE, False),
+    ],
+)
+def test_autopost_live_switch(arguments: str, action: Action, live: bool) -> None:
+    command = parse_autopost_args(arguments)
+    assert (command.action, command.live) == (action, live)
+
+
 def test_caption_arguments_keep_lines_and_reset() -> None:
     assert parse_autopost_args("caption 🎬 {title}\n{tags}").template == "🎬 {title}\n{tags}"
     reset = parse_autopost_args("caption -")
