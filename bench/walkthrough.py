@@ -2,7 +2,7 @@
 provider (the tests' harness), driven by typed commands, replies and button taps, printing the
 conversation as the chat shows it. Not a test (tests/e2e assert the same flows); a way to read
 the bot's answers end to end. Run:
-    python -m bench.walkthrough [lyrics|karaoke|all]
+    python -m bench.walkthrough [lyrics|karaoke|loops|all]
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 from bot.domain import JobState, Provider
 from tests.e2e.harness import AUDIO_ID, TASK_ID, Harness, running_bot
 from tests.fakes.upstream import TrackLyrics
+from tests.music.tracks import beat_track
 
 USER = 4242
 RENDER_TIMEOUT = 120.0
@@ -95,9 +96,12 @@ def describe(method: str, params: dict[str, Any], files: Any) -> str:
     if method in {"getUpdates", "getMe", "setMyCommands", "getChat", "answerCallbackQuery"}:
         return f"   · {method}" if method == "answerCallbackQuery" and params.get("text") else ""
     body = params.get("text") or params.get("caption") or ""
-    media = "video uploaded" if files and "video" in files else ""
-    if method == "sendVideo" and not media:
-        media = "video re-sent by file_id"
+    kind = {"sendVideo": "video", "sendDocument": "document", "sendLivePhoto": "live_photo"}
+    part = kind.get(method)
+    media = ""
+    if part is not None:
+        uploaded = sorted(files or ())
+        media = f"uploaded: {', '.join(uploaded)}" if uploaded else f"{part} re-sent by file_id"
     buttons = [
         b["text"]
         for row in (params.get("reply_markup") or {}).get("inline_keyboard", [])
@@ -153,7 +157,24 @@ async def karaoke(folder: Path) -> None:
         await chat.say(f"/karaoke {TASK_ID} {AUDIO_ID}")
 
 
-SCENES = {"lyrics": lyrics_studio, "karaoke": karaoke}
+async def loops(folder: Path) -> None:
+    print("\n=== Loops and live photos: a Spotify Canvas, a live photo, a refusal ===")
+    async with running_bot(folder, Provider.KIE) as h:
+        track = beat_track(120.0, 10.0).write(folder / "beats.wav")
+        h.upstream.media_audio = track.read_bytes()
+        chat = Chat(h)
+        await chat.say(f"/render {TASK_ID} {AUDIO_ID} 9:16")
+        await chat.wait_video(1)
+        await chat.tap("🔁 Loop", wait=RENDER_TIMEOUT)
+        await h.telegram.wait_for("sendDocument", timeout=RENDER_TIMEOUT)
+        await chat.show(RENDER_TIMEOUT)
+        await chat.tap("✨ Live", wait=RENDER_TIMEOUT)
+        await h.telegram.wait_for("sendLivePhoto", timeout=RENDER_TIMEOUT)
+        await chat.show(RENDER_TIMEOUT)
+        await chat.say(f"/loop {TASK_ID} {AUDIO_ID}")
+
+
+SCENES = {"lyrics": lyrics_studio, "karaoke": karaoke, "loops": loops}
 
 
 async def main(which: str) -> None:

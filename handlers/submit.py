@@ -18,6 +18,7 @@ from bot.engine.jobs import JobService
 from bot.engine.loop_variants import variant_request
 from bot.telegram_io.render_progress import cancel_markup
 from bot.telegram_io.status_messages import check_status_markup
+from bot.text.render import render_started_text
 from bot.text.texts import text
 from handlers.common import language_of, reply, sender_id, topic_of
 from storage.chats import ChatSettingsRepository
@@ -140,8 +141,7 @@ class JobStarter:
         markup: InlineKeyboardMarkup | None
         try:
             if job.kind == KIND_RENDER:
-                started = "karaoke_status_started" if job.karaoke else "render_status_started"
-                body, markup = text(language, started), cancel_markup(job)
+                body, markup = render_started_text(job), cancel_markup(job)
             else:
                 body = text(language, "status_rendering")
                 markup = check_status_markup(job, Phase.RENDERING)

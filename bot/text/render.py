@@ -12,7 +12,7 @@ from bot.engine.job_model import ErrorKind, Phase
 from bot.text.text_limits import CAPTION_LIMIT, MESSAGE_LIMIT, fit, shorten
 from bot.text.texts import has_text, text
 from storage.chats import ChatSettings
-from storage.jobs import Job
+from storage.jobs import VARIANT_LIVE, VARIANT_LOOP, Job
 
 _PLAIN_PHASES = {
     Phase.SUBMITTING: "status_submitting",
@@ -25,6 +25,9 @@ _PLAIN_PHASES = {
     Phase.UNDELIVERABLE: "status_undeliverable",
     Phase.FALLBACK: "status_fallback",
 }
+
+# A loop or a live photo is not a video to the user (issue 20).
+_VARIANT_DELIVERED = {VARIANT_LOOP: "status_delivered_loop", VARIANT_LIVE: "status_delivered_live"}
 
 _STATE_PHASES = {
     JobState.SUBMITTING: Phase.SUBMITTING,
@@ -51,6 +54,8 @@ def status_text(
         return text(job.language, "status_failed", reason=failure_reason(job, root_cause))
     if phase is Phase.TIMED_OUT:
         return text(job.language, "status_timed_out", minutes=f"{job_timeout_minutes:g}")
+    if phase is Phase.DELIVERED and job.variant in _VARIANT_DELIVERED:
+        return text(job.language, _VARIANT_DELIVERED[job.variant])
     return text(job.language, _PLAIN_PHASES[phase])
 
 
@@ -147,7 +152,16 @@ def render_progress_text(job: Job, *, percent: int | None, ahead: int | None) ->
         return text(job.language, "render_status_progress", percent=percent)
     if job.fallback_of is not None and not job.teaser:  # a provider fallback (§8.4)
         return text(job.language, "status_fallback")
-    return text(job.language, "render_status_started")
+    return render_started_text(job)
+
+
+def render_started_text(job: Job) -> str:
+    """A render's first status: what is being made (a loop, a live photo, karaoke, a video)."""
+    if job.variant == VARIANT_LOOP:
+        return text(job.language, "loop_status_started")
+    if job.variant == VARIANT_LIVE:
+        return text(job.language, "live_status_started")
+    return text(job.language, "karaoke_status_started" if job.karaoke else "render_status_started")
 
 
 def link_message(

@@ -848,6 +848,22 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "en": "Making the karaoke version…",
         "ru": "Делаю караоке-версию…",
     },
+    "loop_status_started": {
+        "en": "🔁 Making the Canvas loop…",
+        "ru": "🔁 Делаю Canvas-луп…",
+    },
+    "live_status_started": {
+        "en": "✨ Making the live photo…",
+        "ru": "✨ Делаю живое фото…",
+    },
+    "status_delivered_loop": {
+        "en": "✅ Done! Your loop is posted.",
+        "ru": "✅ Готово! Луп отправлен.",
+    },
+    "status_delivered_live": {
+        "en": "✅ Done! Your live photo is posted.",
+        "ru": "✅ Готово! Живое фото отправлено.",
+    },
     "karaoke_status_started": {
         "en": "🎤 Making the karaoke version: removing the vocals, then rendering…",
         "ru": "🎤 Делаю караоке-версию: убираю вокал, потом рендерю…",

@@ -69,6 +69,8 @@ async def test_loop_command_sends_a_silent_seamless_canvas_once_then_by_file_id(
         assert call.params["disable_content_type_detection"] is True  # kept byte for byte
         assert {"document", "thumbnail"} <= set(call.files)
         assert "reply_markup" not in call.params
+        await h.settle()
+        assert h.status_text(USER) == "✅ Done! Your loop is posted."  # not "your video"
 
         upload = call.files["document"]
         assert upload.size <= 25_000_000
