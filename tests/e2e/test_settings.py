@@ -158,8 +158,8 @@ async def test_command_menu_is_set_at_start_in_both_languages(tmp_path: Path) ->
         for call in calls:
             names = [command["command"] for command in call.params["commands"]]
             assert names == [
-                "start", "help", "video", "render", "teaser", "status", "list", "author",
-                "domain", "lyrics", "style", "autopost",
+                "start", "help", "video", "render", "teaser", "karaoke", "loop", "status", "list",
+                "author", "domain", "lyrics", "style", "autopost",
             ]  # fmt: skip
         russian = next(c for c in calls if c.params.get("language_code") == "ru")
         assert "Сделать видео" in russian.params["commands"][2]["description"]
