@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.distribution.channel_live import ChannelLivePhotos
 from bot.distribution.channel_poster import STEP_DEADLINE as POST_STEP_DEADLINE
 from bot.distribution.channel_poster import ChannelPoster
+from bot.distribution.guest import GuestEditor, WakeWhenPrepared
 from bot.domain import LINK_RETENTION_DAYS, PROVIDER_FAMILY, PROVIDER_RATES
 from bot.engine.admission import AccessPolicy, Admission
 from bot.engine.callback_tokens import INVALID_CALLBACK_BASE, CallbackTokens
@@ -53,6 +54,7 @@ from handlers.admin import AdminHandlers
 from handlers.autopost import AutopostHandlers
 from handlers.commands import CommandHandlers
 from handlers.errors import on_error
+from handlers.guest import GuestHandlers
 from handlers.history import HistoryHandlers
 from handlers.inline_share import InlineShareHandlers
 from handlers.karaoke import KaraokeHandlers
@@ -67,6 +69,7 @@ from handlers.teaser import TeaserHandlers
 from storage.autopost_links import AutopostLinkRepository
 from storage.channel_posts import ChannelPostRepository
 from storage.chats import ChatSettingsRepository
+from storage.guest_queries import GuestAnswers
 from storage.interface import Database
 from storage.jobs import Job, JobRepository
 from storage.lyric_corrections import LyricCorrectionRepository, LyricEditSessionRepository
@@ -85,6 +88,8 @@ SUBMISSIONS_PER_CHAT = 4
 # Renders a chat may have waiting in the RenderQueue beyond RENDER_CONCURRENCY (they see their
 # place in line); its further renders wait in the table, behind other chats' (§5.2).
 RENDERS_WAITING_PER_CHAT = 2
+# How often the guest editor looks for settled renders nobody woke it for (§10.4).
+GUEST_LOOK_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +101,7 @@ class Wakeups:
     delivery: asyncio.Event = field(default_factory=asyncio.Event)
     poster: asyncio.Event = field(default_factory=asyncio.Event)
     renderer: asyncio.Event = field(default_factory=asyncio.Event)
+    guest: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +135,8 @@ class Services:
     posts: ChannelPostRepository
     relay_files: RelayFiles
     corrections: LyricCorrections
+    guest_answers: GuestAnswers  # render it here (docs/architecture.md §10.4)
+    guest_editor: GuestEditor
 
 
 def build_services(
@@ -223,12 +231,15 @@ def build_services(
     engine = settings.postgres_url is not None
     renders = RenderJobs(
         repo=repo,
-        preparer=RenderPreparation(
-            repo=repo,
-            upstream=upstream,
-            lyrics=lyrics,
-            separations=separations,
-            corrections=corrections,
+        preparer=WakeWhenPrepared(
+            RenderPreparation(
+                repo=repo,
+                upstream=upstream,
+                lyrics=lyrics,
+                separations=separations,
+                corrections=corrections,
+            ),
+            wakeups.guest.set,
         ),
         sources=RenderSources(
             fetcher=fetcher,
@@ -242,9 +253,13 @@ def build_services(
         clock=clock,
         wake_delivery=wakeups.delivery.set,
         dispatch=RenderDispatch(db, clock) if engine else None,
-        hand_over=delivery.deliver_rendered if engine else None,
+        # A render delivered by the process that made it may settle a guest placeholder (§10.4).
+        hand_over=partial(_deliver_then_wake, delivery.deliver_rendered, wakeups.guest)
+        if engine
+        else None,
     )
     posts = ChannelPostRepository(db, clock)
+    guest_answers = GuestAnswers(db, repo, clock)
     poster = ChannelPoster(
         bot=resources.channel_bot,
         notifier=bot,
@@ -276,6 +291,8 @@ def build_services(
         posts=posts,
         relay_files=relay_files,
         corrections=corrections,
+        guest_answers=guest_answers,
+        guest_editor=GuestEditor(bot=bot, answers=guest_answers, clock=clock, rng=rng),
     )
 
 
@@ -299,7 +316,7 @@ def build_loops(
     clock: Callable[[], datetime],
     health: HealthBoard | None = None,
 ) -> list[DueLoop[Any]]:
-    """The five loops over due rows (docs/architecture.md §5.2), each reporting to its part
+    """The six loops over due rows (docs/architecture.md §5.2, §10.4), each reporting to its part
     of `health` (§5.3).
 
     Submissions have their own loop so a backlog of them (waiting on the provider's rate) never
@@ -309,7 +326,9 @@ def build_loops(
     """
     repo = services.repo
     board = health or HealthBoard()
-    delivery_step = partial(_then_wake, services.delivery.process, wakeups.poster)
+    # After a delivery step a video may be due in a channel, or a guest placeholder (§10.4)
+    # may have settled.
+    delivery_step = partial(_then_wake, services.delivery.process, (wakeups.poster, wakeups.guest))
     renders_per_chat = settings.render_concurrency + RENDERS_WAITING_PER_CHAT
     return [
         DueLoop(
@@ -371,6 +390,19 @@ def build_loops(
             fair_share=FairShare(_chat_of, renders_per_chat),
             health=board.part("renderer"),
         ),
+        # Guest placeholders (§10.4): woken after each delivery step; every few seconds it
+        # also looks for renders a render worker delivered (§8.8) or a restart left.
+        DueLoop(
+            "guest-editor",
+            fetch_due=services.guest_answers.due,
+            next_due=services.guest_answers.next_due_at,
+            process=services.guest_editor.process,
+            clock=clock,
+            wakeup=wakeups.guest,
+            concurrency=4,
+            max_idle_seconds=GUEST_LOOK_SECONDS,
+            health=board.part("guest-editor"),
+        ),
     ]
 
 
@@ -380,10 +412,19 @@ def _chat_of(job: Job) -> int:
 
 
 async def _then_wake(
-    process: Callable[[Job], Awaitable[None]], wakeup: asyncio.Event, job: Job
+    process: Callable[[Job], Awaitable[None]], wakeups: tuple[asyncio.Event, ...], job: Job
 ) -> None:
-    """Run a delivery step, then wake the channel poster (the video may be due in a channel)."""
+    """Run a delivery step, then wake the loops that act on delivered jobs."""
     await process(job)
+    for wakeup in wakeups:
+        wakeup.set()
+
+
+async def _deliver_then_wake(
+    deliver: Callable[[int, int], Awaitable[None]], wakeup: asyncio.Event, job_id: int, fence: int
+) -> None:
+    """Deliver a render in the process that made it (§8.8), then wake the guest editor."""
+    await deliver(job_id, fence)
     wakeup.set()
 
 
@@ -403,6 +444,14 @@ def register_handlers(
         default_domain=settings.default_domain_name,
         lyrics_revision=services.corrections.revision,
     )
+    # First: a guest message is a Message, and no other handler should take it (§10.4).
+    GuestHandlers(
+        starter=starter,
+        jobs=services.jobs,
+        repo=repo,
+        answers=services.guest_answers,
+        provider=settings.music_api_provider.value,
+    ).register(application)
     picks = TrackPickRepository(services.db, clock)
     picker = TrackPicker(upstream=services.upstream, picks=picks, policy=policy, starter=starter)
     CommandHandlers(starter=starter, picker=picker).register(application)

@@ -90,6 +90,36 @@ class JobStarter:
             finally:
                 await self._announce(job, command, language)
 
+    async def admit(self, request: JobRequest) -> Job | Refusal:
+        """Admit `request` and write its job (not yet announced), or say why not; used as is
+        by guest queries (docs/architecture.md §10.4), which have no status message."""
+        return await self._admit(request)
+
+    async def settled(self, request: JobRequest) -> JobRequest:
+        """`request` with its chat's defaults applied: the job `admit` would write."""
+        if request.variant is not None:  # no text, no look: one loop per track
+            return variant_request(request)
+        defaults = await self._chats.get(request.chat_id)
+        # A karaoke render always shows the lyrics, whatever the chat's `/lyrics off`.
+        lyrics = request.lyrics and (defaults.lyrics or request.karaoke)
+        # The chat's corrected words (docs/architecture.md §9.5) are part of the look of a
+        # render with lyrics, as their style is.
+        revision = None
+        if lyrics and request.source_file_id is None and self._lyrics_revision is not None:
+            revision = await self._lyrics_revision(
+                request.chat_id, request.task_id, request.audio_id
+            )
+        return replace(
+            request,
+            author=request.author or defaults.author,
+            domain_name=defaults.domain_name or self._default_domain,
+            lyrics=lyrics,
+            # No lyrics, no style: such renders are one look whatever the chat's style.
+            lyric_style=defaults.lyric_style.stored if lyrics else None,
+            look=defaults.look.stored,
+            lyrics_revision=revision,
+        )
+
     async def _admit(self, request: JobRequest) -> Job | Refusal:
         async with self._admitting:
             verdict = await self._admission.check(
@@ -104,30 +134,7 @@ class JobStarter:
             )
             if not isinstance(verdict, Admitted):
                 return verdict
-            if request.variant is not None:  # no text, no look: one loop per track
-                return await self._jobs.create(variant_request(request))
-            defaults = await self._chats.get(request.chat_id)
-            # A karaoke render always shows the lyrics, whatever the chat's `/lyrics off`.
-            lyrics = request.lyrics and (defaults.lyrics or request.karaoke)
-            # The chat's corrected words (docs/architecture.md §9.5) are part of the look of a
-            # render with lyrics, as their style is.
-            revision = None
-            if lyrics and request.source_file_id is None and self._lyrics_revision is not None:
-                revision = await self._lyrics_revision(
-                    request.chat_id, request.task_id, request.audio_id
-                )
-            return await self._jobs.create(
-                replace(
-                    request,
-                    author=request.author or defaults.author,
-                    domain_name=defaults.domain_name or self._default_domain,
-                    lyrics=lyrics,
-                    # No lyrics, no style: such renders are one look whatever the chat's style.
-                    lyric_style=defaults.lyric_style.stored if lyrics else None,
-                    look=defaults.look.stored,
-                    lyrics_revision=revision,
-                )
-            )
+            return await self._jobs.create(await self.settled(request))
 
     async def _announce(self, job: Job, command: Message, language: str) -> None:
         """Post the status message; the job is queued for submission whatever happens.

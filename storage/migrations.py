@@ -287,6 +287,16 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "ALTER TABLE jobs ADD COLUMN still_file_id TEXT NULL",
         "ALTER TABLE autopost_links ADD COLUMN live INTEGER NOT NULL DEFAULT 0",
     ),
+    (
+        # Render it here (docs/architecture.md §10.4): the inline message a guest query's
+        # placeholder became, per render job, until the video (or a one-line error) is in it.
+        "CREATE TABLE guest_answers ("
+        " job_id INTEGER PRIMARY KEY, inline_message_id TEXT NOT NULL,"
+        " created_at REAL NOT NULL, next_edit_at REAL NULL,"
+        " edit_attempts INTEGER NOT NULL DEFAULT 0, finished_at REAL NULL,"
+        " dressed_at REAL NULL)",
+        "CREATE INDEX guest_answers_open ON guest_answers (job_id) WHERE finished_at IS NULL",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

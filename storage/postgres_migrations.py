@@ -251,6 +251,18 @@ POSTGRES_MIGRATIONS: Final[tuple[tuple[int, tuple[Statement, ...]], ...]] = (
             "ALTER TABLE autopost_links ADD COLUMN live INTEGER NOT NULL DEFAULT 0",
         ),
     ),
+    # Render it here (docs/architecture.md §10.4), the twin of SQLite's.
+    (
+        17,
+        (
+            "CREATE TABLE guest_answers ("
+            " job_id BIGINT PRIMARY KEY, inline_message_id TEXT NOT NULL,"
+            " created_at DOUBLE PRECISION NOT NULL, next_edit_at DOUBLE PRECISION NULL,"
+            " edit_attempts BIGINT NOT NULL DEFAULT 0, finished_at DOUBLE PRECISION NULL,"
+            " dressed_at DOUBLE PRECISION NULL)",
+            "CREATE INDEX guest_answers_open ON guest_answers (job_id) WHERE finished_at IS NULL",
+        ),
+    ),
 )
 POSTGRES_SCHEMA_VERSION: Final = POSTGRES_BASELINE + len(POSTGRES_MIGRATIONS)
 

@@ -1029,6 +1029,53 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "ru": "Telegram не принял живое фото ({reason}), поэтому вместо него пришлю тизер "
         "с припева видео.",
     },
+    # --- render it here: guest mode (docs/architecture.md §10.4) ---
+    "guest_usage": {
+        "en": "Write @{bot} <taskId> <audioId> [9:16|1:1|16:9], or reply to an audio file "
+        "with @{bot}, and I render the video right here.",
+        "ru": "Напишите @{bot} <taskId> <audioId> [9:16|1:1|16:9] или ответьте на аудиофайл "
+        "с @{bot} — и я отрендерю видео прямо здесь.",
+    },
+    "guest_usage_title": {
+        "en": "How to render a video here",
+        "ru": "Как отрендерить видео здесь",
+    },
+    "guest_no_audio": {
+        "en": "I can't reach that audio file from here: send it to @{bot} in a private chat, "
+        "or write @{bot} <taskId> <audioId>.",
+        "ru": "Отсюда мне не достать этот аудиофайл: пришлите его @{bot} в личный чат или "
+        "напишите @{bot} <taskId> <audioId>.",
+    },
+    "guest_refused_title": {
+        "en": "Not now",
+        "ru": "Не сейчас",
+    },
+    "guest_rendering": {
+        "en": "🎬 Rendering {headline}… the video will appear right here.",
+        "ru": "🎬 Рендерю {headline}… видео появится прямо здесь.",
+    },
+    "guest_failed": {
+        "en": "❌ {headline}: {reason}",
+        "ru": "❌ {headline}: {reason}",
+    },
+    "guest_timed_out": {
+        "en": "❌ {headline}: the video took too long. Please try again later.",
+        "ru": "❌ {headline}: видео делалось слишком долго. Попробуйте позже.",
+    },
+    "guest_not_posted": {
+        "en": "⚠️ {headline}: Telegram refused the video, so it cannot appear here.",
+        "ru": "⚠️ {headline}: Telegram не принял видео, поэтому здесь его не будет.",
+    },
+    "guest_start_first": {
+        "en": "🔒 Open @{bot} and press Start once, then summon me again: each video goes to "
+        "your private chat with me first.",
+        "ru": "🔒 Откройте @{bot} и один раз нажмите «Start», затем позовите меня снова: каждое "
+        "видео сначала приходит вам в личный чат со мной.",
+    },
+    "guest_start_button": {
+        "en": "Open @{bot}",
+        "ru": "Открыть @{bot}",
+    },
     # --- buttons no handler knows (stale or forged) ---
     "button_unavailable": {
         "en": "This button is no longer available.",

@@ -43,7 +43,7 @@ _TEXT_PARAMS = frozenset((
     "text", "caption", "data", "url", "parse_mode", "callback_query_id", "inline_query_id",
     "secret_token", "title",
     "description", "language_code", "business_connection_id", "inline_message_id", "action",
-    "name", "video", "document", "photo", "audio", "animation", "thumbnail",
+    "name", "video", "document", "photo", "audio", "animation", "thumbnail", "guest_query_id",
 ))  # fmt: skip
 _COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")
 _POSTING = ("send", "edit", "copy", "forward")  # method prefixes that post into a chat
@@ -272,6 +272,13 @@ class FakeTelegram:
         self.enforce_channel_pace = True  # the 21st post a minute into one channel gets a 429
         self.channel_rate_limited: list[int] = []  # channels that were answered with a 429
         self.inline_answers: dict[str, Json] = {}  # inline query id → answerInlineQuery params
+        # Guest mode (Bot API 10.0): guest queries sent, their answers, and the inline messages
+        # the answers became (edited by inline_message_id).
+        self.guest_queries: dict[str, Json] = {}  # guest query id → the guest message
+        self.guest_answers: dict[str, Json] = {}  # guest query id → answerGuestQuery params
+        self.inline_messages: dict[str, Json] = {}  # inline message id → the message as shown
+        self.guest_inline_ids: dict[str, str] = {}  # guest query id → its inline message id
+        self._inline_ids = itertools.count(1)
         self._file_bodies: dict[str, bytes] = {}  # file_path -> content (getFile downloads)
         self.file_downloads: list[str] = []  # file paths downloaded through /file/bot<token>/
         self.app = Starlette(
@@ -364,6 +371,11 @@ class FakeTelegram:
         """The user blocked the bot: every post into the chat is refused."""
         error = ApiError(403, "Forbidden: bot was blocked by the user")
         self._failures.append(_Failure(_posts, error, None, _to_chat(chat_id)))
+
+    def never_started(self, user_id: int) -> None:
+        """The user never started the bot: it may not post into their private chat."""
+        error = ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        self._failures.append(_Failure(_posts, error, None, _to_chat(user_id)))
 
     def upgrade_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """The group became a supergroup: posts into the old id answer with the new one."""
@@ -619,6 +631,46 @@ class FakeTelegram:
         }
         return self._update("inline_query", payload, update_id)
 
+    def guest_message(
+        self,
+        text: str,
+        *,
+        chat_id: int = -1005550001,
+        user_id: int = DEFAULT_USER_ID,
+        reply_to: Json | None = None,
+        language_code: str = "en",
+        update_id: int | None = None,
+    ) -> Json:
+        """An update for a guest query: `@Bot <text>` written by `user_id` in a supergroup the
+        bot is not a member of (`reply_to`: the message it replies to, e.g. an audio file)."""
+        chat = {"id": chat_id, "title": "Friends", "type": "supergroup"}
+        fields: Json = {"from": self._user(user_id, "Ann", language_code)}
+        if reply_to is not None:
+            fields["reply_to_message"] = reply_to
+        message = self._incoming(chat, text, fields)
+        mention = f"@{self.bot_username}"
+        if (at := text.find(mention)) >= 0:
+            entity = dict(offset=utf16_len(text[:at]), length=utf16_len(mention), type="mention")
+            message["entities"] = [entity]
+        query_id = str(next(self._query_ids))
+        message["guest_query_id"] = query_id
+        self.guest_queries[query_id] = message
+        return self._update("guest_message", message, update_id)
+
+    def guest_audio(self, media: Json, *, chat_id: int = -1005550001, user_id: int = 2002) -> Json:
+        """An audio message someone posted in a chat the bot is not in (`media` from
+        `user_file`), to reply to with a guest query."""
+        chat = {"id": chat_id, "title": "Friends", "type": "supergroup"}
+        message = self._incoming(
+            chat, "", {"from": self._user(user_id, "Bob", "en"), "audio": media}
+        )
+        del message["text"]
+        return message
+
+    def inline_message(self, inline_message_id: str) -> Json:
+        """An inline message as it shows now (after any edits)."""
+        return self.inline_messages[inline_message_id]
+
     def _update(self, kind: str, payload: Json, update_id: int | None) -> Json:
         return {
             "update_id": next(self._update_ids) if update_id is None else update_id,
@@ -725,6 +777,66 @@ class FakeTelegram:
                 "Bad Request: query is too old and response timeout expired or query ID is invalid",
             )
         self.inline_answers[query_id] = params
+        return True
+
+    async def _api_answer_guest_query(self, params: Json, _files: Files) -> Json:
+        query_id = str(params.get("guest_query_id") or "")
+        result = params.get("result")
+        if query_id not in self.guest_queries or query_id in self.guest_answers:
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
+        if not isinstance(result, dict) or not result.get("id"):
+            raise ApiError(400, "Bad Request: can't parse inline query result")
+        message: Json = {"date": int(time.time()), "via_bot": self._bot_user()}
+        if result.get("type") == "article":
+            content = result.get("input_message_content") or {}
+            body = str(content.get("message_text") or "")
+            if not body.strip():
+                raise ApiError(400, "Bad Request: message text is empty")
+            message["text"] = body
+            if preview := content.get("link_preview_options"):
+                message["link_preview_options"] = preview
+        elif result.get("type") == "video" and "video_file_id" in result:
+            if result["video_file_id"] not in self._files:
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            message["video"] = self._files[result["video_file_id"]]
+            message.update(_caption(result))
+        else:
+            raise ApiError(400, "Bad Request: result type not supported by the fake")
+        if markup := result.get("reply_markup"):
+            message["reply_markup"] = markup
+        inline_message_id = f"AgAAAG{next(self._inline_ids):06d}guest"
+        self.guest_answers[query_id] = params
+        self.guest_inline_ids[query_id] = inline_message_id
+        self.inline_messages[inline_message_id] = message
+        return {"inline_message_id": inline_message_id}
+
+    async def _api_edit_message_media(self, params: Json, _files: Files) -> Any:
+        inline_message_id = params.get("inline_message_id")
+        if not inline_message_id:
+            raise ApiError(400, "Bad Request: only inline messages are edited by this fake")
+        message = self.inline_messages.get(str(inline_message_id))
+        if message is None:
+            raise ApiError(400, "Bad Request: MESSAGE_ID_INVALID")
+        media = params.get("media")
+        if not isinstance(media, dict) or media.get("type") != "video":
+            raise ApiError(400, "Bad Request: can't parse input media")
+        file_id = str(media.get("media") or "")
+        if file_id.startswith("attach://") or _files:  # Bot API: no uploads into inline messages
+            raise ApiError(400, "Bad Request: can't upload file for an inline message")
+        if file_id not in self._files:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        video = self._files[file_id]
+        if message.get("video") == video:
+            raise ApiError(400, NOT_MODIFIED)
+        message.pop("text", None)
+        message.pop("link_preview_options", None)
+        message["video"] = video
+        message.pop("caption", None)
+        message.update(_caption(media))
+        self._edited(message, _inline_markup(params))
         return True
 
     async def _api_get_file(self, params: Json, _files: Files) -> Json:
@@ -868,8 +980,9 @@ class FakeTelegram:
             params, {"document": self._media("document", params, files), **_caption(params)}
         )
 
-    async def _api_edit_message_text(self, params: Json, _files: Files) -> Json:
-        message = self._editable(params)
+    async def _api_edit_message_text(self, params: Json, _files: Files) -> Any:
+        inline = params.get("inline_message_id")
+        message = self._editable_inline(str(inline)) if inline else self._editable(params)
         text = _render(str(params.get("text") or ""), params.get("parse_mode"))
         if "text" not in message:
             raise ApiError(400, "Bad Request: there is no text in the message to edit")
@@ -879,7 +992,10 @@ class FakeTelegram:
         if message["text"] == text and message.get("reply_markup") == markup:
             raise ApiError(400, NOT_MODIFIED)
         message["text"] = text
-        return self._edited(message, markup)
+        if inline and (preview := params.get("link_preview_options")):
+            message["link_preview_options"] = preview
+        edited = self._edited(message, markup)
+        return True if inline else edited
 
     async def _api_edit_message_reply_markup(self, params: Json, _files: Files) -> Json:
         message = self._editable(params)
@@ -996,6 +1112,12 @@ class FakeTelegram:
         if message_id not in self._sent[chat_id]:
             raise ApiError(400, "Bad Request: message to edit not found")
         return self._sent[chat_id][message_id]
+
+    def _editable_inline(self, inline_message_id: str) -> Json:
+        message = self.inline_messages.get(inline_message_id)
+        if message is None:
+            raise ApiError(400, "Bad Request: MESSAGE_ID_INVALID")
+        return message
 
     @staticmethod
     def _edited(message: Json, markup: Json | None) -> Json:

@@ -50,6 +50,7 @@ ALL_TABLES = {
     "track_lyrics",
     "lyric_corrections",
     "lyric_edit_sessions",
+    "guest_answers",
 }
 
 

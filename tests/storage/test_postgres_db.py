@@ -184,7 +184,7 @@ async def test_processes_migrating_at_once_migrate_once(url: str) -> None:
             " FROM information_schema.tables WHERE table_schema = 'public'"
         )
         assert tables is not None
-        assert tables[0] == 15  # thirteen tables, leader_terms and schema_version, each once
+        assert tables[0] == 16  # fourteen tables, leader_terms and schema_version, each once
         assert tables[1] == 4  # the task engine's (migration 11, docs/architecture.md §8.8)
     finally:
         await asyncio.gather(*(db.close() for db in opened))

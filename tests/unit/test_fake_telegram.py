@@ -16,7 +16,10 @@ from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InlineQueryResultArticle,
     InputFile,
+    InputMediaVideo,
+    InputTextMessageContent,
     Message,
     ReplyParameters,
 )
@@ -441,3 +444,56 @@ async def test_injected_latency_times_out_a_socket_client(fake: FakeTelegram) ->
             with pytest.raises(TimedOut):
                 await bot.send_message(USER, "slow")
     assert fake.messages(USER)  # Telegram did post it: a timed-out send may still arrive
+
+
+async def test_guest_mode_answer_once_then_edit_the_inline_message(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    """Guest mode (Bot API 10.0): a guest message, one answer naming an inline message, and
+    edits of that message — a video only by a file_id already on the server."""
+    update = TgUpdate.de_json(fake.guest_message("@MusicVideoBot t1 a1", user_id=USER), bot)
+    assert update is not None
+    message = update.guest_message
+    assert message is not None
+    assert message.guest_query_id is not None
+    assert message.from_user is not None
+    assert message.from_user.id == USER
+    assert update.effective_user is not None
+    placeholder = InlineQueryResultArticle(
+        id="p", title="Rendering", input_message_content=InputTextMessageContent("Rendering…")
+    )
+    sent = await bot.answer_guest_query(message.guest_query_id, placeholder)
+    assert fake.inline_message(sent.inline_message_id)["text"] == "Rendering…"
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await bot.answer_guest_query(message.guest_query_id, placeholder)  # once only
+
+    with pytest.raises(BadRequest, match=r"(?i)upload"):
+        await bot.edit_message_media(
+            InputMediaVideo(InputFile(b"\x00" * 64, filename="v.mp4")),
+            inline_message_id=sent.inline_message_id,
+        )
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
+        await bot.edit_message_media(
+            InputMediaVideo("BAAC-unknown"), inline_message_id=sent.inline_message_id
+        )
+    posted = await bot.send_video(USER, VIDEO_URL)
+    assert posted.video is not None
+    media = InputMediaVideo(posted.video.file_id, caption="Song A")
+    assert await bot.edit_message_media(media, inline_message_id=sent.inline_message_id) is True
+    shown = fake.inline_message(sent.inline_message_id)
+    assert shown["video"]["file_id"] == posted.video.file_id
+    assert shown["caption"] == "Song A"
+    assert "text" not in shown
+    with pytest.raises(BadRequest, match=r"(?i)not modified"):
+        await bot.edit_message_media(media, inline_message_id=sent.inline_message_id)
+    with pytest.raises(BadRequest, match=r"(?i)message_id_invalid"):
+        await bot.edit_message_text("x", inline_message_id="no-such-message")
+
+
+async def test_a_user_who_never_started_the_bot_refuses_posts_to_their_chat(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    fake.never_started(USER)
+    with pytest.raises(Forbidden, match="can't initiate conversation"):
+        await bot.send_chat_action(USER, "upload_video")
+    await bot.send_message(USER + 1, "others are fine")
