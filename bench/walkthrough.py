@@ -2,7 +2,7 @@
 provider (the tests' harness), driven by typed commands, replies and button taps, printing the
 conversation as the chat shows it. Not a test (tests/e2e assert the same flows); a way to read
 the bot's answers end to end. Run:
-    python -m bench.walkthrough [lyrics|karaoke|loops|all]
+    python -m bench.walkthrough [lyrics|karaoke|loops|guest|all]
 """
 
 from __future__ import annotations
@@ -96,6 +96,13 @@ def describe(method: str, params: dict[str, Any], files: Any) -> str:
     if method in {"getUpdates", "getMe", "setMyCommands", "getChat", "answerCallbackQuery"}:
         return f"   · {method}" if method == "answerCallbackQuery" and params.get("text") else ""
     body = params.get("text") or params.get("caption") or ""
+    if method == "answerGuestQuery":
+        result = params["result"]
+        content = result.get("input_message_content") or {}
+        body = content.get("message_text") or f"({result['type']} {result.get('video_file_id')})"
+    if method == "editMessageMedia":
+        media = params["media"]
+        body = f"[{media['type']} by file_id into the inline message] {media.get('caption', '')}"
     kind = {"sendVideo": "video", "sendDocument": "document", "sendLivePhoto": "live_photo"}
     part = kind.get(method)
     media = ""
@@ -174,7 +181,25 @@ async def loops(folder: Path) -> None:
         await chat.say(f"/loop {TASK_ID} {AUDIO_ID}")
 
 
-SCENES = {"lyrics": lyrics_studio, "karaoke": karaoke, "loops": loops}
+async def guest_mode(folder: Path) -> None:
+    print("\n=== Render it here: summoned in a chat the bot is not in ===")
+    async with running_bot(folder, Provider.KIE) as h:
+        chat = Chat(h)
+        chat.user(f"(in a friends' group) @MusicVideoBot {TASK_ID} {AUDIO_ID}")
+        update = h.telegram.guest_message(f"@MusicVideoBot {TASK_ID} {AUDIO_ID}", user_id=USER)
+        h.telegram.push_update(update)
+        await h.telegram.wait_for("editMessageMedia", timeout=RENDER_TIMEOUT)
+        await chat.show(RENDER_TIMEOUT)
+        query_id = update["guest_message"]["guest_query_id"]
+        shown = h.telegram.inline_message(h.telegram.guest_inline_ids[query_id])
+        print(f"\n(the group now shows: {sorted(shown)} — {shown.get('caption', '')!r})")
+        chat.user(f"(in another group) @MusicVideoBot {TASK_ID} {AUDIO_ID}")
+        again = h.telegram.guest_message(f"@MusicVideoBot {TASK_ID} {AUDIO_ID}", user_id=USER)
+        h.telegram.push_update(again)
+        await chat.show()
+
+
+SCENES = {"lyrics": lyrics_studio, "karaoke": karaoke, "loops": loops, "guest": guest_mode}
 
 
 async def main(which: str) -> None:

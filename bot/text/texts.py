@@ -27,7 +27,9 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "the provider's again)\n"
             "/style pulse|bars|calm — how renders here move with the music\n"
             "/autopost @channel — also post the videos here to your channel\n"
-            "/credits — remaining credits (bot admins)\n\n"
+            "/credits — remaining credits (bot admins)\n"
+            "In any other chat, even one I'm not in: type my @username, then <taskId> "
+            "<audioId> — the video appears right there\n\n"
             "taskId is the id of your music generation task; audioId is the id of one track "
             "in it (sunoData[].id). Both are in your music API's response or dashboard."
         ),
@@ -50,7 +52,9 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
             "(/lyrics reset — вернуть текст провайдера)\n"
             "/style pulse|bars|calm — как рендеры этого чата движутся под музыку\n"
             "/autopost @канал — также публиковать видео отсюда в ваш канал\n"
-            "/credits — остаток кредитов (для админов бота)\n\n"
+            "/credits — остаток кредитов (для админов бота)\n"
+            "В любом другом чате, даже без меня в нём: наберите мой @username и <taskId> "
+            "<audioId> — видео появится прямо там\n\n"
             "taskId — id задачи генерации музыки; audioId — id одного трека в ней "
             "(sunoData[].id). Оба есть в ответе музыкального API или в личном кабинете."
         ),
