@@ -8,14 +8,12 @@ from telegram import Message, Update
 from telegram.ext import Application, CommandHandler
 
 from bot.text.commands import (
-    AuthorTooLong,
-    BadId,
     CommandSyntaxError,
     command_arguments,
     parse_video_args,
 )
 from bot.text.texts import text
-from handlers.common import NEW_COMMANDS, Context, language_of, reply
+from handlers.common import NEW_COMMANDS, Context, language_of, reply, syntax_error_text
 from handlers.submit import JobStarter
 
 
@@ -61,7 +59,7 @@ class CommandHandlers:
         try:
             args = parse_video_args(command_arguments(message.text))
         except CommandSyntaxError as err:
-            await reply(message, _syntax_error_text(language, err))
+            await reply(message, syntax_error_text(language, err, "usage_video"))
             return
         if args.audio_id is None:
             if self._picker is None:
@@ -72,11 +70,3 @@ class CommandHandlers:
         await self._starter.start(
             update, message, task_id=args.task_id, audio_id=args.audio_id, author=args.author
         )
-
-
-def _syntax_error_text(language: str, err: CommandSyntaxError) -> str:
-    if isinstance(err, BadId):
-        return text(language, "bad_id", value=err.value[:40], name=err.name)
-    if isinstance(err, AuthorTooLong):
-        return text(language, "author_too_long", length=err.length, limit=err.limit)
-    return text(language, "usage_video")

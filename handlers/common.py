@@ -6,6 +6,7 @@ from telegram import CallbackQuery, Message, ReplyParameters, Update
 from telegram.constants import ChatID
 from telegram.ext import ContextTypes, filters
 
+from bot.text.commands import AuthorTooLong, BadId, CommandSyntaxError
 from bot.text.texts import language_for, text
 from storage.jobs import Job, JobRepository
 
@@ -66,3 +67,13 @@ async def job_under_button(
         await query.answer(text(language_of(update), "button_unavailable"))
         return None
     return query, message, job
+
+
+def syntax_error_text(language: str, err: CommandSyntaxError, usage: str) -> str:
+    """What a command's bad arguments are answered with: the id that is not one, the author
+    that is too long, else the command's usage (catalogue key `usage`)."""
+    if isinstance(err, BadId):
+        return text(language, "bad_id", value=err.value[:40], name=err.name)
+    if isinstance(err, AuthorTooLong):
+        return text(language, "author_too_long", length=err.length, limit=err.limit)
+    return text(language, usage)

@@ -13,9 +13,16 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.domain import PROVIDER_FAMILY, Family, Provider
 from bot.rendering import VideoFormat, parse_format
 from bot.telegram_io.video_buttons import KARAOKE_PREFIX, format_of, parse_karaoke_button
-from bot.text.commands import BadId, CommandSyntaxError, command_arguments, parse_karaoke_args
+from bot.text.commands import CommandSyntaxError, command_arguments, parse_karaoke_args
 from bot.text.texts import text
-from handlers.common import NEW_COMMANDS, Context, job_under_button, language_of, reply
+from handlers.common import (
+    NEW_COMMANDS,
+    Context,
+    job_under_button,
+    language_of,
+    reply,
+    syntax_error_text,
+)
 from handlers.submit import JobStarter, RenderSource
 from storage.jobs import JobRepository
 
@@ -45,11 +52,8 @@ class KaraokeHandlers:
         language = language_of(update)
         try:
             args = parse_karaoke_args(command_arguments(message.text), _format_token)
-        except BadId as err:
-            await reply(message, text(language, "bad_id", value=err.value[:40], name=err.name))
-            return
-        except CommandSyntaxError:
-            await reply(message, text(language, "usage_karaoke"))
+        except CommandSyntaxError as err:
+            await reply(message, syntax_error_text(language, err, "usage_karaoke"))
             return
         if not self._separates:
             await reply(message, text(language, "karaoke_unsupported"))

@@ -11,9 +11,16 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.engine.loop_variants import VARIANT_FORMAT
 from bot.telegram_io.loop_buttons import LIVE_PREFIX, LOOP_PREFIX, parse_loop_button
-from bot.text.commands import BadId, CommandSyntaxError, command_arguments, parse_teaser_args
+from bot.text.commands import CommandSyntaxError, command_arguments, parse_teaser_args
 from bot.text.texts import text
-from handlers.common import NEW_COMMANDS, Context, job_under_button, language_of, reply
+from handlers.common import (
+    NEW_COMMANDS,
+    Context,
+    job_under_button,
+    language_of,
+    reply,
+    syntax_error_text,
+)
 from handlers.submit import JobStarter, RenderSource
 from storage.jobs import VARIANT_LIVE, VARIANT_LOOP, JobRepository
 
@@ -40,11 +47,8 @@ class LoopHandlers:
         language = language_of(update)
         try:
             args = parse_teaser_args(command_arguments(message.text))
-        except BadId as err:
-            await reply(message, text(language, "bad_id", value=err.value[:40], name=err.name))
-            return
-        except CommandSyntaxError:
-            await reply(message, text(language, "usage_loop"))
+        except CommandSyntaxError as err:
+            await reply(message, syntax_error_text(language, err, "usage_loop"))
             return
         await self._starter.start(
             update,

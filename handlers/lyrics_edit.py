@@ -28,13 +28,20 @@ from bot.telegram_io.video_buttons import (
     parse_lyrics_button,
 )
 from bot.text.commands import (
-    BadId,
     CommandSyntaxError,
     command_arguments,
     parse_lyrics_edit_args,
 )
 from bot.text.texts import text
-from handlers.common import NEW_COMMANDS, Context, job_under_button, language_of, reply, sender_id
+from handlers.common import (
+    NEW_COMMANDS,
+    Context,
+    job_under_button,
+    language_of,
+    reply,
+    sender_id,
+    syntax_error_text,
+)
 from storage.jobs import KIND_RENDER, JobRepository
 from storage.lyric_corrections import EditSession, LyricEditSessionRepository
 
@@ -87,11 +94,9 @@ class LyricsEditHandlers:
         language = language_of(update)
         try:
             args = parse_lyrics_edit_args(command_arguments(message.text))
-        except BadId as err:
-            await reply(message, text(language, "bad_id", value=err.value[:40], name=err.name))
+        except CommandSyntaxError as err:
+            await reply(message, syntax_error_text(language, err, "usage_lyrics_edit"))
             return
-        except CommandSyntaxError:
-            args = None
         if args is None:
             await reply(message, text(language, "usage_lyrics_edit"))
             return

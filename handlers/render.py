@@ -18,15 +18,20 @@ from bot.telegram_io.callback_data import number_after
 from bot.telegram_io.render_progress import CANCEL_PREFIX
 from bot.telegram_io.video_buttons import FORMAT_PREFIX, parse_format_button
 from bot.text.commands import (
-    AuthorTooLong,
-    BadId,
     CommandSyntaxError,
     command_arguments,
     parse_render_args,
 )
 from bot.text.texts import text
 from handlers.commands import PickerOffer
-from handlers.common import NEW_COMMANDS, Context, job_under_button, language_of, reply
+from handlers.common import (
+    NEW_COMMANDS,
+    Context,
+    job_under_button,
+    language_of,
+    reply,
+    syntax_error_text,
+)
 from handlers.submit import JobStarter, RenderSource
 from storage.jobs import Job, JobRepository
 
@@ -103,7 +108,7 @@ class RenderHandlers:
         try:
             args = parse_render_args(command_arguments(message.text), _format_token)
         except CommandSyntaxError as err:
-            await reply(message, _syntax_error_text(language, err))
+            await reply(message, syntax_error_text(language, err, "usage_render"))
             return
         video_format = args.video_format or VideoFormat.VERTICAL.value
         if args.task_id is None and message.reply_to_message is None:
@@ -209,11 +214,3 @@ class RenderHandlers:
 def _format_token(token: str) -> str | None:
     found = parse_format(token)
     return found.value if found is not None else None
-
-
-def _syntax_error_text(language: str, err: CommandSyntaxError) -> str:
-    if isinstance(err, BadId):
-        return text(language, "bad_id", value=err.value[:40], name=err.name)
-    if isinstance(err, AuthorTooLong):
-        return text(language, "author_too_long", length=err.length, limit=err.limit)
-    return text(language, "usage_render")

@@ -10,9 +10,16 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.rendering import VideoFormat
 from bot.telegram_io.video_buttons import TEASER_PREFIX, parse_teaser_button
-from bot.text.commands import BadId, CommandSyntaxError, command_arguments, parse_teaser_args
+from bot.text.commands import CommandSyntaxError, command_arguments, parse_teaser_args
 from bot.text.texts import text
-from handlers.common import NEW_COMMANDS, Context, job_under_button, language_of, reply
+from handlers.common import (
+    NEW_COMMANDS,
+    Context,
+    job_under_button,
+    language_of,
+    reply,
+    syntax_error_text,
+)
 from handlers.submit import JobStarter, RenderSource
 from storage.jobs import JobRepository
 
@@ -41,11 +48,8 @@ class TeaserHandlers:
         language = language_of(update)
         try:
             args = parse_teaser_args(command_arguments(message.text))
-        except BadId as err:
-            await reply(message, text(language, "bad_id", value=err.value[:40], name=err.name))
-            return
-        except CommandSyntaxError:
-            await reply(message, text(language, "usage_teaser"))
+        except CommandSyntaxError as err:
+            await reply(message, syntax_error_text(language, err, "usage_teaser"))
             return
         await self._starter.start(
             update,
