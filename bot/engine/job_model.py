@@ -6,12 +6,13 @@ No I/O and no Telegram types.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.domain import Family, Provider
-from storage.jobs import Job
+from bot.engine.callback_tokens import placeholder_hash
+from storage.jobs import KIND_RENDER, Job, NewJob
 
 
 class Phase(StrEnum):
@@ -126,3 +127,27 @@ class JobRequest:
     look: str | None = None  # how the cover and visualisation move: Look.stored (issue 18)
     lyrics_revision: str | None = None  # the chat's lyric correction (issue 19, §9.5)
     variant: str | None = None  # a Canvas loop or live photo (issue 20); None: a video
+
+
+def stand_in_render(job: Job, *, due: datetime, **fields: Any) -> NewJob:
+    """A render job standing in for `job` (a provider's failed video, a refused live photo):
+    the same chat, thread, person, messages, language and track, due at `due`, with a fresh
+    placeholder token hash (its own is derived once it has an id) and `fields` for the rest.
+    `fallback_of` ties it to `job`, so it is not counted in the quota again."""
+    return NewJob(
+        chat_id=job.chat_id,
+        thread_id=job.thread_id,
+        user_id=job.user_id,
+        command_message_id=job.command_message_id,
+        status_message_id=job.status_message_id,
+        language=job.language,
+        provider=job.provider,
+        task_id=job.task_id,
+        audio_id=job.audio_id,
+        callback_token_hash=placeholder_hash(),
+        next_poll_at=due,
+        title=job.title,
+        kind=KIND_RENDER,
+        fallback_of=job.id,
+        **fields,
+    )

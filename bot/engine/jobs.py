@@ -26,6 +26,7 @@ from bot.engine.job_model import (
     JobRequest,
     Phase,
     StatusNotifier,
+    stand_in_render,
 )
 from bot.engine.video_hosts import VideoHosts
 from bot.upstream.client import UpstreamClient
@@ -566,24 +567,12 @@ class JobService:
         job = await self._repo.get(job_id)
         if job is None or job.kind != KIND_PROVIDER or job.state is not expected:
             return False
-        render = NewJob(
-            chat_id=job.chat_id,
-            thread_id=job.thread_id,
-            user_id=job.user_id,
-            command_message_id=job.command_message_id,
-            status_message_id=job.status_message_id,
-            language=job.language,
-            provider=job.provider,
-            task_id=job.task_id,
-            audio_id=job.audio_id,
+        render = stand_in_render(
+            job,
+            due=self._clock(),
             author=job.author,
             domain_name=job.domain_name,
-            callback_token_hash=placeholder_hash(),
-            next_poll_at=self._clock(),
-            title=job.title,
-            kind=KIND_RENDER,
             video_format=FALLBACK_FORMAT,
-            fallback_of=job.id,
             lyric_style=job.lyric_style,
             look=job.look,
             lyrics_revision=job.lyrics_revision,

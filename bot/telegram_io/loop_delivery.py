@@ -23,8 +23,7 @@ from telegram import Bot, InputFile, Message
 from telegram.error import BadRequest, EndPointNotFound, InvalidToken, TelegramError
 
 from bot.domain import JobState
-from bot.engine.callback_tokens import placeholder_hash
-from bot.engine.job_model import ErrorKind
+from bot.engine.job_model import ErrorKind, stand_in_render
 from bot.engine.loop_variants import VARIANT_FORMAT
 from bot.engine.render_workdirs import remove_work_dir, work_dir_of
 from bot.telegram_io.status_messages import (
@@ -36,7 +35,7 @@ from bot.telegram_io.telegram_refusals import Refusal, permanent_refusal
 from bot.text.render import headline
 from bot.text.texts import text
 from storage.chats import ChatSettingsRepository
-from storage.jobs import KIND_RENDER, VARIANT_LIVE, Job, JobRepository, NewJob
+from storage.jobs import VARIANT_LIVE, Job, JobRepository
 
 log = logging.getLogger(__name__)
 
@@ -174,24 +173,12 @@ async def fall_back_to_teaser(
             log.warning("job %s: live photo refused in chat %s (%s)", job.id, job.chat_id, why)
         return
     defaults = await chats.get(job.chat_id)
-    teaser = NewJob(
-        chat_id=job.chat_id,
-        thread_id=job.thread_id,
-        user_id=job.user_id,
-        command_message_id=job.command_message_id,
-        status_message_id=job.status_message_id,
-        language=job.language,
-        provider=job.provider,
-        task_id=job.task_id,
-        audio_id=job.audio_id,
+    teaser = stand_in_render(
+        job,
+        due=clock(),
         author=defaults.author,
         domain_name=defaults.domain_name,
-        callback_token_hash=placeholder_hash(),
-        next_poll_at=clock(),
-        title=job.title,
-        kind=KIND_RENDER,
         video_format=VARIANT_FORMAT,
-        fallback_of=job.id,  # the same request: not counted again in the quota
         lyrics=defaults.lyrics,
         teaser=True,
         lyric_style=defaults.lyric_style.stored if defaults.lyrics else None,
