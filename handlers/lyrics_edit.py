@@ -206,7 +206,7 @@ class LyricsEditHandlers:
         await self._sessions.hold_first(
             session.chat_id, session.user_id, message.text if holds else None
         )
-        answer = text(language, "lyrics_edit_failed", problems=error.describe())
+        answer = text(language, "lyrics_edit_failed", problems=problems_text(language, error))
         if holds:
             answer = f"{answer}\n\n{text(language, 'lyrics_edit_send_rest')}"
         await reply(message, answer)
@@ -273,3 +273,14 @@ def _saved_text(language: str, applied: Applied) -> str:
             language, "lyrics_edit_second_count", changes=changes, seconds=applied.second_line_count
         )
     return text(language, "lyrics_edit_saved", changes=changes)
+
+
+def problems_text(language: str, error: CorrectionError) -> str:
+    """The problems of a correction one per line, by line number, in the chat's language."""
+    rows = []
+    for problem in error.problems:
+        reason = text(language, f"lyrics_problem_{problem.key}", **dict(problem.values))
+        if problem.line is not None:
+            reason = text(language, "lyrics_problem_line", line=problem.line, reason=reason)
+        rows.append(reason)
+    return "\n".join(rows)

@@ -35,10 +35,43 @@ _ZWJ = "\u200d"
 
 
 class Problem(NamedTuple):
-    """One thing wrong with a reply: the lyric line it concerns (1-based) or None, and why."""
+    """One thing wrong with a reply: the lyric line it concerns (1-based) or None, and why.
+
+    `reason` is English; `key` and `values` name the same problem for the chat's language
+    (`PROBLEMS[key]` is the English template, the text catalogue holds the others)."""
 
     line: int | None
     reason: str
+    key: str = ""
+    values: tuple[tuple[str, str | int], ...] = ()
+
+
+# English templates of the problems; the text catalogue's `lyrics_problem_<key>` must say the
+# same in English (a test checks it) and says it in the other languages.
+PROBLEMS: Mapping[str, str] = MappingProxyType(
+    {
+        "no_lines": "The reply has no lines.",
+        "no_second_lines": "Nothing after the --- line: add the second lines.",
+        "row_count": "Lines: {given} given, the lyrics have {count}. Send all {count}, or only "
+        "the changed ones as 'N: text'.",
+        "second_row_count": "Second lines: {given} given, the lyrics have {count}. Send all "
+        "{count}, or only the changed ones as 'N: text'.",
+        "no_number": "No line number before “{row}” (write 'N: text').",
+        "no_such_line": "there is no line {number} (the lyrics have lines 1–{count}).",
+        "no_such_second_line": "there is no second line {number} (the lyrics have lines "
+        "1–{count}).",
+        "unknown_line": "there is no line {number}.",
+        "twice": "given twice.",
+        "second_twice": "second line given twice.",
+        "empty": "the new text is empty.",
+        "second_empty": "the second line text is empty.",
+    }
+)
+
+
+def problem(line: int | None, key: str, **values: str | int) -> Problem:
+    """The problem `key` (a `PROBLEMS` template) about `line`, with its values."""
+    return Problem(line, PROBLEMS[key].format(**values), key, tuple(values.items()))
 
 
 class CorrectionError(ValueError):
@@ -102,16 +135,16 @@ def parse_correction(reply: str, line_count: int) -> Correction:
     split = next((i for i, row in enumerate(rows) if _SEPARATOR.fullmatch(row)), None)
     main = [row for row in (rows if split is None else rows[:split]) if row]
     problems: list[Problem] = []
-    texts = _parse_block(main, line_count, "", problems) if main else {}
+    texts = _parse_block(main, line_count, False, problems) if main else {}
     seconds: dict[int, str] = {}
     if split is not None:
         block = [row for row in rows[split + 1 :] if row]
         if block:
-            seconds = _parse_block(block, line_count, "second line ", problems)
+            seconds = _parse_block(block, line_count, True, problems)
         else:
-            problems.append(Problem(None, "Nothing after the --- line: add the second lines."))
+            problems.append(problem(None, "no_second_lines"))
     elif not main:
-        problems.append(Problem(None, "The reply has no lines."))
+        problems.append(problem(None, "no_lines"))
     if problems:
         raise CorrectionError(sorted(problems, key=lambda p: (p.line is not None, p.line or 0)))
     return Correction(MappingProxyType(texts), MappingProxyType(seconds))
@@ -126,10 +159,10 @@ def apply_correction(lines: Sequence[LyricLine], correction: Correction) -> tupl
     are not part of `LyricLine`: see `second_lines`.
     """
     if unknown := sorted(n for n in correction.texts if not 1 <= n <= len(lines)):
-        raise CorrectionError(Problem(n, f"there is no line {n}.") for n in unknown)
+        raise CorrectionError(problem(n, "unknown_line", number=n) for n in unknown)
     texts = {n: _clean(text) for n, text in correction.texts.items()}
     if empty := sorted(n for n, text in texts.items() if not split_words(text)):
-        raise CorrectionError(Problem(n, "the new text is empty.") for n in empty)
+        raise CorrectionError(problem(n, "empty") for n in empty)
     result: list[LyricLine] = []
     for number, line in enumerate(lines, start=1):
         text = texts.get(number)
@@ -236,12 +269,12 @@ def _is_wide(char: str) -> bool:
 
 
 def _parse_block(
-    rows: list[str], line_count: int, what: str, problems: list[Problem]
+    rows: list[str], line_count: int, second: bool, problems: list[Problem]
 ) -> dict[int, str]:
     matches = [_NUMBERED.fullmatch(row) for row in rows]
     numbered = [m for m in matches if m is not None]
     if len(numbered) == len(rows):
-        return _parse_numbered(numbered, line_count, what, problems)
+        return _parse_numbered(numbered, line_count, second, problems)
     if len(rows) == line_count:
         # The whole list by position; a row's number prefix is dropped where it is its position.
         result: dict[int, str] = {}
@@ -250,44 +283,29 @@ def _parse_block(
             result[position] = match.group(2).strip() if match is not None and own else row
         return result
     if not numbered:
-        problems.append(
-            Problem(
-                None,
-                f"{'Second lines' if what else 'Lines'}: {len(rows)} given, the lyrics "
-                f"have {line_count}. Send all {line_count}, or only the changed ones as "
-                "'N: text'.",
-            )
-        )
+        key = "second_row_count" if second else "row_count"
+        problems.append(problem(None, key, given=len(rows), count=line_count))
         return {}
     for row, match in zip(rows, matches, strict=True):
         if match is None:
-            problems.append(
-                Problem(None, f"No line number before “{_quote(row)}” (write 'N: text').")
-            )
+            problems.append(problem(None, "no_number", row=_quote(row)))
     return {}
 
 
 def _parse_numbered(
-    matches: list[re.Match[str]], line_count: int, what: str, problems: list[Problem]
+    matches: list[re.Match[str]], line_count: int, second: bool, problems: list[Problem]
 ) -> dict[int, str]:
     result: dict[int, str] = {}
     seen: set[int] = set()
     for match in matches:
         number, text = _number(match), match.group(2).strip()
         if not 1 <= number <= line_count:
-            problems.append(
-                Problem(
-                    number,
-                    f"there is no {what or 'line '}{number} (the lyrics have lines "
-                    f"1–{line_count}).",
-                )
-            )
+            key = "no_such_second_line" if second else "no_such_line"
+            problems.append(problem(number, key, number=number, count=line_count))
         elif number in seen:
-            problems.append(Problem(number, f"{what}given twice." if what else "given twice."))
+            problems.append(problem(number, "second_twice" if second else "twice"))
         elif not text:
-            problems.append(
-                Problem(number, f"the {what}text is empty." if what else "the new text is empty.")
-            )
+            problems.append(problem(number, "second_empty" if second else "empty"))
         else:
             result[number] = text
         seen.add(number)
@@ -320,6 +338,7 @@ def _utf16_prefix(text: str, limit: int) -> str:
 
 
 __all__ = [
+    "PROBLEMS",
     "TELEGRAM_TEXT_LIMIT",
     "Correction",
     "CorrectionError",
@@ -329,6 +348,7 @@ __all__ = [
     "graphemes",
     "numbered_text",
     "parse_correction",
+    "problem",
     "retimed",
     "second_lines",
     "split_words",

@@ -964,6 +964,63 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "en": "🎬 Render again ({video_format})",
         "ru": "🎬 Отрендерить заново ({video_format})",
     },
+    # One problem of a correction (bot/lyrics/edits.py PROBLEMS: the English must match).
+    "lyrics_problem_line": {
+        "en": "Line {line}: {reason}",
+        "ru": "Строка {line}: {reason}",
+    },
+    "lyrics_problem_no_lines": {
+        "en": "The reply has no lines.",
+        "ru": "В ответе нет строк.",
+    },
+    "lyrics_problem_no_second_lines": {
+        "en": "Nothing after the --- line: add the second lines.",
+        "ru": "После строки --- ничего нет: добавьте вторые строки.",
+    },
+    "lyrics_problem_row_count": {
+        "en": "Lines: {given} given, the lyrics have {count}. Send all {count}, or only the "
+        "changed ones as 'N: text'.",
+        "ru": "Строк прислано: {given}, а в тексте их {count}. Пришлите все {count} или только "
+        "изменённые в виде «N: текст».",
+    },
+    "lyrics_problem_second_row_count": {
+        "en": "Second lines: {given} given, the lyrics have {count}. Send all {count}, or only "
+        "the changed ones as 'N: text'.",
+        "ru": "Вторых строк прислано: {given}, а в тексте строк {count}. Пришлите все {count} "
+        "или только нужные в виде «N: текст».",
+    },
+    "lyrics_problem_no_number": {
+        "en": "No line number before “{row}” (write 'N: text').",
+        "ru": "Нет номера строки перед «{row}» (пишите «N: текст»).",
+    },
+    "lyrics_problem_no_such_line": {
+        "en": "there is no line {number} (the lyrics have lines 1–{count}).",
+        "ru": "строки {number} нет (в тексте строки 1–{count}).",
+    },
+    "lyrics_problem_no_such_second_line": {
+        "en": "there is no second line {number} (the lyrics have lines 1–{count}).",
+        "ru": "второй строки {number} нет (в тексте строки 1–{count}).",
+    },
+    "lyrics_problem_unknown_line": {
+        "en": "there is no line {number}.",
+        "ru": "строки {number} нет.",
+    },
+    "lyrics_problem_twice": {
+        "en": "given twice.",
+        "ru": "указана дважды.",
+    },
+    "lyrics_problem_second_twice": {
+        "en": "second line given twice.",
+        "ru": "вторая строка указана дважды.",
+    },
+    "lyrics_problem_empty": {
+        "en": "the new text is empty.",
+        "ru": "новый текст пуст.",
+    },
+    "lyrics_problem_second_empty": {
+        "en": "the second line text is empty.",
+        "ru": "текст второй строки пуст.",
+    },
     "lyrics_edit_failed": {
         "en": "Nothing saved:\n{problems}",
         "ru": "Ничего не сохранено:\n{problems}",

@@ -147,6 +147,11 @@ async def test_errors_by_line_two_messages_and_second_lines(tmp_path: Path) -> N
         assert "Line 9" in bad.params["text"]
         assert "Line 3" in bad.params["text"]
         assert "one more message" not in bad.params["text"]
+        # A Russian-speaking user reads the problems in Russian.
+        russian = h.telegram.private_message("9: нет", user_id=USER, language_code="ru")
+        [bad_ru] = await said(h, russian)
+        assert "Ничего не сохранено" in bad_ru.params["text"]
+        assert "Строка 9: строки 9 нет (в тексте строки 1–4)." in bad_ru.params["text"]
         assert h.app.services is not None
         assert await h.app.services.db.fetch_all("SELECT * FROM lyric_corrections") == []
 

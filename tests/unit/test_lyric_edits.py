@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.lyrics.edits import (
+    PROBLEMS,
     TELEGRAM_TEXT_LIMIT,
     Correction,
     CorrectionError,
@@ -15,11 +16,13 @@ from bot.lyrics.edits import (
     grapheme_count,
     numbered_text,
     parse_correction,
+    problem,
     second_lines,
     split_words,
 )
 from bot.lyrics.lines import LyricLine
 from bot.lyrics.model import AlignedWord
+from bot.text.texts import text
 
 
 def line(*words: tuple[str, float, float], tags: tuple[str, ...] = ()) -> LyricLine:
@@ -166,9 +169,10 @@ def test_second_line_block_after_dashes() -> None:
 def test_errors_are_collected_by_line_number(reply: str, problems: list[Problem]) -> None:
     with pytest.raises(CorrectionError) as caught:
         parse_correction(reply, len(LINES))
-    assert list(caught.value.problems) == problems
-    for problem in problems:
-        assert problem.reason in caught.value.describe()
+    found = [(p.line, p.reason) for p in caught.value.problems]
+    assert found == [(p.line, p.reason) for p in problems]
+    for expected in problems:
+        assert expected.reason in caught.value.describe()
 
 
 def test_describe_names_the_line() -> None:
@@ -228,10 +232,10 @@ def test_property_edits_keep_every_line_span_and_unedited_lines(
 def test_a_correction_built_by_hand_is_checked_by_line_number() -> None:
     with pytest.raises(CorrectionError) as caught:
         apply_correction(LINES, Correction(texts={9: "x", 2: "y"}))
-    assert caught.value.problems == (Problem(9, "there is no line 9."),)
+    assert [(p.line, p.reason) for p in caught.value.problems] == [(9, "there is no line 9.")]
     with pytest.raises(CorrectionError) as caught:
         apply_correction(LINES, Correction(texts={2: " \t "}))
-    assert caught.value.problems == (Problem(2, "the new text is empty."),)
+    assert [(p.line, p.reason) for p in caught.value.problems] == [(2, "the new text is empty.")]
 
 
 def test_two_messages_joined_make_one_correction() -> None:
@@ -239,3 +243,13 @@ def test_two_messages_joined_make_one_correction() -> None:
     correction = parse_correction(f"{first}\n{second}", len(LINES))
     assert dict(correction.texts) == {1: "Waggin' tails"}
     assert second_lines(correction, len(LINES))[0] == "Виляя хвостом"
+
+
+@pytest.mark.parametrize("key", sorted(PROBLEMS))
+def test_every_problem_reads_the_same_in_the_catalogue_in_english(key: str) -> None:
+    values = {"given": 3, "count": 5, "row": "la la", "number": 7}
+    found = problem(2, key, **{k: v for k, v in values.items() if "{" + k + "}" in PROBLEMS[key]})
+    assert found.key == key
+    shown = text("en", f"lyrics_problem_{key}", **dict(found.values))
+    assert shown == found.reason
+    assert text("ru", f"lyrics_problem_{key}", **dict(found.values)) != shown  # translated
