@@ -87,7 +87,10 @@ def placeholder(job: Job, cover_url: str | None) -> InlineQueryResultArticle:
 
 
 def rendering_line(job: Job) -> str:
-    """The placeholder's text while the video is being made."""
+    """The placeholder's text while the video is being made (before the render has read the
+    track's title: "your video", not the track's id)."""
+    if job.title is None:
+        return text(job.language, "guest_rendering_untitled")
     return text(job.language, "guest_rendering", headline=headline(job))
 
 

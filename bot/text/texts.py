@@ -1115,6 +1115,10 @@ _CATALOGUE: Final[dict[str, dict[str, str]]] = {
         "en": "🎬 Rendering {headline}… the video will appear right here.",
         "ru": "🎬 Рендерю {headline}… видео появится прямо здесь.",
     },
+    "guest_rendering_untitled": {
+        "en": "🎬 Rendering your video… it will appear right here.",
+        "ru": "🎬 Рендерю ваше видео… оно появится прямо здесь.",
+    },
     "guest_failed": {
         "en": "❌ {headline}: {reason}",
         "ru": "❌ {headline}: {reason}",

@@ -64,6 +64,7 @@ async def test_placeholder_at_once_then_the_video_by_file_id_charged_once(
         body = result["input_message_content"]["message_text"]
         assert body.startswith("🎬 Rendering")
         assert "appear right here" in body
+        assert "audio-1" not in body  # "your video" until the title is known, not an id
         placeholder_id = inline_id(h, update)
         assert "text" in h.telegram.inline_message(placeholder_id)
         assert h.telegram.calls_to("sendVideo") == []  # not rendered yet: answered first
