@@ -214,6 +214,7 @@ def build_services(
     relay_files = RelayFiles.beside(settings.database_path)
     delivery = Delivery(
         relay_files=relay_files,
+        lyrics_revision=corrections.revision,
         lyrics=lyrics,
         bot=bot,
         repo=repo,

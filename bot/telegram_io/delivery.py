@@ -14,7 +14,7 @@ import logging
 import os
 import random
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
@@ -106,8 +106,12 @@ class Delivery:
         wake_renderer: Callable[[], None] | None = None,
         lyrics: LyricsSource | None = None,
         relay_files: RelayFiles | None = None,  # None: the system's temp folder (hand-built)
+        # The chat's lyric correction of a track (docs/architecture.md §9.5), for a teaser
+        # standing in for a refused live photo.
+        lyrics_revision: Callable[[int, str, str], Awaitable[str | None]] | None = None,
     ) -> None:
         self._bot = bot
+        self._lyrics_revision = lyrics_revision
         self._relay_files = relay_files or RelayFiles(Path(tempfile.gettempdir()))
         self._lyrics = lyrics
         self._repo = repo
@@ -210,6 +214,7 @@ class Delivery:
                 why=str(exc),
                 clock=self._clock,
                 wake_renderer=self._wake_renderer,
+                lyrics_revision=self._lyrics_revision,
             )
         except ChatMigrated as exc:
             await self._migrate(job, exc.new_chat_id)

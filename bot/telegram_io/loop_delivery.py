@@ -16,7 +16,7 @@ every render with a `variant` here, by file_id or as the rendered files.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from telegram import Bot, InputFile, Message
@@ -155,6 +155,7 @@ async def fall_back_to_teaser(
     why: str,
     clock: Callable[[], datetime],
     wake_renderer: Callable[[], None],
+    lyrics_revision: Callable[[int, str, str], Awaitable[str | None]] | None = None,
 ) -> None:
     """The live photo was refused: in one transaction the live job fails without a notice
     and a chorus teaser of the track (the chat's settings, its status message) is written due
@@ -183,6 +184,12 @@ async def fall_back_to_teaser(
         teaser=True,
         lyric_style=defaults.lyric_style.stored if defaults.lyrics else None,
         look=defaults.look.stored,
+        # The chat's corrected words, as every teaser with lyrics in the chat shows them.
+        lyrics_revision=(
+            await lyrics_revision(job.chat_id, job.task_id, job.audio_id)
+            if defaults.lyrics and lyrics_revision is not None
+            else None
+        ),
     )
     created = await repo.fail_into_fallback(
         job.id,

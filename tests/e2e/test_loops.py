@@ -22,6 +22,7 @@ from tests.e2e.test_autopost import CHANNEL, link
 from tests.e2e.test_history import buttons, command, deliver_first_job, sent_message, tap
 from tests.e2e.test_render_jobs import LOOP_BUTTONS, RENDER_TIMEOUT
 from tests.fakes.telegram import UploadedFile, mp4_duration
+from tests.fakes.upstream import TrackLyrics
 from tests.music.tracks import beat_track
 from tests.rendering.conftest import FFMPEG
 from tests.rendering.test_loop import SEAM_MAX, seam
@@ -160,7 +161,15 @@ async def test_a_refused_live_photo_falls_back_to_the_teaser_and_says_why(
     async with running_bot(tmp_path, Provider.KIE) as h:
         with_beats(h, tmp_path)
         h.telegram.refuse_live_photos(error_code=code, description=description)
+        h.upstream.set_lyrics(
+            TASK_ID, AUDIO_ID, TrackLyrics([("Hello", 1.0, 1.5), ("you", 1.5, 2.0)])
+        )
         await deliver_first_job(h)
+        # The chat has corrected the words: the teaser standing in shows them too.
+        assert h.app.services is not None
+        await h.app.services.corrections.apply(USER, TASK_ID, AUDIO_ID, "1: Hello world")
+        revision = await h.app.services.corrections.revision(USER, TASK_ID, AUDIO_ID)
+        assert revision is not None
         video = video_message(h)
         await tap(h, data_of(video, "✨ Live"), video)
         [teaser] = await h.telegram.wait_for(
@@ -170,6 +179,7 @@ async def test_a_refused_live_photo_falls_back_to_the_teaser_and_says_why(
         assert live.error_kind == ErrorKind.LIVE_REFUSED.value
         fallback = await h.wait_state(JobState.DELIVERED, job_id=3)
         assert (fallback.teaser, fallback.fallback_of, fallback.variant) == (True, 2, None)
+        assert fallback.lyrics_revision == revision
         assert "chorus teaser" in teaser.params["caption"]
         assert "couldn't make it" not in teaser.params["caption"]  # not the provider's fallback
         [why] = [
