@@ -63,6 +63,7 @@ _WHITESPACE = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+LANDSCAPE_COVER_CENTRE = 340 / 1280  # x of the 16:9 cover's centre, as a share of the width
 SHADOW_PX = 1  # the styles' shadow depth, right and down
 # How far glyphs may reach above the line box (accented capitals), in font sizes.
 ACCENT_ROOM = 0.1
@@ -91,6 +92,9 @@ class AssLayout:
     font_name: str = "DejaVu Sans"
     margin_right: int | None = None
     second_y: int | None = None  # centre of the second line; None: no room made for one
+    # The x the count-in's digits are centred on; None: the lines' centre. In 16:9 the digits
+    # sit over the cover, since above the lines' centre is the title's column.
+    count_x: int | None = None
 
     @property
     def right_margin(self) -> int:
@@ -132,9 +136,11 @@ class AssLayout:
     def with_second_lines(self) -> AssLayout:
         """The layout with a row for second lines between the current and the next line.
 
-        The three rows keep the two lines' centre (so in 9:16 they stay over the cover, above
-        the title): the current line moves up, the next line down, each by about half the
-        second line's height (docs/architecture.md §9.5)."""
+        In 9:16 the three rows keep the two lines' centre (over the cover, above the title, in
+        the safe frame): the current line moves up, the next line down, each by about half the
+        second line's height. In 1:1 and 16:9 the next line keeps its place (just above the
+        title in 1:1, level with the visualisation in 16:9: lower would run into them) and the
+        rows grow upwards over the cover (docs/architecture.md §9.5)."""
         if self.second_y is not None:
             return self
         size, edge = self.second_font_size, self.outline
@@ -145,8 +151,11 @@ class AssLayout:
         to_next = math.ceil(
             size / 2 + SHADOW_PX + (0.5 + ACCENT_ROOM) * self.font_size + 2 * edge + ROW_GAP
         )
-        middle = (self.current_y + self.next_y) / 2
-        current = math.floor(middle - (to_second + to_next) / 2)
+        if self.height > self.width:
+            middle = (self.current_y + self.next_y) / 2
+            current = math.floor(middle - (to_second + to_next) / 2)
+        else:
+            current = self.next_y - to_second - to_next
         return replace(
             self,
             current_y=current,
@@ -191,7 +200,9 @@ def layout_for(width: int, height: int) -> AssLayout:
         font, margin = round(width / 13.85), round(width / 18)
     spacing = round(font * 1.45)
     current_y = round(height / 2 - spacing / 2)
-    return AssLayout(width, height, font, margin, current_y, current_y + spacing)
+    # 16:9: the cover's centre (bot/rendering/layout.py LAYOUTS: x 80..600 of 1280).
+    count_x = round(width * LANDSCAPE_COVER_CENTRE) if width > height else None
+    return AssLayout(width, height, font, margin, current_y, current_y + spacing, count_x=count_x)
 
 
 def _portrait(width: int, height: int) -> AssLayout:
@@ -283,7 +294,8 @@ def render_ass(
         shown_until = hide
     for index in sorted(counted):
         for beat in count_in_beats(_centiseconds(lines[index].start)):
-            at = f"{{\\pos({layout.centre_x},{layout.count_y})}}"
+            x = layout.centre_x if layout.count_x is None else layout.count_x
+            at = f"{{\\pos({x},{layout.count_y})}}"
             span = f"{ass_time(beat.start)},{ass_time(beat.end)}"
             events.append(f"Dialogue: 0,{span},Count,,0,0,0,,{at}{beat.digit}\n")
     for second in second_lines:

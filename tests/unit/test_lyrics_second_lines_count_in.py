@@ -13,6 +13,8 @@ from bot.lyrics.chorus import clip_second_lines
 from bot.lyrics.count_in import COUNT_IN_GAP_SECONDS, count_in_beats, counted_lines
 from bot.lyrics.lines import build_lines
 from bot.lyrics.model import AlignedLyrics, AlignedWord, SecondLine
+from bot.rendering import VideoFormat
+from bot.rendering.layout import LAYOUTS
 
 PORTRAIT = layout_for(720, 1280)
 _EVENT = re.compile(r"^Dialogue: 0,([\d:.]+),([\d:.]+),(\w+),,0,0,0,,(.*)$", re.MULTILINE)
@@ -125,10 +127,13 @@ def test_the_three_rows_do_not_overlap(width: int, height: int) -> None:
     assert second_bottom <= nxt[1]
     digit_bottom = layout.count_y + layout.count_font_size / 2 + edge + 1
     assert digit_bottom <= current[1]
-    # The rows keep the two lines' middle.
     plain = layout_for(width, height)
-    middle = (layout.current_y + layout.next_y) / 2
-    assert abs(middle - (plain.current_y + plain.next_y) / 2) <= 1
+    if height > width:  # 9:16: the rows keep the two lines' middle (the safe frame holds)
+        middle = (layout.current_y + layout.next_y) / 2
+        assert abs(middle - (plain.current_y + plain.next_y) / 2) <= 1
+    else:  # 1:1, 16:9: the next line stays clear of the title and the visualisation
+        assert layout.next_y == plain.next_y
+        assert layout.current_y < plain.current_y
 
 
 # --- count-ins -----------------------------------------------------------------------------
@@ -218,3 +223,23 @@ def test_teaser_second_lines_follow_the_window() -> None:
         SecondLine(0.0, 2.0, "b"),
         SecondLine(10.0, 11.0, "c"),
     )
+
+
+def test_the_landscape_count_in_sits_over_the_cover_clear_of_the_title_column() -> None:
+    """In 16:9 the title and author are right of the cover, above the lines' centre: the digits
+    go over the cover instead (in 1:1 and 9:16 the lines' centre is over the cover already)."""
+    layout = layout_for(1280, 720).with_second_lines()
+    landscape = LAYOUTS[VideoFormat.LANDSCAPE]
+    cover = landscape.cover
+    assert layout.count_x == cover.x + cover.width // 2
+    half_digit = layout.count_font_size * 0.7 / 2 + layout.outline + 1  # digits are < 0.7 em
+    assert layout.count_x + half_digit < (landscape.title.x or 0)
+    top = layout.count_y - layout.count_font_size * 0.6 - layout.outline
+    assert cover.y <= top
+    document = karaoke_ass(LYRICS, layout_for(1280, 720), count_in=True)
+    assert document is not None
+    digits = _events(document, "Count")
+    assert digits
+    assert all(f"\\pos({cover.x + cover.width // 2}," in t for _, _, t in digits)
+    assert layout_for(720, 720).count_x is None
+    assert layout_for(720, 1280).count_x is None
