@@ -63,7 +63,11 @@ _WHITESPACE = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-LANDSCAPE_COVER_CENTRE = 340 / 1280  # x of the 16:9 cover's centre, as a share of the width
+# 16:9 at 1280x720: the cover's box (bot/rendering/layout.py LAYOUTS: x 80..600, y 100..620),
+# the lyrics' side padding inside it, and the centres of the two lines over its lower part —
+# right of it are the title, the author and the visualisation, which lines must not cross.
+LANDSCAPE_COVER = (80, 100, 600, 620)
+LANDSCAPE_PAD, LANDSCAPE_CURRENT_Y, LANDSCAPE_NEXT_Y = 16, 508, 578
 SHADOW_PX = 1  # the styles' shadow depth, right and down
 # How far glyphs may reach above the line box (accented capitals), in font sizes.
 ACCENT_ROOM = 0.1
@@ -92,9 +96,6 @@ class AssLayout:
     font_name: str = "DejaVu Sans"
     margin_right: int | None = None
     second_y: int | None = None  # centre of the second line; None: no room made for one
-    # The x the count-in's digits are centred on; None: the lines' centre. In 16:9 the digits
-    # sit over the cover, since above the lines' centre is the title's column.
-    count_x: int | None = None
 
     @property
     def right_margin(self) -> int:
@@ -194,15 +195,27 @@ def layout_for(width: int, height: int) -> AssLayout:
     """The layout of a render size: 720x1280, 720x720 and 1280x720, or any scale of them."""
     if height > width:  # 9:16: inside the safe frame
         return _portrait(width, height)
-    if width > height:  # 16:9: wide side margins keep lines short enough to read at a glance
-        font, margin = round(height / 15), round(width / 10)
-    else:  # 1:1
-        font, margin = round(width / 13.85), round(width / 18)
+    if width > height:  # 16:9: over the cover's lower part, as in 9:16
+        return _landscape(width, height)
+    font, margin = round(width / 13.85), round(width / 18)  # 1:1
     spacing = round(font * 1.45)
     current_y = round(height / 2 - spacing / 2)
-    # 16:9: the cover's centre (bot/rendering/layout.py LAYOUTS: x 80..600 of 1280).
-    count_x = round(width * LANDSCAPE_COVER_CENTRE) if width > height else None
-    return AssLayout(width, height, font, margin, current_y, current_y + spacing, count_x=count_x)
+    return AssLayout(width, height, font, margin, current_y, current_y + spacing)
+
+
+def _landscape(width: int, height: int) -> AssLayout:
+    """Lines over the cover's lower part, inside its left and right edges."""
+    scale_x, scale_y = width / 1280, height / 720
+    left, _, right, _ = LANDSCAPE_COVER
+    return AssLayout(
+        width,
+        height,
+        round(height / 15),
+        round((left + LANDSCAPE_PAD) * scale_x),
+        round(LANDSCAPE_CURRENT_Y * scale_y),
+        round(LANDSCAPE_NEXT_Y * scale_y),
+        margin_right=width - round((right - LANDSCAPE_PAD) * scale_x),
+    )
 
 
 def _portrait(width: int, height: int) -> AssLayout:
@@ -294,8 +307,7 @@ def render_ass(
         shown_until = hide
     for index in sorted(counted):
         for beat in count_in_beats(_centiseconds(lines[index].start)):
-            x = layout.centre_x if layout.count_x is None else layout.count_x
-            at = f"{{\\pos({x},{layout.count_y})}}"
+            at = f"{{\\pos({layout.centre_x},{layout.count_y})}}"
             span = f"{ass_time(beat.start)},{ass_time(beat.end)}"
             events.append(f"Dialogue: 0,{span},Count,,0,0,0,,{at}{beat.digit}\n")
     for second in second_lines:

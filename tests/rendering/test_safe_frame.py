@@ -249,7 +249,7 @@ def test_other_formats_keep_their_layout() -> None:
     assert LAYOUTS[VideoFormat.SQUARE].title == TextSlot(y=420, size=40, max_width=660)
     assert LAYOUTS[VideoFormat.LANDSCAPE].cover == Box(80, 100, 520, 520)
     assert layout_for(720, 720).centre_x == 360
-    assert layout_for(1280, 720).centre_x == 640
+    assert layout_for(1280, 720).centre_x == 340  # over the cover, clear of the right column
 
 
 # --- real decoding -------------------------------------------------------------------------

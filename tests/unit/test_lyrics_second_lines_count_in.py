@@ -8,6 +8,7 @@ import re
 import pytest
 
 from bot.domain import LyricStyle
+from bot.lyrics import ass
 from bot.lyrics.ass import ACCENT_ROOM, karaoke_ass, layout_for
 from bot.lyrics.chorus import clip_second_lines
 from bot.lyrics.count_in import COUNT_IN_GAP_SECONDS, count_in_beats, counted_lines
@@ -225,21 +226,19 @@ def test_teaser_second_lines_follow_the_window() -> None:
     )
 
 
-def test_the_landscape_count_in_sits_over_the_cover_clear_of_the_title_column() -> None:
-    """In 16:9 the title and author are right of the cover, above the lines' centre: the digits
-    go over the cover instead (in 1:1 and 9:16 the lines' centre is over the cover already)."""
-    layout = layout_for(1280, 720).with_second_lines()
+def test_landscape_lyrics_and_count_ins_stay_over_the_cover() -> None:
+    """In 16:9 the title, author and visualisation are right of the cover: the lines, their
+    second lines and the count-in's digits stay inside the cover's box."""
     landscape = LAYOUTS[VideoFormat.LANDSCAPE]
     cover = landscape.cover
-    assert layout.count_x == cover.x + cover.width // 2
-    half_digit = layout.count_font_size * 0.7 / 2 + layout.outline + 1  # digits are < 0.7 em
-    assert layout.count_x + half_digit < (landscape.title.x or 0)
-    top = layout.count_y - layout.count_font_size * 0.6 - layout.outline
-    assert cover.y <= top
-    document = karaoke_ass(LYRICS, layout_for(1280, 720), count_in=True)
-    assert document is not None
-    digits = _events(document, "Count")
-    assert digits
-    assert all(f"\\pos({cover.x + cover.width // 2}," in t for _, _, t in digits)
-    assert layout_for(720, 720).count_x is None
-    assert layout_for(720, 1280).count_x is None
+    assert (cover.x, cover.y, cover.right, cover.y + cover.height) == ass.LANDSCAPE_COVER
+    for layout in (layout_for(1280, 720), layout_for(1280, 720).with_second_lines()):
+        assert layout.centre_x == cover.x + cover.width // 2
+        widest = layout.ink_box(layout.current_y, layout.max_line_width)
+        assert cover.x <= widest[0]
+        assert widest[2] <= cover.right
+        assert (landscape.title.x or 0) > cover.right
+        top = layout.count_y - layout.count_font_size * (0.5 + ACCENT_ROOM) - layout.outline
+        assert cover.y <= top
+        bottom = layout.ink_box(layout.next_y, 1.0)[3]
+        assert bottom <= cover.y + cover.height
