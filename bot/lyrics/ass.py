@@ -68,6 +68,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # right of it are the title, the author and the visualisation, which lines must not cross.
 LANDSCAPE_COVER = (80, 100, 600, 620)
 LANDSCAPE_PAD, LANDSCAPE_CURRENT_Y, LANDSCAPE_NEXT_Y = 16, 508, 578
+SQUARE_TITLE_Y = 420  # 1:1 at 720x720: the title's top (bot/rendering/layout.py LAYOUTS)
 SHADOW_PX = 1  # the styles' shadow depth, right and down
 # How far glyphs may reach above the line box (accented capitals), in font sizes.
 ACCENT_ROOM = 0.1
@@ -197,10 +198,16 @@ def layout_for(width: int, height: int) -> AssLayout:
         return _portrait(width, height)
     if width > height:  # 16:9: over the cover's lower part, as in 9:16
         return _landscape(width, height)
-    font, margin = round(width / 13.85), round(width / 18)  # 1:1
+    return _square(width, height)
+
+
+def _square(width: int, height: int) -> AssLayout:
+    """Lines over the cover's lower part, the next one ending above the title."""
+    font, margin = round(width / 13.85), round(width / 18)
     spacing = round(font * 1.45)
-    current_y = round(height / 2 - spacing / 2)
-    return AssLayout(width, height, font, margin, current_y, current_y + spacing)
+    outline = max(1, round(font / 16))
+    next_y = math.floor(SQUARE_TITLE_Y * height / 720 - ROW_GAP - font / 2 - outline - SHADOW_PX)
+    return AssLayout(width, height, font, margin, next_y - spacing, next_y)
 
 
 def _landscape(width: int, height: int) -> AssLayout:

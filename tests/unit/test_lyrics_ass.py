@@ -51,7 +51,7 @@ J = "\u2060"  # the invisible word joiner that defuses a provider's backslash
 def test_layouts_of_the_three_formats() -> None:
     assert layout_for(720, 1280) == AssLayout(720, 1280, 48, 43, 580, 650, margin_right=117)
     assert PORTRAIT.centre_x == 323  # the safe frame's centre, not the frame's
-    assert layout_for(720, 720) == AssLayout(720, 720, 52, 40, 322, 397)
+    assert layout_for(720, 720) == AssLayout(720, 720, 52, 40, 313, 388)
     assert layout_for(1280, 720) == AssLayout(1280, 720, 48, 96, 508, 578, margin_right=696)
 
 

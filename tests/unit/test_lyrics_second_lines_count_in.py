@@ -242,3 +242,14 @@ def test_landscape_lyrics_and_count_ins_stay_over_the_cover() -> None:
         assert cover.y <= top
         bottom = layout.ink_box(layout.next_y, 1.0)[3]
         assert bottom <= cover.y + cover.height
+
+
+def test_square_lines_end_above_the_title() -> None:
+    """In 1:1 the title is right under the cover: the dim next line (and with second lines the
+    rows grow upwards) never reaches it."""
+    square = LAYOUTS[VideoFormat.SQUARE]
+    assert square.title.y == ass.SQUARE_TITLE_Y
+    for layout in (layout_for(720, 720), layout_for(720, 720).with_second_lines()):
+        assert layout.ink_box(layout.next_y, 1.0)[3] <= square.title.y
+        top = layout.count_y - layout.count_font_size * (0.5 + ACCENT_ROOM) - layout.outline
+        assert square.cover.y <= top
