@@ -144,12 +144,7 @@ class TeaserArgs:
 
 def parse_teaser_args(arguments: str) -> TeaserArgs:
     """Parse the text after `/teaser`: both ids are required."""
-    parts = arguments.strip().split("\n", 1)[0].split()
-    if len(parts) < 2:
-        raise MissingArguments("taskId and audioId are required")
-    for name, value in (("taskId", parts[0]), ("audioId", parts[1])):
-        if not _ID.match(value):
-            raise BadId(name, value)
+    parts = _track_words(_first_line_words(arguments))
     lyrics = not (len(parts) > 2 and _is_no_lyrics(parts[2]))
     return TeaserArgs(parts[0], parts[1], lyrics)
 
@@ -166,12 +161,7 @@ class KaraokeArgs:
 def parse_karaoke_args(arguments: str, format_token: Callable[[str], str | None]) -> KaraokeArgs:
     """Parse the text after `/karaoke`: both ids are required, then an optional format
     (`format_token` reads one, None when the word is not a format)."""
-    parts = arguments.strip().split("\n", 1)[0].split()
-    if len(parts) < 2:
-        raise MissingArguments("taskId and audioId are required")
-    for name, value in (("taskId", parts[0]), ("audioId", parts[1])):
-        if not _ID.match(value):
-            raise BadId(name, value)
+    parts = _track_words(_first_line_words(arguments))
     video_format = None
     if len(parts) > 2:
         video_format = format_token(parts[2])
@@ -237,12 +227,23 @@ LYRICS_EDIT_ACTIONS: Final = ("edit", "reset")
 def parse_lyrics_edit_args(arguments: str) -> LyricsEditArgs | None:
     """The text after `/lyrics` when it starts with `edit` or `reset` (else None: a setting);
     both ids are required."""
-    parts = arguments.strip().split("\n", 1)[0].split()
+    parts = _first_line_words(arguments)
     if not parts or parts[0].lower() not in LYRICS_EDIT_ACTIONS:
         return None
-    if len(parts) < 3:
+    task_id, audio_id = _track_words(parts[1:])[:2]
+    return LyricsEditArgs(parts[0].lower(), task_id, audio_id)
+
+
+def _first_line_words(arguments: str) -> list[str]:
+    """The words of the arguments' first line (a command's later lines are not arguments)."""
+    return arguments.strip().split("\n", 1)[0].split()
+
+
+def _track_words(parts: list[str]) -> list[str]:
+    """`parts` when they start with a taskId and an audioId; MissingArguments or BadId else."""
+    if len(parts) < 2:
         raise MissingArguments("taskId and audioId are required")
-    for name, value in (("taskId", parts[1]), ("audioId", parts[2])):
+    for name, value in (("taskId", parts[0]), ("audioId", parts[1])):
         if not _ID.match(value):
             raise BadId(name, value)
-    return LyricsEditArgs(parts[0].lower(), parts[1], parts[2])
+    return parts
