@@ -24,7 +24,7 @@ from bot.domain import JobState
 from bot.engine.job_model import JobRequest, Phase
 from bot.engine.jobs import JobService
 from bot.engine.render_plan import BadPlan, plan_from_json
-from bot.rendering import VideoFormat, parse_format
+from bot.rendering import VideoFormat, format_token
 from bot.text.commands import CommandSyntaxError, parse_render_args
 from bot.text.texts import text
 from handlers.common import Context, language_of
@@ -124,7 +124,7 @@ class GuestHandlers:
         if caller is None or caller.is_bot:
             return usage
         try:
-            args = parse_render_args(guest_arguments(message.text, bot_name), _format_token)
+            args = parse_render_args(guest_arguments(message.text, bot_name), format_token)
         except CommandSyntaxError:
             return usage
         video_format = args.video_format or VideoFormat.VERTICAL.value
@@ -245,8 +245,3 @@ def probe_job(request: JobRequest, provider: str) -> Job:
 
 
 _JOB_FIELDS = frozenset(f.name for f in fields(Job))
-
-
-def _format_token(token: str) -> str | None:
-    found = parse_format(token)
-    return found.value if found is not None else None

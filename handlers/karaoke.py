@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain import PROVIDER_FAMILY, Family, Provider
-from bot.rendering import VideoFormat, parse_format
+from bot.rendering import VideoFormat, format_token
 from bot.telegram_io.video_buttons import KARAOKE_PREFIX, format_of, parse_karaoke_button
 from bot.text.commands import CommandSyntaxError, command_arguments, parse_karaoke_args
 from bot.text.texts import text
@@ -51,7 +51,7 @@ class KaraokeHandlers:
             return
         language = language_of(update)
         try:
-            args = parse_karaoke_args(command_arguments(message.text), _format_token)
+            args = parse_karaoke_args(command_arguments(message.text), format_token)
         except CommandSyntaxError as err:
             await reply(message, syntax_error_text(language, err, "usage_karaoke"))
             return
@@ -93,8 +93,3 @@ class KaraokeHandlers:
             title=job.title,
             render=RenderSource(format_of(job).value, karaoke=True),
         )
-
-
-def _format_token(token: str) -> str | None:
-    found = parse_format(token)
-    return found.value if found is not None else None

@@ -13,7 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.engine.admission import AccessPolicy
 from bot.engine.render_jobs import RenderJobs
-from bot.rendering import VideoFormat, parse_format
+from bot.rendering import VideoFormat, format_token
 from bot.telegram_io.callback_data import number_after
 from bot.telegram_io.render_progress import CANCEL_PREFIX
 from bot.telegram_io.video_buttons import FORMAT_PREFIX, parse_format_button
@@ -106,7 +106,7 @@ class RenderHandlers:
             return
         language = language_of(update)
         try:
-            args = parse_render_args(command_arguments(message.text), _format_token)
+            args = parse_render_args(command_arguments(message.text), format_token)
         except CommandSyntaxError as err:
             await reply(message, syntax_error_text(language, err, "usage_render"))
             return
@@ -135,7 +135,7 @@ class RenderHandlers:
         if message is None:
             return
         words = (message.caption or "").split()
-        video_format = _format_token(words[0]) if words else None
+        video_format = format_token(words[0]) if words else None
         await self._render_upload(update, message, video_format or "9:16", message)
 
     async def on_format(self, update: Update, context: Context) -> None:
@@ -209,8 +209,3 @@ class RenderHandlers:
         except BadRequest:  # e.g. a private chat: only its owner may
             return False
         return member.status in _ADMIN_STATUSES
-
-
-def _format_token(token: str) -> str | None:
-    found = parse_format(token)
-    return found.value if found is not None else None

@@ -17,7 +17,7 @@ from bot.rendering.errors import (
 )
 from bot.rendering.filtergraph import Clip, Visualisation
 from bot.rendering.fonts import FontReport, Script
-from bot.rendering.formats import VideoFormat, parse_format
+from bot.rendering.formats import VideoFormat, format_token, parse_format
 from bot.rendering.live_photo import LIVE_MAX_BYTES, mux_hook_audio, still_frame
 from bot.rendering.loop import LOOP_MAX_BYTES, RenderedLoop, plan_loop, render_loop
 from bot.rendering.loop_plan import LoopMode, LoopTiming
@@ -58,6 +58,7 @@ __all__ = [
     "VideoFormat",
     "Visualisation",
     "decode_pcm",
+    "format_token",
     "loudness_levels",
     "max_duration",
     "mux_hook_audio",

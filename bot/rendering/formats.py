@@ -57,5 +57,12 @@ def parse_format(token: str) -> VideoFormat | None:
     return _ALIASES.get(normalized)
 
 
+def format_token(token: str) -> str | None:
+    """The canonical name ("9:16", "1:1", "16:9") of the format a token names, or None (the
+    command parsers' way of telling a format from the next word)."""
+    found = parse_format(token)
+    return found.value if found is not None else None
+
+
 # Phones with CJK keyboards type full-width digits and colons.
 _FULLWIDTH = str.maketrans("０１２３４５６７８９：／ｘ", "0123456789:/x")
