@@ -16,16 +16,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-import imageio_ffmpeg
-
 from bench.karaoke_cost import WORDS
 from bench.render_speed import _inputs
-from bench.render_variants import bench_spec, cost_line, render_rounds
+from bench.render_variants import compare_subtitles
 from bot.lyrics.ass import karaoke_ass, layout_for
 from bot.lyrics.model import AlignedLyrics, SecondLine, WordToken, aligned_lyrics
-from bot.rendering import Renderer
 
-VARIANTS = ("sweep", "extras")
 GAP_SECONDS = 4.4  # over the count-in's 4 s
 
 
@@ -67,17 +63,15 @@ async def main(duration: float, rounds: int) -> None:
             subtitles[name].write_text(document, encoding="utf-8")
             counts = {s: document.count(f",{s},,") for s in ("Current", "Second", "Count")}
             print(f"{name}: {counts}")
-        renderer = await Renderer.start(Path(imageio_ffmpeg.get_ffmpeg_exe()), folder / "state")
-        print(f"track: {duration:.0f} s at 720x1280, {rounds} rounds")
-        measured = await render_rounds(
-            renderer,
+        await compare_subtitles(
             folder,
-            VARIANTS,
-            lambda variant: bench_spec(audio, cover, subtitles[variant]),
+            audio,
+            cover,
+            dict(subtitles),
+            duration=duration,
             rounds=rounds,
+            bases={"sweep": "sweep"},
         )
-        for variant in VARIANTS:
-            print(cost_line(measured, variant, variant, duration, {"sweep": "sweep"}))
 
 
 if __name__ == "__main__":

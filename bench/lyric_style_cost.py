@@ -14,15 +14,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-import imageio_ffmpeg
-
 from bench.karaoke_cost import dense_lyrics_ass
 from bench.render_speed import _inputs
-from bench.render_variants import bench_spec, cost_line, render_rounds
+from bench.render_variants import compare_subtitles
 from bot.domain import LyricStyle
-from bot.rendering import Renderer
-
-VARIANTS = ("none", LyricStyle.SWEEP.value, LyricStyle.POP.value)
 
 
 async def main(duration: float, rounds: int) -> None:
@@ -36,18 +31,15 @@ async def main(duration: float, rounds: int) -> None:
             path.write_text(document, encoding="utf-8")
             subtitles[style.value] = path
             print(f"{style.value}: {words} words, {document.count('Dialogue:')} events")
-        renderer = await Renderer.start(Path(imageio_ffmpeg.get_ffmpeg_exe()), folder / "state")
-        print(f"track: {duration:.0f} s at 720x1280, {rounds} rounds")
-        measured = await render_rounds(
-            renderer,
+        await compare_subtitles(
             folder,
-            VARIANTS,
-            lambda variant: bench_spec(audio, cover, subtitles[variant]),
+            audio,
+            cover,
+            subtitles,
+            duration=duration,
             rounds=rounds,
+            bases={"none": "none", "sweep": LyricStyle.SWEEP.value},
         )
-        bases = {"none": "none", "sweep": LyricStyle.SWEEP.value}
-        for variant in VARIANTS:
-            print(cost_line(measured, variant, variant, duration, bases))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+import imageio_ffmpeg
+
 from bot.rendering import Renderer, RenderSpec, VideoFormat
 
 Variant = TypeVar("Variant")
@@ -72,6 +74,32 @@ async def render_rounds(
             measured.sizes[variant] = video.path.stat().st_size
             video.path.unlink()
     return measured
+
+
+async def compare_subtitles(
+    folder: Path,
+    audio: Path,
+    cover: Path,
+    subtitles: dict[str, Path | None],
+    *,
+    duration: float,
+    rounds: int,
+    bases: dict[str, str],
+) -> None:
+    """Render the same 720x1280 track with each subtitle file (None: no lyrics), alternating,
+    and print each one's cost line against `bases` (name → variant)."""
+    renderer = await Renderer.start(Path(imageio_ffmpeg.get_ffmpeg_exe()), folder / "state")
+    print(f"track: {duration:.0f} s at 720x1280, {rounds} rounds")
+    variants = list(subtitles)
+    measured = await render_rounds(
+        renderer,
+        folder,
+        variants,
+        lambda variant: bench_spec(audio, cover, subtitles[variant]),
+        rounds=rounds,
+    )
+    for variant in variants:
+        print(cost_line(measured, variant, variant, duration, bases))
 
 
 def cost_line(
