@@ -55,7 +55,14 @@ PLAIN_ANSWER_WINDOW = timedelta(hours=1)
 # `/lyrics edit …` and `/lyrics reset …`; every other `/lyrics` is a chat setting
 # (handlers/settings.py), so this handler is registered before that one.
 EDIT_COMMAND = filters.Regex(r"(?i)^/lyrics(@\w+)?\s+(edit|reset)(\s|$)")
-_REPLIES = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+# Only these can be a correction: in a group, a reply (to the numbered lines); in a private chat
+# also the next plain message. A busy group's other messages never reach the database.
+_REPLIES = (
+    filters.UpdateType.MESSAGE
+    & filters.TEXT
+    & ~filters.COMMAND
+    & (filters.ChatType.PRIVATE | filters.REPLY)
+)
 
 
 class LyricsEditHandlers:
